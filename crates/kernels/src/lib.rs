@@ -1,0 +1,26 @@
+//! f32 kernels for attention: blocked GEMM, row-wise softmax and fused attention.
+//!
+//! Every kernel has a SIMD128 variant (compiled when `target_feature = "simd128"`)
+//! and a scalar variant; both are tested against the same references.
+//! The crate knows nothing about JavaScript: callers hand it slices whose lengths
+//! they have checked, and every kernel asserts its preconditions at the top.
+
+pub mod attention;
+pub mod gemm;
+pub mod softmax;
+
+/// An additive f32 mask read by logical index `[b, h, i, j]` at
+/// `data[b·strides[0] + h·strides[1] + i·strides[2] + j·strides[3]]`.
+/// A stride of 0 broadcasts that dimension. `-inf` blocks a position.
+#[derive(Clone, Copy, Debug)]
+pub struct Mask<'a> {
+    pub data: &'a [f32],
+    pub strides: [usize; 4],
+}
+
+impl<'a> Mask<'a> {
+    #[inline]
+    pub fn at(&self, b: usize, h: usize, i: usize, j: usize) -> f32 {
+        self.data[b * self.strides[0] + h * self.strides[1] + i * self.strides[2] + j * self.strides[3]]
+    }
+}

@@ -1,0 +1,92 @@
+//! wasm-bindgen exports of the kernels: the one seam between Rust and TypeScript.
+//!
+//! The ABI is pointers (byte offsets into this module's memory) and lengths. Each
+//! export validates every range against the blocks it allocated (`memory.rs`)
+//! before it builds a slice, and returns a [`status::Status`] code instead of
+//! panicking, so a rejected call leaves the instance usable.
+
+use wasm_bindgen::prelude::*;
+
+mod memory;
+mod status;
+
+use status::{run, Status};
+
+#[global_allocator]
+static ALLOC: memory::CountingAlloc = memory::CountingAlloc;
+
+/// Allocates `bytes` (16-byte aligned) for JavaScript; returns 0 when memory is exhausted.
+#[wasm_bindgen]
+pub fn wa_alloc(bytes: usize) -> usize {
+    memory::alloc(bytes)
+}
+
+/// Frees a block from `wa_alloc`; returns a non-zero status for any other pointer.
+#[wasm_bindgen]
+pub fn wa_free(ptr: usize) -> i32 {
+    memory::free(ptr) as i32
+}
+
+/// Bytes Rust holds right now (JS blocks and kernel scratch).
+#[wasm_bindgen]
+pub fn wa_live_bytes() -> f64 {
+    memory::live_bytes() as f64
+}
+
+/// Highest live byte count since `wa_reset_peak`.
+#[wasm_bindgen]
+pub fn wa_peak_bytes() -> f64 {
+    memory::peak_bytes() as f64
+}
+
+#[wasm_bindgen]
+pub fn wa_reset_peak() {
+    memory::reset_peak()
+}
+
+/// Blocks JavaScript holds right now.
+#[wasm_bindgen]
+pub fn wa_live_blocks() -> u32 {
+    memory::live_blocks() as u32
+}
+
+/// 1 when this binary was compiled with SIMD128 kernels, 0 for the scalar build.
+#[wasm_bindgen]
+pub fn wa_simd() -> u32 {
+    cfg!(target_feature = "simd128") as u32
+}
+
+/// `C ← α·A·op(B) + β·C` (see `kernels::gemm::sgemm`); pointers are byte offsets.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn wa_sgemm(
+    m: usize, k: usize, n: usize, alpha: f32,
+    a: usize, lda: usize,
+    b: usize, ldb: usize, trans_b: u32,
+    beta: f32, c: usize, ldc: usize,
+) -> i32 {
+    run(|| {
+        let trans_b = trans_b != 0;
+        let (b_rows, b_cols) = if trans_b { (n, k) } else { (k, n) };
+        let a_len = strided_len(m, k, lda)?;
+        let b_len = strided_len(b_rows, b_cols, ldb)?;
+        let c_len = strided_len(m, n, ldc)?;
+        memory::disjoint((c, c_len), &[(a, a_len), (b, b_len)])?;
+        let a = memory::floats(a, a_len)?;
+        let b = memory::floats(b, b_len)?;
+        let c = memory::floats_mut(c, c_len)?;
+        kernels::gemm::sgemm(m, k, n, alpha, a, lda, b, ldb, trans_b, beta, c, ldc);
+        Ok(())
+    })
+}
+
+/// Number of floats a `rows×cols` matrix with row stride `ld` spans.
+fn strided_len(rows: usize, cols: usize, ld: usize) -> Result<usize, Status> {
+    if rows == 0 || cols == 0 {
+        return Ok(0);
+    }
+    if ld < cols {
+        return Err(Status::BadShape);
+    }
+    (rows - 1).checked_mul(ld).and_then(|x| x.checked_add(cols)).ok_or(Status::BadShape)
+}

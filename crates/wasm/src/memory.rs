@@ -1,0 +1,135 @@
+//! Ownership of WASM memory handed to JavaScript.
+//!
+//! JavaScript never gets memory it did not ask for: `alloc` records each block it
+//! returns, and every exported kernel turns its (pointer, length) arguments into
+//! slices only through [`floats`] / [`floats_mut`], which check that the whole
+//! range lies inside one live block. A wrong pointer or length becomes an error
+//! status, never an out-of-bounds access or a trap.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::status::Status;
+
+/// Alignment of every block handed to JavaScript (one v128).
+pub const ALIGN: usize = 16;
+
+/// Global allocator that counts live bytes, so tests can prove memory stays flat.
+pub struct CountingAlloc;
+
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+static PEAK_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            let live = LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            if live > PEAK_BYTES.load(Ordering::Relaxed) {
+                PEAK_BYTES.store(live, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+/// Bytes currently allocated by Rust (blocks given to JS and kernel scratch).
+pub fn live_bytes() -> usize {
+    LIVE_BYTES.load(Ordering::Relaxed)
+}
+
+/// Highest `live_bytes()` since the last `reset_peak()`.
+pub fn peak_bytes() -> usize {
+    PEAK_BYTES.load(Ordering::Relaxed)
+}
+
+pub fn reset_peak() {
+    PEAK_BYTES.store(live_bytes(), Ordering::Relaxed);
+}
+
+thread_local! {
+    /// Live blocks handed to JavaScript: start address → size in bytes.
+    static BLOCKS: RefCell<BTreeMap<usize, usize>> = RefCell::new(BTreeMap::new());
+}
+
+/// Allocates `bytes` (at least 16) with 16-byte alignment; 0 when memory is exhausted.
+pub fn alloc(bytes: usize) -> usize {
+    let size = bytes.max(ALIGN);
+    let layout = match Layout::from_size_align(size, ALIGN) {
+        Ok(l) => l,
+        Err(_) => return 0,
+    };
+    let p = unsafe { std::alloc::alloc(layout) } as usize;
+    if p != 0 {
+        BLOCKS.with(|b| b.borrow_mut().insert(p, size));
+    }
+    p
+}
+
+/// Frees a block returned by [`alloc`]; anything else is rejected.
+pub fn free(ptr: usize) -> Status {
+    let size = match BLOCKS.with(|b| b.borrow_mut().remove(&ptr)) {
+        Some(s) => s,
+        None => return Status::BadPointer,
+    };
+    unsafe { std::alloc::dealloc(ptr as *mut u8, Layout::from_size_align_unchecked(size, ALIGN)) };
+    Status::Ok
+}
+
+/// Number of blocks currently held by JavaScript.
+pub fn live_blocks() -> usize {
+    BLOCKS.with(|b| b.borrow().len())
+}
+
+/// Checks that `[ptr, ptr + floats·4)` lies inside one live block and is 4-byte aligned.
+pub fn check(ptr: usize, floats: usize) -> Result<(), Status> {
+    if floats == 0 {
+        return Ok(());
+    }
+    if ptr % 4 != 0 {
+        return Err(Status::BadPointer);
+    }
+    let bytes = floats.checked_mul(4).ok_or(Status::BadShape)?;
+    let end = ptr.checked_add(bytes).ok_or(Status::BadPointer)?;
+    BLOCKS.with(|b| match b.borrow().range(..=ptr).next_back() {
+        Some((&start, &size)) if end <= start + size => Ok(()),
+        _ => Err(Status::BadPointer),
+    })
+}
+
+/// A checked shared view of `floats` f32 values at `ptr`.
+pub fn floats<'a>(ptr: usize, floats: usize) -> Result<&'a [f32], Status> {
+    check(ptr, floats)?;
+    if floats == 0 {
+        return Ok(&[]);
+    }
+    Ok(unsafe { std::slice::from_raw_parts(ptr as *const f32, floats) })
+}
+
+/// A checked exclusive view of `floats` f32 values at `ptr`. The caller must make
+/// sure no other view passed to the same kernel overlaps it (see [`disjoint`]).
+pub fn floats_mut<'a>(ptr: usize, floats: usize) -> Result<&'a mut [f32], Status> {
+    check(ptr, floats)?;
+    if floats == 0 {
+        return Ok(&mut []);
+    }
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr as *mut f32, floats) })
+}
+
+/// Fails with `Aliased` when the output range overlaps an input range.
+pub fn disjoint(out: (usize, usize), inputs: &[(usize, usize)]) -> Result<(), Status> {
+    let (o, on) = (out.0, out.1 * 4);
+    for &(p, n) in inputs {
+        let pn = n * 4;
+        if on != 0 && pn != 0 && o < p + pn && p < o + on {
+            return Err(Status::Aliased);
+        }
+    }
+    Ok(())
+}
