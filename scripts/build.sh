@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds the two WebAssembly binaries (SIMD128 and scalar) from crates/wasm with
+# wasm-pack, optimises them with wasm-opt, proves the SIMD one holds SIMD opcodes
+# (and the scalar one none), then bundles ts/ into dist/ with rollup.
+#
+# wasm-pack runs with Debian's cargo/rustc 1.63 first on PATH (the only Rust here
+# with a wasm32 standard library) and --mode no-install (uses the wasm-bindgen
+# 0.2.83 that scripts/setup.sh built).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[build] %s\n' "$*"; }
+fail() { printf '[build] FAILED: %s\n' "$*" >&2; exit 1; }
+
+export PATH="/usr/bin:$PATH:$HOME/.cargo/bin"
+command -v wasm-pack >/dev/null || fail "wasm-pack not found: run npm run setup"
+command -v wasm-bindgen >/dev/null || fail "wasm-bindgen not found: run npm run setup"
+
+build_variant() { # name rustflags wasm-opt-flags...
+  local name="$1" flags="$2"; shift 2
+  log "wasm-pack build ($name)"
+  RUSTC=/usr/bin/rustc RUSTFLAGS="$flags" CARGO_TARGET_DIR="target/wasm-$name" \
+    wasm-pack --quiet build crates/wasm --release --target web --mode no-install \
+      --out-dir "../../pkg/$name" --out-name wasm_attention \
+    || fail "wasm-pack build ($name)"
+  log "wasm-opt $* ($name)"
+  wasm-opt "$@" "pkg/$name/wasm_attention_bg.wasm" -o "pkg/$name/wasm_attention_bg.wasm" \
+    || fail "wasm-opt ($name)"
+}
+
+build_variant simd "-C target-feature=+simd128" -O3 --enable-simd
+build_variant scalar "" -O3
+
+# 0xfd is the prefix byte of every SIMD128 opcode.
+simd_ops=$(wasm-objdump -d pkg/simd/wasm_attention_bg.wasm | grep -cE '^ [0-9a-f]+: fd ' || true)
+scalar_ops=$(wasm-objdump -d pkg/scalar/wasm_attention_bg.wasm | grep -cE '^ [0-9a-f]+: fd ' || true)
+log "SIMD instructions: simd build $simd_ops, scalar build $scalar_ops"
+[ "$simd_ops" -gt 0 ] || fail "the SIMD build holds no SIMD instructions"
+[ "$scalar_ops" -eq 0 ] || fail "the scalar build holds SIMD instructions"
+
+# Both builds come from one source, so their JS glue is the same; ship one copy.
+cmp -s pkg/simd/wasm_attention.js pkg/scalar/wasm_attention.js || fail "SIMD and scalar glue differ"
+# The glue's default input (new URL(..., import.meta.url)) is never used: init()
+# always passes a compiled module. Removing it keeps bundlers from chasing a file.
+sed -e "s|input = new URL('wasm_attention_bg.wasm', import.meta.url);|throw new Error('wasm-attention: no module given');|" \
+  pkg/simd/wasm_attention.js > pkg/glue.js
+cp pkg/simd/wasm_attention.d.ts pkg/glue.d.ts
+# wasm-pack types the .wasm as its raw exports; ts/wasm-modules.d.ts types it as the rollup loader.
+rm -f pkg/simd/wasm_attention_bg.wasm.d.ts pkg/scalar/wasm_attention_bg.wasm.d.ts
+grep -q "import.meta.url" pkg/glue.js && fail "glue still refers to import.meta.url"
+
+log "rollup"
+npx rollup --silent -c rollup.config.mjs || fail "rollup"
+log "type declarations"
+npx tsc -p tsconfig.build.json || fail "tsc (declarations)"
+log "done: dist/"

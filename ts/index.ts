@@ -1,0 +1,9 @@
+/**
+ * wasm-attention: fast, exact attention for JavaScript.
+ * @packageDocumentation
+ */
+export { init, initSync, initInfo, simdSupported, type InitOptions, type InitInfo } from './init.js';
+export { Tensor, type TensorData } from './tensor.js';
+export type { Shape } from './shape.js';
+export { matmul, type MatmulOptions } from './ops/matmul.js';
+export { memoryStats, reserveMemory, type MemoryStats } from './memory.js';

@@ -1,0 +1,115 @@
+/**
+ * The one module that touches the wasm-bindgen glue and the raw exports.
+ *
+ * Everything else in `ts/` goes through these functions: allocation, views of
+ * WASM memory that survive growth, and the status codes the kernels return.
+ * @internal
+ */
+import { initSync as glueInitSync } from '../pkg/glue.js';
+import loadSimd from '../pkg/simd/wasm_attention_bg.wasm';
+import loadScalar from '../pkg/scalar/wasm_attention_bg.wasm';
+
+/** The raw exports of either binary (pointers are byte offsets into `memory`). */
+export interface RawExports {
+  readonly memory: WebAssembly.Memory;
+  wa_alloc(bytes: number): number;
+  wa_free(ptr: number): number;
+  wa_live_bytes(): number;
+  wa_peak_bytes(): number;
+  wa_reset_peak(): void;
+  wa_live_blocks(): number;
+  wa_simd(): number;
+  wa_sgemm(m: number, k: number, n: number, alpha: number, a: number, lda: number,
+    b: number, ldb: number, transB: number, beta: number, c: number, ldc: number): number;
+}
+
+let raw: RawExports | null = null;
+let rawModule: WebAssembly.Module | null = null;
+/** Bumped on every instantiation; tensors from an older instance are invalid. */
+let generation = 0;
+let f32Cache: Float32Array | null = null;
+
+/** Compiles the embedded binary of one variant. */
+export function compileEmbedded(simd: boolean): Promise<WebAssembly.Module> {
+  return simd ? loadSimd() : loadScalar();
+}
+
+/** Instantiates a compiled module and makes it the active instance. */
+export function instantiate(module: WebAssembly.Module): RawExports {
+  const exports = glueInitSync(module) as unknown as RawExports;
+  if (typeof exports.wa_alloc !== 'function' || typeof exports.wa_sgemm !== 'function') {
+    throw new TypeError('wasm-attention: the given WebAssembly.Module is not a wasm-attention binary');
+  }
+  raw = exports;
+  rawModule = module;
+  generation += 1;
+  f32Cache = null;
+  return exports;
+}
+
+/** The active instance's exports; throws when `init()` has not completed. */
+export function wasm(): RawExports {
+  if (raw === null) {
+    throw new Error('wasm-attention is not initialised: call `await init()` (or `initSync(...)`) first');
+  }
+  return raw;
+}
+
+export function isReady(): boolean {
+  return raw !== null;
+}
+
+export function activeModule(): WebAssembly.Module | null {
+  return rawModule;
+}
+
+export function currentGeneration(): number {
+  return generation;
+}
+
+/** A Float32Array over all of WASM memory, rebuilt when growth replaced the buffer. */
+export function heapF32(): Float32Array {
+  const buffer = wasm().memory.buffer;
+  if (f32Cache === null || f32Cache.buffer !== buffer) {
+    f32Cache = new Float32Array(buffer);
+  }
+  return f32Cache;
+}
+
+/** Largest number of bytes one block may have (WASM32 addresses 4 GiB). */
+export const MAX_BYTES = 2 ** 32 - 2 ** 16;
+
+/** Allocates `bytes` (16-byte aligned) or throws a RangeError naming the size. */
+export function alloc(bytes: number): number {
+  if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > MAX_BYTES) {
+    throw new RangeError(`wasm-attention: cannot allocate ${bytes} bytes (WASM memory is limited to 4 GiB)`);
+  }
+  const ptr = wasm().wa_alloc(bytes) >>> 0;
+  if (ptr === 0) {
+    const have = wasm().memory.buffer.byteLength;
+    throw new RangeError(
+      `wasm-attention: out of WASM memory allocating ${bytes} bytes (memory is ${have} bytes; the limit is 4 GiB)`);
+  }
+  return ptr;
+}
+
+export function free(ptr: number): void {
+  wasm().wa_free(ptr);
+}
+
+/** Status codes of `crates/wasm/src/status.rs`. */
+const STATUS_TEXT: Record<number, string> = {
+  1: 'a pointer or length lies outside memory this module allocated',
+  2: 'inconsistent sizes or strides',
+  3: 'the output overlaps an input',
+  4: 'out of WASM memory for scratch space',
+};
+
+/** Throws when a kernel returned a non-zero status. */
+export function check(status: number, op: string): void {
+  if (status !== 0) {
+    const text = STATUS_TEXT[status] ?? `unknown status ${status}`;
+    const Ctor = status === 2 || status === 4 ? RangeError : Error;
+    throw new Ctor(`wasm-attention: ${op} rejected by the kernel: ${text}`);
+  }
+}
