@@ -17,7 +17,7 @@ export default [
   },
   {
     input: 'ts/baseline/index.ts',
-    output: { file: 'dist/baseline.js', format: 'es', sourcemap: true },
+    output: { file: 'dist/baseline/index.js', format: 'es', sourcemap: true },
     plugins: plugins(),
   },
 ];

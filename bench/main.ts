@@ -4,7 +4,7 @@
  */
 import { Bench } from 'tinybench';
 import { init, Tensor, matmul } from '../dist/index.js';
-import { matmulTs } from '../dist/baseline.js';
+import { matmulTs } from '../dist/baseline/index.js';
 
 const info = await init();
 console.log(`wasm-attention benchmarks — Node ${process.version}, ${info.simd ? 'SIMD128' : 'scalar'} build, 1 thread\n`);

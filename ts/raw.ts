@@ -21,13 +21,23 @@ export interface RawExports {
   wa_simd(): number;
   wa_sgemm(m: number, k: number, n: number, alpha: number, a: number, lda: number,
     b: number, ldb: number, transB: number, beta: number, c: number, ldc: number): number;
+  wa_softmax(x: number, out: number, d0: number, d1: number, rows: number, cols: number,
+    mask: number, s0: number, s1: number, s2: number, s3: number): number;
+  wa_attention(desc: number): number;
+  wa_attention_probs(desc: number): number;
 }
+
+/** Length in u32 words of the attention call descriptor (crates/wasm/src/attention.rs). */
+export const DESCRIPTOR_WORDS = 40;
 
 let raw: RawExports | null = null;
 let rawModule: WebAssembly.Module | null = null;
 /** Bumped on every instantiation; tensors from an older instance are invalid. */
 let generation = 0;
 let f32Cache: Float32Array | null = null;
+let u32Cache: Uint32Array | null = null;
+/** Byte offset of this instance's call descriptor block. */
+let descriptorPtr = 0;
 
 /** Compiles the embedded binary of one variant. */
 export function compileEmbedded(simd: boolean): Promise<WebAssembly.Module> {
@@ -44,6 +54,8 @@ export function instantiate(module: WebAssembly.Module): RawExports {
   rawModule = module;
   generation += 1;
   f32Cache = null;
+  u32Cache = null;
+  descriptorPtr = alloc(DESCRIPTOR_WORDS * 4);
   return exports;
 }
 
@@ -74,6 +86,22 @@ export function heapF32(): Float32Array {
     f32Cache = new Float32Array(buffer);
   }
   return f32Cache;
+}
+
+/** A Uint32Array over all of WASM memory, rebuilt when growth replaced the buffer. */
+export function heapU32(): Uint32Array {
+  const buffer = wasm().memory.buffer;
+  if (u32Cache === null || u32Cache.buffer !== buffer) {
+    u32Cache = new Uint32Array(buffer);
+  }
+  return u32Cache;
+}
+
+/** The descriptor block (zeroed) as a word view, and its byte offset. */
+export function descriptor(): { words: Uint32Array; ptr: number } {
+  const words = heapU32().subarray(descriptorPtr >>> 2, (descriptorPtr >>> 2) + DESCRIPTOR_WORDS);
+  words.fill(0);
+  return { words, ptr: descriptorPtr };
 }
 
 /** Largest number of bytes one block may have (WASM32 addresses 4 GiB). */

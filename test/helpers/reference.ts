@@ -66,3 +66,66 @@ export function worstError(
   }
   return worst;
 }
+
+/** Options of the float64 attention reference (same meaning as the library's). */
+export interface Attention64Options {
+  causal?: boolean;
+  scale?: number;
+  window?: [number, number];
+  softcap?: number;
+  alibi?: ArrayLike<number>;
+  sinks?: ArrayLike<number>;
+  /** Additive mask value at [b, h, i, j]. */
+  mask?: (b: number, h: number, i: number, j: number) => number;
+}
+
+/**
+ * Attention in float64 from the definition: for every query row, the full score
+ * row, its softmax and the weighted sum of value rows. Contiguous
+ * `q [B,Hq,Lq,D]`, `k [B,Hkv,Lk,D]`, `v [B,Hkv,Lk,Dv]`; returns out and lse.
+ */
+export function attention64(
+  q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>,
+  B: number, Hq: number, Hkv: number, Lq: number, Lk: number, D: number, Dv: number,
+  o: Attention64Options = {},
+): { out: Float64Array; lse: Float64Array; weights: Float64Array } {
+  const scale = o.scale ?? 1 / Math.sqrt(D);
+  const out = new Float64Array(B * Hq * Lq * Dv);
+  const lse = new Float64Array(B * Hq * Lq);
+  const weights = new Float64Array(B * Hq * Lq * Lk);
+  const g = Hq / Hkv;
+  for (let b = 0; b < B; b++) for (let h = 0; h < Hq; h++) {
+    const hk = Math.floor(h / g);
+    for (let i = 0; i < Lq; i++) {
+      const pos = i + Lk - Lq;
+      const s = new Float64Array(Lk);
+      for (let j = 0; j < Lk; j++) {
+        if ((o.causal && j > pos) || (o.window && (j < pos - o.window[0] || j > pos + o.window[1]))) {
+          s[j] = -Infinity;
+          continue;
+        }
+        let dot = 0;
+        for (let t = 0; t < D; t++) dot += q[((b * Hq + h) * Lq + i) * D + t]! * k[((b * Hkv + hk) * Lk + j) * D + t]!;
+        let x = dot * scale;
+        if (o.softcap) x = o.softcap * Math.tanh(x / o.softcap);
+        if (o.alibi) x -= o.alibi[h]! * Math.abs(pos - j);
+        if (o.mask) x += o.mask(b, h, i, j);
+        s[j] = x;
+      }
+      let max = -Infinity;
+      for (let j = 0; j < Lk; j++) max = Math.max(max, s[j]!);
+      if (o.sinks) max = Math.max(max, o.sinks[h]!);
+      const row = (b * Hq + h) * Lq + i;
+      if (max === -Infinity) { lse[row] = -Infinity; continue; }
+      let sum = o.sinks ? Math.exp(o.sinks[h]! - max) : 0;
+      for (let j = 0; j < Lk; j++) sum += Math.exp(s[j]! - max);
+      lse[row] = max + Math.log(sum);
+      for (let j = 0; j < Lk; j++) {
+        const p = Math.exp(s[j]! - max) / sum;
+        weights[row * Lk + j] = p;
+        for (let t = 0; t < Dv; t++) out[row * Dv + t] += p * v[((b * Hkv + hk) * Lk + j) * Dv + t]!;
+      }
+    }
+  }
+  return { out, lse, weights };
+}

@@ -7,10 +7,13 @@
 
 use wasm_bindgen::prelude::*;
 
+mod attention;
+mod extent;
 mod memory;
+mod softmax;
 mod status;
 
-use status::{run, Status};
+use status::run;
 
 #[global_allocator]
 static ALLOC: memory::CountingAlloc = memory::CountingAlloc;
@@ -68,9 +71,9 @@ pub fn wa_sgemm(
     run(|| {
         let trans_b = trans_b != 0;
         let (b_rows, b_cols) = if trans_b { (n, k) } else { (k, n) };
-        let a_len = strided_len(m, k, lda)?;
-        let b_len = strided_len(b_rows, b_cols, ldb)?;
-        let c_len = strided_len(m, n, ldc)?;
+        let a_len = extent::matrix(m, k, lda)?;
+        let b_len = extent::matrix(b_rows, b_cols, ldb)?;
+        let c_len = extent::matrix(m, n, ldc)?;
         memory::disjoint((c, c_len), &[(a, a_len), (b, b_len)])?;
         let a = memory::floats(a, a_len)?;
         let b = memory::floats(b, b_len)?;
@@ -80,13 +83,3 @@ pub fn wa_sgemm(
     })
 }
 
-/// Number of floats a `rows×cols` matrix with row stride `ld` spans.
-fn strided_len(rows: usize, cols: usize, ld: usize) -> Result<usize, Status> {
-    if rows == 0 || cols == 0 {
-        return Ok(0);
-    }
-    if ld < cols {
-        return Err(Status::BadShape);
-    }
-    (rows - 1).checked_mul(ld).and_then(|x| x.checked_add(cols)).ok_or(Status::BadShape)
-}

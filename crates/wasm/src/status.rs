@@ -3,6 +3,7 @@
 
 #[repr(i32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(dead_code)] // OutOfMemory is part of the ABI that ts/raw.ts maps
 pub enum Status {
     Ok = 0,
     /// A pointer/length pair is not inside one live block allocated by `wa_alloc`.

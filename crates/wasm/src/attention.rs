@@ -1,0 +1,168 @@
+//! Exports of fused attention and of attention weights.
+//!
+//! The arguments travel in a descriptor of [`WORDS`] u32 words that JavaScript
+//! writes into a block it allocated (f32 values as their bits); `ts/ops/attention-call.ts`
+//! writes the same layout. Every pointer in it is checked like any other.
+
+use wasm_bindgen::prelude::*;
+
+use kernels::attention::{Layout, Options, Shape};
+use kernels::Mask;
+
+use crate::extent::{non_overlapping, span};
+use crate::memory;
+use crate::status::{run, Status};
+
+/// Word offsets in the descriptor.
+mod w {
+    pub const Q: usize = 0;
+    pub const K: usize = 1;
+    pub const V: usize = 2;
+    pub const OUT: usize = 3;
+    pub const LSE: usize = 4;
+    pub const SHAPE: usize = 5; // batch, heads_q, heads_kv, len_q, len_k, head_dim, value_dim
+    pub const Q_STRIDES: usize = 12; // batch, head, row
+    pub const K_STRIDES: usize = 15;
+    pub const V_STRIDES: usize = 18;
+    pub const OUT_STRIDES: usize = 21;
+    pub const SCALE: usize = 24;
+    pub const FLAGS: usize = 25; // bit 0 causal, bit 1 window
+    pub const WINDOW: usize = 26; // left, right
+    pub const SOFTCAP: usize = 28;
+    pub const ALIBI: usize = 29;
+    pub const SINKS: usize = 30;
+    pub const MASK: usize = 31;
+    pub const MASK_STRIDES: usize = 32; // b, h, i, j
+    pub const ROWS: usize = 36; // row_start, row_count (attention_probs)
+}
+
+/// Descriptor length in u32 words.
+pub const WORDS: usize = 40;
+
+struct Call<'a> {
+    shape: Shape,
+    q: &'a [f32],
+    ql: Layout,
+    k: &'a [f32],
+    kl: Layout,
+    opts: Options<'a>,
+    d: &'a [u32],
+}
+
+fn strides(d: &[u32], at: usize) -> Layout {
+    Layout { batch: d[at] as usize, head: d[at + 1] as usize, row: d[at + 2] as usize }
+}
+
+fn ext(d: &[usize; 3], l: Layout, cols: usize) -> Result<usize, Status> {
+    span(&[d[0], d[1], d[2], cols], &[l.batch, l.head, l.row, 1])
+}
+
+/// Reads and checks the inputs shared by both exports; returns the ranges they cover.
+fn read<'a>(desc: usize, ranges: &mut Vec<(usize, usize)>) -> Result<Call<'a>, Status> {
+    let d: &[u32] = unsafe {
+        let f = memory::floats(desc, WORDS)?;
+        std::slice::from_raw_parts(f.as_ptr() as *const u32, WORDS)
+    };
+    let u = |i: usize| d[i] as usize;
+    let shape = Shape {
+        batch: u(w::SHAPE), heads_q: u(w::SHAPE + 1), heads_kv: u(w::SHAPE + 2),
+        len_q: u(w::SHAPE + 3), len_k: u(w::SHAPE + 4), head_dim: u(w::SHAPE + 5), value_dim: u(w::SHAPE + 6),
+    };
+    if shape.heads_kv == 0 || shape.heads_q % shape.heads_kv != 0 {
+        return Err(Status::BadShape);
+    }
+    let (ql, kl) = (strides(d, w::Q_STRIDES), strides(d, w::K_STRIDES));
+    let q_len = ext(&[shape.batch, shape.heads_q, shape.len_q], ql, shape.head_dim)?;
+    let k_len = ext(&[shape.batch, shape.heads_kv, shape.len_k], kl, shape.head_dim)?;
+    ranges.push((u(w::Q), q_len));
+    ranges.push((u(w::K), k_len));
+    let mut opts = Options::new(f32::from_bits(d[w::SCALE]));
+    let flags = d[w::FLAGS];
+    opts.causal = flags & 1 != 0;
+    if flags & 2 != 0 {
+        opts.window = Some((u(w::WINDOW), u(w::WINDOW + 1)));
+    }
+    opts.softcap = f32::from_bits(d[w::SOFTCAP]);
+    if !(opts.softcap >= 0.0) || !opts.scale.is_finite() {
+        return Err(Status::BadShape);
+    }
+    if d[w::ALIBI] != 0 {
+        opts.alibi_slopes = Some(memory::floats(u(w::ALIBI), shape.heads_q)?);
+        ranges.push((u(w::ALIBI), shape.heads_q));
+    }
+    if d[w::SINKS] != 0 {
+        opts.sinks = Some(memory::floats(u(w::SINKS), shape.heads_q)?);
+        ranges.push((u(w::SINKS), shape.heads_q));
+    }
+    if d[w::MASK] != 0 {
+        let ms = [u(w::MASK_STRIDES), u(w::MASK_STRIDES + 1), u(w::MASK_STRIDES + 2), u(w::MASK_STRIDES + 3)];
+        let len = span(&[shape.batch, shape.heads_q, shape.len_q, shape.len_k], &ms)?;
+        opts.mask = Some(Mask { data: memory::floats(u(w::MASK), len)?, strides: ms });
+        ranges.push((u(w::MASK), len));
+    }
+    Ok(Call { shape, q: memory::floats(u(w::Q), q_len)?, ql, k: memory::floats(u(w::K), k_len)?, kl, opts, d })
+}
+
+/// Fused attention (see `kernels::attention::attention_forward`); `desc` is the
+/// descriptor's byte offset. Writes `out` and, when its pointer is non-zero, `lse`.
+#[wasm_bindgen]
+pub fn wa_attention(desc: usize) -> i32 {
+    run(|| {
+        let mut ranges = Vec::with_capacity(8);
+        let c = read(desc, &mut ranges)?;
+        let d = c.d;
+        let s = c.shape;
+        let vl = strides(d, w::V_STRIDES);
+        let v_len = ext(&[s.batch, s.heads_kv, s.len_k], vl, s.value_dim)?;
+        ranges.push((d[w::V] as usize, v_len));
+        let v = memory::floats(d[w::V] as usize, v_len)?;
+        let ol = strides(d, w::OUT_STRIDES);
+        non_overlapping(&[s.batch, s.heads_q, s.len_q, s.value_dim], &[ol.batch, ol.head, ol.row, 1])?;
+        let out_len = ext(&[s.batch, s.heads_q, s.len_q], ol, s.value_dim)?;
+        let out_ptr = d[w::OUT] as usize;
+        memory::disjoint((out_ptr, out_len), &ranges)?;
+        let lse_len = s.batch * s.heads_q * s.len_q;
+        let lse_ptr = d[w::LSE] as usize;
+        let lse = if lse_ptr == 0 {
+            None
+        } else {
+            memory::disjoint((lse_ptr, lse_len), &ranges)?;
+            memory::disjoint((lse_ptr, lse_len), &[(out_ptr, out_len)])?;
+            Some(memory::floats_mut(lse_ptr, lse_len)?)
+        };
+        let out = memory::floats_mut(out_ptr, out_len)?;
+        kernels::attention::attention_forward(c.q, c.ql, c.k, c.kl, v, vl, out, ol, lse, s, &c.opts);
+        Ok(())
+    })
+}
+
+/// Attention weights of query rows `[row_start, row_start + row_count)` into a
+/// contiguous `[batch, heads_q, row_count, len_k]` block at the descriptor's OUT;
+/// normalised with the LSE input when given (see `kernels::attention::attention_probs`).
+#[wasm_bindgen]
+pub fn wa_attention_probs(desc: usize) -> i32 {
+    run(|| {
+        let mut ranges = Vec::with_capacity(8);
+        let c = read(desc, &mut ranges)?;
+        let d = c.d;
+        let s = c.shape;
+        let (row_start, row_count) = (d[w::ROWS] as usize, d[w::ROWS + 1] as usize);
+        if row_start.checked_add(row_count).map_or(true, |e| e > s.len_q) {
+            return Err(Status::BadShape);
+        }
+        let lse_len = s.batch * s.heads_q * s.len_q;
+        let lse = if d[w::LSE] == 0 {
+            None
+        } else {
+            ranges.push((d[w::LSE] as usize, lse_len));
+            Some(memory::floats(d[w::LSE] as usize, lse_len)?)
+        };
+        let out_len = [s.batch, s.heads_q, row_count, s.len_k]
+            .iter().try_fold(1usize, |a, &x| a.checked_mul(x)).ok_or(Status::BadShape)?;
+        let out_ptr = d[w::OUT] as usize;
+        memory::disjoint((out_ptr, out_len), &ranges)?;
+        let out = memory::floats_mut(out_ptr, out_len)?;
+        kernels::attention::attention_probs(c.q, c.ql, c.k, c.kl, lse, s, &c.opts, row_start, row_count, out);
+        Ok(())
+    })
+}

@@ -1,0 +1,118 @@
+/**
+ * Low-level calls of the fused attention kernel with explicit strides, shared by
+ * `attention()`, multi-head attention and the KV cache. Writes the descriptor
+ * whose layout `crates/wasm/src/attention.rs` defines.
+ * @internal
+ */
+import * as raw from '../raw.js';
+
+/** Element strides of a `[batch, head, row, col]` operand whose last axis is contiguous. */
+export interface Strides { readonly batch: number; readonly head: number; readonly row: number }
+
+/** A pointer into WASM memory plus the strides to read it with. */
+export interface Operand { readonly ptr: number; readonly strides: Strides }
+
+export interface AttentionDims {
+  readonly batch: number;
+  readonly headsQ: number;
+  readonly headsKv: number;
+  readonly lenQ: number;
+  readonly lenK: number;
+  readonly headDim: number;
+  readonly valueDim: number;
+}
+
+/** Score modifiers (see `kernels::attention::Options`). */
+export interface ScoreOptions {
+  readonly scale: number;
+  readonly causal: boolean;
+  /** Keys more than `left` before / `right` after the aligned query position are blocked. */
+  readonly window?: readonly [number, number];
+  readonly softcap?: number;
+  /** Pointer to `headsQ` ALiBi slopes. */
+  readonly alibiPtr?: number;
+  /** Pointer to `headsQ` sink logits. */
+  readonly sinksPtr?: number;
+  /** Additive mask: pointer and `[b, h, i, j]` element strides (0 broadcasts). */
+  readonly mask?: { readonly ptr: number; readonly strides: readonly [number, number, number, number] };
+}
+
+export interface AttentionCall extends ScoreOptions {
+  readonly dims: AttentionDims;
+  readonly q: Operand;
+  readonly k: Operand;
+  /** Values (only for the forward pass). */
+  readonly v?: Operand;
+}
+
+/** Strides of a contiguous `[batch, heads, rows, cols]` tensor. */
+export function contiguous(heads: number, rows: number, cols: number): Strides {
+  return { batch: heads * rows * cols, head: rows * cols, row: cols };
+}
+
+const W = {
+  Q: 0, K: 1, V: 2, OUT: 3, LSE: 4, SHAPE: 5, Q_STRIDES: 12, K_STRIDES: 15, V_STRIDES: 18,
+  OUT_STRIDES: 21, SCALE: 24, FLAGS: 25, WINDOW: 26, SOFTCAP: 28, ALIBI: 29, SINKS: 30,
+  MASK: 31, MASK_STRIDES: 32, ROWS: 36,
+} as const;
+
+const MAX_U32 = 0xffffffff;
+
+function write(call: AttentionCall): { words: Uint32Array; ptr: number } {
+  const d = raw.descriptor();
+  const { words } = d;
+  const f32 = new Float32Array(words.buffer, words.byteOffset, words.length);
+  const { dims } = call;
+  words[W.Q] = call.q.ptr;
+  words[W.K] = call.k.ptr;
+  words.set([dims.batch, dims.headsQ, dims.headsKv, dims.lenQ, dims.lenK, dims.headDim, dims.valueDim], W.SHAPE);
+  setStrides(words, W.Q_STRIDES, call.q.strides);
+  setStrides(words, W.K_STRIDES, call.k.strides);
+  if (call.v) {
+    words[W.V] = call.v.ptr;
+    setStrides(words, W.V_STRIDES, call.v.strides);
+  }
+  f32[W.SCALE] = call.scale;
+  words[W.FLAGS] = (call.causal ? 1 : 0) | (call.window ? 2 : 0);
+  if (call.window) {
+    words[W.WINDOW] = Math.min(call.window[0], MAX_U32);
+    words[W.WINDOW + 1] = Math.min(call.window[1], MAX_U32);
+  }
+  f32[W.SOFTCAP] = call.softcap ?? 0;
+  words[W.ALIBI] = call.alibiPtr ?? 0;
+  words[W.SINKS] = call.sinksPtr ?? 0;
+  if (call.mask) {
+    words[W.MASK] = call.mask.ptr;
+    words.set(call.mask.strides, W.MASK_STRIDES);
+  }
+  return d;
+}
+
+function setStrides(words: Uint32Array, at: number, s: Strides): void {
+  words[at] = s.batch;
+  words[at + 1] = s.head;
+  words[at + 2] = s.row;
+}
+
+/** Runs the fused kernel; `lsePtr` (contiguous `[batch, headsQ, lenQ]`) is optional. */
+export function callAttention(call: AttentionCall, out: Operand, lsePtr = 0): void {
+  const { words, ptr } = write(call);
+  words[W.OUT] = out.ptr;
+  words[W.LSE] = lsePtr;
+  setStrides(words, W.OUT_STRIDES, out.strides);
+  raw.check(raw.wasm().wa_attention(ptr), 'attention');
+}
+
+/**
+ * Writes the weights of query rows `[rowStart, rowStart + rowCount)` as a contiguous
+ * `[batch, headsQ, rowCount, lenK]` block at `outPtr`, normalised with `lsePtr` when given.
+ */
+export function callAttentionProbs(call: AttentionCall, rowStart: number, rowCount: number, outPtr: number,
+  lsePtr = 0): void {
+  const { words, ptr } = write(call);
+  words[W.OUT] = outPtr;
+  words[W.LSE] = lsePtr;
+  words[W.ROWS] = rowStart;
+  words[W.ROWS + 1] = rowCount;
+  raw.check(raw.wasm().wa_attention_probs(ptr), 'attentionWeights');
+}
