@@ -6,8 +6,12 @@
 //! they have checked, and every kernel asserts its preconditions at the top.
 
 pub mod attention;
+pub mod exp;
 pub mod gemm;
 pub mod softmax;
+
+mod rowops;
+mod scratch;
 
 /// An additive f32 mask read by logical index `[b, h, i, j]` at
 /// `data[b·strides[0] + h·strides[1] + i·strides[2] + j·strides[3]]`.

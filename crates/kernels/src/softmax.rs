@@ -1,35 +1,68 @@
-//! Row-wise, numerically stable softmax (placeholder scalar version).
+//! Row-wise, numerically stable softmax: `x ← e^(x − max) / Σ e^(x − max)`.
+//!
+//! Per row: optional additive mask, NaN-propagating maximum, one pass of
+//! `exp(x − max)` storing values and accumulating their sum, one multiply by the
+//! reciprocal. Rows whose maximum is `-inf` (every entry blocked) become zeros;
+//! a NaN anywhere in a row makes the whole row NaN; `+inf` logits give NaN (∞ − ∞).
 
-use crate::Mask;
+use crate::{rowops, Mask};
 
 /// In place over `data` viewed as contiguous `[d0, d1, rows, cols]`:
 /// `x ← softmax(x + mask)` along the last axis. Rows whose every entry is `-inf`
 /// become all zeros (never NaN).
 pub fn softmax_rows(data: &mut [f32], dims: [usize; 4], mask: Option<&Mask>) {
     let [d0, d1, rows, cols] = dims;
-    assert!(data.len() >= d0 * d1 * rows * cols);
+    let total = d0 * d1 * rows * cols;
+    assert!(data.len() >= total, "softmax_rows: data too short");
+    if total == 0 {
+        return;
+    }
+    if let Some(m) = mask {
+        let last = (d0 - 1) * m.strides[0] + (d1 - 1) * m.strides[1]
+            + (rows - 1) * m.strides[2] + (cols - 1) * m.strides[3];
+        assert!(m.data.len() > last, "softmax_rows: mask too short");
+    }
     for b in 0..d0 {
         for h in 0..d1 {
             for i in 0..rows {
                 let base = ((b * d1 + h) * rows + i) * cols;
                 let row = &mut data[base..base + cols];
                 if let Some(m) = mask {
-                    for (j, x) in row.iter_mut().enumerate() {
-                        *x += m.at(b, h, i, j);
-                    }
+                    add_mask_row(row, m, b, h, i);
                 }
-                let mx = row.iter().fold(f32::NEG_INFINITY, |a, &x| a.max(x));
-                if mx == f32::NEG_INFINITY {
-                    row.iter_mut().for_each(|x| *x = 0.0);
-                    continue;
-                }
-                let mut sum = 0.0;
-                for x in row.iter_mut() {
-                    *x = (*x - mx).exp();
-                    sum += *x;
-                }
-                let inv = 1.0 / sum;
-                row.iter_mut().for_each(|x| *x *= inv);
+                softmax_row(row);
+            }
+        }
+    }
+}
+
+/// Softmax of one contiguous row, in place.
+pub(crate) fn softmax_row(row: &mut [f32]) {
+    let mx = rowops::max(row);
+    if mx == f32::NEG_INFINITY {
+        row.iter_mut().for_each(|x| *x = 0.0);
+        return;
+    }
+    let sum = rowops::exp_sub_sum(row, mx);
+    rowops::scale(row, 1.0 / sum);
+}
+
+fn add_mask_row(row: &mut [f32], m: &Mask, b: usize, h: usize, i: usize) {
+    let off = b * m.strides[0] + h * m.strides[1] + i * m.strides[2];
+    match m.strides[3] {
+        0 => {
+            let v = m.data[off];
+            row.iter_mut().for_each(|x| *x += v);
+        }
+        1 => {
+            let n = row.len();
+            for (x, &v) in row.iter_mut().zip(&m.data[off..off + n]) {
+                *x += v;
+            }
+        }
+        s => {
+            for (j, x) in row.iter_mut().enumerate() {
+                *x += m.data[off + j * s];
             }
         }
     }

@@ -1,6 +1,25 @@
-//! Scaled dot-product attention (placeholder scalar version, materialises one score row).
+//! Scaled dot-product attention: types, the score function, and the fused kernels.
+//!
+//! [`attention_forward`] is a FlashAttention-2 style kernel (see `flash.rs`): per
+//! (batch, query head) it walks tiles of query rows and blocks of keys, keeps a
+//! running maximum and sum per row (online softmax) and never materialises the
+//! `len_q × len_k` score matrix. [`attention_probs`] (`probs.rs`) recomputes the
+//! exact weights for a range of rows with the same score code (`scores.rs`).
 
 use crate::Mask;
+
+mod flash;
+mod online;
+mod probs;
+mod scores;
+
+pub use flash::attention_forward;
+pub use probs::attention_probs;
+
+/// Query rows per tile (a multiple of the microkernel's 8 columns).
+pub const BLOCK_Q: usize = 64;
+/// Keys per block (a multiple of the microkernel's 4 rows).
+pub const BLOCK_K: usize = 64;
 
 /// Element strides of a 4-D tensor `[batch, head, row, col]` whose last axis is contiguous.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,7 +87,7 @@ pub fn modified_score(opts: &Options, shape: &Shape, b: usize, h: usize, i: usiz
         return f32::NEG_INFINITY;
     }
     if let Some((left, right)) = opts.window {
-        if jj < p - left as isize || jj > p + right as isize {
+        if jj < p.saturating_sub(sat(left)) || jj > p.saturating_add(sat(right)) {
             return f32::NEG_INFINITY;
         }
     }
@@ -85,56 +104,12 @@ pub fn modified_score(opts: &Options, shape: &Shape, b: usize, h: usize, i: usiz
     s
 }
 
-/// `out[b,h,i,:] = Σ_j softmax_j(s_ij) · v[b,h/g,j,:]`; `lse[b,h,i] = log Σ_j exp(s_ij)`
-/// (contiguous `[batch, heads_q, len_q]`). Fully blocked rows give 0 and `lse = -inf`.
-#[allow(clippy::too_many_arguments)]
-pub fn attention_forward(
-    q: &[f32], ql: Layout, k: &[f32], kl: Layout, v: &[f32], vl: Layout,
-    out: &mut [f32], ol: Layout, mut lse: Option<&mut [f32]>, shape: Shape, opts: &Options,
-) {
-    assert!(shape.heads_kv > 0 && shape.heads_q % shape.heads_kv == 0);
-    let group = shape.heads_q / shape.heads_kv;
-    let mut s = vec![0f32; shape.len_k];
-    for b in 0..shape.batch {
-        for h in 0..shape.heads_q {
-            let hk = h / group;
-            for i in 0..shape.len_q {
-                let qo = ql.offset(b, h, i);
-                let qi = &q[qo..qo + shape.head_dim];
-                let mut mx = f32::NEG_INFINITY;
-                for (j, sj) in s.iter_mut().enumerate() {
-                    let ko = kl.offset(b, hk, j);
-                    let dot: f32 = qi.iter().zip(&k[ko..ko + shape.head_dim]).map(|(a, b)| a * b).sum();
-                    *sj = modified_score(opts, &shape, b, h, i, j, dot);
-                    mx = mx.max(*sj);
-                }
-                if let Some(sk) = opts.sinks {
-                    mx = mx.max(sk[h]);
-                }
-                let oo = ol.offset(b, h, i);
-                let orow = &mut out[oo..oo + shape.value_dim];
-                orow.iter_mut().for_each(|x| *x = 0.0);
-                let mut sum = 0.0f32;
-                if mx != f32::NEG_INFINITY {
-                    for (j, &sj) in s.iter().enumerate() {
-                        let p = (sj - mx).exp();
-                        sum += p;
-                        let vo = vl.offset(b, hk, j);
-                        for (o, &vv) in orow.iter_mut().zip(&v[vo..vo + shape.value_dim]) {
-                            *o += p * vv;
-                        }
-                    }
-                    if let Some(sk) = opts.sinks {
-                        sum += (sk[h] - mx).exp();
-                    }
-                    let inv = 1.0 / sum;
-                    orow.iter_mut().for_each(|x| *x *= inv);
-                }
-                if let Some(l) = lse.as_deref_mut() {
-                    l[(b * shape.heads_q + h) * shape.len_q + i] =
-                        if mx == f32::NEG_INFINITY { f32::NEG_INFINITY } else { mx + sum.ln() };
-                }
-            }
-        }
+/// `usize → isize`, saturating (window sizes may be given as `usize::MAX`).
+#[inline]
+pub(crate) fn sat(x: usize) -> isize {
+    if x > isize::MAX as usize {
+        isize::MAX
+    } else {
+        x as isize
     }
 }

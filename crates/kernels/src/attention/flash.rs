@@ -1,0 +1,174 @@
+//! Fused attention forward, FlashAttention-2 style.
+//!
+//! For each (batch, kv head) the keys are packed once (and shared by every query
+//! head of the GQA group). For each tile of BLOCK_Q query rows the queries are
+//! packed, then key blocks of BLOCK_K run through:
+//!   1. `Sᵀ = K_blk·Q_tileᵀ` with the GEMM microkernel (scale·log2 e folded into α),
+//!      plus causal/window masking on diagonal blocks or the general score function;
+//!   2. online softmax: running max `m` and sum `l` per row, block weights `2^(t − m)`;
+//!   3. `O ← c·O + P·V_blk`, the microkernel reading V rows in place.
+//! Key blocks that the tile's rows cannot see (causal or window) are skipped.
+//! At the end `O / l` is written (one reciprocal per row) and `lse = (m + log2 l)·ln 2`.
+//! Scratch: packed keys (len_k·head_dim) plus per-tile buffers, i.e. O(N·D).
+
+use super::online;
+use super::scores::{check_common, check_tensor, is_fast, pack_keys, pack_queries, HeadScores, KeyRange, LOG2E};
+use super::{Layout, Options, Shape, BLOCK_K, BLOCK_Q};
+use crate::gemm::blocking::{MR, NR};
+use crate::gemm::{microkernel, round_up};
+
+/// `out[b,h,i,:] = Σ_j softmax_j(s_ij) · v[b,h/g,j,:]`; `lse[b,h,i] = log Σ_j exp(s_ij)`
+/// (contiguous `[batch, heads_q, len_q]`). Fully blocked rows give 0 and `lse = -inf`.
+#[allow(clippy::too_many_arguments)]
+pub fn attention_forward(
+    q: &[f32], ql: Layout, k: &[f32], kl: Layout, v: &[f32], vl: Layout,
+    out: &mut [f32], ol: Layout, mut lse: Option<&mut [f32]>, shape: Shape, opts: &Options,
+) {
+    check_common(q, ql, k, kl, &shape, opts);
+    check_tensor("v", v.len(), vl, shape.batch, shape.heads_kv, shape.len_k, shape.value_dim);
+    check_tensor("out", out.len(), ol, shape.batch, shape.heads_q, shape.len_q, shape.value_dim);
+    if let Some(l) = lse.as_deref() {
+        assert!(l.len() >= shape.batch * shape.heads_q * shape.len_q, "attention: lse too short");
+    }
+    if shape.batch == 0 || shape.heads_q == 0 || shape.len_q == 0 {
+        return;
+    }
+    let d = shape.head_dim;
+    let dv = shape.value_dim;
+    let dv_pad = round_up(dv, NR);
+    let dv_full = dv / NR * NR;
+    let tail = if dv_full < dv { shape.len_k * NR } else { 0 };
+    let kpack_len = round_up(shape.len_k, MR) * d;
+    let sizes = [kpack_len, tail, BLOCK_Q * d, BLOCK_K * BLOCK_Q, BLOCK_Q * dv_pad, BLOCK_Q, BLOCK_Q, BLOCK_Q];
+    let total: usize = sizes.iter().sum();
+    let group = shape.heads_q / shape.heads_kv;
+    let fast = is_fast(opts);
+
+    crate::scratch::with_scratch(total, |buf| {
+        let (kpack, rest) = buf.split_at_mut(sizes[0]);
+        let (vtail, rest) = rest.split_at_mut(sizes[1]);
+        let (qpack, rest) = rest.split_at_mut(sizes[2]);
+        let (s, rest) = rest.split_at_mut(sizes[3]);
+        let (o, rest) = rest.split_at_mut(sizes[4]);
+        let (m, rest) = rest.split_at_mut(BLOCK_Q);
+        let (l, corr) = rest.split_at_mut(BLOCK_Q);
+        for b in 0..shape.batch {
+            for hk in 0..shape.heads_kv {
+                pack_keys(k, kl, b, hk, shape.len_k, d, kpack);
+                if !vtail.is_empty() {
+                    pack_value_tail(v, vl, b, hk, shape.len_k, dv_full, dv, vtail);
+                }
+                for h in hk * group..(hk + 1) * group {
+                    let head = HeadScores { shape: &shape, opts, b, h, fast, kpack: &*kpack };
+                    let sink = opts.sinks.map(|sk| sk[h] * LOG2E);
+                    // Value rows of this kv head (empty when no full NR-wide panel is read).
+                    let vh: &[f32] = if dv_full > 0 && shape.len_k > 0 { &v[vl.offset(b, hk, 0)..] } else { &[] };
+                    for i0 in (0..shape.len_q).step_by(BLOCK_Q) {
+                        let br = BLOCK_Q.min(shape.len_q - i0);
+                        let mut t = Tile { qpack: &mut *qpack, s: &mut *s, o: &mut *o, m: &mut *m, l: &mut *l, corr: &mut *corr };
+                        t.run(&head, q, ql, vh, vl.row, &*vtail, sink, i0, br);
+                        // Normalise and store the tile's rows.
+                        for ii in 0..br {
+                            let i = i0 + ii;
+                            let oo = ol.offset(b, h, i);
+                            let orow = &mut out[oo..oo + dv];
+                            let blocked = t.m[ii] == f32::NEG_INFINITY;
+                            if blocked {
+                                orow.iter_mut().for_each(|x| *x = 0.0);
+                            } else {
+                                let inv = 1.0 / t.l[ii];
+                                for (x, &a) in orow.iter_mut().zip(&t.o[ii * dv_pad..ii * dv_pad + dv]) {
+                                    *x = a * inv;
+                                }
+                            }
+                            if let Some(ls) = lse.as_deref_mut() {
+                                ls[(b * shape.heads_q + h) * shape.len_q + i] = if blocked {
+                                    f32::NEG_INFINITY
+                                } else {
+                                    (t.m[ii] + t.l[ii].log2()) * core::f32::consts::LN_2
+                                };
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Per-tile working buffers.
+struct Tile<'s> {
+    qpack: &'s mut [f32],
+    s: &'s mut [f32],
+    o: &'s mut [f32],
+    m: &'s mut [f32],
+    l: &'s mut [f32],
+    corr: &'s mut [f32],
+}
+
+impl<'s> Tile<'s> {
+    /// Runs every visible key block for query rows `i0..i0+br`, leaving the unnormalised
+    /// output in `o` (stride round_up(dv, NR)) and the row statistics in `m`, `l`.
+    /// `v` starts at row 0 of the kv head, rows `vrow` apart.
+    #[allow(clippy::too_many_arguments)]
+    fn run(&mut self, head: &HeadScores, q: &[f32], ql: Layout, v: &[f32], vrow: usize, vtail: &[f32],
+           sink: Option<f32>, i0: usize, br: usize) {
+        let shape = head.shape;
+        let d = shape.head_dim;
+        let dv = shape.value_dim;
+        let dv_pad = round_up(dv, NR);
+        let dv_full = dv / NR * NR;
+        let cols = round_up(br, NR);
+        let rows4 = round_up(br, MR);
+        pack_queries(q, ql, head.b, head.h, i0, br, d, self.qpack);
+        // A sink is a virtual key with no value: it starts the running max and sum.
+        let (m0, l0) = match sink {
+            Some(t) => (t, 1.0),
+            None => (f32::NEG_INFINITY, 0.0),
+        };
+        self.m[..cols].iter_mut().for_each(|x| *x = m0);
+        self.l[..cols].iter_mut().for_each(|x| *x = l0);
+        self.o[..rows4 * dv_pad].iter_mut().for_each(|x| *x = 0.0);
+
+        let kr = KeyRange::new(shape, head.opts, i0, i0 + br);
+        let mut j0 = kr.start / BLOCK_K * BLOCK_K;
+        while j0 < kr.end {
+            let bc = BLOCK_K.min(shape.len_k - j0);
+            head.block(self.qpack, i0, br, j0, bc, kr.needs_mask(j0, bc), self.s);
+            online::update(self.s, cols, bc, self.m, self.l, self.corr);
+            online::rescale_rows(self.o, dv_pad, dv_pad, rows4, self.corr);
+            // O += P·V: A = weights (column-major, stride BLOCK_Q), B = V rows in place.
+            if dv_full > 0 {
+                assert!(v.len() >= (j0 + bc - 1) * vrow + dv_full);
+            }
+            for r in (0..rows4).step_by(MR) {
+                let a = self.s[r..].as_ptr();
+                for d0 in (0..dv_pad).step_by(NR) {
+                    let (bp, rsb) = if d0 < dv_full {
+                        (v[j0 * vrow + d0..].as_ptr(), vrow)
+                    } else {
+                        (vtail[j0 * NR..].as_ptr(), NR)
+                    };
+                    // SAFETY: weights rows 0..bc of columns r..r+4 lie in s; V rows j0..j0+bc
+                    // have ≥ d0 + 8 readable values (asserted above) or come from the
+                    // zero-padded tail panel (len_k·NR values); the output tile is inside o.
+                    unsafe { microkernel(bc, a, BLOCK_Q, bp, rsb, self.o[r * dv_pad + d0..].as_mut_ptr(), dv_pad, 1.0, 1.0) };
+                }
+            }
+            j0 += BLOCK_K;
+        }
+    }
+}
+
+/// Copies value columns `from..dv` of every key row of (b, hk) into an NR-wide,
+/// zero-padded panel (`out[j·NR + c]`), for the ragged last column panel of P·V.
+#[allow(clippy::too_many_arguments)]
+fn pack_value_tail(v: &[f32], vl: Layout, b: usize, hk: usize, lk: usize, from: usize, dv: usize, out: &mut [f32]) {
+    let w = dv - from;
+    for j in 0..lk {
+        let o = vl.offset(b, hk, j);
+        let dst = &mut out[j * NR..(j + 1) * NR];
+        dst[..w].copy_from_slice(&v[o + from..o + dv]);
+        dst[w..].iter_mut().for_each(|x| *x = 0.0);
+    }
+}

@@ -1,0 +1,201 @@
+//! Score tiles shared by the forward kernel and `attention_probs`.
+//!
+//! Scores are produced transposed, keys × queries (`Sᵀ`): a 4×8 microkernel tile
+//! then holds 4 keys of 8 queries, so the online softmax later reduces over keys
+//! with plain vertical SIMD operations (no horizontal reductions), and the
+//! probabilities are already laid out as the column-major A operand of `P·V`.
+//! All scores are in log2 units, `t = s·log2 e`, ready for `exp2`.
+
+use super::{modified_score, sat, Layout, Options, Shape, BLOCK_Q};
+use crate::gemm::blocking::{MR, NR};
+use crate::gemm::{microkernel, round_up};
+
+pub(super) const LOG2E: f32 = core::f32::consts::LOG2_E;
+
+/// Asserts that `data` holds every row `[b, h, i, 0..cols]` a kernel will read or write.
+pub(super) fn check_tensor(what: &str, len: usize, l: Layout, batch: usize, heads: usize, rows: usize, cols: usize) {
+    if batch == 0 || heads == 0 || rows == 0 || cols == 0 {
+        return;
+    }
+    let last = l.offset(batch - 1, heads - 1, rows - 1) + cols;
+    assert!(len >= last, "attention: {} too short ({} < {})", what, len, last);
+}
+
+/// The preconditions shared by both kernels: shape, q and k extents, per-head options.
+pub(super) fn check_common(q: &[f32], ql: Layout, k: &[f32], kl: Layout, shape: &Shape, opts: &Options) {
+    assert!(shape.heads_kv > 0 && shape.heads_q % shape.heads_kv == 0, "attention: heads_q must be a multiple of heads_kv");
+    check_tensor("q", q.len(), ql, shape.batch, shape.heads_q, shape.len_q, shape.head_dim);
+    check_tensor("k", k.len(), kl, shape.batch, shape.heads_kv, shape.len_k, shape.head_dim);
+    if let Some(s) = opts.alibi_slopes {
+        assert!(s.len() >= shape.heads_q, "attention: one ALiBi slope per query head");
+    }
+    if let Some(s) = opts.sinks {
+        assert!(s.len() >= shape.heads_q, "attention: one sink per query head");
+    }
+    if let Some(m) = &opts.mask {
+        if shape.batch > 0 && shape.heads_q > 0 && shape.len_q > 0 && shape.len_k > 0 {
+            let st = m.strides;
+            let last = (shape.batch - 1) * st[0] + (shape.heads_q - 1) * st[1]
+                + (shape.len_q - 1) * st[2] + (shape.len_k - 1) * st[3];
+            assert!(m.data.len() > last, "attention: mask too short");
+        }
+    }
+}
+
+/// No softcap, ALiBi or mask: scores are `q·k · scale · log2 e` (scale folded into
+/// the microkernel's α), and only causal/window diagonal tiles need per-element work.
+pub(super) fn is_fast(opts: &Options) -> bool {
+    !(opts.softcap > 0.0) && opts.alibi_slopes.is_none() && opts.mask.is_none()
+}
+
+/// Inclusive key interval `[lo, hi]` that query row `i` may attend to under
+/// causal/window masking (the same decisions as `modified_score`).
+#[inline]
+fn allowed(shape: &Shape, opts: &Options, i: usize) -> (isize, isize) {
+    let p = i as isize + shape.len_k as isize - shape.len_q as isize;
+    let mut lo = isize::MIN;
+    let mut hi = isize::MAX;
+    if opts.causal {
+        hi = p;
+    }
+    if let Some((left, right)) = opts.window {
+        lo = p.saturating_sub(sat(left));
+        hi = hi.min(p.saturating_add(sat(right)));
+    }
+    (lo, hi)
+}
+
+/// Keys a tile of query rows `[i0, i1)` can see: `[start, end)` (empty when
+/// `start ≥ end`), and `[full_lo, full_hi)` which every row of the tile sees, so
+/// key blocks inside it need no per-element masking. Both bounds of `allowed`
+/// grow with `i`, which makes the tile's first and last rows the extremes.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct KeyRange {
+    pub start: usize,
+    pub end: usize,
+    full_lo: usize,
+    full_hi: usize,
+}
+
+impl KeyRange {
+    pub fn new(shape: &Shape, opts: &Options, i0: usize, i1: usize) -> KeyRange {
+        let lk = shape.len_k as isize;
+        let clamp = |x: isize| x.max(0).min(lk) as usize;
+        let (lo_first, hi_first) = allowed(shape, opts, i0);
+        let (lo_last, hi_last) = allowed(shape, opts, i1 - 1);
+        KeyRange {
+            start: clamp(lo_first),
+            end: clamp(hi_last.saturating_add(1)),
+            full_lo: clamp(lo_last),
+            full_hi: clamp(hi_first.saturating_add(1)),
+        }
+    }
+
+    /// Whether keys `[j0, j0 + bc)` include any that some row of the tile may not see.
+    #[inline]
+    pub fn needs_mask(&self, j0: usize, bc: usize) -> bool {
+        j0 < self.full_lo || j0 + bc > self.full_hi
+    }
+}
+
+/// Packs all keys of one (batch, kv head) into slivers of MR keys, depth-major:
+/// key `j`, component `p` goes to `out[(j/MR)·MR·d + p·MR + j%MR]`; the last sliver
+/// is zero padded. This is the A operand of `Sᵀ = K·Qᵀ`.
+pub(super) fn pack_keys(k: &[f32], kl: Layout, b: usize, hk: usize, lk: usize, d: usize, out: &mut [f32]) {
+    let slivers = (lk + MR - 1) / MR;
+    assert!(out.len() >= slivers * MR * d);
+    for s in 0..slivers {
+        let dst = &mut out[s * MR * d..(s + 1) * MR * d];
+        for r in 0..MR {
+            let j = s * MR + r;
+            if j < lk {
+                let o = kl.offset(b, hk, j);
+                for (p, &x) in k[o..o + d].iter().enumerate() {
+                    dst[p * MR + r] = x;
+                }
+            } else {
+                for p in 0..d {
+                    dst[p * MR + r] = 0.0;
+                }
+            }
+        }
+    }
+}
+
+/// Packs query rows `i0..i0+rows` of (b, h) into panels of NR queries, depth-major
+/// (`out[(c/NR)·NR·d + p·NR + c%NR]`), zero padded to a multiple of NR rows: the
+/// B operand of `Sᵀ = K·Qᵀ`.
+pub(super) fn pack_queries(q: &[f32], ql: Layout, b: usize, h: usize, i0: usize, rows: usize, d: usize, out: &mut [f32]) {
+    let panels = (rows + NR - 1) / NR;
+    assert!(out.len() >= panels * NR * d);
+    for t in 0..panels {
+        let dst = &mut out[t * NR * d..(t + 1) * NR * d];
+        for c in 0..NR {
+            let ii = t * NR + c;
+            if ii < rows {
+                let o = ql.offset(b, h, i0 + ii);
+                for (p, &x) in q[o..o + d].iter().enumerate() {
+                    dst[p * NR + c] = x;
+                }
+            } else {
+                for p in 0..d {
+                    dst[p * NR + c] = 0.0;
+                }
+            }
+        }
+    }
+}
+
+/// What the score function needs to know about the current (batch, query head).
+pub(super) struct HeadScores<'a> {
+    pub shape: &'a Shape,
+    pub opts: &'a Options<'a>,
+    pub b: usize,
+    pub h: usize,
+    pub fast: bool,
+    /// Keys of the head's kv head, packed by [`pack_keys`].
+    pub kpack: &'a [f32],
+}
+
+impl<'a> HeadScores<'a> {
+    /// Writes `t(i, j) = score(i0 + ii, j0 + jj) · log2 e` to `s[jj·BLOCK_Q + ii]` for
+    /// `jj < bc`, `ii < br` (`qpack` holds rows `i0..i0+br` packed by [`pack_queries`]).
+    /// Columns `br..round_up(br, NR)` receive finite filler; rows up to
+    /// `round_up(bc, MR)` are written. `j0` must be a multiple of MR.
+    #[allow(clippy::too_many_arguments)]
+    pub fn block(&self, qpack: &[f32], i0: usize, br: usize, j0: usize, bc: usize, needs_mask: bool, s: &mut [f32]) {
+        let d = self.shape.head_dim;
+        let bq_pad = round_up(br, NR);
+        let bc_pad = round_up(bc, MR);
+        assert!(j0 % MR == 0 && br <= BLOCK_Q && s.len() >= bc_pad * BLOCK_Q);
+        assert!(qpack.len() >= bq_pad * d && self.kpack.len() >= (j0 + bc_pad) * d);
+        let alpha = if self.fast { self.opts.scale * LOG2E } else { 1.0 };
+        for js in (0..bc_pad).step_by(MR) {
+            let a = self.kpack[(j0 + js) * d..].as_ptr();
+            for it in (0..bq_pad).step_by(NR) {
+                let bp = qpack[it * d..].as_ptr();
+                // SAFETY: the key sliver holds MR·d values, the query panel NR·d (asserted
+                // above); the 4×8 output tile lies inside s (rows < bc_pad, cols < BLOCK_Q).
+                unsafe { microkernel(d, a, MR, bp, NR, s[js * BLOCK_Q + it..].as_mut_ptr(), BLOCK_Q, alpha, 0.0) };
+            }
+        }
+        if !self.fast {
+            for jj in 0..bc {
+                let row = &mut s[jj * BLOCK_Q..jj * BLOCK_Q + br];
+                for (ii, x) in row.iter_mut().enumerate() {
+                    *x = modified_score(self.opts, self.shape, self.b, self.h, i0 + ii, j0 + jj, *x) * LOG2E;
+                }
+            }
+        } else if needs_mask {
+            for ii in 0..br {
+                let (lo, hi) = allowed(self.shape, self.opts, i0 + ii);
+                for jj in 0..bc {
+                    let j = (j0 + jj) as isize;
+                    if j < lo || j > hi {
+                        s[jj * BLOCK_Q + ii] = f32::NEG_INFINITY;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! 4×8 f32 microkernel in scalar code: the same contract as the SIMD128 kernel.
+//!
+//! The depth loop updates the tile as two 4×4 halves so each half's 16 accumulators
+//! plus its operands fit the register file of a scalar wasm engine.
+
+use super::blocking::{MR, NR};
+
+/// `C[0..4, 0..8] ← α·(A·B) + β·C` over depth `k`; operand layout as in the SIMD kernel:
+/// `a[p·csa + r]`, `b[p·rsb + j]`, `c[r·rsc + j]`. With `β = 0` C is only written.
+///
+/// # Safety
+/// The pointers must be valid for the reads/writes described above.
+#[inline(never)]
+pub unsafe fn f32_gemm_4x8_scalar(
+    k: usize, a: *const f32, csa: usize, b: *const f32, rsb: usize,
+    c: *mut f32, rsc: usize, alpha: f32, beta: f32,
+) {
+    for half in 0..2 {
+        let mut acc = [[0.0f32; 4]; MR];
+        let mut ap = a;
+        let mut bp = b.add(half * 4);
+        for _ in 0..k {
+            let bv = [*bp, *bp.add(1), *bp.add(2), *bp.add(3)];
+            for (r, row) in acc.iter_mut().enumerate() {
+                let x = *ap.add(r);
+                for (o, &y) in row.iter_mut().zip(bv.iter()) {
+                    *o += x * y;
+                }
+            }
+            ap = ap.add(csa);
+            bp = bp.add(rsb);
+        }
+        for (r, row) in acc.iter().enumerate() {
+            let cp = c.add(r * rsc + half * 4);
+            for (j, &v) in row.iter().enumerate() {
+                let o = cp.add(j);
+                *o = if beta == 0.0 {
+                    alpha * v
+                } else if beta == 1.0 {
+                    alpha * v + *o
+                } else {
+                    alpha * v + beta * *o
+                };
+            }
+        }
+    }
+    debug_assert!(NR == 8);
+}

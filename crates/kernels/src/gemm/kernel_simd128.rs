@@ -1,0 +1,83 @@
+//! 4×8 f32 microkernel on SIMD128: 8 f32x4 accumulators (4 rows × 2 vectors).
+//!
+//! Per step `p` of the depth loop: two B vectors are loaded, each of the four A
+//! values is broadcast straight from memory (`v128.load32_splat`) and multiplied
+//! into the two accumulators of its row. Without FMA every step is 8 mul + 8 add.
+
+use super::blocking::{MR, NR};
+use core::arch::wasm32::*;
+
+/// `C[0..4, 0..8] ← α·(A·B) + β·C` over depth `k`.
+///
+/// * `a`: element `(r, p)` at `a[p·csa + r]` (a packed sliver has `csa = 4`; any
+///   column-major block with 4 readable rows works);
+/// * `b`: element `(p, j)` at `b[p·rsb + j]`, `j < 8` (a packed panel has `rsb = 8`,
+///   but any row-major matrix with 8 readable columns works);
+/// * `c`: element `(r, j)` at `c[r·rsc + j]`. With `β = 0` C is only written.
+///
+/// # Safety
+/// The pointers must be valid for the reads/writes described above.
+#[inline(never)]
+#[allow(unused_assignments)] // the final pointer bumps of the unrolled loop
+pub unsafe fn f32_gemm_4x8_simd128(
+    k: usize, a: *const f32, csa: usize, b: *const f32, rsb: usize,
+    c: *mut f32, rsc: usize, alpha: f32, beta: f32,
+) {
+    debug_assert!(MR == 4 && NR == 8);
+    let z = f32x4_splat(0.0);
+    let (mut c00, mut c01, mut c10, mut c11) = (z, z, z, z);
+    let (mut c20, mut c21, mut c30, mut c31) = (z, z, z, z);
+    let mut ap = a;
+    let mut bp = b;
+    macro_rules! step {
+        () => {{
+            let b0 = v128_load(bp as *const v128);
+            let b1 = v128_load(bp.add(4) as *const v128);
+            let x = f32x4_splat(*ap);
+            c00 = f32x4_add(c00, f32x4_mul(x, b0));
+            c01 = f32x4_add(c01, f32x4_mul(x, b1));
+            let x = f32x4_splat(*ap.add(1));
+            c10 = f32x4_add(c10, f32x4_mul(x, b0));
+            c11 = f32x4_add(c11, f32x4_mul(x, b1));
+            let x = f32x4_splat(*ap.add(2));
+            c20 = f32x4_add(c20, f32x4_mul(x, b0));
+            c21 = f32x4_add(c21, f32x4_mul(x, b1));
+            let x = f32x4_splat(*ap.add(3));
+            c30 = f32x4_add(c30, f32x4_mul(x, b0));
+            c31 = f32x4_add(c31, f32x4_mul(x, b1));
+            ap = ap.add(csa);
+            bp = bp.add(rsb);
+        }};
+    }
+    // Not unrolled: with two steps in flight LLVM hoists every load of both steps
+    // (4 B vectors, 8 broadcasts), which exceeds the register file and spills in V8.
+    for _ in 0..k {
+        step!();
+    }
+    let va = f32x4_splat(alpha);
+    let rows = [(c00, c01), (c10, c11), (c20, c21), (c30, c31)];
+    if beta == 0.0 {
+        for (r, &(lo, hi)) in rows.iter().enumerate() {
+            let cp = c.add(r * rsc);
+            v128_store(cp as *mut v128, f32x4_mul(va, lo));
+            v128_store(cp.add(4) as *mut v128, f32x4_mul(va, hi));
+        }
+    } else if beta == 1.0 {
+        for (r, &(lo, hi)) in rows.iter().enumerate() {
+            let cp = c.add(r * rsc);
+            let o0 = v128_load(cp as *const v128);
+            let o1 = v128_load(cp.add(4) as *const v128);
+            v128_store(cp as *mut v128, f32x4_add(f32x4_mul(va, lo), o0));
+            v128_store(cp.add(4) as *mut v128, f32x4_add(f32x4_mul(va, hi), o1));
+        }
+    } else {
+        let vb = f32x4_splat(beta);
+        for (r, &(lo, hi)) in rows.iter().enumerate() {
+            let cp = c.add(r * rsc);
+            let o0 = v128_load(cp as *const v128);
+            let o1 = v128_load(cp.add(4) as *const v128);
+            v128_store(cp as *mut v128, f32x4_add(f32x4_mul(va, lo), f32x4_mul(vb, o0)));
+            v128_store(cp.add(4) as *mut v128, f32x4_add(f32x4_mul(va, hi), f32x4_mul(vb, o1)));
+        }
+    }
+}

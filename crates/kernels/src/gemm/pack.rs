@@ -1,0 +1,65 @@
+//! Packing of GEMM operands into the panel layouts the microkernel streams.
+//!
+//! A is cut into slivers of MR rows stored depth-major (`[p][r]`), B into slivers
+//! of NR columns stored depth-major (`[p][j]`). Ragged last slivers are padded with
+//! zeros so the microkernel always runs on a full MR×NR tile.
+
+use super::blocking::{MR, NR};
+
+/// Packs the `mc × kc` block of A whose element `(i, p)` is `a[i·lda + p]`.
+/// `out` receives `ceil(mc/MR)` slivers of `kc·MR` values.
+pub fn pack_a(mc: usize, kc: usize, a: &[f32], lda: usize, out: &mut [f32]) {
+    let slivers = (mc + MR - 1) / MR;
+    assert!(out.len() >= slivers * kc * MR);
+    for s in 0..slivers {
+        let dst = &mut out[s * kc * MR..(s + 1) * kc * MR];
+        for r in 0..MR {
+            let i = s * MR + r;
+            if i < mc {
+                let row = &a[i * lda..i * lda + kc];
+                for (p, &x) in row.iter().enumerate() {
+                    dst[p * MR + r] = x;
+                }
+            } else {
+                for p in 0..kc {
+                    dst[p * MR + r] = 0.0;
+                }
+            }
+        }
+    }
+}
+
+/// Packs the `kc × nc` block of op(B): element `(p, j)` is `b[p·ldb + j]`, or
+/// `b[j·ldb + p]` when `trans` (B stored `n × k`, e.g. the keys in Q·Kᵀ).
+/// `out` receives `ceil(nc/NR)` slivers of `kc·NR` values.
+pub fn pack_b(kc: usize, nc: usize, b: &[f32], ldb: usize, trans: bool, out: &mut [f32]) {
+    let slivers = (nc + NR - 1) / NR;
+    assert!(out.len() >= slivers * kc * NR);
+    for s in 0..slivers {
+        let j0 = s * NR;
+        let w = NR.min(nc - j0);
+        let dst = &mut out[s * kc * NR..(s + 1) * kc * NR];
+        if trans {
+            for j in 0..NR {
+                if j < w {
+                    let col = &b[(j0 + j) * ldb..(j0 + j) * ldb + kc];
+                    for (p, &x) in col.iter().enumerate() {
+                        dst[p * NR + j] = x;
+                    }
+                } else {
+                    for p in 0..kc {
+                        dst[p * NR + j] = 0.0;
+                    }
+                }
+            }
+        } else {
+            for p in 0..kc {
+                let d = &mut dst[p * NR..(p + 1) * NR];
+                d[..w].copy_from_slice(&b[p * ldb + j0..p * ldb + j0 + w]);
+                for x in &mut d[w..] {
+                    *x = 0.0;
+                }
+            }
+        }
+    }
+}

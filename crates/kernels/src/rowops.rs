@@ -1,0 +1,180 @@
+//! Vectorised operations on one contiguous row, shared by softmax and attention.
+//!
+//! Maxima propagate NaN (like wasm `f32x4.max`, unlike `f32::max`), so a NaN logit
+//! poisons its row's normaliser and the whole row comes out NaN.
+
+/// NaN-propagating maximum of two values (`NaN` if either is NaN).
+#[inline(always)]
+pub fn max_nan(a: f32, b: f32) -> f32 {
+    if a != a || a > b {
+        a
+    } else {
+        b
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod imp {
+    use super::max_nan;
+    use crate::exp::{exp2_nonpos_f32x4, exp_f32x4};
+    use core::arch::wasm32::*;
+
+    #[inline(always)]
+    unsafe fn ld(p: *const f32) -> v128 {
+        v128_load(p as *const v128)
+    }
+    #[inline(always)]
+    unsafe fn st(p: *mut f32, v: v128) {
+        v128_store(p as *mut v128, v)
+    }
+    #[inline(always)]
+    fn hmax(v: v128) -> f32 {
+        let v = f32x4_max(v, i32x4_shuffle::<2, 3, 0, 1>(v, v));
+        let v = f32x4_max(v, i32x4_shuffle::<1, 0, 3, 2>(v, v));
+        f32x4_extract_lane::<0>(v)
+    }
+    #[inline(always)]
+    fn hsum(v: v128) -> f32 {
+        let v = f32x4_add(v, i32x4_shuffle::<2, 3, 0, 1>(v, v));
+        let v = f32x4_add(v, i32x4_shuffle::<1, 0, 3, 2>(v, v));
+        f32x4_extract_lane::<0>(v)
+    }
+
+    pub fn max(row: &[f32]) -> f32 {
+        let n4 = row.len() / 4 * 4;
+        let mut acc = f32x4_splat(f32::NEG_INFINITY);
+        let p = row.as_ptr();
+        let mut j = 0;
+        // SAFETY: j + 4 ≤ n4 ≤ row.len() for every load.
+        unsafe {
+            while j < n4 {
+                acc = f32x4_max(acc, ld(p.add(j)));
+                j += 4;
+            }
+        }
+        let mut m = hmax(acc);
+        for &x in &row[n4..] {
+            m = max_nan(x, m);
+        }
+        m
+    }
+
+    pub fn exp_sub_sum(row: &mut [f32], m: f32) -> f32 {
+        let n4 = row.len() / 4 * 4;
+        let vm = f32x4_splat(m);
+        let mut acc = f32x4_splat(0.0);
+        let p = row.as_mut_ptr();
+        let mut j = 0;
+        // SAFETY: j + 4 ≤ n4 ≤ row.len() for every access.
+        unsafe {
+            while j < n4 {
+                let e = exp_f32x4(f32x4_sub(ld(p.add(j)), vm));
+                st(p.add(j), e);
+                acc = f32x4_add(acc, e);
+                j += 4;
+            }
+        }
+        let mut s = hsum(acc);
+        for x in &mut row[n4..] {
+            *x = crate::exp::exp(*x - m);
+            s += *x;
+        }
+        s
+    }
+
+    pub fn exp2_sub_sum(row: &mut [f32], m: f32) -> f32 {
+        let n4 = row.len() / 4 * 4;
+        let vm = f32x4_splat(m);
+        let mut acc = f32x4_splat(0.0);
+        let p = row.as_mut_ptr();
+        let mut j = 0;
+        // SAFETY: j + 4 ≤ n4 ≤ row.len() for every access.
+        unsafe {
+            while j < n4 {
+                let e = exp2_nonpos_f32x4(f32x4_sub(ld(p.add(j)), vm));
+                st(p.add(j), e);
+                acc = f32x4_add(acc, e);
+                j += 4;
+            }
+        }
+        let mut s = hsum(acc);
+        for x in &mut row[n4..] {
+            *x = crate::exp::exp2_nonpos(*x - m);
+            s += *x;
+        }
+        s
+    }
+
+    pub fn scale(row: &mut [f32], s: f32) {
+        let n4 = row.len() / 4 * 4;
+        let vs = f32x4_splat(s);
+        let p = row.as_mut_ptr();
+        let mut j = 0;
+        // SAFETY: j + 4 ≤ n4 ≤ row.len() for every access.
+        unsafe {
+            while j < n4 {
+                st(p.add(j), f32x4_mul(ld(p.add(j)), vs));
+                j += 4;
+            }
+        }
+        for x in &mut row[n4..] {
+            *x *= s;
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod imp {
+    use super::max_nan;
+    use crate::exp::{exp, exp2_nonpos};
+
+    pub fn max(row: &[f32]) -> f32 {
+        row.iter().fold(f32::NEG_INFINITY, |m, &x| max_nan(x, m))
+    }
+
+    pub fn exp_sub_sum(row: &mut [f32], m: f32) -> f32 {
+        let mut s = 0.0;
+        for x in row.iter_mut() {
+            *x = exp(*x - m);
+            s += *x;
+        }
+        s
+    }
+
+    pub fn exp2_sub_sum(row: &mut [f32], m: f32) -> f32 {
+        let mut s = 0.0;
+        for x in row.iter_mut() {
+            *x = exp2_nonpos(*x - m);
+            s += *x;
+        }
+        s
+    }
+
+    pub fn scale(row: &mut [f32], s: f32) {
+        row.iter_mut().for_each(|x| *x *= s);
+    }
+}
+
+/// NaN-propagating maximum of a row (`-inf` for an empty row).
+#[inline]
+pub fn max(row: &[f32]) -> f32 {
+    imp::max(row)
+}
+
+/// `x ← e^(x − m)` for each element; returns the sum of the new values.
+#[inline]
+pub fn exp_sub_sum(row: &mut [f32], m: f32) -> f32 {
+    imp::exp_sub_sum(row, m)
+}
+
+/// `x ← 2^(x − m)` (arguments ≤ 0 when `m` is the row maximum); returns their sum.
+#[inline]
+pub fn exp2_sub_sum(row: &mut [f32], m: f32) -> f32 {
+    imp::exp2_sub_sum(row, m)
+}
+
+/// `x ← x·s` for each element.
+#[inline]
+pub fn scale(row: &mut [f32], s: f32) {
+    imp::scale(row, s)
+}

@@ -1,0 +1,244 @@
+//! Fused attention and attention_probs against a float64 reference.
+mod common;
+use common::{assert_close, ref_attention, RefOpts, Rng, Strides};
+use kernels::attention::{attention_forward, attention_probs, Layout, Options, Shape};
+use kernels::Mask;
+
+struct Problem {
+    shape: Shape,
+    q: Vec<f32>,
+    k: Vec<f32>,
+    v: Vec<f32>,
+    ql: Layout,
+    kl: Layout,
+    vl: Layout,
+    ol: Layout,
+    out_len: usize,
+}
+
+/// Random problem; `interleaved` stores tensors as `[B, L, H, D + 3]` (row stride
+/// skips the other heads and 3 padding values), otherwise contiguous `[B, H, L, D]`.
+fn problem(rng: &mut Rng, dims: [usize; 7], interleaved: bool) -> Problem {
+    let [b, hq, hkv, lq, lk, d, dv] = dims;
+    let lay = |h: usize, l: usize, w: usize| {
+        if interleaved {
+            Layout { batch: l * h * (w + 3), head: w + 3, row: h * (w + 3) }
+        } else {
+            Layout::contiguous(h, l, w)
+        }
+    };
+    let (ql, kl, vl, ol) = (lay(hq, lq, d), lay(hkv, lk, d), lay(hkv, lk, dv), lay(hq, lq, dv));
+    Problem {
+        shape: Shape { batch: b, heads_q: hq, heads_kv: hkv, len_q: lq, len_k: lk, head_dim: d, value_dim: dv },
+        q: rng.vec(b * ql.batch, 1.5),
+        k: rng.vec(b * kl.batch, 1.5),
+        v: rng.vec(b * vl.batch, 1.0),
+        ql, kl, vl, ol,
+        out_len: b * ol.batch,
+    }
+}
+
+fn strides(l: Layout) -> Strides {
+    [l.batch, l.head, l.row]
+}
+
+/// Runs forward (checking out and lse) and probs for a range of rows with and
+/// without lse (checking against the reference weights and row sums).
+fn check(name: &str, p: &Problem, opts: &Options, r: &RefOpts) {
+    let s = p.shape;
+    let dims = [s.batch, s.heads_q, s.heads_kv, s.len_q, s.len_k, s.head_dim, s.value_dim];
+    let want = ref_attention(dims, &p.q, strides(p.ql), &p.k, strides(p.kl), &p.v, strides(p.vl), r);
+    let mut out = vec![f32::NAN; p.out_len];
+    let mut lse = vec![f32::NAN; s.batch * s.heads_q * s.len_q];
+    attention_forward(&p.q, p.ql, &p.k, p.kl, &p.v, p.vl, &mut out, p.ol, Some(&mut lse), s, opts);
+    let mut got = Vec::with_capacity(want.out.len());
+    for b in 0..s.batch {
+        for h in 0..s.heads_q {
+            for i in 0..s.len_q {
+                let o = p.ol.offset(b, h, i);
+                got.extend_from_slice(&out[o..o + s.value_dim]);
+            }
+        }
+    }
+    assert_close(&format!("{}: out", name), &got, &want.out, 2e-6, 2e-5);
+    assert_close(&format!("{}: lse", name), &lse, &want.lse, 2e-6, 2e-6);
+
+    let rs = s.len_q / 3;
+    let rc = (s.len_q - rs).min(70);
+    let n = s.batch * s.heads_q * rc * s.len_k;
+    let mut wref = Vec::with_capacity(n);
+    for bh in 0..s.batch * s.heads_q {
+        for i in rs..rs + rc {
+            wref.extend_from_slice(&want.probs[(bh * s.len_q + i) * s.len_k..(bh * s.len_q + i + 1) * s.len_k]);
+        }
+    }
+    for &with_lse in &[true, false] {
+        let mut w = vec![f32::NAN; n];
+        let l = if with_lse { Some(&lse[..]) } else { None };
+        attention_probs(&p.q, p.ql, &p.k, p.kl, l, s, opts, rs, rc, &mut w);
+        assert_close(&format!("{}: probs (lse given: {})", name, with_lse), &w, &wref, 1e-7, 2e-5);
+        if r.sinks.is_none() && s.len_k > 0 {
+            for (row, wr) in w.chunks(s.len_k).zip(wref.chunks(s.len_k)) {
+                let sum: f64 = row.iter().map(|&x| x as f64).sum();
+                let blocked = wr.iter().all(|&x| x == 0.0);
+                let target = if blocked { 0.0 } else { 1.0 };
+                assert!((sum - target).abs() < 1e-5, "{}: probs row sums to {}", name, sum);
+            }
+        }
+    }
+}
+
+fn opts_pair<'a>(scale: f32) -> (Options<'a>, RefOpts) {
+    (Options::new(scale), RefOpts::new(scale as f64))
+}
+
+#[test]
+fn plain_and_causal_awkward_sizes() {
+    let mut rng = Rng::new(20);
+    let lens = [1usize, 3, 17, 63, 65, 129];
+    let ds = [(1usize, 8usize), (8, 5), (64, 64), (80, 3), (128, 128)];
+    let mut n = 0;
+    for &lq in &lens {
+        for &lk in &lens {
+            let (d, dv) = ds[n % ds.len()];
+            let dims = [1 + n % 2, 2, 1 + n % 2, lq, lk, d, dv];
+            let p = problem(&mut rng, dims, n % 3 == 0);
+            let scale = 1.0 / (d as f32).sqrt();
+            let (o, r) = opts_pair(scale);
+            check(&format!("plain {:?}", dims), &p, &o, &r);
+            let (mut o, mut r) = opts_pair(scale);
+            o.causal = true;
+            r.causal = true;
+            check(&format!("causal {:?}", dims), &p, &o, &r);
+            n += 1;
+        }
+    }
+}
+
+#[test]
+fn gqa_equals_repeated_kv() {
+    let mut rng = Rng::new(21);
+    let (b, hq, hkv, l, d) = (2, 6, 2, 40, 16);
+    let p = problem(&mut rng, [b, hq, hkv, l, l, d, d], false);
+    let mut o = Options::new(0.25);
+    o.causal = true;
+    let mut out = vec![0.0; p.out_len];
+    attention_forward(&p.q, p.ql, &p.k, p.kl, &p.v, p.vl, &mut out, p.ol, None, p.shape, &o);
+    // Repeat each kv head g times and run as plain multi-head attention.
+    let g = hq / hkv;
+    let rep = |x: &[f32]| {
+        let mut r = Vec::new();
+        for bb in 0..b {
+            for h in 0..hq {
+                let s = (bb * hkv + h / g) * l * d;
+                r.extend_from_slice(&x[s..s + l * d]);
+            }
+        }
+        r
+    };
+    let (k2, v2) = (rep(&p.k), rep(&p.v));
+    let lay = Layout::contiguous(hq, l, d);
+    let mut shape = p.shape;
+    shape.heads_kv = hq;
+    let mut out2 = vec![0.0; p.out_len];
+    attention_forward(&p.q, p.ql, &k2, lay, &v2, lay, &mut out2, p.ol, None, shape, &o);
+    assert_eq!(out, out2);
+}
+
+#[test]
+fn each_option() {
+    let mut rng = Rng::new(22);
+    let dims = [2usize, 4, 2, 70, 130, 24, 20];
+    let (b, lq, lk) = (dims[0], dims[3], dims[4]);
+    let slopes = vec![0.5f32, 0.25, 0.125, 0.0625];
+    let sinks = vec![0.5f32, -1.0, 2.0, 0.0];
+    let mut mask = rng.vec(b * lq * lk, 2.0);
+    mask.iter_mut().step_by(7).for_each(|x| *x = f32::NEG_INFINITY);
+    let mut rows_blocked = vec![0.0f32; lq * lk];
+    for i in (0..lq).step_by(5) {
+        rows_blocked[i * lk..(i + 1) * lk].iter_mut().for_each(|x| *x = f32::NEG_INFINITY);
+    }
+    let m_bij = [lq * lk, 0, lk, 1];
+    for &interleaved in &[false, true] {
+        let p = problem(&mut rng, dims, interleaved);
+        type Setup<'a> = (&'a str, Box<dyn Fn(&mut Options<'a>, &mut RefOpts) + 'a>);
+        let cases: Vec<Setup> = vec![
+            ("window", Box::new(|o, r| { o.window = Some((10, 5)); r.window = o.window; })),
+            ("window+causal", Box::new(|o, r| { o.causal = true; r.causal = true; o.window = Some((40, 0)); r.window = o.window; })),
+            ("window huge", Box::new(|o, r| { o.window = Some((0, usize::MAX)); r.window = Some((0, 1 << 40)); })),
+            ("softcap", Box::new(|o, r| { o.softcap = 2.0; r.softcap = 2.0; })),
+            ("alibi+causal", Box::new(|o, r| { o.causal = true; r.causal = true; o.alibi_slopes = Some(&slopes); r.alibi = Some(slopes.clone()); })),
+            ("sinks", Box::new(|o, r| { o.sinks = Some(&sinks); r.sinks = Some(sinks.clone()); })),
+            ("sinks+tiny window", Box::new(|o, r| { o.causal = true; r.causal = true; o.window = Some((3, 0)); r.window = o.window; o.sinks = Some(&sinks); r.sinks = Some(sinks.clone()); })),
+            ("mask [B,1,Lq,Lk]", Box::new(|o, r| { o.mask = Some(Mask { data: &mask, strides: m_bij }); r.mask = Some((mask.clone(), m_bij)); })),
+            ("mask blocking rows", Box::new(|o, r| { let st = [0, 0, lk, 1]; o.mask = Some(Mask { data: &rows_blocked, strides: st }); r.mask = Some((rows_blocked.clone(), st)); })),
+            ("key mask + causal", Box::new(|o, r| { let st = [0, 0, 0, 1]; o.causal = true; r.causal = true; o.mask = Some(Mask { data: &mask[..lk], strides: st }); r.mask = Some((mask[..lk].to_vec(), st)); })),
+            ("everything", Box::new(|o, r| {
+                o.causal = true; r.causal = true; o.window = Some((50, 0)); r.window = o.window;
+                o.softcap = 5.0; r.softcap = 5.0; o.alibi_slopes = Some(&slopes); r.alibi = Some(slopes.clone());
+                o.sinks = Some(&sinks); r.sinks = Some(sinks.clone());
+                o.mask = Some(Mask { data: &mask, strides: m_bij }); r.mask = Some((mask.clone(), m_bij));
+            })),
+        ];
+        for (name, set) in &cases {
+            let (mut o, mut r) = opts_pair(0.3);
+            set(&mut o, &mut r);
+            check(&format!("{} (interleaved: {})", name, interleaved), &p, &o, &r);
+        }
+    }
+}
+
+#[test]
+fn fully_blocked_rows() {
+    let mut rng = Rng::new(23);
+    // Causal with len_q > len_k: the first len_q − len_k rows see no key.
+    let p = problem(&mut rng, [1, 2, 2, 100, 37, 16, 16], false);
+    let mut o = Options::new(0.25);
+    o.causal = true;
+    let mut out = vec![f32::NAN; p.out_len];
+    let mut lse = vec![0.0; 200];
+    attention_forward(&p.q, p.ql, &p.k, p.kl, &p.v, p.vl, &mut out, p.ol, Some(&mut lse), p.shape, &o);
+    for h in 0..2 {
+        for i in 0..100 {
+            let l = lse[h * 100 + i];
+            let row = &out[(h * 100 + i) * 16..(h * 100 + i + 1) * 16];
+            if i < 63 {
+                assert_eq!(l, f32::NEG_INFINITY, "row {} lse", i);
+                assert!(row.iter().all(|&x| x == 0.0), "row {} not zero", i);
+            } else {
+                assert!(l.is_finite());
+            }
+        }
+    }
+    let mut r = RefOpts::new(0.25);
+    r.causal = true;
+    check("causal len_q > len_k", &p, &o, &r);
+    // No keys at all, and no values.
+    let p = problem(&mut rng, [1, 1, 1, 5, 0, 8, 8], false);
+    check("len_k = 0", &p, &Options::new(0.5), &RefOpts::new(0.5));
+    let p = problem(&mut rng, [1, 1, 1, 5, 9, 8, 0], false);
+    check("value_dim = 0", &p, &Options::new(0.5), &RefOpts::new(0.5));
+}
+
+#[test]
+fn nan_query_poisons_only_its_row() {
+    let mut rng = Rng::new(24);
+    let mut p = problem(&mut rng, [1, 1, 1, 9, 20, 8, 8], false);
+    p.q[3 * 8 + 2] = f32::NAN;
+    let mut out = vec![0.0; p.out_len];
+    attention_forward(&p.q, p.ql, &p.k, p.kl, &p.v, p.vl, &mut out, p.ol, None, p.shape, &Options::new(0.3));
+    for i in 0..9 {
+        let nan = out[i * 8..(i + 1) * 8].iter().any(|x| x.is_nan());
+        assert_eq!(nan, i == 3, "row {}", i);
+    }
+}
+
+#[test]
+fn long_causal_sequence() {
+    let mut rng = Rng::new(25);
+    let p = problem(&mut rng, [1, 2, 1, 300, 300, 64, 64], true);
+    let (mut o, mut r) = opts_pair(0.125);
+    o.causal = true;
+    r.causal = true;
+    check("causal 300 interleaved", &p, &o, &r);
+}

@@ -1,0 +1,98 @@
+//! SGEMM against a float64 reference: awkward sizes, trans_b, α/β, identities.
+mod common;
+use common::{assert_close, ref_gemm, Rng};
+use kernels::gemm::sgemm;
+
+#[allow(clippy::too_many_arguments)]
+fn case(rng: &mut Rng, m: usize, k: usize, n: usize, trans_b: bool, alpha: f32, beta: f32, pad: usize, c_nan: bool) {
+    let lda = k + pad;
+    let ldb = if trans_b { k } else { n } + pad;
+    let ldc = n + pad;
+    let a = rng.vec(m * lda, 1.0);
+    let b = rng.vec(if trans_b { n } else { k } * ldb, 1.0);
+    let c0 = if c_nan { vec![f32::NAN; m * ldc] } else { rng.vec(m * ldc, 1.0) };
+    let mut c = c0.clone();
+    sgemm(m, k, n, alpha, &a, lda, &b, ldb, trans_b, beta, &mut c, ldc);
+    let mut want = ref_gemm(m, k, n, alpha as f64, &a, lda, &b, ldb, trans_b, beta as f64, &c0, ldc);
+    if c_nan {
+        // Only the padding columns keep their NaN.
+        for i in 0..m {
+            for j in 0..n {
+                assert!(!c[i * ldc + j].is_nan(), "NaN leaked from C at ({}, {})", i, j);
+            }
+        }
+    } else {
+        want.iter_mut().zip(&c0).for_each(|(w, &c)| if w.is_nan() { *w = c as f64 });
+    }
+    let what = format!("sgemm m={} k={} n={} trans_b={} α={} β={} pad={}", m, k, n, trans_b, alpha, beta, pad);
+    assert_close(&what, &c, &want, 1e-5 * ((k + 1) as f64).sqrt() * 4.0, 1e-5);
+}
+
+#[test]
+fn sizes_0_to_12_and_awkward() {
+    let mut rng = Rng::new(1);
+    let sizes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 17, 63, 64, 65];
+    for &m in &sizes {
+        for &n in &sizes {
+            for &k in &[0usize, 1, 2, 5, 8, 13, 64, 65] {
+                case(&mut rng, m, k, n, (m + n) % 2 == 1, 1.0, 0.0, 0, false);
+            }
+        }
+    }
+    for &(m, k, n) in &[(129, 129, 129), (63, 257, 65), (5, 300, 2049), (130, 40, 9)] {
+        case(&mut rng, m, k, n, false, 1.0, 0.0, 1, false);
+        case(&mut rng, m, k, n, true, 1.0, 0.0, 1, false);
+    }
+}
+
+#[test]
+fn alpha_beta_and_strides() {
+    let mut rng = Rng::new(2);
+    for &(alpha, beta) in &[(1.0, 0.0), (2.5, 0.0), (1.0, 1.0), (-0.5, 0.75), (0.0, 2.0)] {
+        for &t in &[false, true] {
+            case(&mut rng, 33, 70, 41, t, alpha, beta, 3, false);
+            case(&mut rng, 7, 300, 19, t, alpha, beta, 0, false);
+        }
+    }
+}
+
+#[test]
+fn beta_zero_never_reads_c() {
+    let mut rng = Rng::new(3);
+    case(&mut rng, 17, 65, 23, false, 1.0, 0.0, 2, true);
+    case(&mut rng, 17, 65, 23, true, 1.5, 0.0, 0, true);
+    case(&mut rng, 130, 300, 9, false, 1.0, 0.0, 0, true);
+}
+
+#[test]
+fn k_zero_scales_c() {
+    let mut c = vec![f32::NAN; 12];
+    sgemm(3, 0, 4, 1.0, &[], 0, &[], 0, false, 0.0, &mut c, 4);
+    assert!(c.iter().all(|&x| x == 0.0));
+    let mut c = vec![2.0; 12];
+    sgemm(3, 0, 4, 1.0, &[], 0, &[], 0, true, 0.5, &mut c, 4);
+    assert!(c.iter().all(|&x| x == 1.0));
+    // m = 0 or n = 0: nothing to do, nothing touched.
+    let mut c = vec![7.0; 3];
+    sgemm(0, 5, 3, 1.0, &[], 5, &[0.0; 15], 3, false, 0.0, &mut c, 3);
+    sgemm(1, 5, 0, 1.0, &[0.0; 5], 5, &[], 0, false, 0.0, &mut c, 0);
+    assert_eq!(c, vec![7.0; 3]);
+}
+
+#[test]
+fn identities() {
+    let mut rng = Rng::new(4);
+    for &n in &[1usize, 7, 64, 65] {
+        let mut eye = vec![0.0f32; n * n];
+        (0..n).for_each(|i| eye[i * n + i] = 1.0);
+        let a = rng.vec(n * n, 3.0);
+        let mut c = vec![0.0; n * n];
+        sgemm(n, n, n, 1.0, &a, n, &eye, n, false, 0.0, &mut c, n);
+        assert_eq!(c, a, "A·I = A (n = {})", n);
+        sgemm(n, n, n, 1.0, &eye, n, &a, n, false, 0.0, &mut c, n);
+        assert_eq!(c, a, "I·B = B (n = {})", n);
+        sgemm(n, n, n, 1.0, &eye, n, &a, n, true, 0.0, &mut c, n);
+        let at: Vec<f32> = (0..n * n).map(|x| a[(x % n) * n + x / n]).collect();
+        assert_eq!(c, at, "I·Bᵀ = Bᵀ (n = {})", n);
+    }
+}
