@@ -6,6 +6,7 @@
  * known result; if the SIMD build gets it wrong it falls back to the scalar build.
  */
 import * as raw from './raw.js';
+import { selfTest } from './self-test.js';
 
 /** What `init()` accepts. */
 export interface InitOptions {
@@ -81,7 +82,7 @@ export function initSync(options: { module: WebAssembly.Module | BufferSource })
     throw new TypeError('wasm-attention: initSync() needs { module: WebAssembly.Module | BufferSource }');
   }
   const module = toModuleSync(options.module);
-  info = activate(module, null);
+  info = activate(module);
   return info;
 }
 
@@ -102,14 +103,22 @@ async function load(options: InitOptions): Promise<InitInfo> {
     const module = options.module instanceof WebAssembly.Module
       ? options.module
       : await WebAssembly.compile(bytesOf(options.module));
-    return activate(module, null);
+    return activate(module);
   }
   const wantSimd = options.simd === undefined || options.simd === 'auto' ? simdSupported() : options.simd;
   if (wantSimd && !simdSupported()) {
     throw new Error('wasm-attention: SIMD128 was requested but this engine does not support it');
   }
   const module = await raw.compileEmbedded(wantSimd);
-  return activate(module, wantSimd ? () => raw.compileEmbedded(false) : null);
+  try {
+    return activate(module);
+  } catch (e) {
+    if (!wantSimd || options.simd === true) throw e;
+    // The SIMD build computed a wrong answer on this engine: use the scalar build.
+    const reason = (e as Error).message;
+    console.warn(`${reason}; falling back to the scalar build`);
+    return { ...activate(await raw.compileEmbedded(false)), fallbackReason: reason };
+  }
 }
 
 function toModuleSync(source: WebAssembly.Module | BufferSource): WebAssembly.Module {
@@ -121,9 +130,14 @@ function bytesOf(source: BufferSource): BufferSource {
   throw new TypeError('wasm-attention: module must be a WebAssembly.Module, an ArrayBuffer or a typed array');
 }
 
-type Fallback = (() => Promise<WebAssembly.Module>) | null;
-
-function activate(module: WebAssembly.Module, _fallback: Fallback): InitInfo {
+/** Instantiates `module` and checks a known result; throws if the binary computes it wrongly. */
+function activate(module: WebAssembly.Module): InitInfo {
   const exports = raw.instantiate(module);
-  return { simd: exports.wa_simd() === 1, module };
+  const simd = exports.wa_simd() === 1;
+  const failure = selfTest();
+  if (failure !== null) {
+    raw.deactivate();
+    throw new Error(`wasm-attention: the ${simd ? 'SIMD128' : 'scalar'} build failed its start-up self-test (${failure})`);
+  }
+  return { simd, module };
 }

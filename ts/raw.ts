@@ -59,6 +59,15 @@ export function instantiate(module: WebAssembly.Module): RawExports {
   return exports;
 }
 
+/** Drops the active instance (its tensors become invalid). */
+export function deactivate(): void {
+  raw = null;
+  rawModule = null;
+  generation += 1;
+  f32Cache = null;
+  u32Cache = null;
+}
+
 /** The active instance's exports; throws when `init()` has not completed. */
 export function wasm(): RawExports {
   if (raw === null) {

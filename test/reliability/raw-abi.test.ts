@@ -1,0 +1,96 @@
+// The exported kernels check every pointer and length against the blocks the
+// module allocated: wrong calls return a status instead of touching memory they
+// do not own, and never trap (a trap would leave the instance unusable).
+import { describe, expect, it } from 'vitest';
+import { initInfo } from '../../dist/index.js';
+
+interface Raw {
+  memory: WebAssembly.Memory;
+  wa_alloc(n: number): number; wa_free(p: number): number; wa_live_blocks(): number;
+  wa_sgemm(...a: number[]): number; wa_softmax(...a: number[]): number;
+  wa_attention(d: number): number; wa_attention_probs(d: number): number;
+}
+
+/** A private instance of the active binary, so these calls cannot disturb other tests. */
+function instance(): Raw {
+  const module = initInfo()!.module;
+  return new WebAssembly.Instance(module, { wbg: {} }).exports as unknown as Raw;
+}
+
+const BAD_POINTER = 1, BAD_SHAPE = 2, ALIASED = 3;
+
+describe('raw ABI bounds checks', () => {
+  it('sgemm rejects foreign, out-of-range, misaligned and aliased pointers', () => {
+    const w = instance();
+    const a = w.wa_alloc(16 * 4), b = w.wa_alloc(16 * 4), c = w.wa_alloc(16 * 4);
+    const heap = () => new Float32Array(w.memory.buffer);
+    heap().fill(0, a >> 2, (a >> 2) + 16);
+    const sentinel = w.wa_alloc(64);
+    heap().fill(7, sentinel >> 2, (sentinel >> 2) + 16);
+    expect(w.wa_sgemm(4, 4, 4, 1, a, 4, b, 4, 0, 0, c, 4)).toBe(0);
+    expect(w.wa_sgemm(4, 4, 5, 1, a, 4, b, 5, 0, 0, c, 5)).toBe(BAD_POINTER); // b and c too short
+    expect(w.wa_sgemm(4, 4, 4, 1, 8, 4, b, 4, 0, 0, c, 4)).toBe(BAD_POINTER); // a not allocated
+    expect(w.wa_sgemm(4, 4, 4, 1, a + 2, 4, b, 4, 0, 0, c, 4)).toBe(BAD_POINTER); // misaligned
+    expect(w.wa_sgemm(4, 4, 4, 1, a, 4, b, 4, 0, 0, 0xfffffff0, 4)).toBe(BAD_POINTER); // wild output
+    expect(w.wa_sgemm(4, 4, 4, 1, a, 3, b, 4, 0, 0, c, 4)).toBe(BAD_SHAPE); // lda < k
+    expect(w.wa_sgemm(4, 4, 4, 1, a, 4, b, 4, 0, 0, a, 4)).toBe(ALIASED);
+    expect(w.wa_sgemm(0x7fffffff, 0x7fffffff, 4, 1, a, 0x7fffffff, b, 4, 0, 0, c, 4)).not.toBe(0);
+    expect(w.wa_free(a + 16)).toBe(BAD_POINTER);
+    expect(w.wa_free(12345)).toBe(BAD_POINTER);
+    expect(Array.from(heap().subarray(sentinel >> 2, (sentinel >> 2) + 16))).toEqual(new Array(16).fill(7));
+    expect(w.wa_free(a)).toBe(0);
+    expect(w.wa_free(a)).toBe(BAD_POINTER); // double free
+    expect(w.wa_sgemm(4, 4, 4, 1, a, 4, b, 4, 0, 0, c, 4)).toBe(BAD_POINTER); // use after free
+    expect(w.wa_sgemm(4, 4, 4, 1, b, 4, b, 4, 0, 0, c, 4)).toBe(0); // still works
+  });
+
+  it('softmax and attention reject bad descriptors without trapping', () => {
+    const w = instance();
+    const x = w.wa_alloc(12 * 4), out = w.wa_alloc(12 * 4);
+    expect(w.wa_softmax(x, out, 1, 1, 3, 4, 0, 0, 0, 0, 0)).toBe(0);
+    expect(w.wa_softmax(x, x, 1, 1, 3, 4, 0, 0, 0, 0, 0)).toBe(0); // in place
+    expect(w.wa_softmax(x, x + 4, 1, 1, 3, 4, 0, 0, 0, 0, 0)).not.toBe(0); // partial overlap / overrun
+    expect(w.wa_softmax(x, out, 1, 1, 4, 4, 0, 0, 0, 0, 0)).toBe(BAD_POINTER);
+    expect(w.wa_softmax(x, out, 1, 1, 3, 4, x, 0, 0, 100, 1)).not.toBe(0); // mask stride runs past x
+    expect(w.wa_softmax(x, out, 0xffff, 0xffff, 0xffff, 0xffff, 0, 0, 0, 0, 0)).not.toBe(0);
+
+    const desc = w.wa_alloc(40 * 4);
+    const q = w.wa_alloc(2 * 3 * 4 * 4), k = w.wa_alloc(2 * 3 * 4 * 4), v = w.wa_alloc(2 * 3 * 4 * 4), o = w.wa_alloc(2 * 3 * 4 * 4);
+    const words = () => new Uint32Array(w.memory.buffer, desc, 40);
+    const f32 = () => new Float32Array(w.memory.buffer, desc, 40);
+    const good = () => {
+      words().fill(0);
+      words().set([q, k, v, o, 0, 1, 2, 2, 3, 3, 4, 4], 0);
+      words().set([24, 12, 4, 24, 12, 4, 24, 12, 4, 24, 12, 4], 12);
+      f32()[24] = 0.5;
+    };
+    good();
+    expect(w.wa_attention(desc)).toBe(0);
+    const cases: Array<[string, () => void, number]> = [
+      ['heads_kv 0', () => { words()[7] = 0; }, BAD_SHAPE],
+      ['heads_q not multiple', () => { words()[6] = 3; }, BAD_SHAPE],
+      ['q too long', () => { words()[8] = 5; }, BAD_POINTER],
+      ['k foreign', () => { words()[1] = 16; }, BAD_POINTER],
+      ['out aliases q', () => { words()[3] = q; }, ALIASED],
+      ['out rows overlap', () => { words()[23] = 2; }, BAD_SHAPE],
+      ['mask out of range', () => { words()[31] = x; words().set([0, 0, 5, 1], 32); }, BAD_POINTER],
+      ['lse out of range', () => { words()[4] = x + 40; }, BAD_POINTER],
+      ['alibi too short', () => { words()[29] = x + 44; }, BAD_POINTER],
+      ['scale NaN', () => { f32()[24] = NaN; }, BAD_SHAPE],
+      ['huge strides', () => { words()[13] = 0xffffffff; }, -1],
+      ['descriptor foreign', () => {}, BAD_POINTER],
+    ];
+    for (const [name, mutate, status] of cases) {
+      good();
+      mutate();
+      const d = name === 'descriptor foreign' ? 64 : desc;
+      if (status < 0) expect(w.wa_attention(d), name).not.toBe(0);
+      else expect(w.wa_attention(d), name).toBe(status);
+    }
+    good();
+    words()[36] = 2; words()[37] = 2; // rows 2..4 of 3
+    expect(w.wa_attention_probs(desc)).toBe(BAD_SHAPE);
+    good();
+    expect(w.wa_attention(desc)).toBe(0);
+  });
+});
