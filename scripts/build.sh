@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 log() { printf '[build] %s\n' "$*"; }
 fail() { printf '[build] FAILED: %s\n' "$*" >&2; exit 1; }
 
-export PATH="/usr/bin:$PATH:$HOME/.cargo/bin"
+export PATH="/usr/bin:$PATH:${WASM_ATTENTION_TOOLS_ROOT:-$HOME/.cargo}/bin"
 # One build at a time: concurrent runs would write pkg/ and dist/ together.
 mkdir -p target && exec 9>target/.build.lock && flock 9
 command -v wasm-pack >/dev/null || fail "wasm-pack not found: run npm run setup"

@@ -13,7 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUSTUP_CARGO="${RUSTUP_CARGO:-$HOME/.cargo/bin/cargo}"
-TOOLS_BIN="$HOME/.cargo/bin"
+# Where cargo installs the two tools (override to try a cold install elsewhere).
+TOOLS_ROOT="${WASM_ATTENTION_TOOLS_ROOT:-$HOME/.cargo}"
+TOOLS_BIN="$TOOLS_ROOT/bin"
 WASM_BINDGEN_VERSION=0.2.83
 
 step() { printf '\n[setup] %s\n' "$*"; }
@@ -82,7 +84,8 @@ if [ -x "$TOOLS_BIN/wasm-pack" ]; then
   step "wasm-pack present ($("$TOOLS_BIN/wasm-pack" --version))"
 else
   step "installing wasm-pack with rustup's cargo (takes ~4 min)"
-  "$RUSTUP_CARGO" install --quiet --locked wasm-pack || "$RUSTUP_CARGO" install --quiet wasm-pack \
+  "$RUSTUP_CARGO" install --quiet --locked --root "$TOOLS_ROOT" wasm-pack \
+    || "$RUSTUP_CARGO" install --quiet --root "$TOOLS_ROOT" wasm-pack \
     || fail "cargo install wasm-pack"
 fi
 
