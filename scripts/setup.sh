@@ -69,10 +69,11 @@ TOML
     || fail "could not fetch wasm-bindgen-cli $WASM_BINDGEN_VERSION from crates.io"
   cli="$work/cli"
   cp -r "$work/fetch/vendor/wasm-bindgen-cli-$WASM_BINDGEN_VERSION" "$cli"
-  (cd "$cli" && "$RUSTUP_CARGO" vendor --quiet --locked vendor > vendor.toml) \
+  (cd "$cli" && "$RUSTUP_CARGO" vendor --quiet --locked vendor >/dev/null) \
     || fail "could not vendor wasm-bindgen-cli's dependencies"
   mkdir -p "$cli/.cargo"
-  { cat "$cli/vendor.toml"; printf '\n[net]\noffline = true\n'; } > "$cli/.cargo/config.toml"
+  printf '[source.crates-io]\nreplace-with = "vendored"\n[source.vendored]\ndirectory = "vendor"\n[net]\noffline = true\n' \
+    > "$cli/.cargo/config.toml"
   (cd "$cli" && RUSTC=/usr/bin/rustc CARGO_TARGET_DIR="$work/target" /usr/bin/cargo build --quiet --release --locked --offline --bin wasm-bindgen) \
     || fail "building wasm-bindgen-cli with Debian's cargo/rustc"
   install -m 755 "$work/target/release/wasm-bindgen" "$TOOLS_BIN/wasm-bindgen"
