@@ -1,41 +1,52 @@
 /**
- * Benchmarks: each case times the WASM kernel and the pure-TS baseline in the same
- * run (tinybench, warm-up first) and prints medians and their ratio.
+ * The benchmark suite in Node (`npm run bench -- [--quick] [--only=...] [--json]`):
+ * our WASM kernels against the pure-TS baseline and the peers, in one process.
+ * Writes bench/results/latest.{json,md,svg} (or quick.* for --quick runs).
  */
-import { Bench } from 'tinybench';
-import { init, Tensor, matmul } from '../dist/index.js';
-import { matmulTs } from '../dist/baseline/index.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildCases } from './cases.js';
+import { chartSvg } from './chart.js';
+import { GROUPS, parseArgs } from './cli.js';
+import { nodeMachine } from './machine.js';
+import { loadNodePeers } from './peers/load-node.js';
+import { consoleTable, markdown, NOTES, REFERENCE_PEAK_GFLOPS, type Report } from './report.js';
+import { runSuite } from './suite.js';
 
-const info = await init();
-console.log(`wasm-attention benchmarks — Node ${process.version}, ${info.simd ? 'SIMD128' : 'scalar'} build, 1 thread\n`);
-
-const rows: Record<string, string | number>[] = [];
-for (const n of [256, 512, 1024]) {
-  const a = Tensor.from(rand(n * n), [n, n]);
-  const b = Tensor.from(rand(n * n), [n, n]);
-  const c = Tensor.empty([n, n]);
-  const ad = a.toArray(), bd = b.toArray(), cd = new Float32Array(n * n);
-  const bench = new Bench({ time: n >= 1024 ? 2000 : 500, warmupTime: 200, iterations: 5 });
-  bench.add('wasm', () => { matmul(a, b, { out: c }); });
-  bench.add('ts', () => { matmulTs(ad, bd, n, n, n, false, cd); });
-  await bench.run();
-  const [w, t] = bench.tasks.map((x) => median(x));
-  const flops = 2 * n ** 3;
-  rows.push({ case: `sgemm ${n}³`, 'wasm ms': w.toFixed(2), 'ts ms': t.toFixed(2),
-    'wasm GFLOP/s': (flops / w / 1e6).toFixed(1), 'ts/wasm': (t / w).toFixed(1) });
-  a.dispose(); b.dispose(); c.dispose();
+let options;
+try {
+  options = parseArgs(process.argv.slice(2));
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(2);
 }
-console.table(rows);
+// Progress goes to stderr when stdout carries JSON.
+const log = options.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
+const machine = nodeMachine();
+log(`wasm-attention benchmarks (${options.quick ? 'quick' : 'full'}) — ${machine.cpu}, ${machine.cores} cores, ` +
+  `${machine.runtime}, 1 thread`);
+const { peers, unavailable } = await loadNodePeers();
+const suite = await runSuite({
+  quick: options.quick, cases: buildCases(options.quick, options.only), peers, unavailable, log,
+});
+const report: Report = {
+  schema: 1, date: new Date().toISOString(), mode: options.quick ? 'quick' : 'full', threads: 1, machine,
+  referencePeakGflops: REFERENCE_PEAK_GFLOPS, notes: NOTES, ...suite,
+};
 
-function median(task: { result?: unknown }): number {
-  const r = task.result as { latency?: { p50?: number } } | undefined;
-  const m = r?.latency?.p50;
-  if (m === undefined) throw new Error('no result');
-  return m;
-}
+const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+mkdirSync(dir, { recursive: true });
+// Only a full run of every group replaces the committed results.
+const complete = !options.quick && options.only.size === GROUPS.length;
+const base = complete ? 'latest' : options.quick ? 'quick' : 'partial';
+writeFileSync(path.join(dir, `${base}.json`), JSON.stringify(report, null, 2) + '\n');
+writeFileSync(path.join(dir, `${base}.svg`), chartSvg(report));
+writeFileSync(path.join(dir, `${base}.md`), markdown(report, `${base}.svg`));
 
-function rand(n: number): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = Math.random() * 2 - 1;
-  return x;
+if (options.json) {
+  console.log(JSON.stringify(report, null, 2));
+} else {
+  console.log(`\n${consoleTable(report)}\n`);
+  console.log(`wrote bench/results/${base}.{json,md,svg} — suite ${suite.seconds.toFixed(1)} s`);
 }

@@ -1,0 +1,97 @@
+/**
+ * The benchmark cases, shared by the Node run and the browser page. Sizes and
+ * sampling depend only on `quick`; every input is generated from a fixed seed.
+ */
+import type { Group } from './cli.js';
+import type { AttentionShape } from './peers/peer.js';
+import type { SamplingPlan } from './timing.js';
+
+interface CaseBase {
+  /** Stable identifier, e.g. `attention-causal-1024`. */
+  readonly id: string;
+  readonly group: Group;
+  /** Human-readable description with sizes. */
+  readonly label: string;
+  /** Floating-point operations per call used for GFLOP/s. */
+  readonly flops: number;
+  /** Why the TS baseline is not run, if it is not. */
+  readonly skipTs?: string;
+  /** Why the peers are not run, if they are not. */
+  readonly skipPeers?: string;
+}
+
+export type Case =
+  | (CaseBase & { readonly op: 'gemm'; readonly n: number })
+  | (CaseBase & { readonly op: 'softmax'; readonly rows: number; readonly cols: number })
+  | (CaseBase & { readonly op: 'attention'; readonly shape: AttentionShape });
+
+/** Effective attention flops: 4·B·Hq·Lq·Lk·D (two GEMMs), counted in full for causal too. */
+export function attentionFlops(s: AttentionShape): number {
+  return 4 * s.batch * s.headsQ * s.lenQ * s.lenK * s.headDim;
+}
+
+function attentionCase(group: Group, id: string, label: string, shape: AttentionShape,
+  extra: Partial<CaseBase> = {}): Case {
+  return { id, group, label, op: 'attention', shape, flops: attentionFlops(shape), ...extra };
+}
+
+/** The cases of the chosen groups, in run order. */
+export function buildCases(quick: boolean, groups: ReadonlySet<Group>): Case[] {
+  const cases: Case[] = [];
+  if (groups.has('gemm')) {
+    for (const n of quick ? [256, 512] : [256, 512, 1024]) {
+      cases.push({ id: `gemm-${n}`, group: 'gemm', label: `GEMM ${n}×${n}×${n}`, op: 'gemm', n, flops: 2 * n ** 3 });
+    }
+  }
+  if (groups.has('softmax')) {
+    const rows = quick ? 256 : 1024;
+    const cols = 1024;
+    cases.push({ id: `softmax-${rows}x${cols}`, group: 'softmax', label: `softmax ${rows} rows × ${cols}`,
+      op: 'softmax', rows, cols, flops: 0 });
+  }
+  if (groups.has('attention')) {
+    for (const n of quick ? [256, 512] : [256, 1024, 2048]) {
+      for (const causal of [false, true]) {
+        attentionCaseFor(n, causal);
+      }
+    }
+  }
+  function attentionCaseFor(n: number, causal: boolean): void {
+    const shape = { batch: 1, headsQ: 8, headsKv: 8, lenQ: n, lenK: n, headDim: 64, causal };
+    cases.push(attentionCase('attention', `attention-${causal ? 'causal' : 'full'}-${n}`,
+      `attention ${causal ? 'causal' : 'non-causal'} H=8 N=${n} D=64`, shape));
+  }
+  if (groups.has('decode')) {
+    const lk = quick ? 1024 : 4096;
+    cases.push(attentionCase('decode', `decode-${lk}`, `decode Lq=1 Lk=${lk} Hq=32 Hkv=8 D=128 causal`,
+      { batch: 1, headsQ: 32, headsKv: 8, lenQ: 1, lenK: lk, headDim: 128, causal: true }));
+  }
+  if (groups.has('long')) {
+    const n = quick ? 4096 : 16384;
+    const gib = (n * n * 4) / 2 ** 30;
+    const scores = `materialises the ${n}×${n} score matrix (${gib >= 1 ? `${gib} GiB` : `${gib * 1024} MiB`})`;
+    cases.push(attentionCase('long', `long-causal-${n}`, `long causal H=1 N=${n} D=64`,
+      { batch: 1, headsQ: 1, headsKv: 1, lenQ: n, lenK: n, headDim: 64, causal: true }, {
+        skipTs: `not run: ${scores} and would take minutes`,
+        skipPeers: `not run: their attention ${scores} per head; this case measures our time and memory`,
+      }));
+  }
+  return cases;
+}
+
+/** Sampling: medians over ≥ minSamples within budgetMs; tasks slower than slowMs get slowSamples. */
+export function samplingPlan(quick: boolean): SamplingPlan {
+  return quick
+    ? { budgetMs: 150, minSamples: 5, slowSamples: 2, slowMs: 250, warmupCalls: 3 }
+    : { budgetMs: 1000, minSamples: 10, slowSamples: 3, slowMs: 500, warmupCalls: 5 };
+}
+
+/** A small case every peer must reproduce (max abs diff ≤ tolerance) before it is timed. */
+export const CHECK_SHAPES: readonly AttentionShape[] = [
+  { batch: 1, headsQ: 4, headsKv: 2, lenQ: 33, lenK: 33, headDim: 16, causal: false },
+  { batch: 1, headsQ: 4, headsKv: 2, lenQ: 33, lenK: 33, headDim: 16, causal: true },
+  { batch: 1, headsQ: 4, headsKv: 2, lenQ: 1, lenK: 40, headDim: 16, causal: true },
+];
+
+/** Agreement required with our output, relative to the output's largest magnitude (at least 1). */
+export const TOLERANCE = 1e-4;

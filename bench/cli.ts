@@ -1,0 +1,58 @@
+/** Command-line options of the benchmark suite. */
+
+/** Case groups, in the order they run. */
+export const GROUPS = ['gemm', 'softmax', 'attention', 'decode', 'long'] as const;
+export type Group = (typeof GROUPS)[number];
+
+export interface CliOptions {
+  /** Smaller sizes and fewer samples (under a minute in total). */
+  readonly quick: boolean;
+  /** Groups to run. */
+  readonly only: ReadonlySet<Group>;
+  /** Print only the JSON result on stdout. */
+  readonly json: boolean;
+  /** Threads per implementation (only 1 is supported). */
+  readonly threads: number;
+}
+
+export const USAGE = `usage: npm run bench -- [--quick] [--only=${GROUPS.join('|')}[,...]] [--json] [--threads=1]
+  --quick     smaller sizes and fewer samples (under a minute)
+  --only=...  run only these case groups (comma-separated)
+  --json      print the JSON result only (progress goes to stderr)
+  --threads=N threads per implementation; only 1 is supported for now`;
+
+/** Parses `argv` (without node and script); throws an Error with a readable message on bad input. */
+export function parseArgs(argv: readonly string[]): CliOptions {
+  let quick = false;
+  let json = false;
+  let threads = 1;
+  let only = new Set<Group>(GROUPS);
+  for (const arg of argv) {
+    if (arg === '--') continue;
+    if (arg === '--quick') quick = true;
+    else if (arg === '--json') json = true;
+    else if (arg.startsWith('--only=')) {
+      const names = arg.slice('--only='.length).split(',').map((s) => s.trim()).filter(Boolean);
+      if (names.length === 0) throw new Error(`--only needs at least one of ${GROUPS.join(', ')}`);
+      for (const n of names) {
+        if (!(GROUPS as readonly string[]).includes(n)) {
+          throw new Error(`--only: unknown group '${n}' (expected ${GROUPS.join(', ')})`);
+        }
+      }
+      only = new Set(names as Group[]);
+    } else if (arg.startsWith('--threads=')) {
+      const value = arg.slice('--threads='.length);
+      threads = Number(value);
+      if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got '${value}'`);
+      if (threads !== 1) {
+        throw new Error(`--threads=${threads}: only single-threaded runs are supported for now ` +
+          '(the WASM kernels have no threaded build yet); use --threads=1');
+      }
+    } else if (arg === '--help' || arg === '-h') {
+      throw new Error(USAGE);
+    } else {
+      throw new Error(`unknown option '${arg}'\n${USAGE}`);
+    }
+  }
+  return { quick, only, json, threads };
+}

@@ -1,0 +1,170 @@
+/**
+ * A minimal ONNX ModelProto writer: just enough protobuf (varints, length-delimited
+ * fields, fixed32 floats) to describe small float32 graphs in code, so the
+ * onnxruntime-web peer needs no model files and no protobuf dependency.
+ *
+ * Field numbers follow onnx/onnx.proto (ModelProto, GraphProto, NodeProto,
+ * AttributeProto, TensorProto, ValueInfoProto, TypeProto).
+ */
+
+/** Appends protobuf fields to a growing byte list. */
+class Writer {
+  readonly bytes: number[] = [];
+
+  /** Unsigned varint: 7 bits per byte, low bits first, high bit = "more follows". */
+  varint(value: number | bigint): void {
+    let v = BigInt.asUintN(64, BigInt(value));
+    while (v >= 0x80n) {
+      this.bytes.push(Number(v & 0x7fn) | 0x80);
+      v >>= 7n;
+    }
+    this.bytes.push(Number(v));
+  }
+
+  /** Field key: field number and wire type (0 varint, 2 length-delimited, 5 fixed32). */
+  key(field: number, wire: 0 | 2 | 5): void {
+    this.varint((field << 3) | wire);
+  }
+
+  int(field: number, value: number): void {
+    this.key(field, 0);
+    this.varint(value);
+  }
+
+  float(field: number, value: number): void {
+    this.key(field, 5);
+    const b = new Uint8Array(new Float32Array([value]).buffer);
+    this.bytes.push(...b);
+  }
+
+  raw(field: number, data: Uint8Array): void {
+    this.key(field, 2);
+    this.varint(data.length);
+    for (let i = 0; i < data.length; i++) this.bytes.push(data[i]!);
+  }
+
+  string(field: number, s: string): void {
+    this.raw(field, new TextEncoder().encode(s));
+  }
+
+  message(field: number, build: (w: Writer) => void): void {
+    const inner = new Writer();
+    build(inner);
+    this.raw(field, Uint8Array.from(inner.bytes));
+  }
+}
+
+/** ONNX TensorProto.DataType values used here. */
+export const DataType = { FLOAT: 1, INT64: 7 } as const;
+
+/** A node attribute: a float, an int, or a list of ints. */
+export type Attribute =
+  | { name: string; f: number }
+  | { name: string; i: number }
+  | { name: string; ints: readonly number[] };
+
+/** One graph node (`op_type` in `domain`, '' being the default ONNX domain). */
+export interface NodeSpec {
+  readonly op: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly domain?: string;
+  readonly attributes?: readonly Attribute[];
+}
+
+/** A constant stored in the model (float32 or int64). */
+export interface InitializerSpec {
+  readonly name: string;
+  readonly dims: readonly number[];
+  readonly float?: Float32Array;
+  readonly int64?: readonly number[];
+}
+
+/** A graph input or output: a float32 tensor of fixed shape. */
+export interface ValueSpec {
+  readonly name: string;
+  readonly dims: readonly number[];
+}
+
+export interface GraphSpec {
+  readonly name: string;
+  readonly nodes: readonly NodeSpec[];
+  readonly inputs: readonly ValueSpec[];
+  readonly outputs: readonly ValueSpec[];
+  readonly initializers?: readonly InitializerSpec[];
+  /** Operator sets: domain → version. @defaultValue `{ '': 17 }` */
+  readonly opsets?: Readonly<Record<string, number>>;
+}
+
+/** Serialises a graph as the bytes of an ONNX ModelProto (IR version 8). */
+export function encodeModel(graph: GraphSpec): Uint8Array {
+  const w = new Writer();
+  w.int(1, 8); // ir_version
+  w.string(2, 'wasm-attention-bench'); // producer_name
+  w.message(7, (g) => encodeGraph(g, graph));
+  for (const [domain, version] of Object.entries(graph.opsets ?? { '': 17 })) {
+    w.message(8, (o) => { // opset_import
+      if (domain !== '') o.string(1, domain);
+      o.int(2, version);
+    });
+  }
+  return Uint8Array.from(w.bytes);
+}
+
+function encodeGraph(w: Writer, graph: GraphSpec): void {
+  graph.nodes.forEach((node, index) => w.message(1, (n) => encodeNode(n, node, index)));
+  w.string(2, graph.name);
+  for (const init of graph.initializers ?? []) w.message(5, (t) => encodeTensor(t, init));
+  for (const v of graph.inputs) w.message(11, (x) => encodeValueInfo(x, v));
+  for (const v of graph.outputs) w.message(12, (x) => encodeValueInfo(x, v));
+}
+
+function encodeNode(w: Writer, node: NodeSpec, index: number): void {
+  for (const i of node.inputs) w.string(1, i);
+  for (const o of node.outputs) w.string(2, o);
+  w.string(3, `${node.op}_${index}`);
+  w.string(4, node.op);
+  for (const a of node.attributes ?? []) w.message(5, (x) => encodeAttribute(x, a));
+  if (node.domain) w.string(7, node.domain);
+}
+
+/** AttributeProto: name (1), f (2), i (3), ints (8), type (20: FLOAT 1, INT 2, INTS 7). */
+function encodeAttribute(w: Writer, a: Attribute): void {
+  w.string(1, a.name);
+  if ('f' in a) {
+    w.float(2, a.f);
+    w.int(20, 1);
+  } else if ('i' in a) {
+    w.int(3, a.i);
+    w.int(20, 2);
+  } else {
+    for (const v of a.ints) w.int(8, v);
+    w.int(20, 7);
+  }
+}
+
+/** TensorProto: dims (1), data_type (2), name (8), raw_data (9, little-endian). */
+function encodeTensor(w: Writer, t: InitializerSpec): void {
+  for (const d of t.dims) w.int(1, d);
+  if (t.float) {
+    w.int(2, DataType.FLOAT);
+    w.string(8, t.name);
+    w.raw(9, new Uint8Array(t.float.buffer, t.float.byteOffset, t.float.byteLength));
+  } else {
+    const values = BigInt64Array.from((t.int64 ?? []).map((v) => BigInt(v)));
+    w.int(2, DataType.INT64);
+    w.string(8, t.name);
+    w.raw(9, new Uint8Array(values.buffer));
+  }
+}
+
+/** ValueInfoProto → TypeProto.tensor_type → elem_type FLOAT + fixed-size TensorShapeProto. */
+function encodeValueInfo(w: Writer, v: ValueSpec): void {
+  w.string(1, v.name);
+  w.message(2, (type) => type.message(1, (tensor) => {
+    tensor.int(1, DataType.FLOAT);
+    tensor.message(2, (shape) => {
+      for (const d of v.dims) shape.message(1, (dim) => dim.int(1, d));
+    });
+  }));
+}

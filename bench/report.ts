@@ -1,0 +1,135 @@
+/**
+ * Turns a suite result into the console table, the JSON document and the
+ * Markdown report. Every figure comes from the result; nothing is computed twice.
+ */
+import { mib, ms, ratio, textTable } from './format.js';
+import { OURS, type SuiteResult, TS } from './suite.js';
+
+/** Where and how the run happened. */
+export interface Machine {
+  readonly cpu: string;
+  readonly cores: number;
+  readonly runtime: string;
+  readonly os: string;
+}
+
+/** The JSON document written to bench/results/latest.json. */
+export interface Report extends SuiteResult {
+  readonly schema: 1;
+  readonly date: string;
+  readonly mode: 'quick' | 'full';
+  readonly threads: 1;
+  readonly machine: Machine;
+  /** Reference peak of this machine type, quoted next to the measured one. */
+  readonly referencePeakGflops: number;
+  readonly notes: readonly string[];
+}
+
+/** 45.5 GFLOP/s: SIMD128 mul+add throughput measured earlier on this machine type. */
+export const REFERENCE_PEAK_GFLOPS = 45.5;
+
+export const NOTES = [
+  'Times are per call, in milliseconds: median over the samples, with min and max. Each case runs every ' +
+    'implementation in the same process, one after another, on the same inputs, single-threaded.',
+  'Ratio = other implementation’s median ÷ ours (above 1: ours is faster).',
+  'Attention GFLOP/s are effective: 4·B·H·Lq·Lk·D / time, counted in full for causal cases too.',
+  'GEMM % of peak is against the measured SIMD128 mul+add peak of this run.',
+  'max abs diff: largest |ours − theirs| over the case’s output; peers must also agree within 1e-4 on small check cases.',
+  'Our kernels write into a preallocated output tensor in WASM memory. onnxruntime-web returns each output as a new ' +
+    'JS tensor (one copy out of its heap per run); the tfjs result stays in its WASM memory.',
+];
+
+/** Implementations in column order: ours, the baseline, then the peers. */
+export function implementations(r: SuiteResult): string[] {
+  const names = [OURS, TS];
+  for (const c of r.cases) for (const e of c.entries) if (!names.includes(e.impl)) names.push(e.impl);
+  return names;
+}
+
+/** The console table: one row per case, medians and ratios to ours. */
+export function consoleTable(r: Report): string {
+  const impls = implementations(r).slice(1);
+  const header = ['case', `${OURS} ms`, 'min–max', 'GFLOP/s', ...impls.flatMap((n) => [`${n} ms`, 'ratio'])];
+  const rows = r.cases.map((c) => {
+    const ours = c.entries[0]!;
+    const t = ours.timing!;
+    const gf = ours.gflops !== undefined ? `${ours.gflops.toFixed(1)}${c.group === 'gemm' && r.peak
+      ? ` (${Math.round((100 * ours.gflops) / r.peak.gflops)}%)` : ''}` : '';
+    const cells = [c.label, ms(t.median), `${ms(t.min)}–${ms(t.max)}`, gf];
+    for (const name of impls) {
+      const e = c.entries.find((x) => x.impl === name);
+      if (!e || !e.timing) cells.push('—', '');
+      else cells.push(`${ms(e.timing.median)}${e.agrees === false ? ' ≠' : ''}`, ratio(c.ratios[name]!));
+    }
+    return cells;
+  });
+  const lines = [textTable(header, rows)];
+  for (const c of r.cases) {
+    if (c.group === 'long' && c.wasmPeakBytes !== undefined) {
+      lines.push(`${c.label}: peak WASM heap during one call ${mib(c.wasmPeakBytes)} ` +
+        `(inputs + output ${mib(c.wasmTensorBytes ?? 0)})`);
+    }
+  }
+  lines.push('ratio = their median ÷ ours (above 1: ours is faster); ≠ marks outputs outside tolerance; — not run.');
+  return lines.join('\n');
+}
+
+function peakLine(r: Report): string {
+  return r.peak
+    ? `SIMD128 peak measured in this run: ${r.peak.gflops.toFixed(1)} GFLOP/s (${r.peak.method}; median ` +
+      `${r.peak.medianGflops.toFixed(1)}); reference for this machine type: ${r.referencePeakGflops} GFLOP/s.`
+    : `SIMD128 unavailable: no peak measured (reference for this machine type: ${r.referencePeakGflops} GFLOP/s).`;
+}
+
+/** The Markdown report (links the SVG chart `chartFile`). */
+export function markdown(r: Report, chartFile: string): string {
+  const impls = implementations(r);
+  const out: string[] = [];
+  out.push(`# wasm-attention benchmarks (${r.mode})`, '');
+  out.push(`${r.date} — ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.os}, ${r.machine.runtime}, ` +
+    `${r.simd ? 'SIMD128' : 'scalar'} build, ${r.threads} thread. Suite time ${r.seconds.toFixed(0)} s.`, '');
+  out.push(`![speed-up of wasm-attention per case](${chartFile})`, '');
+  out.push(peakLine(r), '');
+  out.push('## Medians (ms per call) and ratios', '');
+  out.push(`| case | ${impls.join(' | ')} | ${OURS} GFLOP/s | ${impls.slice(1).map((n) => `vs ${n}`).join(' | ')} |`);
+  out.push(`|${' --- |'.repeat(1 + impls.length * 2)}`);
+  for (const c of r.cases) {
+    const cells = impls.map((name) => {
+      const e = c.entries.find((x) => x.impl === name);
+      if (!e) return '—';
+      if (!e.timing) return `— (${e.skipped ?? 'not run'})`;
+      const t = e.timing;
+      return `${ms(t.median)} [${ms(t.min)}–${ms(t.max)}]${e.agrees === false ? ' ≠' : ''}`;
+    });
+    const ours = c.entries[0]!;
+    const gf = ours.gflops !== undefined ? `${ours.gflops.toFixed(1)}${c.group === 'gemm' && r.peak
+      ? ` (${Math.round((100 * ours.gflops) / r.peak.gflops)}% of peak)` : ''}` : '—';
+    const ratios = impls.slice(1).map((n) => (c.ratios[n] !== undefined ? `**${ratio(c.ratios[n])}**` : '—'));
+    out.push(`| ${c.label} | ${cells.join(' | ')} | ${gf} | ${ratios.join(' | ')} |`);
+  }
+  out.push('', 'Median [min–max] over the samples; ≠ marks an output outside tolerance; — not run (reason given).', '');
+  out.push('## Agreement with our output (max abs diff)', '');
+  out.push(`| case | ${impls.slice(1).join(' | ')} |`, `|${' --- |'.repeat(impls.length)}`);
+  for (const c of r.cases) {
+    const cells = impls.slice(1).map((n) => {
+      const e = c.entries.find((x) => x.impl === n);
+      return e?.maxAbsDiff !== undefined ? e.maxAbsDiff.toExponential(1) : '—';
+    });
+    out.push(`| ${c.label} | ${cells.join(' | ')} |`);
+  }
+  out.push('', '## Memory', '');
+  for (const c of r.cases) {
+    if (c.wasmPeakBytes === undefined || c.group === 'gemm' || c.group === 'softmax') continue;
+    out.push(`- ${c.label}: peak WASM heap during one call ${mib(c.wasmPeakBytes)}, of which inputs + output ` +
+      `${mib(c.wasmTensorBytes ?? 0)}.`);
+  }
+  out.push('', '## Peers', '');
+  for (const p of r.peers) {
+    out.push(`- **${p.name}**: ${p.status}${p.checkMaxAbsDiff !== undefined
+      ? ` (check cases: max abs diff ${p.checkMaxAbsDiff.toExponential(1)})` : ''}. ${p.method}.`);
+  }
+  out.push('- **TS baseline**: `wasm-attention/baseline`, plain TypeScript loops; attention materialises the ' +
+    'Lq×Lk scores per head.');
+  out.push('', '## Method', '', ...r.notes.map((n) => `- ${n}`), '');
+  return out.join('\n');
+}
