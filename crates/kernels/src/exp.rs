@@ -121,18 +121,35 @@ pub fn exp2_nonpos_in_place(data: &mut [f32]) {
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use simd::{exp2_nonpos_f32x4, exp_f32x4};
+pub use simd::{exp2_nonpos_f32x4, exp2_nonpos_f32x4x4, exp_f32x4};
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd {
     use super::*;
     use core::arch::wasm32::*;
 
+    #[repr(align(16))]
+    struct Lanes([f32; 4]);
+    static CLAMP_EXP_LO: Lanes = Lanes([EXP_LO; 4]);
+    static CLAMP_EXP_HI: Lanes = Lanes([EXP_HI; 4]);
+    static CLAMP_EXP2_LO: Lanes = Lanes([EXP2_LO; 4]);
+
+    /// A clamp bound the optimiser cannot see. With a visible constant LLVM proves
+    /// `pmax(x, c)` equal to `f32x4.max(x, c)` and emits the latter, which V8 expands
+    /// into ~8 instructions (NaN and ±0 fix-ups) instead of one `maxps`.
+    #[inline(always)]
+    fn opaque(c: &'static Lanes) -> v128 {
+        // SAFETY: `Lanes` is 16 bytes, 16-byte aligned, and immutable.
+        unsafe { core::ptr::read_volatile(c as *const Lanes as *const v128) }
+    }
+
     /// Four-lane [`exp`](super::exp); same operations, same results.
     #[inline(always)]
     pub fn exp_f32x4(x: v128) -> v128 {
-        // f32x4_min/max return NaN when either operand is NaN: NaN propagates.
-        let x = f32x4_min(f32x4_max(x, f32x4_splat(EXP_LO)), f32x4_splat(EXP_HI));
+        // pmax(x, lo) = x < lo ? lo : x and pmin(x, hi) = hi < x ? hi : x: a NaN x fails
+        // both comparisons and passes through, exactly like the scalar clamp. (They are
+        // single instructions, unlike the NaN-canonicalising f32x4.max/min.)
+        let x = f32x4_pmin(f32x4_pmax(x, opaque(&CLAMP_EXP_LO)), opaque(&CLAMP_EXP_HI));
         let v = f32x4_add(f32x4_mul(x, f32x4_splat(LOG2E)), f32x4_splat(ROUND_MAGIC));
         let n_f = f32x4_sub(v, f32x4_splat(ROUND_MAGIC));
         let n = i32x4_sub(v, i32x4_splat(ROUND_MAGIC.to_bits() as i32));
@@ -153,7 +170,7 @@ mod simd {
     /// Four-lane [`exp2_nonpos`](super::exp2_nonpos); same operations, same results.
     #[inline(always)]
     pub fn exp2_nonpos_f32x4(t: v128) -> v128 {
-        let t = f32x4_max(t, f32x4_splat(EXP2_LO));
+        let t = f32x4_pmax(t, opaque(&CLAMP_EXP2_LO));
         let v = f32x4_add(t, f32x4_splat(ROUND_MAGIC_BIASED));
         let n_f = f32x4_sub(v, f32x4_splat(ROUND_MAGIC_BIASED));
         let f = f32x4_sub(t, n_f);
@@ -164,5 +181,52 @@ mod simd {
         p = f32x4_add(f32x4_splat(P1), f32x4_mul(f, p));
         p = f32x4_add(f32x4_splat(1.0), f32x4_mul(f, p));
         f32x4_mul(p, i32x4_shl(v, 23))
+    }
+
+    /// [`exp2_nonpos_f32x4`] on four vectors at once, each step issued for all four:
+    /// the polynomial is a long dependency chain, and interleaving four independent
+    /// chains keeps the FP pipes busy. Same operations per lane, same results.
+    #[inline(always)]
+    pub fn exp2_nonpos_f32x4x4(t: [v128; 4]) -> [v128; 4] {
+        let lo = opaque(&CLAMP_EXP2_LO);
+        let magic = f32x4_splat(ROUND_MAGIC_BIASED);
+        let t = [f32x4_pmax(t[0], lo), f32x4_pmax(t[1], lo), f32x4_pmax(t[2], lo), f32x4_pmax(t[3], lo)];
+        let v = [f32x4_add(t[0], magic), f32x4_add(t[1], magic), f32x4_add(t[2], magic), f32x4_add(t[3], magic)];
+        let f = [
+            f32x4_sub(t[0], f32x4_sub(v[0], magic)),
+            f32x4_sub(t[1], f32x4_sub(v[1], magic)),
+            f32x4_sub(t[2], f32x4_sub(v[2], magic)),
+            f32x4_sub(t[3], f32x4_sub(v[3], magic)),
+        ];
+        let c6 = f32x4_splat(P6);
+        let mut p = [f32x4_mul(f[0], c6), f32x4_mul(f[1], c6), f32x4_mul(f[2], c6), f32x4_mul(f[3], c6)];
+        macro_rules! horner {
+            ($c:expr) => {{
+                let c = f32x4_splat($c);
+                p = [f32x4_add(c, p[0]), f32x4_add(c, p[1]), f32x4_add(c, p[2]), f32x4_add(c, p[3])];
+            }};
+        }
+        macro_rules! times_f {
+            () => {{
+                p = [f32x4_mul(f[0], p[0]), f32x4_mul(f[1], p[1]), f32x4_mul(f[2], p[2]), f32x4_mul(f[3], p[3])];
+            }};
+        }
+        horner!(P5);
+        times_f!();
+        horner!(P4);
+        times_f!();
+        horner!(P3);
+        times_f!();
+        horner!(P2);
+        times_f!();
+        horner!(P1);
+        times_f!();
+        horner!(1.0);
+        [
+            f32x4_mul(p[0], i32x4_shl(v[0], 23)),
+            f32x4_mul(p[1], i32x4_shl(v[1], 23)),
+            f32x4_mul(p[2], i32x4_shl(v[2], 23)),
+            f32x4_mul(p[3], i32x4_shl(v[3], 23)),
+        ]
     }
 }

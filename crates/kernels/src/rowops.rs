@@ -1,7 +1,9 @@
 //! Vectorised operations on one contiguous row, shared by softmax and attention.
 //!
-//! Maxima propagate NaN (like wasm `f32x4.max`, unlike `f32::max`), so a NaN logit
-//! poisons its row's normaliser and the whole row comes out NaN.
+//! A NaN logit must poison its whole row. The scalar maximum propagates NaN; the
+//! SIMD one uses single-instruction `pmax` and may drop it, which is harmless because
+//! `exp(NaN − m)` is NaN and so is the row's sum. Callers that special-case a row
+//! maximum of `-inf` check for NaN themselves.
 
 /// NaN-propagating maximum of two values (`NaN` if either is NaN).
 #[inline(always)]
@@ -29,8 +31,8 @@ mod imp {
     }
     #[inline(always)]
     fn hmax(v: v128) -> f32 {
-        let v = f32x4_max(v, i32x4_shuffle::<2, 3, 0, 1>(v, v));
-        let v = f32x4_max(v, i32x4_shuffle::<1, 0, 3, 2>(v, v));
+        let v = f32x4_pmax(v, i32x4_shuffle::<2, 3, 0, 1>(v, v));
+        let v = f32x4_pmax(v, i32x4_shuffle::<1, 0, 3, 2>(v, v));
         f32x4_extract_lane::<0>(v)
     }
     #[inline(always)]
@@ -48,7 +50,7 @@ mod imp {
         // SAFETY: j + 4 ≤ n4 ≤ row.len() for every load.
         unsafe {
             while j < n4 {
-                acc = f32x4_max(acc, ld(p.add(j)));
+                acc = f32x4_pmax(ld(p.add(j)), acc);
                 j += 4;
             }
         }
@@ -155,7 +157,8 @@ mod imp {
     }
 }
 
-/// NaN-propagating maximum of a row (`-inf` for an empty row).
+/// Maximum of a row (`-inf` for an empty row); with a NaN present the result is NaN
+/// or the maximum of the other values.
 #[inline]
 pub fn max(row: &[f32]) -> f32 {
     imp::max(row)

@@ -40,7 +40,9 @@ pub fn softmax_rows(data: &mut [f32], dims: [usize; 4], mask: Option<&Mask>) {
 pub(crate) fn softmax_row(row: &mut [f32]) {
     let mx = rowops::max(row);
     if mx == f32::NEG_INFINITY {
-        row.iter_mut().for_each(|x| *x = 0.0);
+        // Every entry blocked, unless a NaN hid from the maximum.
+        let fill = if row.iter().any(|x| x.is_nan()) { f32::NAN } else { 0.0 };
+        row.iter_mut().for_each(|x| *x = fill);
         return;
     }
     let sum = rowops::exp_sub_sum(row, mx);

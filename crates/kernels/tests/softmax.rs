@@ -41,6 +41,11 @@ fn properties() {
     let mut h = vec![1e30f32, -1e30, 3e38, -3e38];
     softmax_rows(&mut h, [1, 1, 1, 4], None);
     assert_eq!(h, vec![0.0, 0.0, 1.0, 0.0]);
+    // A NaN among blocked entries still makes the row NaN (not zeros).
+    let ninf = f32::NEG_INFINITY;
+    let mut r = vec![ninf, f32::NAN, ninf, ninf, ninf, ninf, ninf, ninf, ninf];
+    softmax_rows(&mut r, [1, 1, 1, 9], None);
+    assert!(r.iter().all(|x| x.is_nan()), "{:?}", r);
 }
 
 #[test]

@@ -13,7 +13,7 @@
 
 use super::online;
 use super::scores::{check_common, check_tensor, is_fast, pack_keys, pack_queries, HeadScores, KeyRange, LOG2E};
-use super::{Layout, Options, Shape, BLOCK_K, BLOCK_Q};
+use super::{Layout, Options, Shape, BLOCK_K, BLOCK_Q, S_STRIDE};
 use crate::gemm::blocking::{MR, NR};
 use crate::gemm::{microkernel, round_up};
 
@@ -39,7 +39,7 @@ pub fn attention_forward(
     let dv_full = dv / NR * NR;
     let tail = if dv_full < dv { shape.len_k * NR } else { 0 };
     let kpack_len = round_up(shape.len_k, MR) * d;
-    let sizes = [kpack_len, tail, BLOCK_Q * d, BLOCK_K * BLOCK_Q, BLOCK_Q * dv_pad, BLOCK_Q, BLOCK_Q, BLOCK_Q];
+    let sizes = [kpack_len, tail, BLOCK_Q * d, BLOCK_K * S_STRIDE, BLOCK_Q * dv_pad, BLOCK_Q, BLOCK_Q, BLOCK_Q];
     let total: usize = sizes.iter().sum();
     let group = shape.heads_q / shape.heads_kv;
     let fast = is_fast(opts);
@@ -72,7 +72,8 @@ pub fn attention_forward(
                             let i = i0 + ii;
                             let oo = ol.offset(b, h, i);
                             let orow = &mut out[oo..oo + dv];
-                            let blocked = t.m[ii] == f32::NEG_INFINITY;
+                            // l = 0 exactly when no key (and no sink) was visible; NaN rows fall through.
+                            let blocked = t.l[ii] == 0.0;
                             if blocked {
                                 orow.iter_mut().for_each(|x| *x = 0.0);
                             } else {
@@ -137,22 +138,24 @@ impl<'s> Tile<'s> {
             head.block(self.qpack, i0, br, j0, bc, kr.needs_mask(j0, bc), self.s);
             online::update(self.s, cols, bc, self.m, self.l, self.corr);
             online::rescale_rows(self.o, dv_pad, dv_pad, rows4, self.corr);
-            // O += P·V: A = weights (column-major, stride BLOCK_Q), B = V rows in place.
+            // O += P·V: A = weights (column-major, stride S_STRIDE), B = V rows in place.
             if dv_full > 0 {
                 assert!(v.len() >= (j0 + bc - 1) * vrow + dv_full);
             }
+            let full = dv_full / NR;
             for r in (0..rows4).step_by(MR) {
                 let a = self.s[r..].as_ptr();
-                for d0 in (0..dv_pad).step_by(NR) {
-                    let (bp, rsb) = if d0 < dv_full {
-                        (v[j0 * vrow + d0..].as_ptr(), vrow)
-                    } else {
-                        (vtail[j0 * NR..].as_ptr(), NR)
-                    };
-                    // SAFETY: weights rows 0..bc of columns r..r+4 lie in s; V rows j0..j0+bc
-                    // have ≥ d0 + 8 readable values (asserted above) or come from the
-                    // zero-padded tail panel (len_k·NR values); the output tile is inside o.
-                    unsafe { microkernel(bc, a, BLOCK_Q, bp, rsb, self.o[r * dv_pad + d0..].as_mut_ptr(), dv_pad, 1.0, 1.0) };
+                let c = self.o[r * dv_pad..].as_mut_ptr();
+                // SAFETY: weights rows 0..bc of columns r..r+MR lie in s (stride S_STRIDE);
+                // V rows j0..j0+bc hold ≥ dv_full readable values each (asserted above)
+                // and the tail panel len_k·NR values; output tiles lie in row r..r+MR of o.
+                unsafe {
+                    if full > 0 {
+                        microkernel(full, bc, a, 0, S_STRIDE, v[j0 * vrow..].as_ptr(), NR, vrow, c, NR, dv_pad, 1.0, 1.0);
+                    }
+                    if dv_full < dv {
+                        microkernel(1, bc, a, 0, S_STRIDE, vtail[j0 * NR..].as_ptr(), 0, NR, c.add(dv_full), 0, dv_pad, 1.0, 1.0);
+                    }
                 }
             }
             j0 += BLOCK_K;

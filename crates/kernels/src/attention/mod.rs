@@ -20,6 +20,10 @@ pub use probs::attention_probs;
 pub const BLOCK_Q: usize = 64;
 /// Keys per block (a multiple of the microkernel's 4 rows).
 pub const BLOCK_K: usize = 64;
+/// Row stride of the transposed score block (keys × queries). Padded past BLOCK_Q so
+/// that rows 16 apart are not exactly 4 KiB apart (loads would falsely wait on
+/// earlier stores to the aliasing address).
+pub(crate) const S_STRIDE: usize = BLOCK_Q + 4;
 
 /// Element strides of a 4-D tensor `[batch, head, row, col]` whose last axis is contiguous.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! Without `lse`, each row is normalised directly (max, sum, one reciprocal).
 
 use super::scores::{check_common, is_fast, pack_keys, pack_queries, HeadScores, KeyRange, LOG2E};
-use super::{Layout, Options, Shape, BLOCK_K, BLOCK_Q};
+use super::{Layout, Options, Shape, BLOCK_K, BLOCK_Q, S_STRIDE};
 use crate::gemm::blocking::MR;
 use crate::gemm::round_up;
 use crate::rowops;
@@ -32,7 +32,7 @@ pub fn attention_probs(
         return;
     }
     let d = shape.head_dim;
-    let sizes = [round_up(lk, MR) * d, BLOCK_Q * d, BLOCK_K * BLOCK_Q];
+    let sizes = [round_up(lk, MR) * d, BLOCK_Q * d, BLOCK_K * S_STRIDE];
     let group = shape.heads_q / shape.heads_kv;
     let fast = is_fast(opts);
     crate::scratch::with_scratch(sizes.iter().sum(), |buf| {
@@ -58,7 +58,7 @@ pub fn attention_probs(
                             for ii in 0..br {
                                 let r = (i0 - row_start + ii) * lk;
                                 for (jj, x) in rows[r + j0..r + j0 + bc].iter_mut().enumerate() {
-                                    *x = s[jj * BLOCK_Q + ii];
+                                    *x = s[jj * S_STRIDE + ii];
                                 }
                             }
                             j0 += BLOCK_K;

@@ -6,7 +6,7 @@
 //! probabilities are already laid out as the column-major A operand of `P·V`.
 //! All scores are in log2 units, `t = s·log2 e`, ready for `exp2`.
 
-use super::{modified_score, sat, Layout, Options, Shape, BLOCK_Q};
+use super::{modified_score, sat, Layout, Options, Shape, BLOCK_Q, S_STRIDE};
 use crate::gemm::blocking::{MR, NR};
 use crate::gemm::{microkernel, round_up};
 
@@ -158,7 +158,7 @@ pub(super) struct HeadScores<'a> {
 }
 
 impl<'a> HeadScores<'a> {
-    /// Writes `t(i, j) = score(i0 + ii, j0 + jj) · log2 e` to `s[jj·BLOCK_Q + ii]` for
+    /// Writes `t(i, j) = score(i0 + ii, j0 + jj) · log2 e` to `s[jj·S_STRIDE + ii]` for
     /// `jj < bc`, `ii < br` (`qpack` holds rows `i0..i0+br` packed by [`pack_queries`]).
     /// Columns `br..round_up(br, NR)` receive finite filler; rows up to
     /// `round_up(bc, MR)` are written. `j0` must be a multiple of MR.
@@ -167,21 +167,22 @@ impl<'a> HeadScores<'a> {
         let d = self.shape.head_dim;
         let bq_pad = round_up(br, NR);
         let bc_pad = round_up(bc, MR);
-        assert!(j0 % MR == 0 && br <= BLOCK_Q && s.len() >= bc_pad * BLOCK_Q);
+        assert!(j0 % MR == 0 && br <= BLOCK_Q && s.len() >= bc_pad * S_STRIDE);
         assert!(qpack.len() >= bq_pad * d && self.kpack.len() >= (j0 + bc_pad) * d);
         let alpha = if self.fast { self.opts.scale * LOG2E } else { 1.0 };
         for js in (0..bc_pad).step_by(MR) {
             let a = self.kpack[(j0 + js) * d..].as_ptr();
-            for it in (0..bq_pad).step_by(NR) {
-                let bp = qpack[it * d..].as_ptr();
-                // SAFETY: the key sliver holds MR·d values, the query panel NR·d (asserted
-                // above); the 4×8 output tile lies inside s (rows < bc_pad, cols < BLOCK_Q).
-                unsafe { microkernel(d, a, MR, bp, NR, s[js * BLOCK_Q + it..].as_mut_ptr(), BLOCK_Q, alpha, 0.0) };
-            }
+            // SAFETY: the key sliver holds MR·d values and the bq_pad/NR query panels
+            // NR·d each (asserted above); tile t writes rows js..js+MR < bc_pad and
+            // columns t·NR..t·NR+NR ≤ BLOCK_Q of s.
+            unsafe {
+                microkernel(bq_pad / NR, d, a, 0, MR, qpack.as_ptr(), NR * d, NR,
+                    s[js * S_STRIDE..].as_mut_ptr(), NR, S_STRIDE, alpha, 0.0)
+            };
         }
         if !self.fast {
             for jj in 0..bc {
-                let row = &mut s[jj * BLOCK_Q..jj * BLOCK_Q + br];
+                let row = &mut s[jj * S_STRIDE..jj * S_STRIDE + br];
                 for (ii, x) in row.iter_mut().enumerate() {
                     *x = modified_score(self.opts, self.shape, self.b, self.h, i0 + ii, j0 + jj, *x) * LOG2E;
                 }
@@ -192,7 +193,7 @@ impl<'a> HeadScores<'a> {
                 for jj in 0..bc {
                     let j = (j0 + jj) as isize;
                     if j < lo || j > hi {
-                        s[jj * BLOCK_Q + ii] = f32::NEG_INFINITY;
+                        s[jj * S_STRIDE + ii] = f32::NEG_INFINITY;
                     }
                 }
             }

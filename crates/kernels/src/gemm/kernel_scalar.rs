@@ -5,13 +5,29 @@
 
 use super::blocking::{MR, NR};
 
-/// `C[0..4, 0..8] ← α·(A·B) + β·C` over depth `k`; operand layout as in the SIMD kernel:
+/// `tiles` consecutive 4×8 tiles (tile `t` at `a + t·a_step`, `b + t·b_step`,
+/// `c + t·c_step`), each `C[0..4, 0..8] ← α·(A·B) + β·C` over depth `k`; operand layout as in the SIMD kernel:
 /// `a[p·csa + r]`, `b[p·rsb + j]`, `c[r·rsc + j]`. With `β = 0` C is only written.
 ///
 /// # Safety
 /// The pointers must be valid for the reads/writes described above.
 #[inline(never)]
+#[allow(clippy::too_many_arguments)]
 pub unsafe fn f32_gemm_4x8_scalar(
+    tiles: usize, k: usize,
+    a: *const f32, a_step: usize, csa: usize,
+    b: *const f32, b_step: usize, rsb: usize,
+    c: *mut f32, c_step: usize, rsc: usize,
+    alpha: f32, beta: f32,
+) {
+    for t in 0..tiles {
+        tile(k, a.add(t * a_step), csa, b.add(t * b_step), rsb, c.add(t * c_step), rsc, alpha, beta);
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile(
     k: usize, a: *const f32, csa: usize, b: *const f32, rsb: usize,
     c: *mut f32, rsc: usize, alpha: f32, beta: f32,
 ) {

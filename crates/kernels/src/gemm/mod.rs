@@ -16,8 +16,9 @@ pub mod kernel_scalar;
 
 use blocking::{KC, MC, MR, NC, NR};
 
-/// The microkernel of this build: `C[0..MR, 0..NR] ← α·(A·B) + β·C`, A column-major
-/// (`a[p·csa + r]`), B rows at stride `rsb`, C rows at stride `rsc`.
+/// The microkernel of this build: a run of `C[0..MR, 0..NR] ← α·(A·B) + β·C` tiles,
+/// A column-major (`a[p·csa + r]`, the MR values of a column contiguous), B rows at
+/// stride `rsb`, C rows at stride `rsc`; successive tiles advance a, b, c by fixed steps.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub use kernel_simd128::f32_gemm_4x8_simd128 as microkernel;
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
@@ -90,18 +91,21 @@ fn macro_block(
     for jr in (0..nc).step_by(NR) {
         let nr = NR.min(nc - jr);
         let bp = bpack[(jr / NR) * kc * NR..].as_ptr();
-        // loop 1: MR-tall slivers of A.
-        for ir in (0..mc).step_by(MR) {
+        // loop 1: MR-tall slivers of A; all full tiles of this column in one call.
+        let full = if nr == NR { mc / MR } else { 0 };
+        if full > 0 {
+            // SAFETY: A slivers ir/MR < full hold kc·MR values each (kc·MR apart), the B
+            // sliver kc·NR; tile t covers C rows t·MR..t·MR+MR−1 < mc and columns
+            // jr..jr+NR−1 < nc, inside c (asserted above).
+            unsafe {
+                microkernel(full, kc, apack.as_ptr(), kc * MR, MR, bp, 0, NR,
+                    c[jr..].as_mut_ptr(), MR * ldc, ldc, alpha, beta)
+            };
+        }
+        for ir in (full * MR..mc).step_by(MR) {
             let mr = MR.min(mc - ir);
             let ap = apack[(ir / MR) * kc * MR..].as_ptr();
-            let coff = ir * ldc + jr;
-            if mr == MR && nr == NR {
-                // SAFETY: the packed slivers hold kc·MR and kc·NR values; the tile's last
-                // element (coff + (MR−1)·ldc + NR − 1) lies within c (asserted above).
-                unsafe { microkernel(kc, ap, MR, bp, NR, c[coff..].as_mut_ptr(), ldc, alpha, beta) };
-            } else {
-                edge_tile(kc, ap, bp, mr, nr, alpha, beta, &mut c[coff..], ldc);
-            }
+            edge_tile(kc, ap, bp, mr, nr, alpha, beta, &mut c[ir * ldc + jr..], ldc);
         }
     }
 }
@@ -115,7 +119,7 @@ fn edge_tile(
 ) {
     let mut tile = [0.0f32; MR * NR];
     // SAFETY: ap/bp point at full packed slivers (zero padded); tile is MR×NR.
-    unsafe { microkernel(kc, ap, MR, bp, NR, tile.as_mut_ptr(), NR, 1.0, 0.0) };
+    unsafe { microkernel(1, kc, ap, 0, MR, bp, 0, NR, tile.as_mut_ptr(), 0, NR, 1.0, 0.0) };
     for r in 0..mr {
         let row = &mut c[r * ldc..r * ldc + nr];
         for (o, &t) in row.iter_mut().zip(&tile[r * NR..r * NR + nr]) {
