@@ -12,3 +12,4 @@ export {
   attention, attentionWeights, type AttentionOptions, type AttentionWithLse, type AttentionWeightsOptions,
 } from './ops/attention.js';
 export { additiveMask, type BooleanMask, type MaskInput } from './ops/mask.js';
+export * from './toolkit/index.js';

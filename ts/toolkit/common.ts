@@ -1,0 +1,81 @@
+/**
+ * Argument checks and small kernels shared by the toolkit: parameter vectors,
+ * weight matrices copied into WASM memory, and a strided `x·Wᵀ` on the GEMM.
+ * @internal
+ */
+import * as raw from '../raw.js';
+import { Tensor } from '../tensor.js';
+import { describe, formatShape, type Shape } from '../shape.js';
+import { tensorArg } from '../ops/args.js';
+
+/** A parameter vector or matrix: a Tensor, or numbers copied when used. */
+export type Floats = Tensor | ArrayLike<number>;
+
+/** Reads `x` (Tensor or array) as a flat list of exactly `n` numbers, checked. */
+export function floatsArg(x: unknown, n: number, op: string, name: string): ArrayLike<number> {
+  if (x instanceof Tensor) {
+    const t = tensorArg(x, op, name);
+    if (t.size !== n) {
+      throw new RangeError(`wasm-attention: ${op}: ${name} has shape ${formatShape(t.shape)} (${t.size} values), expected ${n}`);
+    }
+    return t.data;
+  }
+  const a = x as ArrayLike<number> | null | undefined;
+  if (a == null || typeof a !== 'object' || typeof a.length !== 'number') {
+    throw new TypeError(`wasm-attention: ${op}: ${name} must be a Tensor or an array of numbers, got ${describe(x)}`);
+  }
+  if (a.length !== n) {
+    throw new RangeError(`wasm-attention: ${op}: ${name} has ${a.length} values, expected ${n}`);
+  }
+  return a;
+}
+
+/** Copies a checked `[rows, cols]` matrix into a new tensor. */
+export function matrixArg(x: unknown, rows: number, cols: number, op: string, name: string): Tensor {
+  const values = floatsArg(x, rows * cols, op, `${name} (${rows}×${cols})`);
+  return Tensor.from(values, [rows, cols]);
+}
+
+/** Size of the last axis, after checking `x` is a live tensor of rank within `[min, max]`. */
+export function lastAxis(x: unknown, op: string, name: string, min = 1, max = Infinity): number {
+  const t = tensorArg(x, op, name);
+  if (t.rank < min || t.rank > max) {
+    throw new RangeError(
+      `wasm-attention: ${op}: ${name} must have ${min}${max === Infinity ? ' or more' : `–${max}`} axes, got ${formatShape(t.shape)}`);
+  }
+  return t.shape[t.rank - 1]!;
+}
+
+/** Throws unless `a` and `b` have the same sizes. */
+export function sameShapeArg(a: Shape, b: Shape, op: string, what: string): void {
+  if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
+    throw new RangeError(`wasm-attention: ${op}: ${what}: ${formatShape(a)} vs ${formatShape(b)}`);
+  }
+}
+
+/**
+ * `y = x · Wᵀ` on the GEMM kernel for row-major blocks addressed by byte pointers:
+ * `x` is `[rows, inDim]` with row stride `ldx`, `W` is `[outDim, inDim]` (PyTorch's
+ * `Linear.weight` layout) and `y` is `[rows, outDim]` with row stride `ldy` (so a
+ * projection can be written straight into a column range of a wider buffer).
+ */
+export function linearInto(xPtr: number, ldx: number, rows: number, inDim: number, wPtr: number,
+  outDim: number, yPtr: number, ldy: number, op: string): void {
+  if (rows === 0 || outDim === 0) return;
+  raw.check(raw.wasm().wa_sgemm(rows, inDim, outDim, 1, xPtr, ldx, wPtr, inDim, 1, 0, yPtr, ldy), op);
+}
+
+/** Adds `bias[offset .. offset + cols)` to every row of a strided `[rows, cols]` block at element `at`. */
+export function addBiasRows(at: number, rows: number, cols: number, ld: number, bias: Tensor, offset = 0): void {
+  const heap = raw.heapF32();
+  const b = bias.data.subarray(offset, offset + cols);
+  for (let r = 0; r < rows; r++) {
+    const row = at + r * ld;
+    for (let c = 0; c < cols; c++) heap[row + c] += b[c]!;
+  }
+}
+
+/** Disposes every tensor given, ignoring nulls. */
+export function disposeAll(...ts: (Tensor | null | undefined)[]): void {
+  for (const t of ts) t?.dispose();
+}

@@ -1,0 +1,283 @@
+/**
+ * A key/value cache for incremental decoding, preallocated in WASM memory.
+ *
+ * Layout: keys `[H_kv, maxLength, D]` and values `[H_kv, maxLength, D_v]`; the first
+ * `length` rows of every head are live, oldest first. `attend` runs the fused kernel
+ * straight on these buffers (head stride `maxLength·D`, row stride `D`, `L_k = length`),
+ * so a decode step copies nothing but the new token's keys and values.
+ *
+ * Sliding-window mode (`window: W`) keeps the positions a windowed query can still see.
+ * It shifts rather than wraps: the rows stay in order (so causal alignment, windows and
+ * ALiBi distances keep their meaning), and when an append would overflow `maxLength`
+ * the last `W − 1` rows move to the front first. One shift copies `(W − 1)·(D + D_v)`
+ * floats per head and happens once every `maxLength − W + 1` tokens, so choose
+ * `maxLength ≥ 2·W` to keep its amortised cost below one row per token.
+ */
+import { Tensor } from '../tensor.js';
+import { describe, formatShape } from '../shape.js';
+import { outArg, tensorArg } from '../ops/args.js';
+import { callAttention, type ScoreOptions } from '../ops/attention-call.js';
+import { disposeAll } from './common.js';
+
+const disposeSymbol: typeof Symbol.dispose =
+  (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
+
+/** Sizes of a {@link KVCache}. */
+export interface KVCacheConfig {
+  /** Rows the cache holds per head (its capacity). */
+  maxLength: number;
+  /** Key/value heads `H_kv`. */
+  numKvHeads: number;
+  /** Key (and query) head size `D`. */
+  headDim: number;
+  /** Value head size `D_v`. @defaultValue headDim */
+  valueDim?: number;
+  /**
+   * Sliding window `W`: every query sees itself and the `W − 1` positions before it;
+   * older rows are dropped. `W ≤ maxLength`. @defaultValue undefined (no window: appends
+   * beyond `maxLength` throw)
+   */
+  window?: number;
+}
+
+/** Options of {@link KVCache.attend}. */
+export interface KVCacheAttendOptions {
+  /** Score scale. @defaultValue 1/√D */
+  scale?: number;
+  /**
+   * Causal alignment of the queries: the last query row is the newest position. Turn it
+   * off only when every query may see every cached row. @defaultValue true
+   */
+  causal?: boolean;
+  /** Logit soft-capping `c·tanh(s / c)`. @defaultValue 0 (off) */
+  softcap?: number;
+  /** Where to write the `[H_q, L_q, D_v]` output; a new tensor when omitted. */
+  out?: Tensor;
+}
+
+function intArg(x: unknown, name: string, min: number): number {
+  if (typeof x !== 'number' || !Number.isInteger(x) || x < min) {
+    throw new RangeError(`wasm-attention: KVCache: ${name} must be an integer ≥ ${min}, got ${describe(x)}`);
+  }
+  return x;
+}
+
+/**
+ * Keys and values of the positions decoded so far, for one sequence. Append each
+ * step's keys/values, then `attend` the step's queries. Owns WASM memory: `dispose()`.
+ */
+export class KVCache {
+  /** Capacity in rows per head. */
+  readonly maxLength: number;
+  /** Key/value heads. */
+  readonly numKvHeads: number;
+  /** Key head size. */
+  readonly headDim: number;
+  /** Value head size. @defaultValue headDim */
+  readonly valueDim: number;
+  /** Sliding window, or `undefined` for a full cache. @defaultValue undefined */
+  readonly window: number | undefined;
+  #k: Tensor | null;
+  #v: Tensor | null;
+  #length = 0;
+  #position = 0;
+
+  constructor(config: KVCacheConfig) {
+    if (config == null || typeof config !== 'object') {
+      throw new TypeError(`wasm-attention: KVCache expects { maxLength, numKvHeads, headDim }, got ${describe(config)}`);
+    }
+    this.maxLength = intArg(config.maxLength, 'maxLength', 1);
+    this.numKvHeads = intArg(config.numKvHeads, 'numKvHeads', 1);
+    this.headDim = intArg(config.headDim, 'headDim', 1);
+    this.valueDim = intArg(config.valueDim ?? this.headDim, 'valueDim', 1);
+    if (config.window !== undefined) {
+      this.window = intArg(config.window, 'window', 1);
+      if (this.window > this.maxLength) {
+        throw new RangeError(`wasm-attention: KVCache: window (${this.window}) must not exceed maxLength (${this.maxLength})`);
+      }
+    }
+    this.#k = Tensor.empty([this.numKvHeads, this.maxLength, this.headDim]);
+    try {
+      this.#v = Tensor.empty([this.numKvHeads, this.maxLength, this.valueDim]);
+    } catch (e) {
+      this.#k.dispose();
+      throw e;
+    }
+  }
+
+  /** Rows held now (the keys a new query attends to). */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Positions appended in total (the absolute position of the next token, e.g. a RoPE offset). */
+  get position(): number {
+    return this.#position;
+  }
+
+  /** The key buffer `[H_kv, maxLength, D]` (rows `≥ length` are stale). */
+  get keys(): Tensor {
+    return this.#live(this.#k, 'keys');
+  }
+
+  /** The value buffer `[H_kv, maxLength, D_v]` (rows `≥ length` are stale). */
+  get values(): Tensor {
+    return this.#live(this.#v, 'values');
+  }
+
+  /**
+   * Appends `n` positions: `k [H_kv, n, D]`, `v [H_kv, n, D_v]` (or `[n, D]` / `[n, D_v]` with
+   * one head). Throws a RangeError when a full cache would overflow, or when a windowed
+   * cache cannot hold `W − 1 + n` rows.
+   */
+  append(k: Tensor, v: Tensor): this {
+    const op = 'KVCache.append';
+    tensorArg(k, op, 'k');
+    tensorArg(v, op, 'v');
+    const Hkv = this.numKvHeads, D = this.headDim, Dv = this.valueDim, cap = this.maxLength;
+    const n = this.#rowsOf(k, D, op, 'k');
+    if (this.#rowsOf(v, Dv, op, 'v') !== n) {
+      throw new RangeError(`wasm-attention: ${op}: k ${formatShape(k.shape)} and v ${formatShape(v.shape)} hold different numbers of positions`);
+    }
+    const keys = this.keys, values = this.values;
+    if (this.#length + n > cap) {
+      if (this.window === undefined) {
+        throw new RangeError(`wasm-attention: ${op}: ${this.#length} + ${n} positions exceed maxLength ${cap}`);
+      }
+      const keep = Math.min(this.#length, this.window - 1);
+      if (keep + n > cap) {
+        throw new RangeError(`wasm-attention: ${op}: a window of ${this.window} needs ${keep} + ${n} rows, more than maxLength ${cap}`);
+      }
+      // Shift: the newest `keep` rows move to the front of every head.
+      const from = this.#length - keep;
+      for (const [buf, w] of [[keys, D], [values, Dv]] as const) {
+        const d = buf.data;
+        for (let h = 0; h < Hkv; h++) d.copyWithin(h * cap * w, (h * cap + from) * w, (h * cap + this.#length) * w);
+      }
+      this.#length = keep;
+    }
+    for (const [buf, src, w] of [[keys, k, D], [values, v, Dv]] as const) {
+      const d = buf.data, s = src.data;
+      for (let h = 0; h < Hkv; h++) d.set(s.subarray(h * n * w, (h + 1) * n * w), (h * cap + this.#length) * w);
+    }
+    this.#length += n;
+    this.#position += n;
+    return this;
+  }
+
+  /**
+   * Rolls back to `n` rows (drops the newest `length − n`, e.g. rejected speculative tokens).
+   * `position` moves back by the same amount.
+   */
+  truncate(n: number): this {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > this.#length) {
+      throw new RangeError(`wasm-attention: KVCache.truncate: n must be an integer in [0, ${this.#length}], got ${describe(n)}`);
+    }
+    this.#position -= this.#length - n;
+    this.#length = n;
+    return this;
+  }
+
+  /** Empties the cache (keeps its memory). */
+  clear(): this {
+    this.#length = 0;
+    this.#position = 0;
+    return this;
+  }
+
+  /**
+   * Attention of `q [H_q, L_q, D]` (or `[L_q, D]`) against the cached rows, which must
+   * already include the `L_q` query positions as their newest rows: causal with the
+   * diagonal bottom-right aligned, grouped-query when `H_q > H_kv`, windowed in window
+   * mode. Returns `[H_q, L_q, D_v]` (`[L_q, D_v]`).
+   */
+  attend(q: Tensor, options: KVCacheAttendOptions = {}): Tensor {
+    const op = 'KVCache.attend';
+    tensorArg(q, op, 'q');
+    const keys = this.keys, values = this.values;
+    const Hkv = this.numKvHeads, D = this.headDim, Dv = this.valueDim, cap = this.maxLength;
+    if ((q.rank !== 2 && q.rank !== 3) || q.shape[q.rank - 1] !== D) {
+      throw new RangeError(`wasm-attention: ${op}: q must be [H_q, L_q, ${D}] or [L_q, ${D}], got ${formatShape(q.shape)}`);
+    }
+    const Hq = q.rank === 3 ? q.shape[0]! : 1, Lq = q.shape[q.rank - 2]!;
+    if (Hq % Hkv !== 0) {
+      throw new RangeError(`wasm-attention: ${op}: query heads (${Hq}) must be a multiple of the cache's ${Hkv} key/value heads`);
+    }
+    if (Lq > this.#length) {
+      throw new RangeError(`wasm-attention: ${op}: ${Lq} query rows but only ${this.#length} cached positions (append first)`);
+    }
+    const scale = options.scale ?? 1 / Math.sqrt(D);
+    const softcap = options.softcap ?? 0;
+    if (!Number.isFinite(scale) || !Number.isFinite(softcap) || softcap < 0) {
+      throw new RangeError(`wasm-attention: ${op}: scale must be finite and softcap finite ≥ 0, got ${scale}, ${softcap}`);
+    }
+    const score: ScoreOptions = {
+      scale, softcap, causal: options.causal ?? true,
+      window: this.window === undefined ? undefined : [this.window - 1, 0],
+    };
+    const out = outArg(options.out, [...q.shape.slice(0, -1), Dv], op, { q });
+    const Lk = this.#length;
+    try {
+      callAttention({
+        ...score,
+        dims: { batch: 1, headsQ: Hq, headsKv: Hkv, lenQ: Lq, lenK: Lk, headDim: D, valueDim: Dv },
+        q: { ptr: q.ptr, strides: { batch: Hq * Lq * D, head: Lq * D, row: D } },
+        k: { ptr: keys.ptr, strides: { batch: Hkv * cap * D, head: cap * D, row: D } },
+        v: { ptr: values.ptr, strides: { batch: Hkv * cap * Dv, head: cap * Dv, row: Dv } },
+      }, { ptr: out.ptr, strides: { batch: Hq * Lq * Dv, head: Lq * Dv, row: Dv } });
+    } catch (e) {
+      if (out !== options.out) out.dispose();
+      throw e;
+    }
+    return out;
+  }
+
+  /** Frees both buffers. Calling it twice does nothing. */
+  dispose(): void {
+    disposeAll(this.#k, this.#v);
+    this.#k = this.#v = null;
+  }
+
+  [disposeSymbol](): void {
+    this.dispose();
+  }
+
+  #live(t: Tensor | null, name: string): Tensor {
+    if (t === null) throw new Error(`wasm-attention: KVCache ${name} used after dispose()`);
+    return t;
+  }
+
+  #rowsOf(t: Tensor, width: number, op: string, name: string): number {
+    const Hkv = this.numKvHeads;
+    const ok = t.shape[t.rank - 1] === width &&
+      ((t.rank === 3 && t.shape[0] === Hkv) || (t.rank === 2 && Hkv === 1));
+    if (!ok) {
+      throw new RangeError(`wasm-attention: ${op}: ${name} must be [${Hkv}, n, ${width}]${Hkv === 1 ? ` or [n, ${width}]` : ''}, got ${formatShape(t.shape)}`);
+    }
+    return t.shape[t.rank - 2]!;
+  }
+}
+
+/** Options of {@link decodeStep}. */
+export type DecodeStepOptions = KVCacheAttendOptions;
+
+/**
+ * One decoding step: appends the new position's `k [H_kv, 1, D]` and `v [H_kv, 1, D_v]`,
+ * then attends `q [H_q, 1, D]` over the whole cache. Returns `[H_q, 1, D_v]` (written
+ * into `options.out` when given, so a loop allocates nothing).
+ *
+ * @example Timing a step at `L_k = 4096`, `H_q = 32`, `H_kv = 8`, `D = 128`:
+ * ```js
+ * const cache = new KVCache({ maxLength: 4096, numKvHeads: 8, headDim: 128 });
+ * cache.append(Tensor.zeros([8, 4095, 128]), Tensor.zeros([8, 4095, 128])); // the prompt
+ * const q = Tensor.zeros([32, 1, 128]), k = Tensor.zeros([8, 1, 128]), v = Tensor.zeros([8, 1, 128]);
+ * const out = Tensor.empty([32, 1, 128]);
+ * // per step: decodeStep(cache, q, k, v, { out }); cache.truncate(4095);
+ * ```
+ */
+export function decodeStep(cache: KVCache, q: Tensor, k: Tensor, v: Tensor, options: DecodeStepOptions = {}): Tensor {
+  if (!(cache instanceof KVCache)) {
+    throw new TypeError(`wasm-attention: decodeStep: cache must be a KVCache, got ${describe(cache)}`);
+  }
+  return cache.append(k, v).attend(q, options);
+}
