@@ -7,7 +7,7 @@ import { ratio } from './format.js';
 import { implementations, type Report } from './report.js';
 
 const COLOURS = ['#4e79a7', '#e15759', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2'];
-const LABEL_W = 300;
+const LABEL_W = 350;
 const PLOT_W = 520;
 const BAR_H = 13;
 const GAP = 12;
@@ -39,7 +39,8 @@ export function chartSvg(r: Report): string {
   const groupH = (c: (typeof cases)[number]) => Object.keys(c.ratios).length * BAR_H + GAP;
   const plotH = cases.reduce((s, c) => s + groupH(c), 0);
   const width = LABEL_W + PLOT_W + 70;
-  const height = TOP + plotH + 40;
+  const skipped = r.cases.filter((c) => Object.keys(c.ratios).length === 0);
+  const height = TOP + plotH + 40 + skipped.length * 16;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
     'font-family="system-ui, sans-serif" font-size="12">');
@@ -52,7 +53,7 @@ export function chartSvg(r: Report): string {
   others.forEach((name, i) => {
     parts.push(`<rect x="${lx}" y="${TOP - 14}" width="10" height="10" fill="${COLOURS[i % COLOURS.length]}"/>`);
     parts.push(`<text x="${lx + 14}" y="${TOP - 5}">vs ${escape(name)}</text>`);
-    lx += 34 + name.length * 6.5;
+    lx += 40 + name.length * 7;
   });
   // Grid.
   for (const t of ticks(lo, hi)) {
@@ -75,6 +76,10 @@ export function chartSvg(r: Report): string {
     }
     y += GAP;
   }
+  skipped.forEach((c, i) => {
+    parts.push(`<text x="10" y="${TOP + plotH + 38 + i * 16}" fill="#555">${escape(
+      `${c.label}: ours only (${c.entries[0]?.timing ? `${c.entries[0].timing.median.toFixed(0)} ms median` : 'not run'}); others not run`)}</text>`);
+  });
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }

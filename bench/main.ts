@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildCases } from './cases.js';
 import { chartSvg } from './chart.js';
-import { GROUPS, parseArgs } from './cli.js';
+import { GROUPS, parseArgs, threadsNotice } from './cli.js';
 import { nodeMachine } from './machine.js';
 import { loadNodePeers } from './peers/load-node.js';
 import { consoleTable, markdown, NOTES, REFERENCE_PEAK_GFLOPS, type Report } from './report.js';
@@ -23,6 +23,8 @@ try {
 }
 // Progress goes to stderr when stdout carries JSON.
 const log = options.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
+const notice = threadsNotice(options.threads);
+if (notice) console.error(`warning: ${notice}`);
 const machine = nodeMachine();
 log(`wasm-attention benchmarks (${options.quick ? 'quick' : 'full'}) — ${machine.cpu}, ${machine.cores} cores, ` +
   `${machine.runtime}, 1 thread`);

@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # The main job: set-up and build as needed, then the benchmark suite.
+#   npm run bench -- [--quick] [--only=gemm,softmax,attention,decode,long] [--json] [--threads=1]
+# With --json, stdout carries only the JSON result (set-up, build and progress go to stderr).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-bash scripts/build.sh
+json=0
+for arg in "$@"; do [ "$arg" = "--json" ] && json=1; done
+if [ "$json" = 1 ]; then
+  { bash scripts/setup.sh && bash scripts/build.sh; } 1>&2
+else
+  bash scripts/setup.sh
+  bash scripts/build.sh
+fi
 exec npx tsx bench/main.ts "$@"

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const quick = true;
   const brand = navigator.userAgent.match(/(Chrom(e|ium)|Firefox|Safari)\/[\d.]+/)?.[0] ?? navigator.userAgent;
   const machine = {
-    cpu: 'not exposed to pages', cores: navigator.hardwareConcurrency, runtime: brand, os: navigator.platform,
+    cpu: 'CPU model not exposed to pages', cores: navigator.hardwareConcurrency, runtime: brand, os: navigator.platform,
   };
   log(`${brand}, ${machine.cores} logical cores, 1 thread`);
   const { peers, unavailable } = await loadPeers();
