@@ -6,7 +6,7 @@
 //! probabilities are already laid out as the column-major A operand of `P·V`.
 //! All scores are in log2 units, `t = s·log2 e`, ready for `exp2`.
 
-use super::{modified_score, sat, Layout, Options, Shape, BLOCK_Q, S_STRIDE};
+use super::{sat, Layout, Options, Shape, BLOCK_Q, S_STRIDE};
 use crate::gemm::blocking::{MR, NR};
 use crate::gemm::{microkernel, round_up};
 
@@ -169,7 +169,7 @@ impl<'a> HeadScores<'a> {
         let bc_pad = round_up(bc, MR);
         assert!(j0 % MR == 0 && br <= BLOCK_Q && s.len() >= bc_pad * S_STRIDE);
         assert!(qpack.len() >= bq_pad * d && self.kpack.len() >= (j0 + bc_pad) * d);
-        let alpha = if self.fast { self.opts.scale * LOG2E } else { 1.0 };
+        let alpha = if self.fast { self.opts.scale * LOG2E } else { self.opts.scale };
         for js in (0..bc_pad).step_by(MR) {
             let a = self.kpack[(j0 + js) * d..].as_ptr();
             // SAFETY: the key sliver holds MR·d values and the bq_pad/NR query panels
@@ -181,13 +181,10 @@ impl<'a> HeadScores<'a> {
             };
         }
         if !self.fast {
-            for jj in 0..bc {
-                let row = &mut s[jj * S_STRIDE..jj * S_STRIDE + br];
-                for (ii, x) in row.iter_mut().enumerate() {
-                    *x = modified_score(self.opts, self.shape, self.b, self.h, i0 + ii, j0 + jj, *x) * LOG2E;
-                }
-            }
-        } else if needs_mask {
+            self.modify(i0, br, j0, bc, needs_mask, s);
+            return;
+        }
+        if needs_mask {
             for ii in 0..br {
                 let (lo, hi) = allowed(self.shape, self.opts, i0 + ii);
                 for jj in 0..bc {
@@ -197,6 +194,46 @@ impl<'a> HeadScores<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// The general score function on a block holding `scale·q·k`: the same operations,
+    /// in the same order, as [`modified_score`] (softcap, ALiBi, mask, then blocking),
+    /// applied one key row at a time so each modifier is a simple loop; then `· log2 e`.
+    #[allow(clippy::too_many_arguments)]
+    fn modify(&self, i0: usize, br: usize, j0: usize, bc: usize, needs_mask: bool, s: &mut [f32]) {
+        let (opts, shape) = (self.opts, self.shape);
+        let offset = shape.len_k as isize - shape.len_q as isize;
+        for jj in 0..bc {
+            let j = j0 + jj;
+            let row = &mut s[jj * S_STRIDE..jj * S_STRIDE + br];
+            if opts.softcap > 0.0 {
+                let cap = opts.softcap;
+                row.iter_mut().for_each(|x| *x = cap * (*x / cap).tanh());
+            }
+            if let Some(sl) = opts.alibi_slopes {
+                let slope = sl[self.h];
+                for (ii, x) in row.iter_mut().enumerate() {
+                    let p = (i0 + ii) as isize + offset;
+                    *x -= slope * (p - j as isize).unsigned_abs() as f32;
+                }
+            }
+            if let Some(m) = &opts.mask {
+                let base = self.b * m.strides[0] + self.h * m.strides[1] + j * m.strides[3];
+                let st = m.strides[2];
+                for (ii, x) in row.iter_mut().enumerate() {
+                    *x += m.data[base + (i0 + ii) * st];
+                }
+            }
+            if needs_mask {
+                for (ii, x) in row.iter_mut().enumerate() {
+                    let (lo, hi) = allowed(shape, opts, i0 + ii);
+                    if (j as isize) < lo || (j as isize) > hi {
+                        *x = f32::NEG_INFINITY;
+                    }
+                }
+            }
+            row.iter_mut().for_each(|x| *x *= LOG2E);
         }
     }
 }
