@@ -40,10 +40,10 @@ export function applyRope(x: Tensor, options: RopeOptions = {}): Tensor {
   const headDim = options.headDim ?? C, rot = options.rotaryDim ?? headDim;
   const style = options.style ?? 'half', base = options.base ?? 10000;
   if (!Number.isInteger(headDim) || headDim < 1 || C % headDim !== 0) {
-    throw new RangeError(`wasm-attention: ${op}: headDim ${describe(headDim)} must divide the last axis of x ${formatShape(x.shape)}`);
+    throw new RangeError(`wasm-attention: ${op}: headDim ${String(headDim)} must divide the last axis of x ${formatShape(x.shape)}`);
   }
   if (!Number.isInteger(rot) || rot < 0 || rot % 2 !== 0 || rot > headDim) {
-    throw new RangeError(`wasm-attention: ${op}: the rotated size ${describe(rot)} must be even and ≤ headDim ${headDim}`);
+    throw new RangeError(`wasm-attention: ${op}: the rotated size ${String(rot)} must be even and ≤ headDim ${headDim}`);
   }
   if (style !== 'half' && style !== 'interleaved') {
     throw new TypeError(`wasm-attention: ${op}: style must be 'half' or 'interleaved', got ${describe(style)}`);
