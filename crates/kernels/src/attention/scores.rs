@@ -185,13 +185,14 @@ impl<'a> HeadScores<'a> {
             return;
         }
         if needs_mask {
+            // Causal/window diagonal block: per query column, blank the keys before its
+            // window and after its last visible key (two contiguous runs of rows).
             for ii in 0..br {
                 let (lo, hi) = allowed(self.shape, self.opts, i0 + ii);
-                for jj in 0..bc {
-                    let j = (j0 + jj) as isize;
-                    if j < lo || j > hi {
-                        s[jj * S_STRIDE + ii] = f32::NEG_INFINITY;
-                    }
+                let first = lo.saturating_sub(j0 as isize).max(0).min(bc as isize) as usize;
+                let end = hi.saturating_add(1).saturating_sub(j0 as isize).max(first as isize).min(bc as isize) as usize;
+                for jj in (0..first).chain(end..bc) {
+                    s[jj * S_STRIDE + ii] = f32::NEG_INFINITY;
                 }
             }
         }
