@@ -46,6 +46,12 @@ export function implementations(r: SuiteResult): string[] {
   return names;
 }
 
+/** Cases where some implementation's output disagrees with ours beyond tolerance. */
+export function disagreements(r: SuiteResult): string[] {
+  return r.cases.flatMap((c) => c.entries.filter((e) => e.agrees === false)
+    .map((e) => `${c.label}: ${e.impl} differs from ours by up to ${e.maxAbsDiff!.toExponential(1)}`));
+}
+
 /** The console table: one row per case, medians and ratios to ours. */
 export function consoleTable(r: Report): string {
   const impls = implementations(r).slice(1);
@@ -71,6 +77,7 @@ export function consoleTable(r: Report): string {
     }
   }
   lines.push('ratio = their median ÷ ours (above 1: ours is faster); ≠ marks outputs outside tolerance; — not run.');
+  for (const d of disagreements(r)) lines.push(`WARNING: ${d}`);
   return lines.join('\n');
 }
 
@@ -89,15 +96,27 @@ export function markdown(r: Report, chartFile: string): string {
   out.push(`${r.date} — ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.os}, ${r.machine.runtime}, ` +
     `${r.simd ? 'SIMD128' : 'scalar'} build, ${r.threads} thread. Suite time ${r.seconds.toFixed(0)} s.`, '');
   out.push(`![speed-up of wasm-attention per case](${chartFile})`, '');
+  const bad = disagreements(r);
+  if (bad.length > 0) {
+    out.push('**Warning: outputs outside tolerance** (speed figures of these cases compare different results):', '');
+    for (const d of bad) out.push(`- ${d}`);
+    out.push('');
+  }
   out.push(peakLine(r), '');
   out.push('## Medians (ms per call) and ratios', '');
   out.push(`| case | ${impls.join(' | ')} | ${OURS} GFLOP/s | ${impls.slice(1).map((n) => `vs ${n}`).join(' | ')} |`);
   out.push(`|${' --- |'.repeat(1 + impls.length * 2)}`);
+  // Reasons for cases not run become numbered notes under the table.
+  const reasons: string[] = [];
+  const note = (reason: string) => {
+    if (!reasons.includes(reason)) reasons.push(reason);
+    return `— [${reasons.indexOf(reason) + 1}]`;
+  };
   for (const c of r.cases) {
     const cells = impls.map((name) => {
       const e = c.entries.find((x) => x.impl === name);
       if (!e) return '—';
-      if (!e.timing) return `— (${e.skipped ?? 'not run'})`;
+      if (!e.timing) return note(e.skipped ?? 'not run');
       const t = e.timing;
       return `${ms(t.median)} [${ms(t.min)}–${ms(t.max)}]${e.agrees === false ? ' ≠' : ''}`;
     });
@@ -107,7 +126,9 @@ export function markdown(r: Report, chartFile: string): string {
     const ratios = impls.slice(1).map((n) => (c.ratios[n] !== undefined ? `**${ratio(c.ratios[n])}**` : '—'));
     out.push(`| ${c.label} | ${cells.join(' | ')} | ${gf} | ${ratios.join(' | ')} |`);
   }
-  out.push('', 'Median [min–max] over the samples; ≠ marks an output outside tolerance; — not run (reason given).', '');
+  out.push('', 'Median [min–max] over the samples; ≠ marks an output outside tolerance; — not run:', '');
+  reasons.forEach((reason, i) => out.push(`${i + 1}. ${reason}`));
+  out.push('');
   out.push('## Agreement with our output (max abs diff)', '');
   out.push(`| case | ${impls.slice(1).join(' | ')} |`, `|${' --- |'.repeat(impls.length)}`);
   for (const c of r.cases) {
