@@ -238,3 +238,43 @@ impl<'a> HeadScores<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Block skipping and mask elision agree with the element-wise rule.
+    #[test]
+    fn key_range_is_consistent_with_allowed() {
+        let windows = [None, Some((0, 0)), Some((5, 2)), Some((40, 0)), Some((0, usize::MAX)), Some((usize::MAX, 3))];
+        for &(lq, lk) in &[(1usize, 1usize), (17, 17), (100, 37), (37, 100), (130, 130)] {
+            for &causal in &[false, true] {
+                for &window in &windows {
+                    let shape = Shape { batch: 1, heads_q: 1, heads_kv: 1, len_q: lq, len_k: lk, head_dim: 1, value_dim: 1 };
+                    let mut opts = Options::new(1.0);
+                    opts.causal = causal;
+                    opts.window = window;
+                    for i0 in (0..lq).step_by(16) {
+                        let i1 = (i0 + 16).min(lq);
+                        let kr = KeyRange::new(&shape, &opts, i0, i1);
+                        for j0 in (0..lk).step_by(8) {
+                            let bc = 8.min(lk - j0);
+                            let elide = !kr.needs_mask(j0, bc);
+                            for i in i0..i1 {
+                                let (lo, hi) = allowed(&shape, &opts, i);
+                                for j in j0..j0 + bc {
+                                    let ok = (j as isize) >= lo && (j as isize) <= hi;
+                                    let ctx = (lq, lk, causal, window, i, j);
+                                    assert!(!elide || ok, "mask elided for a blocked key {:?}", ctx);
+                                    assert!(!ok || (j >= kr.start && j < kr.end), "visible key skipped {:?}", ctx);
+                                    let s = crate::attention::modified_score(&opts, &shape, 0, 0, i, j, 0.0);
+                                    assert_eq!(ok, s != f32::NEG_INFINITY, "disagrees with modified_score {:?}", ctx);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
