@@ -89,5 +89,7 @@ describe('attentionMap', () => {
     using q = Tensor.zeros([2, 3, 4]);
     expect(() => attentionMap(q, q, { heads: [2] })).toThrow(/heads must be indices in \[0, 2\)/);
     expect(() => attentionMap(q, q, { rows: [1, 4] })).toThrow(/rows must be \[start, end\) within \[0, 3\]/);
+    using single = Tensor.zeros([3, 4]);
+    expect(() => attentionMap(single, single, { heads: [1] })).toThrow(/has one head; heads must be \[0\]/);
   });
 });

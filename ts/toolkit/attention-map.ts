@@ -17,7 +17,7 @@ import { disposeAll } from './common.js';
 
 /** Options of {@link attentionMap}. */
 export interface AttentionMapOptions extends Omit<AttentionWeightsOptions, 'rowStart' | 'rowCount'> {
-  /** Query heads to return, in this order (indices into `H_q`). @defaultValue every head */
+  /** Query heads to return, in this order (indices into `H_q`; `[0]` for `[L, D]` input). @defaultValue every head */
   heads?: readonly number[];
   /** Query rows `[start, end)`. @defaultValue [0, L_q] */
   rows?: readonly [number, number];
@@ -37,6 +37,9 @@ export function attentionMap(q: Tensor, k: Tensor, options: AttentionMapOptions 
     throw new RangeError(`wasm-attention: ${op}: rows must be [start, end) within [0, ${lq}], got ${describe(options.rows)}`);
   }
   const { heads, rows: _rows, ...rest } = options;
+  if (q.rank === 2 && heads !== undefined && (heads.length !== 1 || heads[0] !== 0)) {
+    throw new RangeError(`wasm-attention: ${op}: q ${formatShape(q.shape)} has one head; heads must be [0], got ${describe(heads)}`);
+  }
   if (heads === undefined || q.rank === 2) {
     return attentionWeights(q, k, { ...rest, rowStart: start, rowCount: end - start });
   }

@@ -51,7 +51,7 @@ export interface KVCacheAttendOptions {
   causal?: boolean;
   /** Logit soft-capping `c·tanh(s / c)`. @defaultValue 0 (off) */
   softcap?: number;
-  /** Where to write the `[H_q, L_q, D_v]` output; a new tensor when omitted. */
+  /** Where to write the `[H_q, L_q, D_v]` output. @defaultValue a new tensor */
   out?: Tensor;
 }
 

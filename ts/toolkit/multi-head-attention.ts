@@ -52,19 +52,20 @@ export interface MultiHeadAttentionWeights {
   /**
    * `[E + 2·E_kv, E]`: the rows of `W_q`, then `W_k`, then `W_v` (PyTorch's `in_proj_weight`).
    * Only when `kdim = vdim = embedDim`.
+   * @defaultValue undefined (then the three separate weights are required)
    */
   inProjWeight?: ArrayLike<number>;
-  /** `[E, E]` (PyTorch's `q_proj_weight`). */
+  /** `[E, E]` (PyTorch's `q_proj_weight`). @defaultValue undefined (use inProjWeight) */
   qProjWeight?: ArrayLike<number>;
-  /** `[E_kv, kdim]` (PyTorch's `k_proj_weight`). */
+  /** `[E_kv, kdim]` (PyTorch's `k_proj_weight`). @defaultValue undefined (use inProjWeight) */
   kProjWeight?: ArrayLike<number>;
-  /** `[E_kv, vdim]` (PyTorch's `v_proj_weight`). */
+  /** `[E_kv, vdim]` (PyTorch's `v_proj_weight`). @defaultValue undefined (use inProjWeight) */
   vProjWeight?: ArrayLike<number>;
-  /** `[E + 2·E_kv]`: `b_q`, `b_k`, `b_v`. Required when `bias` is true. */
+  /** `[E + 2·E_kv]`: `b_q`, `b_k`, `b_v`. Required when `bias` is true. @defaultValue undefined */
   inProjBias?: ArrayLike<number>;
   /** `[E, E]` (PyTorch's `out_proj.weight`). */
   outProjWeight: ArrayLike<number>;
-  /** `[E]` (PyTorch's `out_proj.bias`). Required when `bias` is true. */
+  /** `[E]` (PyTorch's `out_proj.bias`). Required when `bias` is true. @defaultValue undefined */
   outProjBias?: ArrayLike<number>;
 }
 
@@ -84,11 +85,13 @@ export interface MultiHeadAttentionForwardOptions {
    * Extra mask broadcastable to `[B, H, L, S]`: an additive float Tensor (`-Infinity`
    * blocks) or `{ attend, shape }` booleans where **true = may attend** (the library's
    * convention; PyTorch's boolean `attn_mask` means the opposite).
+   * @defaultValue none
    */
   mask?: MaskInput;
   /**
    * `B·S` flags, `[B, S]` row-major (`[S]` unbatched): **true (non-zero) = padding, ignore
    * this key** (PyTorch's `key_padding_mask`). Rows whose every key is blocked give 0, not NaN.
+   * @defaultValue none
    */
   keyPaddingMask?: ArrayLike<boolean | number>;
   /** Also return the attention weights. @defaultValue false */
