@@ -16,7 +16,7 @@
 import { Tensor } from '../tensor.js';
 import { describe, formatShape } from '../shape.js';
 import { outArg, tensorArg } from '../ops/args.js';
-import { callAttention, type ScoreOptions } from '../ops/attention-call.js';
+import { callAttention } from '../ops/attention-call.js';
 import { disposeAll } from './common.js';
 
 const disposeSymbol: typeof Symbol.dispose =
@@ -211,19 +211,29 @@ export class KVCache {
     if (!Number.isFinite(scale) || !Number.isFinite(softcap) || softcap < 0) {
       throw new RangeError(`wasm-attention: ${op}: scale must be finite and softcap finite ≥ 0, got ${scale}, ${softcap}`);
     }
-    const score: ScoreOptions = {
-      scale, softcap, causal: options.causal ?? true,
-      window: this.window === undefined ? undefined : [this.window - 1, 0],
-    };
+    const causal = options.causal ?? true;
     const out = outArg(options.out, [...q.shape.slice(0, -1), Dv], op, { q });
-    const Lk = this.#length;
+    const Lk = this.#length, group = Hq / Hkv;
+    const k = { ptr: keys.ptr, strides: { batch: Hkv * cap * D, head: cap * D, row: D } };
+    const v = { ptr: values.ptr, strides: { batch: Hkv * cap * Dv, head: cap * Dv, row: Dv } };
     try {
+      if (Lq === 1 && group > 1 && (this.window === undefined || Lk <= this.window)) {
+        // Decode step with grouped heads: the `group` query heads that share a K/V head are
+        // contiguous rows of q, so they run as `group` query rows of one head — the kernel
+        // then streams each cached K/V head once per step instead of once per query head.
+        // A single query at the newest position sees every row: no causal mask is needed.
+        callAttention({
+          scale, softcap, causal: false,
+          dims: { batch: 1, headsQ: Hkv, headsKv: Hkv, lenQ: group, lenK: Lk, headDim: D, valueDim: Dv },
+          q: { ptr: q.ptr, strides: { batch: Hq * D, head: group * D, row: D } }, k, v,
+        }, { ptr: out.ptr, strides: { batch: Hq * Dv, head: group * Dv, row: Dv } });
+        return out;
+      }
       callAttention({
-        ...score,
+        scale, softcap, causal,
+        window: this.window === undefined ? undefined : [this.window - 1, 0],
         dims: { batch: 1, headsQ: Hq, headsKv: Hkv, lenQ: Lq, lenK: Lk, headDim: D, valueDim: Dv },
-        q: { ptr: q.ptr, strides: { batch: Hq * Lq * D, head: Lq * D, row: D } },
-        k: { ptr: keys.ptr, strides: { batch: Hkv * cap * D, head: cap * D, row: D } },
-        v: { ptr: values.ptr, strides: { batch: Hkv * cap * Dv, head: cap * Dv, row: Dv } },
+        q: { ptr: q.ptr, strides: { batch: Hq * Lq * D, head: Lq * D, row: D } }, k, v,
       }, { ptr: out.ptr, strides: { batch: Hq * Lq * Dv, head: Lq * Dv, row: Dv } });
     } catch (e) {
       if (out !== options.out) out.dispose();
