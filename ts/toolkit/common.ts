@@ -5,7 +5,7 @@
  */
 import * as raw from '../raw.js';
 import { Tensor } from '../tensor.js';
-import { describe, formatShape, type Shape } from '../shape.js';
+import { describe, formatShape } from '../shape.js';
 import { tensorArg } from '../ops/args.js';
 
 /** A parameter vector or matrix: a Tensor, or numbers copied when used. */
@@ -30,12 +30,6 @@ export function floatsArg(x: unknown, n: number, op: string, name: string): Arra
   return a;
 }
 
-/** Copies a checked `[rows, cols]` matrix into a new tensor. */
-export function matrixArg(x: unknown, rows: number, cols: number, op: string, name: string): Tensor {
-  const values = floatsArg(x, rows * cols, op, `${name} (${rows}×${cols})`);
-  return Tensor.from(values, [rows, cols]);
-}
-
 /** Size of the last axis, after checking `x` is a live tensor of rank within `[min, max]`. */
 export function lastAxis(x: unknown, op: string, name: string, min = 1, max = Infinity): number {
   const t = tensorArg(x, op, name);
@@ -44,13 +38,6 @@ export function lastAxis(x: unknown, op: string, name: string, min = 1, max = In
       `wasm-attention: ${op}: ${name} must have ${min}${max === Infinity ? ' or more' : `–${max}`} axes, got ${formatShape(t.shape)}`);
   }
   return t.shape[t.rank - 1]!;
-}
-
-/** Throws unless `a` and `b` have the same sizes. */
-export function sameShapeArg(a: Shape, b: Shape, op: string, what: string): void {
-  if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
-    throw new RangeError(`wasm-attention: ${op}: ${what}: ${formatShape(a)} vs ${formatShape(b)}`);
-  }
 }
 
 /**
