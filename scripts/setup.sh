@@ -95,6 +95,12 @@ if [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modu
   step "npm packages present"
 else
   step "npm ci"
-  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund || fail "npm ci"
+  # npm as configured here (omit-lockfile-registry-resolved) records only this
+  # platform's optional packages (rollup's and esbuild's native builds) in the lock,
+  # and `npm ci` then calls the lock out of sync; `npm install` reads the same lock.
+  export ONNXRUNTIME_NODE_INSTALL=skip
+  npm ci --no-audit --no-fund \
+    || { step "npm ci refused the lock file; npm install with the same lock"; npm install --no-audit --no-fund; } \
+    || fail "npm install"
 fi
 step "done"
