@@ -242,3 +242,34 @@ fn long_causal_sequence() {
     r.causal = true;
     check("causal 300 interleaved", &p, &o, &r);
 }
+
+#[test]
+fn short_queries_share_tiles_across_gqa_heads() {
+    // len_q < BLOCK_Q: the heads of a group run as rows of one tile, so every per-head
+    // option (ALiBi slope, sink, mask head stride) must follow its row's head.
+    let mut rng = Rng::new(26);
+    for &(lq, lk, interleaved) in &[(1usize, 77usize, false), (5, 77, true), (20, 40, false)] {
+        let dims = [2usize, 8, 2, lq, lk, 16, 12];
+        let p = problem(&mut rng, dims, interleaved);
+        let slopes: Vec<f32> = (0..8).map(|h| 0.05 * (h + 1) as f32).collect();
+        let sinks: Vec<f32> = (0..8).map(|h| h as f32 * 0.4 - 1.0).collect();
+        let st = [8 * lq * lk, lq * lk, lk, 1];
+        let mut mask = rng.vec(2 * 8 * lq * lk, 1.0);
+        mask.iter_mut().step_by(5).for_each(|x| *x = f32::NEG_INFINITY);
+        let (mut o, mut r) = opts_pair(0.3);
+        o.causal = true;
+        r.causal = true;
+        check(&format!("causal decode-like lq={} lk={}", lq, lk), &p, &o, &r);
+        o.window = Some((30, 0));
+        r.window = o.window;
+        o.alibi_slopes = Some(&slopes);
+        r.alibi = Some(slopes.clone());
+        o.sinks = Some(&sinks);
+        r.sinks = Some(sinks.clone());
+        o.mask = Some(Mask { data: &mask, strides: st });
+        r.mask = Some((mask.clone(), st));
+        o.softcap = 4.0;
+        r.softcap = 4.0;
+        check(&format!("all options decode-like lq={} lk={}", lq, lk), &p, &o, &r);
+    }
+}

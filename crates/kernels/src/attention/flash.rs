@@ -12,7 +12,7 @@
 //! Scratch: packed keys (len_k·head_dim) plus per-tile buffers, i.e. O(N·D).
 
 use super::online;
-use super::scores::{check_common, check_tensor, is_fast, pack_keys, pack_queries, HeadScores, KeyRange, LOG2E};
+use super::scores::{check_common, check_tensor, is_fast, pack_keys, pack_queries, HeadScores, TileRows, LOG2E};
 use super::{Layout, Options, Shape, BLOCK_K, BLOCK_Q, S_STRIDE};
 use crate::gemm::blocking::{MR, NR};
 use crate::gemm::{microkernel, round_up};
@@ -58,39 +58,44 @@ pub fn attention_forward(
                 if !vtail.is_empty() {
                     pack_value_tail(v, vl, b, hk, shape.len_k, dv_full, dv, vtail);
                 }
-                for h in hk * group..(hk + 1) * group {
-                    let head = HeadScores { shape: &shape, opts, b, h, fast, kpack: &*kpack };
-                    let sink = opts.sinks.map(|sk| sk[h] * LOG2E);
-                    // Value rows of this kv head (empty when no full NR-wide panel is read).
-                    let vh: &[f32] = if dv_full > 0 && shape.len_k > 0 { &v[vl.offset(b, hk, 0)..] } else { &[] };
-                    for i0 in (0..shape.len_q).step_by(BLOCK_Q) {
-                        let br = BLOCK_Q.min(shape.len_q - i0);
-                        let mut t = Tile { qpack: &mut *qpack, s: &mut *s, o: &mut *o, m: &mut *m, l: &mut *l, corr: &mut *corr };
-                        t.run(&head, q, ql, vh, vl.row, &*vtail, sink, i0, br);
-                        // Normalise and store the tile's rows.
-                        for ii in 0..br {
-                            let i = i0 + ii;
-                            let oo = ol.offset(b, h, i);
-                            let orow = &mut out[oo..oo + dv];
-                            // l = 0 exactly when no key (and no sink) was visible; NaN rows fall through.
-                            let blocked = t.l[ii] == 0.0;
-                            if blocked {
-                                orow.iter_mut().for_each(|x| *x = 0.0);
-                            } else {
-                                let inv = 1.0 / t.l[ii];
-                                for (x, &a) in orow.iter_mut().zip(&t.o[ii * dv_pad..ii * dv_pad + dv]) {
-                                    *x = a * inv;
-                                }
-                            }
-                            if let Some(ls) = lse.as_deref_mut() {
-                                ls[(b * shape.heads_q + h) * shape.len_q + i] = if blocked {
-                                    f32::NEG_INFINITY
-                                } else {
-                                    (t.m[ii] + t.l[ii].log2()) * core::f32::consts::LN_2
-                                };
+                let head = HeadScores { shape: &shape, opts, b, fast, kpack: &*kpack };
+                // Value rows of this kv head (empty when no full NR-wide panel is read).
+                let vh: &[f32] = if dv_full > 0 && shape.len_k > 0 { &v[vl.offset(b, hk, 0)..] } else { &[] };
+                // The group's query rows, head-major: virtual row r is row r % len_q of
+                // head hk·group + r / len_q. Long queries tile each head separately; short
+                // ones (shorter than a tile) pack several heads into one tile.
+                let lq = shape.len_q;
+                let total = group * lq;
+                let mut r0 = 0;
+                while r0 < total {
+                    let n = if lq >= BLOCK_Q { BLOCK_Q.min(lq - r0 % lq) } else { BLOCK_Q.min(total - r0) };
+                    let rows = TileRows::new(n, |t| (hk * group + (r0 + t) / lq, (r0 + t) % lq));
+                    let mut t = Tile { qpack: &mut *qpack, s: &mut *s, o: &mut *o, m: &mut *m, l: &mut *l, corr: &mut *corr };
+                    t.run(&head, &rows, q, ql, vh, vl.row, &*vtail);
+                    // Normalise and store the tile's rows.
+                    for ii in 0..n {
+                        let (h, i) = (rows.h[ii], rows.i[ii]);
+                        let oo = ol.offset(b, h, i);
+                        let orow = &mut out[oo..oo + dv];
+                        // l = 0 exactly when no key (and no sink) was visible; NaN rows fall through.
+                        let blocked = t.l[ii] == 0.0;
+                        if blocked {
+                            orow.iter_mut().for_each(|x| *x = 0.0);
+                        } else {
+                            let inv = 1.0 / t.l[ii];
+                            for (x, &a) in orow.iter_mut().zip(&t.o[ii * dv_pad..ii * dv_pad + dv]) {
+                                *x = a * inv;
                             }
                         }
+                        if let Some(ls) = lse.as_deref_mut() {
+                            ls[(b * shape.heads_q + h) * lq + i] = if blocked {
+                                f32::NEG_INFINITY
+                            } else {
+                                (t.m[ii] + t.l[ii].log2()) * core::f32::consts::LN_2
+                            };
+                        }
                     }
+                    r0 += n;
                 }
             }
         }
@@ -108,12 +113,12 @@ struct Tile<'s> {
 }
 
 impl<'s> Tile<'s> {
-    /// Runs every visible key block for query rows `i0..i0+br`, leaving the unnormalised
+    /// Runs every visible key block for the tile's rows, leaving the unnormalised
     /// output in `o` (stride round_up(dv, NR)) and the row statistics in `m`, `l`.
     /// `v` starts at row 0 of the kv head, rows `vrow` apart.
     #[allow(clippy::too_many_arguments)]
-    fn run(&mut self, head: &HeadScores, q: &[f32], ql: Layout, v: &[f32], vrow: usize, vtail: &[f32],
-           sink: Option<f32>, i0: usize, br: usize) {
+    fn run(&mut self, head: &HeadScores, rows: &TileRows, q: &[f32], ql: Layout, v: &[f32], vrow: usize, vtail: &[f32]) {
+        let br = rows.n;
         let shape = head.shape;
         let d = shape.head_dim;
         let dv = shape.value_dim;
@@ -121,21 +126,23 @@ impl<'s> Tile<'s> {
         let dv_full = dv / NR * NR;
         let cols = round_up(br, NR);
         let rows4 = round_up(br, MR);
-        pack_queries(q, ql, head.b, head.h, i0, br, d, self.qpack);
+        pack_queries(q, ql, head.b, rows, d, self.qpack);
         // A sink is a virtual key with no value: it starts the running max and sum.
-        let (m0, l0) = match sink {
-            Some(t) => (t, 1.0),
-            None => (f32::NEG_INFINITY, 0.0),
-        };
-        self.m[..cols].iter_mut().for_each(|x| *x = m0);
-        self.l[..cols].iter_mut().for_each(|x| *x = l0);
+        for c in 0..cols {
+            let (m0, l0) = match head.opts.sinks {
+                Some(sk) if c < br => (sk[rows.h[c]] * LOG2E, 1.0),
+                _ => (f32::NEG_INFINITY, 0.0),
+            };
+            self.m[c] = m0;
+            self.l[c] = l0;
+        }
         self.o[..rows4 * dv_pad].iter_mut().for_each(|x| *x = 0.0);
 
-        let kr = KeyRange::new(shape, head.opts, i0, i0 + br);
+        let kr = rows.key_range(shape, head.opts);
         let mut j0 = kr.start / BLOCK_K * BLOCK_K;
         while j0 < kr.end {
             let bc = BLOCK_K.min(shape.len_k - j0);
-            head.block(self.qpack, i0, br, j0, bc, kr.needs_mask(j0, bc), self.s);
+            head.block(self.qpack, rows, j0, bc, kr.needs_mask(j0, bc), self.s);
             online::update(self.s, cols, bc, self.m, self.l, self.corr);
             online::rescale_rows(self.o, dv_pad, dv_pad, rows4, self.corr);
             // O += P·V: A = weights (column-major, stride S_STRIDE), B = V rows in place.

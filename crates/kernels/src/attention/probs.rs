@@ -4,7 +4,7 @@
 //! bit-for-bit `2^(t_ij − lse_i·log2 e)` of the score the forward kernel used.
 //! Without `lse`, each row is normalised directly (max, sum, one reciprocal).
 
-use super::scores::{check_common, is_fast, pack_keys, pack_queries, HeadScores, KeyRange, LOG2E};
+use super::scores::{check_common, is_fast, pack_keys, pack_queries, HeadScores, TileRows, LOG2E};
 use super::{Layout, Options, Shape, BLOCK_K, BLOCK_Q, S_STRIDE};
 use crate::gemm::blocking::MR;
 use crate::gemm::round_up;
@@ -41,20 +41,21 @@ pub fn attention_probs(
         for b in 0..shape.batch {
             for hk in 0..shape.heads_kv {
                 pack_keys(k, kl, b, hk, lk, d, kpack);
+                let head = HeadScores { shape: &shape, opts, b, fast, kpack: &*kpack };
                 for h in hk * group..(hk + 1) * group {
-                    let head = HeadScores { shape: &shape, opts, b, h, fast, kpack: &*kpack };
                     let base = (b * shape.heads_q + h) * row_count;
                     let rows = &mut out[base * lk..(base + row_count) * lk];
                     rows.iter_mut().for_each(|x| *x = f32::NEG_INFINITY);
                     // Scores t_ij (log2 units) into the output rows.
                     for i0 in (row_start..row_start + row_count).step_by(BLOCK_Q) {
                         let br = BLOCK_Q.min(row_start + row_count - i0);
-                        pack_queries(q, ql, b, h, i0, br, d, qpack);
-                        let kr = KeyRange::new(&shape, opts, i0, i0 + br);
+                        let tile = TileRows::new(br, |t| (h, i0 + t));
+                        pack_queries(q, ql, b, &tile, d, qpack);
+                        let kr = tile.key_range(&shape, opts);
                         let mut j0 = kr.start / BLOCK_K * BLOCK_K;
                         while j0 < kr.end {
                             let bc = BLOCK_K.min(lk - j0);
-                            head.block(qpack, i0, br, j0, bc, kr.needs_mask(j0, bc), s);
+                            head.block(qpack, &tile, j0, bc, kr.needs_mask(j0, bc), s);
                             for ii in 0..br {
                                 let r = (i0 - row_start + ii) * lk;
                                 for (jj, x) in rows[r + j0..r + j0 + bc].iter_mut().enumerate() {

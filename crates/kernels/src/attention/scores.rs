@@ -98,6 +98,40 @@ impl KeyRange {
     }
 }
 
+/// The query rows of one tile: row `t < n` is query row `i[t]` of query head `h[t]`.
+/// A tile normally holds consecutive rows of one head; with short queries (decoding)
+/// it holds the rows of every query head of a GQA group, so that the group's heads
+/// share one pass over the keys instead of each padding a tile of its own.
+pub(super) struct TileRows {
+    pub n: usize,
+    pub h: [usize; BLOCK_Q],
+    pub i: [usize; BLOCK_Q],
+    /// Smallest and largest `i` (causal/window bounds are monotonic in `i`).
+    pub i_min: usize,
+    pub i_max: usize,
+}
+
+impl TileRows {
+    /// Rows `at(0..n)`.
+    pub fn new(n: usize, at: impl Fn(usize) -> (usize, usize)) -> TileRows {
+        assert!(n > 0 && n <= BLOCK_Q);
+        let mut t = TileRows { n, h: [0; BLOCK_Q], i: [0; BLOCK_Q], i_min: usize::MAX, i_max: 0 };
+        for r in 0..n {
+            let (h, i) = at(r);
+            t.h[r] = h;
+            t.i[r] = i;
+            t.i_min = t.i_min.min(i);
+            t.i_max = t.i_max.max(i);
+        }
+        t
+    }
+
+    /// The keys this tile's rows can see (see [`KeyRange`]).
+    pub fn key_range(&self, shape: &Shape, opts: &Options) -> KeyRange {
+        KeyRange::new(shape, opts, self.i_min, self.i_max + 1)
+    }
+}
+
 /// Packs all keys of one (batch, kv head) into slivers of MR keys, depth-major:
 /// key `j`, component `p` goes to `out[(j/MR)·MR·d + p·MR + j%MR]`; the last sliver
 /// is zero padded. This is the A operand of `Sᵀ = K·Qᵀ`.
@@ -122,10 +156,11 @@ pub(super) fn pack_keys(k: &[f32], kl: Layout, b: usize, hk: usize, lk: usize, d
     }
 }
 
-/// Packs query rows `i0..i0+rows` of (b, h) into panels of NR queries, depth-major
+/// Packs the tile's query rows (batch `b`) into panels of NR queries, depth-major
 /// (`out[(c/NR)·NR·d + p·NR + c%NR]`), zero padded to a multiple of NR rows: the
 /// B operand of `Sᵀ = K·Qᵀ`.
-pub(super) fn pack_queries(q: &[f32], ql: Layout, b: usize, h: usize, i0: usize, rows: usize, d: usize, out: &mut [f32]) {
+pub(super) fn pack_queries(q: &[f32], ql: Layout, b: usize, tile: &TileRows, d: usize, out: &mut [f32]) {
+    let rows = tile.n;
     let panels = (rows + NR - 1) / NR;
     assert!(out.len() >= panels * NR * d);
     for t in 0..panels {
@@ -133,7 +168,7 @@ pub(super) fn pack_queries(q: &[f32], ql: Layout, b: usize, h: usize, i0: usize,
         for c in 0..NR {
             let ii = t * NR + c;
             if ii < rows {
-                let o = ql.offset(b, h, i0 + ii);
+                let o = ql.offset(b, tile.h[ii], tile.i[ii]);
                 for (p, &x) in q[o..o + d].iter().enumerate() {
                     dst[p * NR + c] = x;
                 }
@@ -146,24 +181,24 @@ pub(super) fn pack_queries(q: &[f32], ql: Layout, b: usize, h: usize, i0: usize,
     }
 }
 
-/// What the score function needs to know about the current (batch, query head).
+/// What the score function needs to know about the current (batch, kv head).
 pub(super) struct HeadScores<'a> {
     pub shape: &'a Shape,
     pub opts: &'a Options<'a>,
     pub b: usize,
-    pub h: usize,
     pub fast: bool,
     /// Keys of the head's kv head, packed by [`pack_keys`].
     pub kpack: &'a [f32],
 }
 
 impl<'a> HeadScores<'a> {
-    /// Writes `t(i, j) = score(i0 + ii, j0 + jj) · log2 e` to `s[jj·S_STRIDE + ii]` for
-    /// `jj < bc`, `ii < br` (`qpack` holds rows `i0..i0+br` packed by [`pack_queries`]).
+    /// Writes `t = score(row ii of the tile, key j0 + jj) · log2 e` to `s[jj·S_STRIDE + ii]`
+    /// for `jj < bc`, `ii < tile.n` (`qpack` holds the tile packed by [`pack_queries`]).
     /// Columns `br..round_up(br, NR)` receive finite filler; rows up to
     /// `round_up(bc, MR)` are written. `j0` must be a multiple of MR.
     #[allow(clippy::too_many_arguments)]
-    pub fn block(&self, qpack: &[f32], i0: usize, br: usize, j0: usize, bc: usize, needs_mask: bool, s: &mut [f32]) {
+    pub fn block(&self, qpack: &[f32], tile: &TileRows, j0: usize, bc: usize, needs_mask: bool, s: &mut [f32]) {
+        let br = tile.n;
         let d = self.shape.head_dim;
         let bq_pad = round_up(br, NR);
         let bc_pad = round_up(bc, MR);
@@ -181,14 +216,14 @@ impl<'a> HeadScores<'a> {
             };
         }
         if !self.fast {
-            self.modify(i0, br, j0, bc, needs_mask, s);
+            self.modify(tile, j0, bc, needs_mask, s);
             return;
         }
         if needs_mask {
             // Causal/window diagonal block: per query column, blank the keys before its
             // window and after its last visible key (two contiguous runs of rows).
             for ii in 0..br {
-                let (lo, hi) = allowed(self.shape, self.opts, i0 + ii);
+                let (lo, hi) = allowed(self.shape, self.opts, tile.i[ii]);
                 let first = lo.saturating_sub(j0 as isize).max(0).min(bc as isize) as usize;
                 let end = hi.saturating_add(1).saturating_sub(j0 as isize).max(first as isize).min(bc as isize) as usize;
                 for jj in (0..first).chain(end..bc) {
@@ -202,7 +237,8 @@ impl<'a> HeadScores<'a> {
     /// in the same order, as [`modified_score`] (softcap, ALiBi, mask, then blocking),
     /// applied one key row at a time so each modifier is a simple loop; then `· log2 e`.
     #[allow(clippy::too_many_arguments)]
-    fn modify(&self, i0: usize, br: usize, j0: usize, bc: usize, needs_mask: bool, s: &mut [f32]) {
+    fn modify(&self, tile: &TileRows, j0: usize, bc: usize, needs_mask: bool, s: &mut [f32]) {
+        let br = tile.n;
         let (opts, shape) = (self.opts, self.shape);
         let offset = shape.len_k as isize - shape.len_q as isize;
         for jj in 0..bc {
@@ -213,22 +249,21 @@ impl<'a> HeadScores<'a> {
                 row.iter_mut().for_each(|x| *x = cap * (*x / cap).tanh());
             }
             if let Some(sl) = opts.alibi_slopes {
-                let slope = sl[self.h];
                 for (ii, x) in row.iter_mut().enumerate() {
-                    let p = (i0 + ii) as isize + offset;
+                    let slope = sl[tile.h[ii]];
+                    let p = tile.i[ii] as isize + offset;
                     *x -= slope * (p - j as isize).unsigned_abs() as f32;
                 }
             }
             if let Some(m) = &opts.mask {
-                let base = self.b * m.strides[0] + self.h * m.strides[1] + j * m.strides[3];
-                let st = m.strides[2];
+                let base = self.b * m.strides[0] + j * m.strides[3];
                 for (ii, x) in row.iter_mut().enumerate() {
-                    *x += m.data[base + (i0 + ii) * st];
+                    *x += m.data[base + tile.h[ii] * m.strides[1] + tile.i[ii] * m.strides[2]];
                 }
             }
             if needs_mask {
                 for (ii, x) in row.iter_mut().enumerate() {
-                    let (lo, hi) = allowed(shape, opts, i0 + ii);
+                    let (lo, hi) = allowed(shape, opts, tile.i[ii]);
                     if (j as isize) < lo || (j as isize) > hi {
                         *x = f32::NEG_INFINITY;
                     }
