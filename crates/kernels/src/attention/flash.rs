@@ -1,8 +1,9 @@
 //! Fused attention forward, FlashAttention-2 style.
 //!
 //! For each (batch, kv head) the keys are packed once (and shared by every query
-//! head of the GQA group). For each tile of BLOCK_Q query rows the queries are
-//! packed, then key blocks of BLOCK_K run through:
+//! head of the GQA group). Query rows are tiled BLOCK_Q at a time, per head; when
+//! `len_q < BLOCK_Q` (decoding) one tile holds the rows of all the group's heads.
+//! For each tile the queries are packed, then key blocks of BLOCK_K run through:
 //!   1. `Sᵀ = K_blk·Q_tileᵀ` with the GEMM microkernel (scale·log2 e folded into α),
 //!      plus causal/window masking on diagonal blocks or the general score function;
 //!   2. online softmax: running max `m` and sum `l` per row, block weights `2^(t − m)`;
