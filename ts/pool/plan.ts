@@ -1,0 +1,115 @@
+/**
+ * How a pool divides one attention problem among its workers.
+ *
+ * - By heads: the `B·Hq` query heads are cut into `n` contiguous, nearly equal
+ *   ranges. A range becomes calls that each share key/value heads: whole groups of
+ *   `g = Hq/Hkv` query heads run as one grouped call, and a group cut at a range
+ *   boundary runs as a call with a single key/value head.
+ * - By keys (decoding: few query rows, long keys): every worker sees all query
+ *   heads but only its chunk `[j0, j1)` of the keys; it returns a partial output
+ *   and its log-sum-exp per row, merged afterwards (see merge.ts).
+ * @internal
+ */
+import type { CallPlan } from './protocol.js';
+
+/** Sizes of a pool attention problem (see `PoolShape`), all given. */
+export interface Dims {
+  readonly batch: number;
+  readonly headsQ: number;
+  readonly headsKv: number;
+  readonly lenQ: number;
+  readonly lenK: number;
+  readonly headDim: number;
+  readonly valueDim: number;
+}
+
+/** One call per entry, grouped by worker; offsets are into the full contiguous arrays. */
+export interface Plan {
+  readonly kind: 'heads' | 'keys';
+  /** Calls of each worker (workers with no work get none). */
+  readonly calls: readonly CallPlan[][];
+  /** Elements of the output space the calls write: the output, or `n` partial outputs. */
+  readonly outSize: number;
+  readonly lseSize: number;
+}
+
+/** Splits the `B·Hq` query heads into `n` ranges. */
+export function planHeads(d: Dims, n: number): Plan {
+  const total = d.batch * d.headsQ;
+  const g = d.headsQ / d.headsKv;
+  const calls: CallPlan[][] = [];
+  for (let w = 0; w < n; w++) {
+    const mine: CallPlan[] = [];
+    const end = Math.floor(((w + 1) * total) / n);
+    let t = Math.floor((w * total) / n);
+    while (t < end) {
+      const b = Math.floor(t / d.headsQ);
+      const h = t - b * d.headsQ;
+      const stop = Math.min(end - b * d.headsQ, d.headsQ); // end of this range inside batch b
+      let upTo: number;
+      if (h % g !== 0 || stop - h < g) {
+        // A partial group: the query heads [h, upTo) of one key/value head.
+        upTo = Math.min(stop, (Math.floor(h / g) + 1) * g);
+        mine.push(headCall(d, b, h, upTo, Math.floor(h / g), 1));
+      } else {
+        // Whole groups [h/g, h/g + m) as one grouped-query call.
+        const m = Math.floor((stop - h) / g);
+        upTo = h + m * g;
+        mine.push(headCall(d, b, h, upTo, h / g, m));
+      }
+      t = b * d.headsQ + upTo;
+    }
+    calls.push(mine);
+  }
+  return { kind: 'heads', calls, outSize: total * d.lenQ * d.valueDim, lseSize: total * d.lenQ };
+}
+
+function headCall(d: Dims, b: number, h0: number, h1: number, kv0: number, kvCount: number): CallPlan {
+  const row = (b * d.headsQ + h0) * d.lenQ;
+  const kvRow = (b * d.headsKv + kv0) * d.lenK;
+  return {
+    q: row * d.headDim, k: kvRow * d.headDim, v: kvRow * d.valueDim, out: row * d.valueDim, lse: row,
+    headsQ: h1 - h0, headsKv: kvCount, lenQ: d.lenQ, lenK: d.lenK, headStart: h0, sinks: true,
+  };
+}
+
+/**
+ * Splits the keys into `n` chunks (multiples of 64 where possible, so each chunk
+ * keeps whole kernel blocks). Worker `w` writes partial output `w` at
+ * `w·B·Hq·Lq·Dv` and its log-sum-exp at `w·B·Hq·Lq`.
+ */
+export function planKeys(d: Dims, n: number): Plan {
+  const rows = d.batch * d.headsQ * d.lenQ;
+  const g = d.headsQ / d.headsKv;
+  const bounds = chunkBounds(d.lenK, n);
+  const calls: CallPlan[][] = [];
+  for (let w = 0; w < n; w++) {
+    const [j0, j1] = [bounds[w]!, bounds[w + 1]!];
+    const mine: CallPlan[] = [];
+    if (j1 > j0) {
+      for (let b = 0; b < d.batch; b++) {
+        for (let kv = 0; kv < d.headsKv; kv++) {
+          const row = (b * d.headsQ + kv * g) * d.lenQ;
+          const key = (b * d.headsKv + kv) * d.lenK + j0;
+          mine.push({
+            q: row * d.headDim, k: key * d.headDim, v: key * d.valueDim,
+            out: w * rows * d.valueDim + row * d.valueDim, lse: w * rows + row,
+            headsQ: g, headsKv: 1, lenQ: d.lenQ, lenK: j1 - j0, headStart: kv * g, sinks: w === 0,
+          });
+        }
+      }
+    }
+    calls.push(mine);
+  }
+  return { kind: 'keys', calls, outSize: n * rows * d.valueDim, lseSize: n * rows };
+}
+
+/** `n + 1` chunk boundaries over `[0, len)`, nearly equal, rounded to multiples of 64 when len allows. */
+export function chunkBounds(len: number, n: number): number[] {
+  const unit = len >= 64 * n ? 64 : 1;
+  const units = Math.ceil(len / unit);
+  const bounds: number[] = [];
+  for (let w = 0; w <= n; w++) bounds.push(Math.min(len, Math.floor((w * units) / n) * unit));
+  bounds[n] = len;
+  return bounds;
+}

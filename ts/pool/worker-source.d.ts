@@ -1,0 +1,5 @@
+// The pool worker's bundled source text, provided by rollup.config.mjs.
+declare module 'wasm-attention:pool-worker-source' {
+  const source: string;
+  export default source;
+}
