@@ -11,6 +11,11 @@
 //!   a dense sweep of [-87.3, 88.7] (2^21 points natively, 2^22 in wasm) in the tests. `exp(x) = +inf` for
 //!   `x > 88.7229`, subnormal below `-87.337`, exactly `0` below `-103.98`;
 //!   `exp(-inf) = 0`, `exp(+inf) = +inf`, NaN propagates.
+//! * [`exp_nonpos`] / `exp_nonpos_f32x4`: `e^x` for `x ≤ 0` (softmax after subtracting
+//!   the row maximum). Same reduction and polynomial as [`exp`] but a single exponent
+//!   scale and one clamp (fewer operations). Accuracy: max relative error 9.9e-8 over
+//!   `[-87.3, 0]` (dense sweep in the tests). Exactly `0` below `-87.68` (and for
+//!   `-inf`); NaN propagates. Valid for `x ≤ 88`.
 //! * [`exp2_nonpos`] / `exp2_nonpos_f32x4`: for arguments `t ≤ 127` (the online
 //!   softmax only ever needs `t ≤ 0`). `n = round(t)`, `f = t − n` is exact, degree-6
 //!   minimax polynomial for `2^f`, one exponent-field scale. Accuracy: max relative
@@ -43,6 +48,8 @@ const P6: f32 = 0.000_154_697_32;
 
 /// Inputs are clamped here first: beyond these the result is already 0 or +inf.
 const EXP_LO: f32 = -110.0;
+/// For `exp_nonpos`: rounds to n = −127, whose single scale factor is +0.0.
+const EXP_NONPOS_LO: f32 = -88.0;
 const EXP_HI: f32 = 89.0;
 const EXP2_LO: f32 = -127.0;
 
@@ -61,6 +68,17 @@ pub fn exp(x: f32) -> f32 {
     let s1 = f32::from_bits((h.wrapping_add(127) as u32) << 23);
     let s2 = f32::from_bits((n.wrapping_sub(h).wrapping_add(127) as u32) << 23);
     (p * s1) * s2
+}
+
+/// `e^x` for `x ≤ 88`, scalar (meant for `x ≤ 0`). Exactly 0 below `-87.68`.
+#[inline]
+pub fn exp_nonpos(x: f32) -> f32 {
+    let x = if x < EXP_NONPOS_LO { EXP_NONPOS_LO } else { x };
+    let v = x * LOG2E + ROUND_MAGIC_BIASED;
+    let n_f = v - ROUND_MAGIC_BIASED;
+    let r = (x - n_f * LN2_HI) - n_f * LN2_LO;
+    let p = 1.0 + r * (1.0 + r * (E2 + r * (E3 + r * (E4 + r * (E5 + r * E6)))));
+    p * f32::from_bits(v.to_bits() << 23)
 }
 
 /// `2^t` for `t ≤ 127`, scalar. Exactly 0 for `t < -126.5`.
@@ -120,8 +138,30 @@ pub fn exp2_nonpos_in_place(data: &mut [f32]) {
     }
 }
 
+/// In place `x ← e^x` for `x ≤ 0` (see [`exp_nonpos`]).
+pub fn exp_nonpos_in_place(data: &mut [f32]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        let mut chunks = data.chunks_exact_mut(4);
+        for ch in &mut chunks {
+            // SAFETY: as in `exp_in_place`.
+            unsafe {
+                let p = ch.as_mut_ptr() as *mut core::arch::wasm32::v128;
+                core::arch::wasm32::v128_store(p, simd::exp_nonpos_f32x4(core::arch::wasm32::v128_load(p)));
+            }
+        }
+        for x in chunks.into_remainder() {
+            *x = exp_nonpos(*x);
+        }
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    for x in data.iter_mut() {
+        *x = exp_nonpos(*x);
+    }
+}
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use simd::{exp2_nonpos_f32x4, exp2_nonpos_f32x4x4, exp_f32x4};
+pub use simd::{exp2_nonpos_f32x4, exp2_nonpos_f32x4x4, exp_f32x4, exp_nonpos_f32x4};
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd {
@@ -133,6 +173,7 @@ mod simd {
     static CLAMP_EXP_LO: Lanes = Lanes([EXP_LO; 4]);
     static CLAMP_EXP_HI: Lanes = Lanes([EXP_HI; 4]);
     static CLAMP_EXP2_LO: Lanes = Lanes([EXP2_LO; 4]);
+    static CLAMP_EXP_NONPOS_LO: Lanes = Lanes([EXP_NONPOS_LO; 4]);
 
     /// A clamp bound the optimiser cannot see. With a visible constant LLVM proves
     /// `pmax(x, c)` equal to `f32x4.max(x, c)` and emits the latter, which V8 expands
@@ -165,6 +206,22 @@ mod simd {
         let s1 = i32x4_shl(i32x4_add(h, bias), 23);
         let s2 = i32x4_shl(i32x4_add(i32x4_sub(n, h), bias), 23);
         f32x4_mul(f32x4_mul(p, s1), s2)
+    }
+
+    /// Four-lane [`exp_nonpos`](super::exp_nonpos); same operations, same results.
+    #[inline(always)]
+    pub fn exp_nonpos_f32x4(x: v128) -> v128 {
+        let x = f32x4_pmax(x, opaque(&CLAMP_EXP_NONPOS_LO));
+        let v = f32x4_add(f32x4_mul(x, f32x4_splat(LOG2E)), f32x4_splat(ROUND_MAGIC_BIASED));
+        let n_f = f32x4_sub(v, f32x4_splat(ROUND_MAGIC_BIASED));
+        let r = f32x4_sub(f32x4_sub(x, f32x4_mul(n_f, f32x4_splat(LN2_HI))), f32x4_mul(n_f, f32x4_splat(LN2_LO)));
+        let mut p = f32x4_add(f32x4_splat(E5), f32x4_mul(r, f32x4_splat(E6)));
+        p = f32x4_add(f32x4_splat(E4), f32x4_mul(r, p));
+        p = f32x4_add(f32x4_splat(E3), f32x4_mul(r, p));
+        p = f32x4_add(f32x4_splat(E2), f32x4_mul(r, p));
+        p = f32x4_add(f32x4_splat(1.0), f32x4_mul(r, p));
+        p = f32x4_add(f32x4_splat(1.0), f32x4_mul(r, p));
+        f32x4_mul(p, i32x4_shl(v, 23))
     }
 
     /// Four-lane [`exp2_nonpos`](super::exp2_nonpos); same operations, same results.

@@ -18,7 +18,7 @@ pub fn max_nan(a: f32, b: f32) -> f32 {
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
     use super::max_nan;
-    use crate::exp::{exp2_nonpos_f32x4, exp_f32x4};
+    use crate::exp::{exp2_nonpos_f32x4, exp_nonpos_f32x4};
     use core::arch::wasm32::*;
 
     #[inline(always)]
@@ -70,7 +70,7 @@ mod imp {
         // SAFETY: j + 4 ≤ n4 ≤ row.len() for every access.
         unsafe {
             while j < n4 {
-                let e = exp_f32x4(f32x4_sub(ld(p.add(j)), vm));
+                let e = exp_nonpos_f32x4(f32x4_sub(ld(p.add(j)), vm));
                 st(p.add(j), e);
                 acc = f32x4_add(acc, e);
                 j += 4;
@@ -78,7 +78,7 @@ mod imp {
         }
         let mut s = hsum(acc);
         for x in &mut row[n4..] {
-            *x = crate::exp::exp(*x - m);
+            *x = crate::exp::exp_nonpos(*x - m);
             s += *x;
         }
         s
@@ -128,7 +128,7 @@ mod imp {
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod imp {
     use super::max_nan;
-    use crate::exp::{exp, exp2_nonpos};
+    use crate::exp::{exp2_nonpos, exp_nonpos};
 
     pub fn max(row: &[f32]) -> f32 {
         row.iter().fold(f32::NEG_INFINITY, |m, &x| max_nan(x, m))
@@ -137,7 +137,7 @@ mod imp {
     pub fn exp_sub_sum(row: &mut [f32], m: f32) -> f32 {
         let mut s = 0.0;
         for x in row.iter_mut() {
-            *x = exp(*x - m);
+            *x = exp_nonpos(*x - m);
             s += *x;
         }
         s
@@ -164,7 +164,8 @@ pub fn max(row: &[f32]) -> f32 {
     imp::max(row)
 }
 
-/// `x ← e^(x − m)` for each element; returns the sum of the new values.
+/// `x ← e^(x − m)` for each element (`m` the row maximum, so arguments ≤ 0); returns
+/// the sum of the new values.
 #[inline]
 pub fn exp_sub_sum(row: &mut [f32], m: f32) -> f32 {
     imp::exp_sub_sum(row, m)
