@@ -41,3 +41,32 @@ pub fn matrix(rows: usize, cols: usize, ld: usize) -> Result<usize, Status> {
     }
     span(&[rows, cols], &[ld, 1])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn span_counts_the_last_element() {
+        assert_eq!(span(&[2, 3, 4], &[12, 4, 1]), Ok(24));
+        assert_eq!(span(&[2, 3, 4], &[0, 4, 1]), Ok(12)); // broadcast batch
+        assert_eq!(span(&[2, 0, 4], &[12, 4, 1]), Ok(0));
+        assert_eq!(span(&[usize::MAX, 2], &[usize::MAX, 1]), Err(Status::BadShape));
+    }
+
+    #[test]
+    fn interleaved_heads_do_not_overlap_but_short_rows_do() {
+        // [B=2, H=3, L=5, D=4] stored as [B, L, H, D].
+        assert_eq!(non_overlapping(&[2, 3, 5, 4], &[60, 4, 12, 1]), Ok(()));
+        assert_eq!(non_overlapping(&[1, 1, 5, 4], &[0, 0, 3, 1]), Err(Status::BadShape));
+        assert_eq!(non_overlapping(&[1, 2, 1, 4], &[0, 2, 0, 1]), Err(Status::BadShape));
+    }
+
+    #[test]
+    fn matrix_needs_row_stride_at_least_cols() {
+        assert_eq!(matrix(3, 4, 4), Ok(12));
+        assert_eq!(matrix(3, 4, 6), Ok(16));
+        assert_eq!(matrix(3, 4, 3), Err(Status::BadShape));
+        assert_eq!(matrix(0, 4, 0), Ok(0));
+    }
+}

@@ -133,3 +133,27 @@ pub fn disjoint(out: (usize, usize), inputs: &[(usize, usize)]) -> Result<(), St
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_must_lie_inside_one_live_block() {
+        let a = alloc(64);
+        let b = alloc(64);
+        assert!(a != 0 && b != 0 && a % ALIGN == 0);
+        assert_eq!(check(a, 16), Ok(()));
+        assert_eq!(check(a + 4, 15), Ok(()));
+        assert_eq!(check(a, 17), Err(Status::BadPointer));
+        assert_eq!(check(a + 2, 1), Err(Status::BadPointer));
+        assert_eq!(check(a.wrapping_sub(4), 1), Err(Status::BadPointer));
+        assert_eq!(check(usize::MAX - 3, 1), Err(Status::BadPointer));
+        assert_eq!(disjoint((a, 16), &[(b, 16)]), Ok(()));
+        assert_eq!(disjoint((a, 16), &[(a + 60, 1)]), Err(Status::Aliased));
+        assert_eq!(free(a), Status::Ok);
+        assert_eq!(free(a), Status::BadPointer);
+        assert_eq!(check(a, 1), Err(Status::BadPointer));
+        assert_eq!(free(b), Status::Ok);
+    }
+}
