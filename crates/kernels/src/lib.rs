@@ -1,5 +1,12 @@
 //! f32 kernels for attention: blocked GEMM, row-wise softmax and fused attention.
 //!
+//! * [`gemm`]: `sgemm`, Goto/BLIS blocking around a 4×8 register-tile microkernel;
+//! * [`exp`]: polynomial `exp`/`exp2` with range reduction (accuracy documented there);
+//! * [`softmax`]: numerically stable row softmax with an optional additive [`Mask`];
+//! * [`attention`]: FlashAttention-2 style fused forward pass (online softmax, causal
+//!   and window block skipping, GQA, strided layouts, softcap/ALiBi/sinks/mask) and
+//!   `attention_probs` for exact attention weights of selected rows.
+//!
 //! Every kernel has a SIMD128 variant (compiled when `target_feature = "simd128"`)
 //! and a scalar variant; both are tested against the same references.
 //! The crate knows nothing about JavaScript: callers hand it slices whose lengths
