@@ -76,12 +76,16 @@ function headCall(d: Dims, b: number, h0: number, h1: number, kv0: number, kvCou
 /**
  * Splits the keys into `n` chunks (multiples of 64 where possible, so each chunk
  * keeps whole kernel blocks). Worker `w` writes partial output `w` at
- * `w·B·Hq·Lq·Dv` and its log-sum-exp at `w·B·Hq·Lq`.
+ * `w·B·Hq·Lq·Dv` and its log-sum-exp at `w·B·Hq·Lq`; an empty chunk writes nothing,
+ * so the caller fills the log-sum-exp space with −∞ first.
  */
 export function planKeys(d: Dims, n: number): Plan {
+  if (d.lenK === 0) return planHeads(d, n);
   const rows = d.batch * d.headsQ * d.lenQ;
   const g = d.headsQ / d.headsKv;
   const bounds = chunkBounds(d.lenK, n);
+  // The sink logits join exactly one chunk's softmax: the first non-empty one.
+  const sinkChunk = bounds.findIndex((b, w) => w < n && bounds[w + 1]! > b);
   const calls: CallPlan[][] = [];
   for (let w = 0; w < n; w++) {
     const [j0, j1] = [bounds[w]!, bounds[w + 1]!];
@@ -94,7 +98,7 @@ export function planKeys(d: Dims, n: number): Plan {
           mine.push({
             q: row * d.headDim, k: key * d.headDim, v: key * d.valueDim,
             out: w * rows * d.valueDim + row * d.valueDim, lse: w * rows + row,
-            headsQ: g, headsKv: 1, lenQ: d.lenQ, lenK: j1 - j0, headStart: kv * g, sinks: w === 0,
+            headsQ: g, headsKv: 1, lenQ: d.lenQ, lenK: j1 - j0, headStart: kv * g, sinks: w === sinkChunk,
           });
         }
       }

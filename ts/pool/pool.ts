@@ -171,7 +171,7 @@ export class AttentionPool {
     options: TaskOptions): Promise<{ out: Float32Array; lse: Float32Array | null }> {
     const [sq, sk, sv] = [q, k, v].map(toShared) as [Float32Array, Float32Array, Float32Array];
     const out = new Float32Array(new SharedArrayBuffer(plan.outSize * 4));
-    const lse = wantLse ? new Float32Array(new SharedArrayBuffer(plan.lseSize * 4)) : null;
+    const lse = wantLse ? new Float32Array(new SharedArrayBuffer(plan.lseSize * 4)).fill(-Infinity) : null;
     await Promise.all(plan.calls.map((calls, w) => calls.length === 0 ? null : this.#send(w, {
       headDim: d.headDim, valueDim: d.valueDim, q: sq, k: sk, v: sv, out, lse,
       outSize: 0, lseSize: 0, wantLse, calls, options,
@@ -183,7 +183,7 @@ export class AttentionPool {
   async #runTransfer(plan: Plan, d: Dims, q: Float32Array, k: Float32Array, v: Float32Array, wantLse: boolean,
     options: TaskOptions): Promise<{ out: Float32Array; lse: Float32Array | null }> {
     const out = new Float32Array(plan.outSize);
-    const lse = wantLse ? new Float32Array(plan.lseSize) : null;
+    const lse = wantLse ? new Float32Array(plan.lseSize).fill(-Infinity) : null;
     await Promise.all(plan.calls.map(async (calls, w) => {
       if (calls.length === 0) return;
       const packed = pack(calls, d, q, k, v);
