@@ -131,3 +131,13 @@ describe('attention against a float64 reference', () => {
     expect(ok.shape).toEqual([4, 3, 6]);
   });
 });
+
+describe('decoding shapes (Lq = 1)', () => {
+  it('grouped heads with one query row match the reference, causal or not, with lse', () => {
+    for (const [Hq, Hkv] of [[8, 2], [4, 1], [6, 6]] as const) {
+      run({ B: 2, Hq, Hkv, Lq: 1, Lk: 77, D: 32, Dv: 16 }, {});
+      run({ B: 1, Hq, Hkv, Lq: 1, Lk: 130, D: 64, Dv: 64 }, { causal: true, softcap: 3 });
+      run({ B: 1, Hq, Hkv, Lq: 1, Lk: 50, D: 16, Dv: 16 }, { causal: true, window: [9, 0], alibi: Array.from({ length: Hq }, (_, h) => 0.1 * (h + 1)) });
+    }
+  });
+});
