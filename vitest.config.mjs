@@ -1,6 +1,10 @@
-// The suite runs twice, once per WebAssembly build (SIMD128 and scalar), against
-// the bundle in dist/ — the artifact users import.
+// The suite runs twice in Node, once per WebAssembly build (SIMD128 and scalar), against
+// the bundle in dist/ — the artifact users import — and once more in a real browser:
+// Debian's Chromium (/usr/bin/chromium, headless) through @vitest/browser-playwright,
+// running test/browser/*.spec.ts against both browser bundles, in Web Workers and the pool.
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
 
 const variant = (name) => ({
   test: {
@@ -13,8 +17,48 @@ const variant = (name) => ({
   },
 });
 
+const CHROMIUM_FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/**
+ * The separate-file bundle fetches `wasm-attention-{simd,scalar}.wasm` relative to the page.
+ * Test pages live at server paths of vitest's choosing, so answer that file name under any
+ * path with dist/browser's copy (as a site serves the files next to its pages).
+ */
+const serveWasmNextToPages = {
+  name: 'serve-wasm-next-to-pages',
+  configureServer(server) {
+    server.middlewares.use((req, res, next) => {
+      const m = /\/(wasm-attention-(?:simd|scalar)\.wasm)(?:\?.*)?$/.exec(req.url ?? '');
+      if (!m) return next();
+      res.setHeader('Content-Type', 'application/wasm');
+      res.end(readFileSync(new URL(`./dist/browser/${m[1]}`, import.meta.url)));
+    });
+  },
+};
+
+const browser = {
+  plugins: [serveWasmNextToPages],
+  test: {
+    name: 'chromium',
+    include: ['test/browser/**/*.spec.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    browser: {
+      enabled: true,
+      headless: true,
+      // A fresh profile directory per launch (Playwright creates a temporary one).
+      provider: playwright({ launchOptions: { executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS } }),
+      instances: [{ browser: 'chromium' }],
+      screenshotFailures: false,
+    },
+  },
+};
+
 export default defineConfig({
   test: {
-    projects: [variant('simd'), variant('scalar')],
+    projects: [variant('simd'), variant('scalar'), browser],
   },
 });

@@ -1,0 +1,11 @@
+// The inline bundle in Chromium, scalar build.
+import { beforeAll, expect } from 'vitest';
+import * as lib from '../../dist/index.js';
+import { correctnessSuite } from './suite.js';
+
+beforeAll(async () => {
+  const info = await lib.init({ simd: false });
+  expect(info.simd).toBe(false);
+});
+
+correctnessSuite(lib);
