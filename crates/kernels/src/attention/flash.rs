@@ -117,6 +117,9 @@ impl<'s> Tile<'s> {
     /// Runs every visible key block for the tile's rows, leaving the unnormalised
     /// output in `o` (stride round_up(dv, NR)) and the row statistics in `m`, `l`.
     /// `v` starts at row 0 of the kv head, rows `vrow` apart.
+    // A separate function (not inlined into the exported entry point): V8 tiers up hot
+    // functions individually, so the first long call already runs optimised code here.
+    #[inline(never)]
     #[allow(clippy::too_many_arguments)]
     fn run(&mut self, head: &HeadScores, rows: &TileRows, q: &[f32], ql: Layout, v: &[f32], vrow: usize, vtail: &[f32]) {
         let br = rows.n;

@@ -79,7 +79,10 @@ fn pack_b_block(kc: usize, nc: usize, b: &[f32], ldb: usize, trans: bool, out: &
     pack::pack_b(kc, nc, b, ldb, trans, out);
 }
 
-/// Loops 2 and 1 over one packed `mc × kc` A block and `kc × nc` B block.
+/// Loops 2 and 1 over one packed `mc × kc` A block and `kc × nc` B block. Not inlined
+/// into `sgemm`: V8 tiers up hot functions individually, so even the first large call
+/// runs optimised code after a few blocks.
+#[inline(never)]
 #[allow(clippy::too_many_arguments)]
 fn macro_block(
     mc: usize, nc: usize, kc: usize, alpha: f32,

@@ -8,6 +8,7 @@ use super::blocking::{MR, NR};
 
 /// Packs the `mc × kc` block of A whose element `(i, p)` is `a[i·lda + p]`.
 /// `out` receives `ceil(mc/MR)` slivers of `kc·MR` values.
+#[inline(never)]
 pub fn pack_a(mc: usize, kc: usize, a: &[f32], lda: usize, out: &mut [f32]) {
     let slivers = (mc + MR - 1) / MR;
     assert!(out.len() >= slivers * kc * MR);
@@ -32,6 +33,7 @@ pub fn pack_a(mc: usize, kc: usize, a: &[f32], lda: usize, out: &mut [f32]) {
 /// Packs the `kc × nc` block of op(B): element `(p, j)` is `b[p·ldb + j]`, or
 /// `b[j·ldb + p]` when `trans` (B stored `n × k`, e.g. the keys in Q·Kᵀ).
 /// `out` receives `ceil(nc/NR)` slivers of `kc·NR` values.
+#[inline(never)]
 pub fn pack_b(kc: usize, nc: usize, b: &[f32], ldb: usize, trans: bool, out: &mut [f32]) {
     let slivers = (nc + NR - 1) / NR;
     assert!(out.len() >= slivers * kc * NR);
