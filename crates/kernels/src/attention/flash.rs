@@ -13,7 +13,7 @@
 //! Scratch: packed keys (len_k·head_dim) plus per-tile buffers, i.e. O(N·D).
 
 use super::online;
-use super::scores::{check_common, check_tensor, is_fast, pack_keys, pack_queries, HeadScores, TileRows, LOG2E};
+use super::scores::{allowed, check_common, check_tensor, is_fast, pack_keys, pack_queries, HeadScores, TileRows, LOG2E};
 use super::{Layout, Options, Shape, BLOCK_K, BLOCK_Q, S_STRIDE};
 use crate::gemm::blocking::{MR, NR};
 use crate::gemm::{microkernel, round_up};
@@ -154,18 +154,29 @@ impl<'s> Tile<'s> {
                 assert!(v.len() >= (j0 + bc - 1) * vrow + dv_full);
             }
             let full = dv_full / NR;
+            let masked = kr.needs_mask(j0, bc);
             for r in (0..rows4).step_by(MR) {
+                // On a diagonal block, keys past the group's last visible key have weight 0.
+                let keys = if masked {
+                    let last = (r..(r + MR).min(br)).map(|ii| allowed(shape, head.opts, rows.i[ii]).1).max().unwrap_or(-1);
+                    (last.saturating_add(1).saturating_sub(j0 as isize)).max(0).min(bc as isize) as usize
+                } else {
+                    bc
+                };
+                if keys == 0 {
+                    continue;
+                }
                 let a = self.s[r..].as_ptr();
                 let c = self.o[r * dv_pad..].as_mut_ptr();
-                // SAFETY: weights rows 0..bc of columns r..r+MR lie in s (stride S_STRIDE);
-                // V rows j0..j0+bc hold ≥ dv_full readable values each (asserted above)
+                // SAFETY: weights rows 0..keys of columns r..r+MR lie in s (stride S_STRIDE);
+                // V rows j0..j0+keys hold ≥ dv_full readable values each (asserted above)
                 // and the tail panel len_k·NR values; output tiles lie in row r..r+MR of o.
                 unsafe {
                     if full > 0 {
-                        microkernel(full, bc, a, 0, S_STRIDE, v[j0 * vrow..].as_ptr(), NR, vrow, c, NR, dv_pad, 1.0, 1.0);
+                        microkernel(full, keys, a, 0, S_STRIDE, v[j0 * vrow..].as_ptr(), NR, vrow, c, NR, dv_pad, 1.0, 1.0);
                     }
                     if dv_full < dv {
-                        microkernel(1, bc, a, 0, S_STRIDE, vtail[j0 * NR..].as_ptr(), 0, NR, c.add(dv_full), 0, dv_pad, 1.0, 1.0);
+                        microkernel(1, keys, a, 0, S_STRIDE, vtail[j0 * NR..].as_ptr(), 0, NR, c.add(dv_full), 0, dv_pad, 1.0, 1.0);
                     }
                 }
             }

@@ -51,7 +51,7 @@ pub(super) fn is_fast(opts: &Options) -> bool {
 /// Inclusive key interval `[lo, hi]` that query row `i` may attend to under
 /// causal/window masking (the same decisions as `modified_score`).
 #[inline]
-fn allowed(shape: &Shape, opts: &Options, i: usize) -> (isize, isize) {
+pub(super) fn allowed(shape: &Shape, opts: &Options, i: usize) -> (isize, isize) {
     let p = i as isize + shape.len_k as isize - shape.len_q as isize;
     let mut lo = isize::MIN;
     let mut hi = isize::MAX;
@@ -205,14 +205,41 @@ impl<'a> HeadScores<'a> {
         assert!(j0 % MR == 0 && br <= BLOCK_Q && s.len() >= bc_pad * S_STRIDE);
         assert!(qpack.len() >= bq_pad * d && self.kpack.len() >= (j0 + bc_pad) * d);
         let alpha = if self.fast { self.opts.scale * LOG2E } else { self.opts.scale };
+        let panels = bq_pad / NR;
+        // On a diagonal block, each query panel only needs the key slivers its rows
+        // can see: the visible interval of a panel is the hull of its rows' intervals.
+        let mut vis = [(isize::MIN, isize::MAX); BLOCK_Q / NR];
+        if needs_mask {
+            for (t, v) in vis.iter_mut().enumerate().take(panels) {
+                let mut hull = (isize::MAX, isize::MIN);
+                for ii in t * NR..(t * NR + NR).min(br) {
+                    let (lo, hi) = allowed(self.shape, self.opts, tile.i[ii]);
+                    hull = (hull.0.min(lo), hull.1.max(hi));
+                }
+                *v = hull;
+            }
+        }
         for js in (0..bc_pad).step_by(MR) {
+            // Panels [ta, tb) may see keys j0+js..j0+js+MR; the others are blocked.
+            let (klo, khi) = ((j0 + js) as isize, (j0 + js + MR - 1) as isize);
+            let sees = |t: usize| vis[t].1 >= klo && vis[t].0 <= khi;
+            let ta = (0..panels).find(|&t| sees(t)).unwrap_or(panels);
+            let tb = (ta..panels).rev().find(|&t| sees(t)).map_or(ta, |t| t + 1);
+            for r in js..js + MR {
+                let row = &mut s[r * S_STRIDE..r * S_STRIDE + bq_pad];
+                row[..ta * NR].iter_mut().for_each(|x| *x = f32::NEG_INFINITY);
+                row[tb * NR..].iter_mut().for_each(|x| *x = f32::NEG_INFINITY);
+            }
+            if ta == tb {
+                continue;
+            }
             let a = self.kpack[(j0 + js) * d..].as_ptr();
-            // SAFETY: the key sliver holds MR·d values and the bq_pad/NR query panels
-            // NR·d each (asserted above); tile t writes rows js..js+MR < bc_pad and
-            // columns t·NR..t·NR+NR ≤ BLOCK_Q of s.
+            // SAFETY: the key sliver holds MR·d values and query panels ta..tb hold NR·d
+            // each (asserted above); tile t writes rows js..js+MR < bc_pad and columns
+            // t·NR..t·NR+NR ≤ BLOCK_Q of s.
             unsafe {
-                microkernel(bq_pad / NR, d, a, 0, MR, qpack.as_ptr(), NR * d, NR,
-                    s[js * S_STRIDE..].as_mut_ptr(), NR, S_STRIDE, alpha, 0.0)
+                microkernel(tb - ta, d, a, 0, MR, qpack[ta * NR * d..].as_ptr(), NR * d, NR,
+                    s[js * S_STRIDE + ta * NR..].as_mut_ptr(), NR, S_STRIDE, alpha, 0.0)
             };
         }
         if !self.fast {
