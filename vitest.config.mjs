@@ -41,6 +41,8 @@ const serveWasmNextToPages = {
 
 const browser = {
   plugins: [serveWasmNextToPages],
+  // Cross-origin isolation, so pages get SharedArrayBuffer (AttentionPool's shared path).
+  server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
   test: {
     name: 'chromium',
     include: ['test/browser/**/*.spec.ts'],

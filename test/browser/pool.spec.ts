@@ -9,18 +9,23 @@ import { expectClose } from '../helpers/expect-close.js';
 
 beforeAll(async () => { await init(); });
 
+it('the test page is cross-origin isolated (SharedArrayBuffer available)', () => {
+  expect(crossOriginIsolated).toBe(true);
+});
+
 describe.each([
-  { name: 'Blob URL worker', workerUrl: undefined },
-  { name: 'workerUrl = dist/browser/pool/worker.js', workerUrl: '/dist/browser/pool/worker.js' },
-])('AttentionPool ($name)', ({ workerUrl }) => {
+  { name: 'Blob URL worker, SharedArrayBuffer', workerUrl: undefined, shared: undefined },
+  { name: 'Blob URL worker, transferred slices', workerUrl: undefined, shared: false },
+  { name: 'workerUrl = dist/browser/pool/worker.js', workerUrl: '/dist/browser/pool/worker.js', shared: undefined },
+])('AttentionPool ($name)', ({ workerUrl, shared }) => {
   let pool: AttentionPool;
-  beforeAll(async () => { pool = await AttentionPool.create({ workers: 2, workerUrl }); });
+  beforeAll(async () => { pool = await AttentionPool.create({ workers: 2, workerUrl, shared }); });
   afterAll(() => pool?.dispose());
 
-  it('has two Web Workers and, without cross-origin isolation, transfers slices', () => {
+  it('has two Web Workers on the expected data path', () => {
     expect(pool.threads).toBe(2);
     expect(pool.simd).toBe(true);
-    expect(pool.shared).toBe(crossOriginIsolated);
+    expect(pool.shared).toBe(shared ?? true);
   });
 
   it('splits heads: causal GQA attention', async () => {
