@@ -7,7 +7,7 @@ pub const MR: usize = 4;
 pub const NR: usize = 8;
 /// Depth of one packed panel pair: a 4×512 A sliver (8 KiB) and a 512×8 B sliver
 /// (16 KiB) fit the 32 KiB L1 together; deeper slices halve the read-modify-write
-/// passes over C compared with 256 (measured ~3% faster at 1024³).
+/// passes over C compared with 256 (measured 1–2% faster at 1024³, near the noise).
 pub const KC: usize = 512;
 /// Rows of packed A per block: MC×KC = 256 KiB, resident in L2 (≥ 512 KiB on current
 /// x86 and ARM cores) while every B sliver of the column block streams past it.
