@@ -3,4 +3,5 @@
  * WebAssembly instance (Node worker_threads or Web Workers).
  * @packageDocumentation
  */
-export { AttentionPool, type PoolOptions, type PoolShape, type PoolAttentionOptions, type PoolResult } from './pool.js';
+export { AttentionPool } from './pool.js';
+export type { PoolOptions, PoolShape, PoolAttentionOptions, PoolResult } from './options.js';

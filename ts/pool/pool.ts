@@ -8,81 +8,12 @@
  * are transferred. See plan.ts for how work is divided and merge.ts for decoding.
  */
 import { init, initInfo } from '../index.js';
+import { checkInputs, choosePlan, dims } from './args.js';
 import { mergeChunks } from './merge.js';
-import { type Dims, type Plan, planHeads, planKeys } from './plan.js';
+import type { PoolAttentionOptions, PoolOptions, PoolResult, PoolShape } from './options.js';
+import type { Dims, Plan } from './plan.js';
 import type { CallPlan, FromWorker, Task, TaskOptions } from './protocol.js';
 import { hardwareThreads, spawnWorkers, type WorkerHandle } from './spawn.js';
-
-/** Options of {@link AttentionPool.create}. */
-export interface PoolOptions {
-  /** Number of workers. @defaultValue the number of logical processors */
-  workers?: number;
-  /**
-   * Compiled module the workers instantiate (no compilation happens in them).
-   * @defaultValue the module of this thread's `init()` (called if needed)
-   */
-  module?: WebAssembly.Module;
-  /**
-   * Browsers only: URL of the worker script (the bundle's `pool/worker.js`), for pages
-   * whose Content-Security-Policy forbids `blob:` workers.
-   * @defaultValue a Blob URL of the worker source embedded in the bundle
-   */
-  workerUrl?: string | URL;
-  /**
-   * Pass inputs and outputs through SharedArrayBuffers instead of transferring slices.
-   * @defaultValue true where SharedArrayBuffer is usable (Node; pages with `crossOriginIsolated`)
-   */
-  shared?: boolean;
-}
-
-/** Sizes of a pool attention problem; arrays are contiguous `[B, H, L, D]`. */
-export interface PoolShape {
-  /** @defaultValue 1 */
-  batch?: number;
-  /** Query heads `Hq`. */
-  headsQ: number;
-  /** Key/value heads `Hkv` (a divisor of `Hq`). @defaultValue headsQ */
-  headsKv?: number;
-  /** Query rows `Lq`. */
-  lenQ: number;
-  /** Key rows `Lk`. @defaultValue lenQ */
-  lenK?: number;
-  /** Query/key size `D`. */
-  headDim: number;
-  /** Value size `Dv`. @defaultValue headDim */
-  valueDim?: number;
-}
-
-/** Options of {@link AttentionPool.attention}: the library's attention options without masks. */
-export interface PoolAttentionOptions {
-  /** Bottom-right aligned causal mask (as `attention()`). @defaultValue false */
-  causal?: boolean;
-  /** Score scale. @defaultValue 1/√D */
-  scale?: number;
-  /** Sliding window `[left, right]` (or `w` for `[w, w]`). */
-  window?: number | readonly [number, number];
-  /** Logit soft-cap. */
-  softcap?: number;
-  /** One ALiBi slope per query head. */
-  alibiSlopes?: ArrayLike<number>;
-  /** One sink logit per query head. */
-  sinks?: ArrayLike<number>;
-  /** Also return the per-row log-sum-exp `[B, Hq, Lq]`. @defaultValue false */
-  returnLse?: boolean;
-  /**
-   * `'heads'` splits the `B·Hq` heads among workers; `'keys'` splits the keys and merges
-   * the partial results by their log-sum-exp (for decoding: `Lq = 1`, long `Lk`).
-   * `'auto'` picks `'keys'` for one query row and at least 512 keys per worker.
-   * @defaultValue 'auto'
-   */
-  split?: 'auto' | 'heads' | 'keys';
-}
-
-/** Output of {@link AttentionPool.attention}: `[B, Hq, Lq, Dv]` and, on request, `[B, Hq, Lq]`. */
-export interface PoolResult {
-  readonly out: Float32Array;
-  readonly lse?: Float32Array;
-}
 
 interface Pending { resolve(r: { out: Float32Array | null; lse: Float32Array | null }): void; reject(e: Error): void }
 
@@ -287,63 +218,4 @@ function pack(calls: readonly CallPlan[], d: Dims, q: Float32Array, k: Float32Ar
     return l;
   });
   return { q: pq, k: pk, v: pv, calls: local, outSize: nOut, lseSize: nLse };
-}
-
-function dims(s: PoolShape): Dims {
-  if (s == null || typeof s !== 'object') throw new TypeError('wasm-attention: AttentionPool.attention needs a shape object');
-  const d: Dims = {
-    batch: s.batch ?? 1, headsQ: s.headsQ, headsKv: s.headsKv ?? s.headsQ, lenQ: s.lenQ,
-    lenK: s.lenK ?? s.lenQ, headDim: s.headDim, valueDim: s.valueDim ?? s.headDim,
-  };
-  for (const [name, value] of Object.entries(d)) {
-    const min = name === 'lenQ' || name === 'lenK' ? 0 : 1;
-    if (!Number.isInteger(value) || value < min) {
-      throw new RangeError(`wasm-attention: AttentionPool shape.${name} must be an integer >= ${min}, got ${String(value)}`);
-    }
-  }
-  if (d.headsQ % d.headsKv !== 0) {
-    throw new RangeError(`wasm-attention: AttentionPool headsQ (${d.headsQ}) must be a multiple of headsKv (${d.headsKv})`);
-  }
-  return d;
-}
-
-function checkInputs(q: Float32Array, k: Float32Array, v: Float32Array, d: Dims, o: PoolAttentionOptions): void {
-  const want = {
-    q: d.batch * d.headsQ * d.lenQ * d.headDim, k: d.batch * d.headsKv * d.lenK * d.headDim,
-    v: d.batch * d.headsKv * d.lenK * d.valueDim,
-  };
-  for (const [name, a] of [['q', q], ['k', k], ['v', v]] as const) {
-    if (!(a instanceof Float32Array)) {
-      throw new TypeError(`wasm-attention: AttentionPool.attention: ${name} must be a Float32Array`);
-    }
-    if (a.length !== want[name]) {
-      throw new RangeError(`wasm-attention: AttentionPool.attention: ${name} has ${a.length} elements, the shape needs ${want[name]}`);
-    }
-  }
-  if ((o as { mask?: unknown }).mask !== undefined) {
-    throw new TypeError('wasm-attention: AttentionPool.attention does not take masks; use causal/window or attention()');
-  }
-  for (const name of ['alibiSlopes', 'sinks'] as const) {
-    const a = o[name];
-    if (a !== undefined && a.length !== d.headsQ) {
-      throw new RangeError(`wasm-attention: AttentionPool.attention: ${name} needs ${d.headsQ} values (one per query head), got ${a.length}`);
-    }
-  }
-}
-
-/** Picks heads or keys; keys only where chunks are independent of position. */
-function choosePlan(d: Dims, n: number, o: PoolAttentionOptions): Plan {
-  const positional = o.window !== undefined || o.alibiSlopes !== undefined || (o.causal === true && d.lenQ !== 1);
-  const split = o.split ?? 'auto';
-  if (split === 'keys') {
-    if (positional) {
-      throw new RangeError('wasm-attention: split: \'keys\' needs Lq = 1 with causal, and no window or ALiBi');
-    }
-    return planKeys(d, n);
-  }
-  if (split !== 'heads' && split !== 'auto') {
-    throw new TypeError(`wasm-attention: AttentionPool split must be 'auto', 'heads' or 'keys', got ${String(split)}`);
-  }
-  if (split === 'auto' && !positional && d.lenQ === 1 && n > 1 && d.lenK >= 512 * n) return planKeys(d, n);
-  return planHeads(d, n);
 }

@@ -1,0 +1,67 @@
+/**
+ * Checks the arguments of `AttentionPool.attention` and picks how to split the work.
+ * @internal
+ */
+import type { PoolAttentionOptions, PoolShape } from './options.js';
+import { type Dims, type Plan, planHeads, planKeys } from './plan.js';
+
+/** All sizes of `shape`, defaults filled in; throws a RangeError for bad ones. */
+export function dims(s: PoolShape): Dims {
+  if (s == null || typeof s !== 'object') throw new TypeError('wasm-attention: AttentionPool.attention needs a shape object');
+  const d: Dims = {
+    batch: s.batch ?? 1, headsQ: s.headsQ, headsKv: s.headsKv ?? s.headsQ, lenQ: s.lenQ,
+    lenK: s.lenK ?? s.lenQ, headDim: s.headDim, valueDim: s.valueDim ?? s.headDim,
+  };
+  for (const [name, value] of Object.entries(d)) {
+    const min = name === 'lenQ' || name === 'lenK' ? 0 : 1;
+    if (!Number.isInteger(value) || value < min) {
+      throw new RangeError(`wasm-attention: AttentionPool shape.${name} must be an integer >= ${min}, got ${String(value)}`);
+    }
+  }
+  if (d.headsQ % d.headsKv !== 0) {
+    throw new RangeError(`wasm-attention: AttentionPool headsQ (${d.headsQ}) must be a multiple of headsKv (${d.headsKv})`);
+  }
+  return d;
+}
+
+/** Throws when the arrays or options do not fit the sizes. */
+export function checkInputs(q: Float32Array, k: Float32Array, v: Float32Array, d: Dims, o: PoolAttentionOptions): void {
+  const want = {
+    q: d.batch * d.headsQ * d.lenQ * d.headDim, k: d.batch * d.headsKv * d.lenK * d.headDim,
+    v: d.batch * d.headsKv * d.lenK * d.valueDim,
+  };
+  for (const [name, a] of [['q', q], ['k', k], ['v', v]] as const) {
+    if (!(a instanceof Float32Array)) {
+      throw new TypeError(`wasm-attention: AttentionPool.attention: ${name} must be a Float32Array`);
+    }
+    if (a.length !== want[name]) {
+      throw new RangeError(`wasm-attention: AttentionPool.attention: ${name} has ${a.length} elements, the shape needs ${want[name]}`);
+    }
+  }
+  if ((o as { mask?: unknown }).mask !== undefined) {
+    throw new TypeError('wasm-attention: AttentionPool.attention does not take masks; use causal/window or attention()');
+  }
+  for (const name of ['alibiSlopes', 'sinks'] as const) {
+    const a = o[name];
+    if (a !== undefined && a.length !== d.headsQ) {
+      throw new RangeError(`wasm-attention: AttentionPool.attention: ${name} needs ${d.headsQ} values (one per query head), got ${a.length}`);
+    }
+  }
+}
+
+/** Picks heads or keys; keys only where chunks are independent of position. */
+export function choosePlan(d: Dims, n: number, o: PoolAttentionOptions): Plan {
+  const positional = o.window !== undefined || o.alibiSlopes !== undefined || (o.causal === true && d.lenQ !== 1);
+  const split = o.split ?? 'auto';
+  if (split === 'keys') {
+    if (positional) {
+      throw new RangeError('wasm-attention: split: \'keys\' needs Lq = 1 with causal, and no window or ALiBi');
+    }
+    return planKeys(d, n);
+  }
+  if (split !== 'heads' && split !== 'auto') {
+    throw new TypeError(`wasm-attention: AttentionPool split must be 'auto', 'heads' or 'keys', got ${String(split)}`);
+  }
+  if (split === 'auto' && !positional && d.lenQ === 1 && n > 1 && d.lenK >= 512 * n) return planKeys(d, n);
+  return planHeads(d, n);
+}

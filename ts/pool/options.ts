@@ -1,0 +1,73 @@
+/** Options and shapes of {@link AttentionPool}. */
+import type { AttentionPool } from './pool.js';
+
+/** Options of {@link AttentionPool.create}. */
+export interface PoolOptions {
+  /** Number of workers. @defaultValue the number of logical processors */
+  workers?: number;
+  /**
+   * Compiled module the workers instantiate (no compilation happens in them).
+   * @defaultValue the module of this thread's `init()` (called if needed)
+   */
+  module?: WebAssembly.Module;
+  /**
+   * Browsers only: URL of the worker script (the bundle's `pool/worker.js`), for pages
+   * whose Content-Security-Policy forbids `blob:` workers.
+   * @defaultValue a Blob URL of the worker source embedded in the bundle
+   */
+  workerUrl?: string | URL;
+  /**
+   * Pass inputs and outputs through SharedArrayBuffers instead of transferring slices.
+   * @defaultValue true where SharedArrayBuffer is usable (Node; pages with `crossOriginIsolated`)
+   */
+  shared?: boolean;
+}
+
+/** Sizes of a pool attention problem; arrays are contiguous `[B, H, L, D]`. */
+export interface PoolShape {
+  /** @defaultValue 1 */
+  batch?: number;
+  /** Query heads `Hq`. */
+  headsQ: number;
+  /** Key/value heads `Hkv` (a divisor of `Hq`). @defaultValue headsQ */
+  headsKv?: number;
+  /** Query rows `Lq`. */
+  lenQ: number;
+  /** Key rows `Lk`. @defaultValue lenQ */
+  lenK?: number;
+  /** Query/key size `D`. */
+  headDim: number;
+  /** Value size `Dv`. @defaultValue headDim */
+  valueDim?: number;
+}
+
+/** Options of {@link AttentionPool.attention}: the library's attention options without masks. */
+export interface PoolAttentionOptions {
+  /** Bottom-right aligned causal mask (as `attention()`). @defaultValue false */
+  causal?: boolean;
+  /** Score scale. @defaultValue 1/√D */
+  scale?: number;
+  /** Sliding window `[left, right]` (or `w` for `[w, w]`). */
+  window?: number | readonly [number, number];
+  /** Logit soft-cap. */
+  softcap?: number;
+  /** One ALiBi slope per query head. */
+  alibiSlopes?: ArrayLike<number>;
+  /** One sink logit per query head. */
+  sinks?: ArrayLike<number>;
+  /** Also return the per-row log-sum-exp `[B, Hq, Lq]`. @defaultValue false */
+  returnLse?: boolean;
+  /**
+   * `'heads'` splits the `B·Hq` heads among workers; `'keys'` splits the keys and merges
+   * the partial results by their log-sum-exp (for decoding: `Lq = 1`, long `Lk`).
+   * `'auto'` picks `'keys'` for one query row and at least 512 keys per worker.
+   * @defaultValue 'auto'
+   */
+  split?: 'auto' | 'heads' | 'keys';
+}
+
+/** Output of {@link AttentionPool.attention}: `[B, Hq, Lq, Dv]` and, on request, `[B, Hq, Lq]`. */
+export interface PoolResult {
+  readonly out: Float32Array;
+  readonly lse?: Float32Array;
+}
