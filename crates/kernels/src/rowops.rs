@@ -8,7 +8,7 @@
 /// NaN-propagating maximum of two values (`NaN` if either is NaN).
 #[inline(always)]
 pub fn max_nan(a: f32, b: f32) -> f32 {
-    if a != a || a > b {
+    if a.is_nan() || a > b {
         a
     } else {
         b

@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 
 thread_local! {
-    static SCRATCH: RefCell<Vec<f32>> = RefCell::new(Vec::new());
+    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Runs `f` with a scratch slice of exactly `len` elements (contents unspecified).

@@ -8,6 +8,7 @@
 //!      plus causal/window masking on diagonal blocks or the general score function;
 //!   2. online softmax: running max `m` and sum `l` per row, block weights `2^(t − m)`;
 //!   3. `O ← c·O + P·V_blk`, the microkernel reading V rows in place.
+//!
 //! Key blocks that the tile's rows cannot see (causal or window) are skipped.
 //! At the end `O / l` is written (one reciprocal per row) and `lse = (m + log2 l)·ln 2`.
 //! Scratch: packed keys (len_k·head_dim) plus per-tile buffers, i.e. O(N·D).

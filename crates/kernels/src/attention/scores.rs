@@ -44,6 +44,7 @@ pub(super) fn check_common(q: &[f32], ql: Layout, k: &[f32], kl: Layout, shape: 
 
 /// No softcap, ALiBi or mask: scores are `q·k · scale · log2 e` (scale folded into
 /// the microkernel's α), and only causal/window diagonal tiles need per-element work.
+#[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN softcap means "off", as in modified_score
 pub(super) fn is_fast(opts: &Options) -> bool {
     !(opts.softcap > 0.0) && opts.alibi_slopes.is_none() && opts.mask.is_none()
 }

@@ -5,6 +5,8 @@
 
 use super::blocking::{MR, NR};
 
+const _: () = assert!(MR == 4 && NR == 8, "the scalar kernel is written for 4×8 tiles");
+
 /// `tiles` consecutive 4×8 tiles (tile `t` at `a + t·a_step`, `b + t·b_step`,
 /// `c + t·c_step`), each `C[0..4, 0..8] ← α·(A·B) + β·C` over depth `k`; operand layout as in the SIMD kernel:
 /// `a[p·csa + r]`, `b[p·rsb + j]`, `c[r·rsc + j]`. With `β = 0` C is only written.
@@ -60,5 +62,4 @@ unsafe fn tile(
             }
         }
     }
-    debug_assert!(NR == 8);
 }

@@ -6,6 +6,8 @@
 //! broadcast = 12 live vectors, within V8's ~15 allocatable registers.
 
 use super::blocking::{MR, NR};
+
+const _: () = assert!(MR == 4 && NR == 8, "the SIMD128 kernel is written for 4×8 tiles");
 use core::arch::wasm32::*;
 
 /// `tiles` consecutive 4×8 tiles: tile `t` is the 4×8 kernel below applied to
@@ -42,7 +44,6 @@ unsafe fn tile(
     k: usize, a: *const f32, csa: usize, b: *const f32, rsb: usize,
     c: *mut f32, rsc: usize, alpha: f32, beta: f32,
 ) {
-    debug_assert!(MR == 4 && NR == 8);
     let z = f32x4_splat(0.0);
     let (mut c00, mut c01, mut c10, mut c11) = (z, z, z, z);
     let (mut c20, mut c21, mut c30, mut c31) = (z, z, z, z);
