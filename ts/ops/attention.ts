@@ -67,21 +67,10 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
     const out = outArg(options.out, [...p.lead, dims.valueDim], op, { q, k, v });
     const lse = options.returnLse ? Tensor.empty([...p.lead]) : null;
     try {
-      const k_ = operand(k, dims.headsKv, dims.lenK, dims.headDim);
-      const v_ = operand(v, dims.headsKv, dims.lenK, dims.valueDim);
-      if (groupedDecode(p)) {
-        // One query row per head sharing K/V (decoding with GQA/MQA): the g query
-        // heads of a group become g rows of one head, so each K/V head is read once
-        // instead of g times. With Lq = 1 every key is visible, causal or not.
-        const g = dims.headsQ / dims.headsKv;
-        const rows = (t: Tensor, cols: number) =>
-          ({ ptr: t.ptr, strides: { batch: dims.headsQ * cols, head: g * cols, row: cols } });
-        callAttention({ ...p.score, causal: false, dims: { ...dims, headsQ: dims.headsKv, lenQ: g },
-          q: rows(q, dims.headDim), k: k_, v: v_ }, rows(out, dims.valueDim), lse ? lse.ptr : 0);
-      } else {
-        callAttention({ ...p.score, dims, q: operand(q, dims.headsQ, dims.lenQ, dims.headDim), k: k_, v: v_ },
-          operand(out, dims.headsQ, dims.lenQ, dims.valueDim), lse ? lse.ptr : 0);
-      }
+      callAttention(
+        { ...p.score, dims, q: operand(q, dims.headsQ, dims.lenQ, dims.headDim),
+          k: operand(k, dims.headsKv, dims.lenK, dims.headDim), v: operand(v, dims.headsKv, dims.lenK, dims.valueDim) },
+        operand(out, dims.headsQ, dims.lenQ, dims.valueDim), lse ? lse.ptr : 0);
     } catch (e) {
       lse?.dispose();
       if (out !== options.out) out.dispose();
@@ -142,13 +131,6 @@ export function attentionWeights(q: Tensor, k: Tensor, options: AttentionWeights
   } finally {
     p.release();
   }
-}
-
-/** Whether the query heads of each K/V group can run as rows of one head (see `attention`). */
-function groupedDecode(p: Prepared): boolean {
-  const { dims, score } = p;
-  return dims.lenQ === 1 && dims.headsQ > dims.headsKv && score.mask === undefined &&
-    score.alibiPtr === undefined && score.sinksPtr === undefined && score.window === undefined;
 }
 
 function operand(t: Tensor, heads: number, rows: number, cols: number) {

@@ -10,18 +10,11 @@
  *   and its log-sum-exp per row, merged afterwards (see merge.ts).
  * @internal
  */
+import type { AttentionDims } from '../ops/attention-call.js';
 import type { CallPlan } from './protocol.js';
 
-/** Sizes of a pool attention problem (see `PoolShape`), all given. */
-export interface Dims {
-  readonly batch: number;
-  readonly headsQ: number;
-  readonly headsKv: number;
-  readonly lenQ: number;
-  readonly lenK: number;
-  readonly headDim: number;
-  readonly valueDim: number;
-}
+/** Sizes of a pool attention problem (see `PoolShape`), all given: the kernel's own dimensions. */
+export type Dims = AttentionDims;
 
 /** One call per entry, grouped by worker; offsets are into the full contiguous arrays. */
 export interface Plan {
