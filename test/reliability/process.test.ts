@@ -28,6 +28,14 @@ describe('separate processes and workers', () => {
     expectClose(r.out, [e / (e + 1), 1 / (e + 1), 1 / (e + 1), e / (e + 1)], 'scalar output', 1e-6, 1e-6);
   });
 
+  it('a kernel whose scratch memory cannot be allocated throws a RangeError and the instance survives', () => {
+    const r = runNode([script('out-of-memory.mjs')]);
+    expect(r.fillError).toMatch(/out of WASM memory allocating 268435456 bytes/);
+    expect(r.oom).toEqual({ name: 'RangeError', message: expect.stringMatching(/attention rejected by the kernel: out of WASM memory/) });
+    const e = Math.exp(1 / Math.SQRT2);
+    expectClose(r.after, [e / (e + 1), 1 / (e + 1), 1 / (e + 1), e / (e + 1)], 'attention after the failure', 1e-6, 1e-6);
+  });
+
   it('two workers computing at once get the same results as this thread', async () => {
     const [H, L, D] = [4, 33, 16];
     const q = randoms(H * L * D, 1), k = randoms(H * L * D, 2), v = randoms(H * L * D, 3);

@@ -18,7 +18,7 @@ pub mod gemm;
 pub mod softmax;
 
 mod rowops;
-mod scratch;
+pub mod scratch;
 
 /// An additive f32 mask read by logical index `[b, h, i, j]` at
 /// `data[b·strides[0] + h·strides[1] + i·strides[2] + j·strides[3]]`.

@@ -11,7 +11,7 @@ use kernels::Mask;
 
 use crate::extent::{non_overlapping, span};
 use crate::memory;
-use crate::status::{run, Status};
+use crate::status::{self, run, Status};
 
 /// Word offsets in the descriptor.
 mod w {
@@ -131,8 +131,7 @@ pub fn wa_attention(desc: usize) -> i32 {
             Some(memory::floats_mut(lse_ptr, lse_len)?)
         };
         let out = memory::floats_mut(out_ptr, out_len)?;
-        kernels::attention::attention_forward(c.q, c.ql, c.k, c.kl, v, vl, out, ol, lse, s, &c.opts);
-        Ok(())
+        status::kernel(|| kernels::attention::attention_forward(c.q, c.ql, c.k, c.kl, v, vl, out, ol, lse, s, &c.opts))
     })
 }
 
@@ -162,7 +161,8 @@ pub fn wa_attention_probs(desc: usize) -> i32 {
         let out_ptr = d[w::OUT] as usize;
         memory::disjoint((out_ptr, out_len), &ranges)?;
         let out = memory::floats_mut(out_ptr, out_len)?;
-        kernels::attention::attention_probs(c.q, c.ql, c.k, c.kl, lse, s, &c.opts, row_start, row_count, out);
-        Ok(())
+        status::kernel(|| {
+            kernels::attention::attention_probs(c.q, c.ql, c.k, c.kl, lse, s, &c.opts, row_start, row_count, out)
+        })
     })
 }

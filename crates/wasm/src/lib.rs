@@ -78,8 +78,7 @@ pub fn wa_sgemm(
         let a = memory::floats(a, a_len)?;
         let b = memory::floats(b, b_len)?;
         let c = memory::floats_mut(c, c_len)?;
-        kernels::gemm::sgemm(m, k, n, alpha, a, lda, b, ldb, trans_b, beta, c, ldc);
-        Ok(())
+        status::kernel(|| kernels::gemm::sgemm(m, k, n, alpha, a, lda, b, ldb, trans_b, beta, c, ldc))
     })
 }
 

@@ -3,7 +3,6 @@
 
 #[repr(i32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // OutOfMemory is part of the ABI that ts/raw.ts maps
 pub enum Status {
     Ok = 0,
     /// A pointer/length pair is not inside one live block allocated by `wa_alloc`.
@@ -22,4 +21,15 @@ pub fn run(body: impl FnOnce() -> Result<(), Status>) -> i32 {
         Ok(()) => Status::Ok as i32,
         Err(s) => s as i32,
     }
+}
+
+/// Runs a kernel and turns a failed scratch allocation inside it into `OutOfMemory`
+/// (the kernel then did no work).
+pub fn kernel(call: impl FnOnce()) -> Result<(), Status> {
+    kernels::scratch::take_alloc_failure();
+    call();
+    if kernels::scratch::take_alloc_failure() {
+        return Err(Status::OutOfMemory);
+    }
+    Ok(())
 }

@@ -1,0 +1,27 @@
+// Fills WASM memory until it cannot grow, then asks for attention whose kernel
+// scratch does not fit: the call must throw a RangeError (not trap), and the
+// instance must keep working afterwards. Prints JSON.
+import { init, Tensor, attention, memoryStats } from '../../../dist/index.js';
+
+await init();
+const D = 64, Lk = 1 << 22; // K alone is 1 GiB; the kernel packs a copy of it
+const k = Tensor.empty([Lk, D]);
+const v = Tensor.empty([Lk, 1]);
+const q = Tensor.zeros([1, D]);
+const fillers = [];
+let fillError = '';
+for (;;) {
+  try { fillers.push(Tensor.empty([64 << 20])); } catch (e) { fillError = e.message; break; } // 256 MiB each
+}
+fillers.pop().dispose(); // leaves about 256 MiB free: not enough for the packed keys
+let oom = null;
+try {
+  attention(q, k, v).dispose();
+} catch (e) {
+  oom = { name: e.name, message: e.message };
+}
+for (const f of fillers) f.dispose();
+k.dispose(); v.dispose(); q.dispose();
+const a = Tensor.from([1, 0, 0, 1], [2, 2]);
+const o = attention(a, a, a);
+console.log(JSON.stringify({ fillError, oom, after: Array.from(o.data), memory: memoryStats().memoryBytes }));
