@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 json=0
 for arg in "$@"; do [ "$arg" = "--json" ] && json=1; done
 if [ "$json" = 1 ]; then
-  { bash scripts/setup.sh && bash scripts/build.sh; } 1>&2
+  { bash scripts/setup.sh && bash scripts/build.sh --if-needed; } 1>&2
 else
   bash scripts/setup.sh
-  bash scripts/build.sh
+  bash scripts/build.sh --if-needed
 fi
 exec npx tsx bench/main.ts "$@"

@@ -15,6 +15,15 @@ fail() { printf '[build] FAILED: %s\n' "$*" >&2; exit 1; }
 export PATH="/usr/bin:$PATH:${WASM_ATTENTION_TOOLS_ROOT:-$HOME/.cargo}/bin"
 # One build at a time: concurrent runs would write pkg/ and dist/ together.
 mkdir -p target && exec 9>target/.build.lock && flock 9
+# --if-needed: skip when dist/ is newer than every input (what `npm run bench` uses).
+STAMP=dist/.build-stamp
+INPUTS=(crates ts Cargo.toml Cargo.lock .cargo package.json package-lock.json rollup.config.mjs
+  tsconfig.json tsconfig.build.json scripts/build.sh)
+if [ "${1:-}" = "--if-needed" ] && [ -f "$STAMP" ] && [ -z "$(find "${INPUTS[@]}" -name target -prune -o -newer "$STAMP" -print -quit)" ]; then
+  log "dist/ is up to date"
+  exit 0
+fi
+rm -f "$STAMP"
 command -v wasm-pack >/dev/null || fail "wasm-pack not found: run npm run setup"
 command -v wasm-bindgen >/dev/null || fail "wasm-bindgen not found: run npm run setup"
 
@@ -55,4 +64,5 @@ log "rollup"
 npx rollup --silent -c rollup.config.mjs || fail "rollup"
 log "type declarations"
 npx tsc -p tsconfig.build.json || fail "tsc (declarations)"
+touch "$STAMP"
 log "done: dist/"

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/build.sh
+bash scripts/build.sh --if-needed
 # The kernels with rustup's current toolchain; kernels and bindings with Debian's
 # rustc 1.63 (the wasm build's compiler; current rustc refuses wasm-bindgen 0.2.83).
 echo "[test] cargo test: kernels, rustup's toolchain"
