@@ -14,4 +14,8 @@ RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc CARGO_TARGET_DIR=target/native-1.6
 echo "[test] type check"
 npx tsc -p tsconfig.json
 echo "[test] vitest"
-npx vitest run "$@"
+npx vitest run --reporter=default --reporter=json --outputFile.json=target/vitest.json "$@"
+# One closing line for the whole TypeScript suite (Node, both builds, and Chromium).
+node -e 'const r = require("./target/vitest.json");
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);'
+
