@@ -98,70 +98,48 @@ pub fn exp2_nonpos(t: f32) -> f32 {
     p * f32::from_bits(v.to_bits() << 23)
 }
 
+/// `x ← f(x)` over a slice: `fv` on groups of four, `fs` on the tail (the SIMD and
+/// scalar functions give identical results).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn map_in_place(data: &mut [f32], fv: impl Fn(core::arch::wasm32::v128) -> core::arch::wasm32::v128,
+    fs: impl Fn(f32) -> f32) {
+    use core::arch::wasm32::{v128, v128_load, v128_store};
+    let mut chunks = data.chunks_exact_mut(4);
+    for ch in &mut chunks {
+        // SAFETY: `ch` holds exactly 4 f32; unaligned v128 access is allowed in wasm.
+        unsafe {
+            let p = ch.as_mut_ptr() as *mut v128;
+            v128_store(p, fv(v128_load(p)));
+        }
+    }
+    for x in chunks.into_remainder() {
+        *x = fs(*x);
+    }
+}
+
 /// In place `x ← e^x` over a slice (SIMD where available; identical results either way).
 pub fn exp_in_place(data: &mut [f32]) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        let mut chunks = data.chunks_exact_mut(4);
-        for ch in &mut chunks {
-            // SAFETY: `ch` holds exactly 4 f32; unaligned v128 access is allowed in wasm.
-            unsafe {
-                let p = ch.as_mut_ptr() as *mut core::arch::wasm32::v128;
-                core::arch::wasm32::v128_store(p, simd::exp_f32x4(core::arch::wasm32::v128_load(p)));
-            }
-        }
-        for x in chunks.into_remainder() {
-            *x = exp(*x);
-        }
-    }
+    map_in_place(data, simd::exp_f32x4, exp);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    for x in data.iter_mut() {
-        *x = exp(*x);
-    }
+    data.iter_mut().for_each(|x| *x = exp(*x));
 }
 
 /// In place `t ← 2^t` over a slice, for `t ≤ 127` (see [`exp2_nonpos`]).
 pub fn exp2_nonpos_in_place(data: &mut [f32]) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        let mut chunks = data.chunks_exact_mut(4);
-        for ch in &mut chunks {
-            // SAFETY: as in `exp_in_place`.
-            unsafe {
-                let p = ch.as_mut_ptr() as *mut core::arch::wasm32::v128;
-                core::arch::wasm32::v128_store(p, simd::exp2_nonpos_f32x4(core::arch::wasm32::v128_load(p)));
-            }
-        }
-        for x in chunks.into_remainder() {
-            *x = exp2_nonpos(*x);
-        }
-    }
+    map_in_place(data, simd::exp2_nonpos_f32x4, exp2_nonpos);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    for x in data.iter_mut() {
-        *x = exp2_nonpos(*x);
-    }
+    data.iter_mut().for_each(|x| *x = exp2_nonpos(*x));
 }
 
 /// In place `x ← e^x` for `x ≤ 0` (see [`exp_nonpos`]).
 pub fn exp_nonpos_in_place(data: &mut [f32]) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        let mut chunks = data.chunks_exact_mut(4);
-        for ch in &mut chunks {
-            // SAFETY: as in `exp_in_place`.
-            unsafe {
-                let p = ch.as_mut_ptr() as *mut core::arch::wasm32::v128;
-                core::arch::wasm32::v128_store(p, simd::exp_nonpos_f32x4(core::arch::wasm32::v128_load(p)));
-            }
-        }
-        for x in chunks.into_remainder() {
-            *x = exp_nonpos(*x);
-        }
-    }
+    map_in_place(data, simd::exp_nonpos_f32x4, exp_nonpos);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    for x in data.iter_mut() {
-        *x = exp_nonpos(*x);
-    }
+    data.iter_mut().for_each(|x| *x = exp_nonpos(*x));
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]

@@ -61,7 +61,9 @@ mod imp {
         m
     }
 
-    pub fn exp_sub_sum(row: &mut [f32], m: f32) -> f32 {
+    /// `x ← f(x − m)` over the row (vector `fv`, scalar `fs` for the tail); returns the sum.
+    #[inline(always)]
+    fn sub_map_sum(row: &mut [f32], m: f32, fv: impl Fn(v128) -> v128, fs: impl Fn(f32) -> f32) -> f32 {
         let n4 = row.len() / 4 * 4;
         let vm = f32x4_splat(m);
         let mut acc = f32x4_splat(0.0);
@@ -70,7 +72,7 @@ mod imp {
         // SAFETY: j + 4 ≤ n4 ≤ row.len() for every access.
         unsafe {
             while j < n4 {
-                let e = exp_nonpos_f32x4(f32x4_sub(ld(p.add(j)), vm));
+                let e = fv(f32x4_sub(ld(p.add(j)), vm));
                 st(p.add(j), e);
                 acc = f32x4_add(acc, e);
                 j += 4;
@@ -78,33 +80,18 @@ mod imp {
         }
         let mut s = hsum(acc);
         for x in &mut row[n4..] {
-            *x = crate::exp::exp_nonpos(*x - m);
+            *x = fs(*x - m);
             s += *x;
         }
         s
     }
 
+    pub fn exp_sub_sum(row: &mut [f32], m: f32) -> f32 {
+        sub_map_sum(row, m, exp_nonpos_f32x4, crate::exp::exp_nonpos)
+    }
+
     pub fn exp2_sub_sum(row: &mut [f32], m: f32) -> f32 {
-        let n4 = row.len() / 4 * 4;
-        let vm = f32x4_splat(m);
-        let mut acc = f32x4_splat(0.0);
-        let p = row.as_mut_ptr();
-        let mut j = 0;
-        // SAFETY: j + 4 ≤ n4 ≤ row.len() for every access.
-        unsafe {
-            while j < n4 {
-                let e = exp2_nonpos_f32x4(f32x4_sub(ld(p.add(j)), vm));
-                st(p.add(j), e);
-                acc = f32x4_add(acc, e);
-                j += 4;
-            }
-        }
-        let mut s = hsum(acc);
-        for x in &mut row[n4..] {
-            *x = crate::exp::exp2_nonpos(*x - m);
-            s += *x;
-        }
-        s
+        sub_map_sum(row, m, exp2_nonpos_f32x4, crate::exp::exp2_nonpos)
     }
 
     pub fn scale(row: &mut [f32], s: f32) {
@@ -134,22 +121,23 @@ mod imp {
         row.iter().fold(f32::NEG_INFINITY, |m, &x| max_nan(x, m))
     }
 
-    pub fn exp_sub_sum(row: &mut [f32], m: f32) -> f32 {
+    /// `x ← f(x − m)` over the row; returns the sum.
+    #[inline(always)]
+    fn sub_map_sum(row: &mut [f32], m: f32, f: impl Fn(f32) -> f32) -> f32 {
         let mut s = 0.0;
         for x in row.iter_mut() {
-            *x = exp_nonpos(*x - m);
+            *x = f(*x - m);
             s += *x;
         }
         s
     }
 
+    pub fn exp_sub_sum(row: &mut [f32], m: f32) -> f32 {
+        sub_map_sum(row, m, exp_nonpos)
+    }
+
     pub fn exp2_sub_sum(row: &mut [f32], m: f32) -> f32 {
-        let mut s = 0.0;
-        for x in row.iter_mut() {
-            *x = exp2_nonpos(*x - m);
-            s += *x;
-        }
-        s
+        sub_map_sum(row, m, exp2_nonpos)
     }
 
     pub fn scale(row: &mut [f32], s: f32) {
