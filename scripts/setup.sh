@@ -3,29 +3,55 @@
 # is already there. Safe to run any number of times.
 #
 #   1. Debian packages: rustc 1.63 + its wasm32 standard library, lld, wasm-bindgen
-#      0.2.83's crate sources, binaryen (wasm-opt), wabt (wasm-objdump), chromium.
+#      0.2.83's crate sources, binaryen (wasm-opt), wabt (wasm-objdump), chromium,
+#      firefox-esr.
 #   2. wasm-bindgen-cli 0.2.83 (must equal the crate's version), built from
 #      crates.io sources with Debian's rustc: current rustc refuses to compile
 #      wasm-bindgen crates older than 0.2.88.
 #   3. wasm-pack, built with rustup's cargo from crates.io.
-#   4. npm packages (npm ci).
+#   4. npm packages (npm ci on the committed lock; never rewrites it).
+#
+# Tool installs (steps 2 and 3) run in a scratch directory outside the repository:
+# the repository's .cargo/config.toml (Debian's offline crate sources, for the wasm
+# build only) must not apply to them. Network steps are tried up to 3 times; a
+# failure names the step and the command to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REPO="$PWD"
 
 RUSTUP_CARGO="${RUSTUP_CARGO:-$HOME/.cargo/bin/cargo}"
 # Where cargo installs the two tools (override to try a cold install elsewhere).
 TOOLS_ROOT="${WASM_ATTENTION_TOOLS_ROOT:-$HOME/.cargo}"
 TOOLS_BIN="$TOOLS_ROOT/bin"
 WASM_BINDGEN_VERSION=0.2.83
+WASM_PACK_VERSION=0.15.1
 
 step() { printf '\n[setup] %s\n' "$*"; }
 fail() { printf '[setup] FAILED: %s\n' "$*" >&2; exit 1; }
 
+# retry "step name" command...: up to 3 tries, 5 s then 15 s apart.
+retry() {
+  local name="$1"; shift
+  local try
+  for try in 1 2 3; do
+    "$@" && return 0
+    [ "$try" = 3 ] && break
+    printf '[setup] %s failed (try %s of 3); retrying in %s s\n' "$name" "$try" $((try * try * 5)) >&2
+    sleep $((try * try * 5))
+  done
+  fail "$name after 3 tries. Rerun: $(printf '%q ' "$@")"
+}
+
 sudo_maybe() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# A scratch directory outside the repository, removed on exit.
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+case "$WORK/" in "$REPO"/*) fail "TMPDIR ($WORK) lies inside the repository; point it elsewhere";; esac
 
 # --- 1. Debian packages ------------------------------------------------------
 APT_PACKAGES=(rustc cargo libstd-rust-dev-wasm32 lld-14 librust-wasm-bindgen-dev
-  binaryen wabt chromium pkg-config libssl-dev ca-certificates)
+  binaryen wabt chromium firefox-esr pkg-config libssl-dev ca-certificates)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -33,9 +59,9 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   step "installing Debian packages: ${missing[*]}"
   command -v apt-get >/dev/null || fail "apt-get not found; install ${missing[*]} by hand"
-  sudo_maybe apt-get update -qq || fail "apt-get update"
-  DEBIAN_FRONTEND=noninteractive sudo_maybe apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-    || fail "apt-get install ${missing[*]}"
+  retry "apt-get update" sudo_maybe apt-get update -qq
+  retry "apt-get install" sudo_maybe env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   step "Debian packages present"
 fi
@@ -50,13 +76,11 @@ mkdir -p "$TOOLS_BIN"
 if "$TOOLS_BIN/wasm-bindgen" --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_VERSION"; then
   step "wasm-bindgen $WASM_BINDGEN_VERSION present"
 else
-  step "building wasm-bindgen-cli $WASM_BINDGEN_VERSION with Debian's rustc (takes ~3-6 min)"
-  work="$(mktemp -d)"
-  trap 'rm -rf "$work"' EXIT
+  step "building wasm-bindgen-cli $WASM_BINDGEN_VERSION with Debian's rustc (takes ~3 min)"
   # Fetch the CLI's published sources (with its own Cargo.lock) through rustup's
   # cargo, vendor its locked dependencies, then build offline with rustc 1.63.
-  mkdir -p "$work/fetch/src" && touch "$work/fetch/src/lib.rs"
-  cat > "$work/fetch/Cargo.toml" <<TOML
+  mkdir -p "$WORK/fetch/src" && touch "$WORK/fetch/src/lib.rs"
+  cat > "$WORK/fetch/Cargo.toml" <<TOML
 [package]
 name = "fetch-wasm-bindgen-cli"
 version = "0.0.0"
@@ -65,29 +89,33 @@ edition = "2021"
 wasm-bindgen-cli = "=$WASM_BINDGEN_VERSION"
 [workspace]
 TOML
-  (cd "$work/fetch" && "$RUSTUP_CARGO" vendor --quiet --versioned-dirs vendor >/dev/null) \
-    || fail "could not fetch wasm-bindgen-cli $WASM_BINDGEN_VERSION from crates.io"
-  cli="$work/cli"
-  cp -r "$work/fetch/vendor/wasm-bindgen-cli-$WASM_BINDGEN_VERSION" "$cli"
-  (cd "$cli" && "$RUSTUP_CARGO" vendor --quiet --locked vendor >/dev/null) \
-    || fail "could not vendor wasm-bindgen-cli's dependencies"
+  cd "$WORK/fetch"
+  retry "cargo vendor (wasm-bindgen-cli $WASM_BINDGEN_VERSION sources)" \
+    "$RUSTUP_CARGO" vendor --quiet --versioned-dirs vendor >/dev/null
+  cli="$WORK/cli"
+  cp -r "$WORK/fetch/vendor/wasm-bindgen-cli-$WASM_BINDGEN_VERSION" "$cli"
+  cd "$cli"
+  retry "cargo vendor (wasm-bindgen-cli's locked dependencies)" \
+    "$RUSTUP_CARGO" vendor --quiet --locked vendor >/dev/null
   mkdir -p "$cli/.cargo"
   printf '[source.crates-io]\nreplace-with = "vendored"\n[source.vendored]\ndirectory = "vendor"\n[net]\noffline = true\n' \
     > "$cli/.cargo/config.toml"
-  (cd "$cli" && RUSTC=/usr/bin/rustc CARGO_TARGET_DIR="$work/target" /usr/bin/cargo build --quiet --release --locked --offline --bin wasm-bindgen) \
+  RUSTC=/usr/bin/rustc CARGO_TARGET_DIR="$WORK/target" /usr/bin/cargo build --quiet --release --locked --offline --bin wasm-bindgen \
     || fail "building wasm-bindgen-cli with Debian's cargo/rustc"
-  install -m 755 "$work/target/release/wasm-bindgen" "$TOOLS_BIN/wasm-bindgen"
+  install -m 755 "$WORK/target/release/wasm-bindgen" "$TOOLS_BIN/wasm-bindgen"
   "$TOOLS_BIN/wasm-bindgen" --version
+  cd "$REPO"
 fi
 
 # --- 3. wasm-pack --------------------------------------------------------------
-if [ -x "$TOOLS_BIN/wasm-pack" ]; then
+if "$TOOLS_BIN/wasm-pack" --version 2>/dev/null | grep -q .; then
   step "wasm-pack present ($("$TOOLS_BIN/wasm-pack" --version))"
 else
-  step "installing wasm-pack with rustup's cargo (takes ~4 min)"
-  "$RUSTUP_CARGO" install --quiet --locked --root "$TOOLS_ROOT" wasm-pack \
-    || "$RUSTUP_CARGO" install --quiet --root "$TOOLS_ROOT" wasm-pack \
-    || fail "cargo install wasm-pack"
+  step "installing wasm-pack $WASM_PACK_VERSION with rustup's cargo (takes ~2-4 min)"
+  cd "$WORK"
+  retry "cargo install wasm-pack" \
+    "$RUSTUP_CARGO" install --quiet --locked --root "$TOOLS_ROOT" --version "=$WASM_PACK_VERSION" wasm-pack
+  cd "$REPO"
 fi
 
 # --- 4. npm packages -------------------------------------------------------------
@@ -95,12 +123,8 @@ if [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modu
   step "npm packages present"
 else
   step "npm ci"
-  # npm as configured here (omit-lockfile-registry-resolved) records only this
-  # platform's optional packages (rollup's and esbuild's native builds) in the lock,
-  # and `npm ci` then calls the lock out of sync; `npm install` reads the same lock.
+  # onnxruntime-web's Node sibling would download a binary at install; it is not used.
   export ONNXRUNTIME_NODE_INSTALL=skip
-  npm ci --no-audit --no-fund \
-    || { step "npm ci refused the lock file; npm install with the same lock"; npm install --no-audit --no-fund; } \
-    || fail "npm install"
+  retry "npm ci" npm ci --no-audit --no-fund
 fi
 step "done"
