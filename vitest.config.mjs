@@ -2,7 +2,6 @@
 // the bundle in dist/ — the artifact users import — and once more in a real browser:
 // Debian's Chromium (/usr/bin/chromium, headless) through @vitest/browser-playwright,
 // running test/browser/*.spec.ts against both browser bundles, in Web Workers and the pool.
-import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 
@@ -22,25 +21,7 @@ const CHROMIUM_FLAGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-/**
- * The separate-file bundle fetches `wasm-attention-{simd,scalar}.wasm` relative to the page.
- * Test pages live at server paths of vitest's choosing, so answer that file name under any
- * path with dist/browser's copy (as a site serves the files next to its pages).
- */
-const serveWasmNextToPages = {
-  name: 'serve-wasm-next-to-pages',
-  configureServer(server) {
-    server.middlewares.use((req, res, next) => {
-      const m = /\/(wasm-attention-(?:simd|scalar)\.wasm)(?:\?.*)?$/.exec(req.url ?? '');
-      if (!m) return next();
-      res.setHeader('Content-Type', 'application/wasm');
-      res.end(readFileSync(new URL(`./dist/browser/${m[1]}`, import.meta.url)));
-    });
-  },
-};
-
 const browser = {
-  plugins: [serveWasmNextToPages],
   // Cross-origin isolation, so pages get SharedArrayBuffer (AttentionPool's shared path).
   server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
   test: {

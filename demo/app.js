@@ -1,7 +1,7 @@
 // The demo page: attention heatmaps of a typed sentence, computed with wasm-attention
 // (the separate-file browser bundle, whose .wasm the server puts next to this page),
 // and a live benchmark of the WASM kernel against the pure-TypeScript baseline.
-import { init, Tensor, matmul, attentionWeights, attention } from '../dist/browser/index.js';
+import { init, Tensor, matmul, attentionWeights, attention } from '../dist/separate.js';
 import { attentionTs } from '../dist/baseline/index.js';
 
 const params = new URLSearchParams(location.search);

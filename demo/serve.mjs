@@ -1,7 +1,6 @@
 // Serves the repository over HTTP on localhost for the demo page (npm run demo).
-// /demo/ is the page; /dist/ the bundles. The separate-file bundle fetches
-// wasm-attention-{simd,scalar}.wasm next to the page, so /demo/<that file> is
-// answered from dist/browser/.
+// /demo/ is the page; /dist/ the bundles (the separate-file bundle fetches
+// /dist/wasm-attention-{simd,scalar}.wasm, beside itself).
 //
 //   node demo/serve.mjs [port]        (default 8080; prints the URL)
 import { createServer } from 'node:http';
@@ -19,8 +18,6 @@ const TYPES = {
 /** Maps a request path to a file under the repository, or null when it is outside. */
 function fileFor(pathname) {
   if (pathname === '/' || pathname === '/demo') return null;
-  const wasm = /\/(wasm-attention-(?:simd|scalar)\.wasm)$/.exec(pathname);
-  if (wasm) return join(root, 'dist', 'browser', wasm[1]);
   const file = normalize(join(root, decodeURIComponent(pathname)));
   if (!file.startsWith(root) || file.split(sep).includes('node_modules')) return undefined;
   return file.endsWith(sep) ? join(file, 'index.html') : file;

@@ -16,10 +16,11 @@ export PATH="/usr/bin:$PATH:${WASM_ATTENTION_TOOLS_ROOT:-$HOME/.cargo}/bin"
 # One build at a time: concurrent runs would write pkg/ and dist/ together.
 mkdir -p target && exec 9>target/.build.lock && flock 9
 # --if-needed: skip when dist/ is newer than every input (what `npm run bench` uses).
-STAMP=dist/.build-stamp
+# The stamp lives in target/, so it is never packed with dist/.
+STAMP=target/.build-stamp
 INPUTS=(crates ts Cargo.toml Cargo.lock .cargo package.json package-lock.json rollup.config.mjs
   tsconfig.json tsconfig.build.json scripts/build.sh)
-if [ "${1:-}" = "--if-needed" ] && [ -f "$STAMP" ] && [ -z "$(find "${INPUTS[@]}" -name target -prune -o -newer "$STAMP" -print -quit)" ]; then
+if [ "${1:-}" = "--if-needed" ] && [ -f "$STAMP" ] && [ -f dist/index.js ] && [ -z "$(find "${INPUTS[@]}" -name target -prune -o -newer "$STAMP" -print -quit)" ]; then
   log "dist/ is up to date"
   exit 0
 fi
@@ -61,6 +62,7 @@ rm -f pkg/simd/wasm_attention_bg.wasm.d.ts pkg/scalar/wasm_attention_bg.wasm.d.t
 grep -q "import.meta.url" pkg/glue.js && fail "glue still refers to import.meta.url"
 
 log "rollup"
+rm -rf dist  # no files left over from an earlier layout end up in the package
 npx rollup --silent -c rollup.config.mjs || fail "rollup"
 log "type declarations"
 npx tsc -p tsconfig.build.json || fail "tsc (declarations)"

@@ -1,15 +1,29 @@
 /**
  * wasm-attention: fast, exact attention for JavaScript.
+ *
+ * The default entry point, for every runtime and bundler: both WebAssembly
+ * binaries are embedded in the bundle, so `await init()` needs no file, no
+ * server set-up and no bundler configuration.
  * @packageDocumentation
  */
-export { init, initSync, initInfo, simdSupported, type InitOptions, type InitInfo } from './init.js';
-export { Tensor, type TensorData } from './tensor.js';
-export type { Shape } from './shape.js';
-export { matmul, type MatmulOptions } from './ops/matmul.js';
-export { memoryStats, reserveMemory, type MemoryStats } from './memory.js';
-export { softmax, type SoftmaxOptions } from './ops/softmax.js';
-export {
-  attention, attentionWeights, type AttentionOptions, type AttentionWithLse, type AttentionWeightsOptions,
-} from './ops/attention.js';
-export { additiveMask, type BooleanMask, type MaskInput } from './ops/mask.js';
-export * from './toolkit/index.js';
+import { initWith, type InitInfo, type InitOptions } from './init.js';
+import { loadEmbedded } from './binaries/embedded.js';
+
+export * from './api.js';
+
+/**
+ * Loads and instantiates the WebAssembly module: with no `module` option, the
+ * binary embedded in this bundle (SIMD128 when the engine supports it, else scalar).
+ * Safe to call many times and concurrently: every call resolves to the same instance,
+ * which every entry point of the package (`wasm-attention/pool`,
+ * `wasm-attention/separate`) shares.
+ *
+ * @example
+ * ```js
+ * import { init, Tensor, attention } from 'wasm-attention';
+ * await init();
+ * ```
+ */
+export function init(options?: InitOptions): Promise<InitInfo> {
+  return initWith(loadEmbedded, options);
+}

@@ -1,23 +1,31 @@
 /**
  * Loading: one `init()` for Node, browsers, workers and edge runtimes.
  *
- * With no argument it compiles the embedded binary — the SIMD128 build when the
- * engine validates a SIMD probe, the scalar build otherwise — and checks a small
- * known result; if the SIMD build gets it wrong it falls back to the scalar build.
+ * With no module given it compiles one of the package's binaries — the SIMD128
+ * build when the engine validates a SIMD probe, the scalar build otherwise — and
+ * checks a small known result; if the SIMD build gets it wrong it falls back to the
+ * scalar build. Where the binaries come from is the entry point's choice
+ * (`BinaryLoader`): embedded in the default entry, files in `wasm-attention/separate`.
+ *
+ * The state here (the one instance) is shared by every entry point of the package:
+ * the bundles import it from one shared chunk, so `init()` from any entry serves all.
  */
 import * as raw from './raw.js';
 import { selfTest } from './self-test.js';
+import { variantPreference, type BinaryLoader } from './binaries/variants.js';
+
+export { simdSupported } from './binaries/variants.js';
 
 /** What `init()` accepts. */
 export interface InitOptions {
   /**
    * A compiled `WebAssembly.Module` (edge runtimes that forbid compiling from bytes)
    * or the bytes of a wasm-attention binary.
-   * @defaultValue the embedded binary
+   * @defaultValue the package's binary: embedded (default entry) or its file (`wasm-attention/separate`)
    */
   module?: WebAssembly.Module | BufferSource;
   /**
-   * Which embedded build to use: `true` SIMD128, `false` scalar, `'auto'` probe.
+   * Which of the package's builds to use: `true` SIMD128, `false` scalar, `'auto'` probe.
    * Ignored when `module` is given.
    * @defaultValue 'auto'
    */
@@ -34,35 +42,21 @@ export interface InitInfo {
   readonly fallbackReason?: string;
 }
 
-/** A module whose only function returns a v128 constant: validates iff SIMD128 is supported. */
-const SIMD_PROBE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
-  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
-  0x03, 0x02, 0x01, 0x00, // one function of type 0
-  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, // code: v128.const
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b,
-]);
-
-/** Whether this engine runs WebAssembly SIMD128. */
-export function simdSupported(): boolean {
-  try {
-    return WebAssembly.validate(SIMD_PROBE);
-  } catch {
-    return false;
-  }
-}
-
 let info: InitInfo | null = null;
 let pending: Promise<InitInfo> | null = null;
 
 /**
- * Loads and instantiates the WebAssembly module. Safe to call many times and
- * concurrently: every call resolves to the same instance.
+ * `init()` of an entry point: loads the package's binaries through `loader`.
+ * Safe to call many times and concurrently: every call resolves to the same instance.
+ * @internal
  */
-export function init(options: InitOptions = {}): Promise<InitInfo> {
+export function initWith(loader: BinaryLoader, options: InitOptions = {}): Promise<InitInfo> {
+  if (options === null || typeof options !== 'object') {
+    return Promise.reject(new TypeError('wasm-attention: init() takes an options object, e.g. init({ module })'));
+  }
   if (info !== null) return Promise.resolve(sameOrThrow(info, options));
   if (pending === null) {
-    pending = load(options).then(
+    pending = load(loader, options).then(
       (result) => { info = result; pending = null; return result; },
       (error: unknown) => { pending = null; throw error; },
     );
@@ -76,11 +70,11 @@ export function init(options: InitOptions = {}): Promise<InitInfo> {
  * `WebAssembly.Module` there (e.g. the `module` of another thread's `InitInfo`).
  */
 export function initSync(options: { module: WebAssembly.Module | BufferSource }): InitInfo {
-  if (info !== null) return sameOrThrow(info, options);
-  if (pending !== null) throw new Error('wasm-attention: initSync() called while init() is still loading');
   if (options == null || options.module == null) {
     throw new TypeError('wasm-attention: initSync() needs { module: WebAssembly.Module | BufferSource }');
   }
+  if (info !== null) return sameOrThrow(info, options);
+  if (pending !== null) throw new Error('wasm-attention: initSync() called while init() is still loading');
   const module = toModuleSync(options.module);
   info = activate(module);
   return info;
@@ -98,26 +92,26 @@ function sameOrThrow(current: InitInfo, options: InitOptions): InitInfo {
   return current;
 }
 
-async function load(options: InitOptions): Promise<InitInfo> {
+async function load(loader: BinaryLoader, options: InitOptions): Promise<InitInfo> {
   if (options.module !== undefined) {
     const module = options.module instanceof WebAssembly.Module
       ? options.module
       : await WebAssembly.compile(bytesOf(options.module));
     return activate(module);
   }
-  const wantSimd = options.simd === undefined || options.simd === 'auto' ? simdSupported() : options.simd;
-  if (wantSimd && !simdSupported()) {
-    throw new Error('wasm-attention: SIMD128 was requested but this engine does not support it');
-  }
-  const module = await raw.compileEmbedded(wantSimd);
-  try {
-    return activate(module);
-  } catch (e) {
-    if (!wantSimd || options.simd === true) throw e;
-    // The SIMD build computed a wrong answer on this engine: use the scalar build.
-    const reason = (e as Error).message;
-    console.warn(`${reason}; falling back to the scalar build`);
-    return { ...activate(await raw.compileEmbedded(false)), fallbackReason: reason };
+  const variants = variantPreference(options.simd ?? 'auto');
+  let reason: string | undefined;
+  for (let i = 0; ; i++) {
+    const module = await loader(variants[i]!);
+    try {
+      const active = activate(module);
+      return reason === undefined ? active : { ...active, fallbackReason: reason };
+    } catch (e) {
+      if (i + 1 >= variants.length) throw e;
+      // This build computed a wrong answer on this engine: use the next one.
+      reason = (e as Error).message;
+      console.warn(`${reason}; falling back to the ${variants[i + 1]} build`);
+    }
   }
 }
 

@@ -6,8 +6,6 @@
  * @internal
  */
 import { initSync as glueInitSync } from '../pkg/glue.js';
-import loadSimd from '../pkg/simd/wasm_attention_bg.wasm';
-import loadScalar from '../pkg/scalar/wasm_attention_bg.wasm';
 
 /** The raw exports of either binary (pointers are byte offsets into `memory`). */
 export interface RawExports {
@@ -38,11 +36,6 @@ let f32Cache: Float32Array | null = null;
 let u32Cache: Uint32Array | null = null;
 /** Byte offset of this instance's call descriptor block. */
 let descriptorPtr = 0;
-
-/** Compiles the embedded binary of one variant. */
-export function compileEmbedded(simd: boolean): Promise<WebAssembly.Module> {
-  return simd ? loadSimd() : loadScalar();
-}
 
 /** Instantiates a compiled module and makes it the active instance. */
 export function instantiate(module: WebAssembly.Module): RawExports {

@@ -11,9 +11,12 @@ import { checkShape, describe, formatShape, type Shape } from './shape.js';
 
 interface Owned { ptr: number; generation: number }
 
-const registry = new FinalizationRegistry<Owned>((owned) => {
-  if (raw.isReady() && owned.generation === raw.currentGeneration()) raw.free(owned.ptr);
-});
+/** Frees the memory of collected tensors; absent where the engine has no FinalizationRegistry (then only dispose() frees). */
+const registry = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<Owned>((owned) => {
+    if (raw.isReady() && owned.generation === raw.currentGeneration()) raw.free(owned.ptr);
+  })
+  : null;
 
 /** Data `Tensor.from` accepts: float arrays and plain numbers (converted to float32). */
 export type TensorData = Float32Array | Float64Array | readonly number[] | ArrayLike<number>;
@@ -34,7 +37,7 @@ export class Tensor {
     this.shape = Object.freeze(shape.slice());
     this.size = size;
     this.#owned = { ptr, generation: raw.currentGeneration() };
-    registry.register(this, this.#owned, this);
+    registry?.register(this, this.#owned, this);
   }
 
   /** A tensor of `shape` whose contents are unspecified (fastest). */
@@ -106,7 +109,7 @@ export class Tensor {
     const owned = this.#owned;
     if (owned === null) return;
     this.#owned = null;
-    registry.unregister(this);
+    registry?.unregister(this);
     if (raw.isReady() && owned.generation === raw.currentGeneration()) raw.free(owned.ptr);
   }
 

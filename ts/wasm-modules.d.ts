@@ -1,6 +1,6 @@
-// @rollup/plugin-wasm turns a .wasm import into a loader: called without imports
-// it resolves to the compiled WebAssembly.Module.
+// rollup.config.mjs turns an import of one of the package's .wasm binaries into its
+// bytes as base64 text (ts/binaries/embedded.ts decodes and compiles them).
 declare module '*.wasm' {
-  const load: (imports?: WebAssembly.Imports) => Promise<WebAssembly.Module>;
-  export default load;
+  const base64: string;
+  export default base64;
 }

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const variant = process.argv[2] === 'scalar' ? 'scalar' : 'simd';
-const wasmFile = fileURLToPath(new URL(`../../dist/browser/wasm-attention-${variant}.wasm`, import.meta.url));
+const wasmFile = fileURLToPath(new URL(`../../dist/wasm-attention-${variant}.wasm`, import.meta.url));
 const module = await WebAssembly.compile(readFileSync(wasmFile)); // "deploy time"
 
 // Node's own fetch/Request/Response (undici) compile WebAssembly when first used: load them now.

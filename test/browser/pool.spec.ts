@@ -2,12 +2,19 @@
 // bundle (Blob URL) or from the bundle's pool/worker.js (workerUrl), checked against
 // the float64 reference for a head split and a decoding key split.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../../dist/browser/index.js';
-import { AttentionPool } from '../../dist/browser/pool/index.js';
+// init() comes from the separate-file entry, the pool from its own: they share one
+// library instance, so the pool gets the module that init() loaded.
+import { init, initInfo } from '../../dist/separate.js';
+import { AttentionPool } from '../../dist/pool/index.js';
 import { attention64, randoms } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 
 beforeAll(async () => { await init(); });
+
+it('the pool entry shares the instance that init() of the separate entry created', async () => {
+  const { init: defaultInit } = await import('../../dist/index.js');
+  expect((await defaultInit()).module).toBe(initInfo()!.module);
+});
 
 it('the test page is cross-origin isolated (SharedArrayBuffer available)', () => {
   expect(crossOriginIsolated).toBe(true);
@@ -16,7 +23,7 @@ it('the test page is cross-origin isolated (SharedArrayBuffer available)', () =>
 describe.each([
   { name: 'Blob URL worker, SharedArrayBuffer', workerUrl: undefined, shared: undefined },
   { name: 'Blob URL worker, transferred slices', workerUrl: undefined, shared: false },
-  { name: 'workerUrl = dist/browser/pool/worker.js', workerUrl: '/dist/browser/pool/worker.js', shared: undefined },
+  { name: 'workerUrl = dist/pool-worker.js', workerUrl: '/dist/pool-worker.js', shared: undefined },
 ])('AttentionPool ($name)', ({ workerUrl, shared }) => {
   let pool: AttentionPool;
   beforeAll(async () => { pool = await AttentionPool.create({ workers: 2, workerUrl, shared }); });

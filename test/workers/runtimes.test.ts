@@ -41,19 +41,29 @@ describe('installed package', () => {
     expectClose(r.pool, attention64(r.q, r.q, r.q, 1, 2, 2, 3, 3, 4, 4, { causal: true }).out, 'pool attention');
   });
 
-  it("'wasm-attention/separate' is the separate-file build; init({ module }) with its .wasm file", () => {
-    writeFileSync(join(dir, 'browser.mjs'), `
+  it("'wasm-attention/separate' finds its .wasm file beside the bundle in Node; init({ module }) with that file", () => {
+    writeFileSync(join(dir, 'separate.mjs'), `
       import { readFileSync } from 'node:fs';
-      import { init, Tensor, softmax } from 'wasm-attention/separate';
+      import { init, initInfo, Tensor, softmax } from 'wasm-attention/separate';
+      import { AttentionPool } from 'wasm-attention/pool';
       const resolved = import.meta.resolve('wasm-attention/separate');
-      const file = new URL(import.meta.resolve('wasm-attention/${variant}.wasm'));
-      const info = await init({ module: await WebAssembly.compile(readFileSync(file)) });
+      const info = await init({ simd: ${variant === 'simd'} });
+      const pool = await AttentionPool.create({ workers: 1 });
+      const poolSimd = pool.simd;
+      pool.dispose();
       const x = Tensor.from([1, 2, 3, 1000], [1, 4]);
-      console.log(JSON.stringify({ resolved, simd: info.simd, y: Array.from(softmax(x).data) }));
+      const file = new URL(import.meta.resolve('wasm-attention/${variant}.wasm'));
+      const other = await WebAssembly.compile(readFileSync(file));
+      let second = '';
+      try { await init({ module: other }); } catch (e) { second = e.message; }
+      console.log(JSON.stringify({ resolved, simd: info.simd, poolSimd, same: initInfo() === info, second, y: Array.from(softmax(x).data) }));
     `);
-    const r = node(['browser.mjs'], dir);
-    expect(r.resolved).toMatch(/\/dist\/browser\/index\.js$/);
+    const r = node(['separate.mjs'], dir);
+    expect(r.resolved).toMatch(/\/dist\/separate\.js$/);
     expect(r.simd).toBe(variant === 'simd');
+    expect(r.poolSimd).toBe(r.simd);
+    expect(r.same).toBe(true);
+    expect(r.second).toMatch(/already initialised with another module/);
     expect(r.y).toEqual([0, 0, 0, 1]);
   });
 });

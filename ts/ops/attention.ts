@@ -58,7 +58,9 @@ export interface Prepared {
  * (grouped-query attention reads shared K/V heads without copying). Fully masked rows give 0.
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions & { returnLse: true }): AttentionWithLse;
-export function attention(q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions): Tensor;
+export function attention(q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions & { returnLse?: false }): Tensor;
+/** With a `returnLse` known only at run time: `{ out, lse }` when it is true, else the output tensor. */
+export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions): Tensor | AttentionWithLse;
 export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor | AttentionWithLse {
   const op = 'attention';
   const p = prepare(q, k, v, options, op);

@@ -1,0 +1,18 @@
+/**
+ * Everything the entry points export except `init()`, which each entry defines
+ * with its own source of binaries (see index.ts and separate.ts).
+ * @internal
+ */
+import './disposable.js';
+
+export { initSync, initInfo, simdSupported, type InitOptions, type InitInfo } from './init.js';
+export { Tensor, type TensorData } from './tensor.js';
+export type { Shape } from './shape.js';
+export { matmul, type MatmulOptions } from './ops/matmul.js';
+export { memoryStats, reserveMemory, type MemoryStats } from './memory.js';
+export { softmax, type SoftmaxOptions } from './ops/softmax.js';
+export {
+  attention, attentionWeights, type AttentionOptions, type AttentionWithLse, type AttentionWeightsOptions,
+} from './ops/attention.js';
+export { additiveMask, type BooleanMask, type MaskInput } from './ops/mask.js';
+export * from './toolkit/index.js';
