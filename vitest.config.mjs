@@ -2,13 +2,14 @@
 // the bundle in dist/ — the artifact users import — and once more in a real browser:
 // Debian's Chromium (/usr/bin/chromium, headless) through @vitest/browser-playwright,
 // running test/browser/*.spec.ts against both browser bundles, in Web Workers and the pool.
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 
 const variant = (name) => ({
   test: {
     name,
     include: ['test/**/*.test.ts'],
+    exclude: [...configDefaults.exclude, 'test/consumers/**'],
     setupFiles: ['test/helpers/setup.ts'],
     env: { WASM_ATTENTION_BUILD: name },
     testTimeout: 60_000,
@@ -40,8 +41,24 @@ const browser = {
   },
 };
 
+/**
+ * The packed package (`npm pack`) installed into temporary consumer projects: bundlers,
+ * browsers (Chromium, Firefox ESR), Bun, Deno, workerd, and the package's own checks.
+ * One file at a time: each builds projects and starts browsers or runtimes.
+ */
+const consumers = {
+  test: {
+    name: 'consumers',
+    include: ['test/consumers/**/*.test.ts'],
+    globalSetup: ['test/consumers/global-setup.ts'],
+    fileParallelism: false,
+    testTimeout: 240_000,
+    hookTimeout: 600_000,
+  },
+};
+
 export default defineConfig({
   test: {
-    projects: [variant('simd'), variant('scalar'), browser],
+    projects: [variant('simd'), variant('scalar'), browser, consumers],
   },
 });
