@@ -75,6 +75,25 @@ async function buildWorker() {
   return workerCode;
 }
 
+const WORKER_MAIN = '\0pool-worker-main';
+/**
+ * The worker as a classic script that starts serving when it loads and exports nothing
+ * (no `exports` object, so tools do not take it for CommonJS).
+ */
+async function buildWorkerScript() {
+  const main = {
+    name: 'pool-worker-main',
+    resolveId: (id) => (id === WORKER_MAIN ? id : null),
+    load: (id) => (id === WORKER_MAIN
+      ? `import { serveBrowser } from ${JSON.stringify(new URL('./ts/pool/worker.ts', import.meta.url).pathname)};\nserveBrowser();\n`
+      : null),
+  };
+  const bundle = await rollup({ input: WORKER_MAIN, plugins: [main, binaries({ embed: false }), ts()] });
+  const { output } = await bundle.generate({ format: 'iife' });
+  await bundle.close();
+  return output[0].code;
+}
+
 /** Provides `import source from 'wasm-attention:pool-worker-source'` and writes pool-worker.js. */
 function poolWorker() {
   return {
@@ -85,12 +104,8 @@ function poolWorker() {
       return `export default ${JSON.stringify(await buildWorker())};`;
     },
     async generateBundle() {
-      const code = await buildWorker();
       // A classic worker script that starts serving as soon as it loads (the `workerUrl` option).
-      this.emitFile({
-        type: 'asset', fileName: 'pool-worker.js',
-        source: `${code}\n${WORKER_GLOBAL}.serveBrowser();\n`,
-      });
+      this.emitFile({ type: 'asset', fileName: 'pool-worker.js', source: await buildWorkerScript() });
       this.emitFile({
         type: 'asset', fileName: 'pool-worker.d.ts', source: `/**
  * The AttentionPool worker as a classic script, for \`AttentionPool.create({ workerUrl })\` where a

@@ -126,8 +126,8 @@ function bytesOf(source: BufferSource): BufferSource {
 
 /** Instantiates `module` and checks a known result; throws if the binary computes it wrongly. */
 function activate(module: WebAssembly.Module): InitInfo {
-  const exports = raw.instantiate(module);
-  const simd = exports.wa_simd() === 1;
+  const active = raw.instantiate(module);
+  const simd = active.wa_simd() === 1;
   const failure = selfTest();
   if (failure !== null) {
     raw.deactivate();

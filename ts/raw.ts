@@ -39,17 +39,17 @@ let descriptorPtr = 0;
 
 /** Instantiates a compiled module and makes it the active instance. */
 export function instantiate(module: WebAssembly.Module): RawExports {
-  const exports = glueInitSync(module) as unknown as RawExports;
-  if (typeof exports.wa_alloc !== 'function' || typeof exports.wa_sgemm !== 'function') {
+  const active = glueInitSync(module) as unknown as RawExports;
+  if (typeof active.wa_alloc !== 'function' || typeof active.wa_sgemm !== 'function') {
     throw new TypeError('wasm-attention: the given WebAssembly.Module is not a wasm-attention binary');
   }
-  raw = exports;
+  raw = active;
   rawModule = module;
   generation += 1;
   f32Cache = null;
   u32Cache = null;
   descriptorPtr = alloc(DESCRIPTOR_WORDS * 4);
-  return exports;
+  return active;
 }
 
 /** Drops the active instance (its tensors become invalid). */
