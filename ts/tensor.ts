@@ -24,6 +24,10 @@ export type TensorData = Float32Array | Float64Array | readonly number[] | Array
 const disposeSymbol: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
 
+/**
+ * A float32 tensor in WASM memory: row-major data of `shape`, owned until `dispose()`.
+ * Made by {@link Tensor.from}, {@link Tensor.zeros} or {@link Tensor.empty}, and by the ops.
+ */
 export class Tensor {
   /** Sizes, outermost first. */
   readonly shape: Shape;
@@ -113,10 +117,12 @@ export class Tensor {
     if (raw.isReady() && owned.generation === raw.currentGeneration()) raw.free(owned.ptr);
   }
 
+  /** The same as `dispose()`, for `using` declarations. */
   [disposeSymbol](): void {
     this.dispose();
   }
 
+  /** `Tensor(float32, [2, 3])` (`, disposed` appended after `dispose()`), for logs; never the data. */
   toString(): string {
     return `Tensor(float32, ${formatShape(this.shape)}${this.disposed ? ', disposed' : ''})`;
   }

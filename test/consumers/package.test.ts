@@ -2,7 +2,8 @@
 // and its declarations type-checked by a consumer under TypeScript's default lib.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bin, consumerProject, repoRoot, type Project } from './helpers/project.js';
@@ -86,4 +87,17 @@ describe.each([
     expect(r.output).toBe('');
     expect(r.status).toBe(0);
   });
+});
+
+it('npm run docs: typedoc documents every export (a missing TSDoc comment fails it)', () => {
+  const out = mkdtempSync(join(tmpdir(), 'wasm-attention-docs-'));
+  try {
+    // typedoc.json: validation.notDocumented with treatValidationWarningsAsErrors.
+    const r = tool('typedoc', ['--out', out, '--logLevel', 'Warn']);
+    expect(r.output).not.toMatch(/does not have any documentation/);
+    expect(r.status, r.output).toBe(0);
+    expect(readFileSync(join(out, 'classes', 'index.Tensor.html'), 'utf8')).toMatch(/float32 tensor in WASM memory/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

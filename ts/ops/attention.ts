@@ -36,6 +36,7 @@ export interface AttentionOptions {
 
 /** Output of attention with `returnLse: true`. */
 export interface AttentionWithLse {
+  /** The attention output, `[..., Lq, Dv]`. */
   readonly out: Tensor;
   /** `log Σ_j exp(s_ij)` per query row; `-Infinity` for fully masked rows. */
   readonly lse: Tensor;

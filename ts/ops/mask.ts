@@ -5,7 +5,9 @@ import { tensorArg } from './args.js';
 
 /** A boolean mask as PyTorch's SDPA takes it: `true` (or non-zero) = may attend. */
 export interface BooleanMask {
+  /** Row-major values of `shape`: `true` (or non-zero) where a query may attend to a key. */
   readonly attend: ArrayLike<boolean | number>;
+  /** The mask's shape, broadcastable to the scores `[B, Hq, Lq, Lk]`. */
   readonly shape: Shape;
 }
 

@@ -68,6 +68,8 @@ export interface PoolAttentionOptions {
 
 /** Output of {@link AttentionPool.attention}: `[B, Hq, Lq, Dv]` and, on request, `[B, Hq, Lq]`. */
 export interface PoolResult {
+  /** The attention output, `[B, Hq, Lq, Dv]`, contiguous. */
   readonly out: Float32Array;
+  /** The per-row log-sum-exp `[B, Hq, Lq]`, present with `returnLse: true`. */
   readonly lse?: Float32Array;
 }

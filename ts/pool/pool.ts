@@ -154,6 +154,7 @@ export class AttentionPool {
     }
   }
 
+  /** The same as `dispose()`, for `using` declarations. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -82,6 +82,7 @@ export class KVCache {
   #length = 0;
   #position = 0;
 
+  /** Allocates the key and value buffers for `config.maxLength` positions. */
   constructor(config: KVCacheConfig) {
     if (config == null || typeof config !== 'object') {
       throw new TypeError(`wasm-attention: KVCache expects { maxLength, numKvHeads, headDim }, got ${describe(config)}`);
@@ -248,6 +249,7 @@ export class KVCache {
     this.#k = this.#v = null;
   }
 
+  /** The same as `dispose()`, for `using` declarations. */
   [disposeSymbol](): void {
     this.dispose();
   }

@@ -144,6 +144,7 @@ export class MultiHeadAttention {
   #outW: Tensor | null = null;
   #outB: Tensor | null = null;
 
+  /** Checks the configuration; no memory is held until {@link MultiHeadAttention.loadWeights}. */
   constructor(config: MultiHeadAttentionConfig) {
     if (config == null || typeof config !== 'object') {
       throw new TypeError(`wasm-attention: MultiHeadAttention expects { embedDim, numHeads, ... }, got ${describe(config)}`);
@@ -352,6 +353,7 @@ export class MultiHeadAttention {
     this.#inW = this.#inB = this.#outW = this.#outB = null;
   }
 
+  /** The same as `dispose()`, for `using` declarations. */
   [disposeSymbol](): void {
     this.dispose();
   }
