@@ -128,16 +128,43 @@ export class SafetensorsFile {
    * widened exactly on the way). Other dtypes throw a TypeError. The caller owns the result.
    */
   tensor(name: string): Tensor {
+    const e = this.#floatEntry(name);
+    const t = Tensor.empty(e.shape);
+    this.#copy(e, t.data);
+    return t;
+  }
+
+  /**
+   * Copies tensor `name` into `target` starting at element `offset` (e.g. to pack several
+   * weights into one matrix with a single copy each); returns the number of elements.
+   */
+  copyInto(name: string, target: Tensor, offset = 0): number {
+    const e = this.#floatEntry(name);
+    const n = e.shape.reduce((p, d) => p * d, 1);
+    if (!(target instanceof Tensor) || target.disposed) {
+      throw new TypeError(`wasm-attention: safetensors: copyInto needs a live Tensor, got ${describe(target)}`);
+    }
+    if (!Number.isInteger(offset) || offset < 0 || offset + n > target.size) {
+      throw new RangeError(`wasm-attention: safetensors: tensor "${name}" (${n} values) does not fit at ${String(offset)} in a tensor of ${target.size}`);
+    }
+    this.#copy(e, target.data.subarray(offset, offset + n));
+    return n;
+  }
+
+  #floatEntry(name: string): SafetensorsEntry {
     const e = this.entry(name);
     if (!(SAFETENSORS_FLOAT_DTYPES as readonly string[]).includes(e.dtype)) {
       throw new TypeError(`wasm-attention: safetensors: tensor "${name}" has dtype ${e.dtype}; only ${SAFETENSORS_FLOAT_DTYPES.join(', ')} load into Tensors`);
     }
-    const t = Tensor.empty(e.shape);
-    const src = this.#bytes.subarray(e.begin, e.end), dst = t.data;
+    return e;
+  }
+
+  #copy(e: SafetensorsEntry, dst: Float32Array): void {
+    const src = this.#bytes.subarray(e.begin, e.end);
+    // WASM memory is little-endian on every host, like the file: float32 bytes copy as they are.
     if (e.dtype === 'F32') new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength).set(src);
     else if (e.dtype === 'F16') float16ToFloat32(src, dst);
     else bfloat16ToFloat32(src, dst);
-    return t;
   }
 }
 
