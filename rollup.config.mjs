@@ -1,12 +1,13 @@
-// Bundles ts/ into dist/: one rollup build with three entry points that share one chunk.
+// Bundles ts/ into dist/: one rollup build with four entry points that share one chunk.
 //
 //   dist/index.js          the default entry ('wasm-attention' under every condition): both
 //                          binaries embedded as base64, so init() needs no file and no bundler set-up
 //   dist/separate.js       'wasm-attention/separate': the same API, init() loads the binaries from
 //                          dist/wasm-attention-{simd,scalar}.wasm via new URL('./…', import.meta.url)
 //   dist/pool/index.js     'wasm-attention/pool': AttentionPool (imports the default entry)
+//   dist/models/index.js   'wasm-attention/models': causal LMs built on the API (imports the default entry)
 //   dist/lib.js            the library itself — Tensor, ops, toolkit and the one instance's state —
-//                          imported by all three, so init() from any entry initialises them all
+//                          imported by all of them, so init() from any entry initialises them all
 //   dist/pool-worker.js    the pool's worker as a classic script ('wasm-attention/pool-worker.js')
 //   dist/baseline/index.js the pure-TypeScript baselines (a build of its own)
 //
@@ -120,13 +121,15 @@ export {};
 
 /** Modules that are not an entry point's own go into the one shared chunk, dist/lib.js. */
 function sharedChunk(id) {
-  const own = /ts[\\/](index|separate)\.ts$|ts[\\/]binaries[\\/](embedded|files)\.ts$|ts[\\/]pool[\\/]|pool-worker-source|\.wasm$/;
+  const own = /ts[\\/](index|separate)\.ts$|ts[\\/]binaries[\\/](embedded|files)\.ts$|ts[\\/](pool|models)[\\/]|pool-worker-source|\.wasm$/;
   return own.test(id) ? undefined : 'lib';
 }
 
 export default [
   {
-    input: { index: 'ts/index.ts', separate: 'ts/separate.ts', 'pool/index': 'ts/pool/index.ts' },
+    input: {
+      index: 'ts/index.ts', separate: 'ts/separate.ts', 'pool/index': 'ts/pool/index.ts', 'models/index': 'ts/models/index.ts',
+    },
     output: {
       dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name].js', minifyInternalExports: false,
       manualChunks: sharedChunk,
