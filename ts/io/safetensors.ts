@@ -31,8 +31,9 @@ export interface SafetensorsEntry {
   readonly dtype: string;
   /** Sizes, outermost first. */
   readonly shape: readonly number[];
-  /** Byte range inside the file (absolute, after the header). */
+  /** Byte range inside the file (absolute, after the header): first byte. */
   readonly begin: number;
+  /** End of the byte range (exclusive). */
   readonly end: number;
 }
 

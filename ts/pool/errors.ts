@@ -9,6 +9,12 @@ export class PoolWorkerError extends Error {
   /** Index of the worker among the pool's `threads` (0-based). */
   readonly worker: number;
 
+  /**
+   * Made by the pool, not by callers.
+   * @param worker the worker's index
+   * @param cause what happened to it
+   * @param replaced whether a replacement is starting
+   */
   constructor(worker: number, cause: string, replaced: boolean) {
     super(`wasm-attention: AttentionPool worker ${worker} ${cause}` +
       (replaced ? '; the calls in flight on it were rejected and the pool is replacing it' : ''));

@@ -63,7 +63,12 @@ export function applyRope(x: Tensor, options: RopeOptions = {}): Tensor {
  * Hugging Face's `inv_freq`). Pass them to {@link applyRope} as `cos`/`sin`.
  */
 export function ropeTables(length: number, rotaryDim: number,
-  options: { base?: number; invFreq?: ArrayLike<number> } = {}): { cos: Float64Array; sin: Float64Array } {
+  options: { base?: number; invFreq?: ArrayLike<number> } = {}): {
+  /** `cos(p·f_i)`, row-major `[length, rotaryDim/2]`. */
+  cos: Float64Array;
+  /** `sin(p·f_i)`, row-major `[length, rotaryDim/2]`. */
+  sin: Float64Array;
+} {
   const op = 'ropeTables';
   if (!Number.isInteger(length) || length < 0) throw new RangeError(`wasm-attention: ${op}: length must be an integer ≥ 0, got ${describe(length)}`);
   if (!Number.isInteger(rotaryDim) || rotaryDim < 2 || rotaryDim % 2 !== 0) {
