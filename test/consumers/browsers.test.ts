@@ -25,6 +25,8 @@ const TARGETS: Target[] = [
   { name: 'Vite build', server: 'vite', path: DEEP, separate: false },
   { name: 'Vite build, wasm-attention/separate', server: 'vite', path: DEEP_SEPARATE, separate: true },
   { name: 'Vite dev server', server: 'vite-dev', path: DEEP, separate: false },
+  // The dev server's fallback answers deep routes with index.html only, so this page is at its own path.
+  { name: 'Vite dev server, wasm-attention/separate', server: 'vite-dev', path: '/separate.html', separate: true },
   { name: 'webpack 5', server: 'webpack', path: DEEP, separate: false },
   { name: 'webpack 5, wasm-attention/separate', server: 'webpack', path: DEEP_SEPARATE, separate: true },
   { name: 'esbuild', server: 'esbuild', path: DEEP, separate: false },
