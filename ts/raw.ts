@@ -29,7 +29,7 @@ export interface RawExports {
 }
 
 /** Length in u32 words of the attention call descriptor (crates/wasm/src/attention.rs). */
-export const DESCRIPTOR_WORDS = 40;
+export const DESCRIPTOR_WORDS = 48;
 
 let raw: RawExports | null = null;
 let rawModule: WebAssembly.Module | null = null;
