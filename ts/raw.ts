@@ -27,6 +27,7 @@ export interface RawExports {
   wa_attention_probs(desc: number): number;
   wa_convert(src: number, from: number, dst: number, to: number, n: number): number;
   wa_quantize_rows(src: number, dst: number, scales: number, rows: number, cols: number): number;
+  wa_all_finite(src: number, n: number): number;
 }
 
 /** Length in u32 words of the attention call descriptor (crates/wasm/src/attention.rs). */

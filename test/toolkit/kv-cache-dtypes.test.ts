@@ -1,7 +1,7 @@
 // KVCache in every storage dtype against float64 references on the original float32
 // data: decode token by token, the sliding window, truncate, and the memory held.
 import { describe, expect, it } from 'vitest';
-import { KVCache, Tensor, decodeStep, memoryStats, type CacheDType } from '../../dist/index.js';
+import { KVCache, Tensor, attention, decodeStep, memoryStats, type CacheDType } from '../../dist/index.js';
 import { attention64, randoms, worstError } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 
@@ -70,6 +70,33 @@ describe('KVCache storage dtypes', () => {
       expect(Array.from(after.data)).toEqual(Array.from(before.data));
     });
   }
+
+  it('float16 cache (fast widening of finite data) equals attention on float16 tensors; inf switches it off', () => {
+    const [Hq, Hkv, T, D] = [4, 2, 50, 32];
+    const k = randoms(Hkv * T * D, 21, -2, 2), v = randoms(Hkv * T * D, 22);
+    // Subnormal and zero halves, both signs, in keys and values.
+    for (let i = 0; i < k.length; i += 7) { k[i] = (i % 2 ? -1 : 1) * 2 ** -20 * (i % 13); v[i] = -k[i]!; }
+    k[3] = -0;
+    const q = randoms(Hq * D, 23, -4, 4);
+    using cache = new KVCache({ maxLength: T + 1, numKvHeads: Hkv, headDim: D, dtype: 'float16' });
+    using kt = Tensor.from(k, [Hkv, T, D]);
+    using vt = Tensor.from(v, [Hkv, T, D]);
+    cache.append(kt, vt);
+    using qt = Tensor.from(q, [Hq, 1, D]);
+    using got = cache.attend(qt);
+    using k16 = Tensor.from(k, [Hkv, T, D], { dtype: 'float16' });
+    using v16 = Tensor.from(v, [Hkv, T, D], { dtype: 'float16' });
+    using want = attention(qt, k16, v16, { causal: true });
+    expectClose(got.data, want.data, 'f16 cache vs f16 attention', 1e-6, 0);
+    const exact = attention64(q, k16.toArray(), v16.toArray(), 1, Hq, Hkv, 1, T, D, D, {});
+    expectClose(got.data, exact.out, 'f16 cache vs float64 on the stored values', 2e-6, 2e-5);
+    // An infinite value stored: the cache must still see it exactly (the slow path).
+    using kinf = Tensor.from(new Float32Array(Hkv * D).fill(Infinity), [Hkv, 1, D]);
+    using vz = Tensor.zeros([Hkv, 1, D]);
+    cache.append(kinf, vz);
+    using after = cache.attend(qt);
+    expect(Array.from(after.data).some(Number.isNaN)).toBe(true);
+  });
 
   it('bytes per dtype; an int8 cache of 32768 tokens at Hkv = 8, D = 128 fits in 66 MiB', () => {
     const cfg = { maxLength: 1000, numKvHeads: 2, headDim: 64 };

@@ -18,6 +18,8 @@ export interface Operand {
   readonly ptr: number;
   readonly strides: Strides;
   readonly dtype?: CacheDType;
+  /** float16 only: the data holds no ±inf/NaN (the kernel then widens it faster). */
+  readonly finite?: boolean;
   /** int8 only: one f32 scale per `[batch, head, row]`, at `scales.ptr` with these element strides. */
   readonly scales?: { readonly ptr: number; readonly strides: Strides };
 }
@@ -84,7 +86,8 @@ function write(call: AttentionCall): { words: Uint32Array; ptr: number } {
     words[W.V] = call.v.ptr;
     setStrides(words, W.V_STRIDES, call.v.strides);
   }
-  const code = (o: Operand | undefined) => dtypeCode(o?.dtype ?? 'float32');
+  const code = (o: Operand | undefined) =>
+    dtypeCode(o?.dtype ?? 'float32') | (o?.finite === true && o.dtype === 'float16' ? 0x80 : 0);
   words[W.DTYPES] = code(call.q) | (code(call.k) << 8) | (code(call.v) << 16);
   for (const [o, at] of [[call.k, W.K_SCALES], [call.v, W.V_SCALES]] as const) {
     if (o?.scales) {

@@ -200,6 +200,8 @@ export class KVCache {
   clear(): this {
     this.#length = 0;
     this.#position = 0;
+    this.#k.reset();
+    this.#v.reset();
     return this;
   }
 
@@ -232,6 +234,9 @@ export class KVCache {
     const causal = options.causal ?? true;
     const out = outArg(options.out, [...q.shape.slice(0, -1), Dv], op, { q: q as Tensor });
     const Lk = this.#length;
+    const k = this.#k.operand(), v = this.#v.operand();
+    // Keys and values are widened by the same code: the fast float16 path only when both allow it.
+    const finite = k.finite === true && v.finite === true;
     try {
       // One call for every query head: the kernel groups the heads that share a K/V head
       // (decoding: one pass over each cached head per step) and reads the cache in place.
@@ -240,7 +245,7 @@ export class KVCache {
         window: this.window === undefined ? undefined : [this.window - 1, 0],
         dims: { batch: 1, headsQ: Hq, headsKv: Hkv, lenQ: Lq, lenK: Lk, headDim: D, valueDim: Dv },
         q: { ptr: q.ptr, strides: { batch: Hq * Lq * D, head: Lq * D, row: D }, dtype: q.dtype },
-        k: this.#k.operand(), v: this.#v.operand(),
+        k: { ...k, finite }, v: { ...v, finite },
       }, { ptr: out.ptr, strides: { batch: Hq * Lq * Dv, head: Lq * Dv, row: Dv } });
     } catch (e) {
       if (out !== options.out) out.dispose();

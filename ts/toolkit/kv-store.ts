@@ -32,6 +32,8 @@ export class KVStore {
   #disposed = false;
   #elems: number;
   #scales = 0;
+  /** float16: no stored row holds ±inf/NaN (checked on write), so the fast widening applies. */
+  #finite = true;
 
   constructor(dtype: CacheDType, heads: number, capacity: number, width: number) {
     this.dtype = dtype;
@@ -85,9 +87,19 @@ export class KVStore {
       } else if (this.dtype === 'int8') {
         raw.check(wasm.wa_quantize_rows(src, dst, this.#scales + row * 4, n, w), op);
       } else {
+        if (this.dtype === 'float16' && this.#finite) {
+          const r = wasm.wa_all_finite(src, n * w);
+          if (r < 0) raw.check(-r, op);
+          this.#finite = r === 1;
+        }
         raw.check(wasm.wa_convert(src, 0, dst, dtypeCode(this.dtype), n * w), op);
       }
     }
+  }
+
+  /** Forgets the stored rows (a float16 store may use its fast widening again). */
+  reset(): void {
+    this.#finite = true;
   }
 
   /** Moves rows `from..from+keep` of every head to the front. */
@@ -111,7 +123,7 @@ export class KVStore {
     const { heads, capacity: cap, width: w } = this;
     const strides = { batch: heads * cap * w, head: cap * w, row: w };
     return {
-      ptr: this.#elems, strides, dtype: this.dtype,
+      ptr: this.#elems, strides, dtype: this.dtype, finite: this.dtype === 'float16' && this.#finite,
       scales: this.#scales ? { ptr: this.#scales, strides: { batch: heads * cap, head: cap, row: 1 } } : undefined,
     };
   }

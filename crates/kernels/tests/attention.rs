@@ -373,7 +373,7 @@ fn decode_equals_tiled_for_every_option() {
 #[test]
 fn stored_dtypes_match_the_reference_on_their_values() {
     use kernels::attention::{attention_forward_elems, Elems, RowScales};
-    use kernels::dtype::{bf16_to_f32, f16_to_f32, f32_to_bf16, f32_to_f16, quantize_i8, BF16, F16};
+    use kernels::dtype::{bf16_to_f32, f16_to_f32, f32_to_bf16, f32_to_f16, quantize_i8, BF16, F16, F16Finite};
     let mut rng = Rng::new(31);
     for &dims in &[[1usize, 8, 2, 1, 333, 64, 64], [1, 4, 4, 1, 70, 19, 9], [1, 2, 1, 40, 90, 16, 16]] {
         let p = problem(&mut rng, dims, false);
@@ -383,6 +383,8 @@ fn stored_dtypes_match_the_reference_on_their_values() {
         r.causal = true;
         let f16: Vec<F16> = p.k.iter().map(|&x| F16(f32_to_f16(x))).collect();
         let v16: Vec<F16> = p.v.iter().map(|&x| F16(f32_to_f16(x))).collect();
+        let f16f: Vec<F16Finite> = f16.iter().map(|h| F16Finite(h.0)).collect();
+        let v16f: Vec<F16Finite> = v16.iter().map(|h| F16Finite(h.0)).collect();
         let q16: Vec<BF16> = p.q.iter().map(|&x| BF16(f32_to_bf16(x))).collect();
         let kb: Vec<BF16> = p.k.iter().map(|&x| BF16(f32_to_bf16(x))).collect();
         let vb: Vec<BF16> = p.v.iter().map(|&x| BF16(f32_to_bf16(x))).collect();
@@ -402,6 +404,7 @@ fn stored_dtypes_match_the_reference_on_their_values() {
         let widb = |x: &[BF16]| x.iter().map(|h| bf16_to_f32(h.0)).collect::<Vec<f32>>();
         let cases: Vec<(&str, Elems, Elems, Elems, Vec<f32>, Vec<f32>, Vec<f32>)> = vec![
             ("f16 kv", Elems::F32(&p.q), Elems::F16(&f16), Elems::F16(&v16), p.q.clone(), wid16(&f16), wid16(&v16)),
+            ("f16 finite kv", Elems::F32(&p.q), Elems::F16Finite(&f16f), Elems::F16Finite(&v16f), p.q.clone(), wid16(&f16), wid16(&v16)),
             ("bf16 q k v", Elems::BF16(&q16), Elems::BF16(&kb), Elems::BF16(&vb), widb(&q16), widb(&kb), widb(&vb)),
             ("int8 kv", Elems::F32(&p.q), Elems::I8(&kc, RowScales { data: &ksc, layout: sl }),
                 Elems::I8(&vc, RowScales { data: &vsc, layout: sl }), p.q.clone(), kdq.clone(), vdq.clone()),

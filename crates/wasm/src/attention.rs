@@ -36,7 +36,8 @@ mod w {
     pub const MASK_STRIDES: usize = 32; // b, h, i, j
     pub const ROWS: usize = 36; // row_start, row_count (attention_probs)
     pub const CAUSAL_OFFSET: usize = 38; // i32: key position of query row 0
-    pub const DTYPES: usize = 39; // dtype codes: q | k << 8 | v << 16 (0 f32, 1 f16, 2 bf16, 3 int8)
+    pub const DTYPES: usize = 39; // dtype codes: q | k << 8 | v << 16 (0 f32, 1 f16, 2 bf16, 3 int8;
+                                  // + 0x80: float16 holding no inf/NaN)
     pub const K_SCALES: usize = 40; // int8 keys: pointer to f32 row scales, then their batch, head, row strides
     pub const V_SCALES: usize = 44; // int8 values: the same
 }
@@ -54,21 +55,23 @@ struct Call<'a> {
     d: &'a [u32],
 }
 
-/// Bytes per element of a dtype code.
+/// The dtype of one operand's code byte.
 fn dtype_of(code: u32) -> Result<DType, Status> {
-    DType::from_code(code & 0xff).ok_or(Status::BadShape)
+    DType::from_code(code & 0x7f).ok_or(Status::BadShape)
 }
 
 /// A checked view of `len` elements of `dtype` at `ptr` (int8 with its row scales,
 /// described at descriptor word `scales`, for `heads × rows` rows); records the ranges.
+#[allow(clippy::too_many_arguments)]
 fn elems<'a>(
-    d: &[u32], ptr: usize, dtype: DType, len: usize, scales: usize, dims: [usize; 3],
+    d: &[u32], ptr: usize, dtype: DType, finite: bool, len: usize, scales: usize, dims: [usize; 3],
     ranges: &mut Vec<(usize, usize)>,
 ) -> Result<Elems<'a>, Status> {
     let bytes = len.checked_mul(dtype.size()).ok_or(Status::BadShape)?;
     ranges.push((ptr, bytes));
     Ok(match dtype {
         DType::F32 => Elems::F32(memory::elems(ptr, len)?),
+        DType::F16 if finite => Elems::F16Finite(memory::elems(ptr, len)?),
         DType::F16 => Elems::F16(memory::elems(ptr, len)?),
         DType::BF16 => Elems::BF16(memory::elems(ptr, len)?),
         DType::I8 => {
@@ -110,8 +113,9 @@ fn read<'a>(desc: usize, ranges: &mut Vec<(usize, usize)>) -> Result<Call<'a>, S
     if qt == DType::I8 {
         return Err(Status::BadShape);
     }
-    let q = elems(d, u(w::Q), qt, q_len, 0, [0; 3], ranges)?;
-    let k = elems(d, u(w::K), kt, k_len, w::K_SCALES, [shape.batch, shape.heads_kv, shape.len_k], ranges)?;
+    let fin = |shift: u32| (d[w::DTYPES] >> shift) & 0x80 != 0;
+    let q = elems(d, u(w::Q), qt, fin(0), q_len, 0, [0; 3], ranges)?;
+    let k = elems(d, u(w::K), kt, fin(8), k_len, w::K_SCALES, [shape.batch, shape.heads_kv, shape.len_k], ranges)?;
     let mut opts = Options::new(f32::from_bits(d[w::SCALE]));
     let flags = d[w::FLAGS];
     opts.causal = flags & 1 != 0;
@@ -155,10 +159,11 @@ pub fn wa_attention(desc: usize) -> i32 {
         let v_len = ext(&[s.batch, s.heads_kv, s.len_k], vl, s.value_dim)?;
         let vt = dtype_of(d[w::DTYPES] >> 16)?;
         let kt = dtype_of(d[w::DTYPES] >> 8)?;
-        if vt != kt {
+        let (kf, vf) = ((d[w::DTYPES] >> 8) & 0x80 != 0, (d[w::DTYPES] >> 16) & 0x80 != 0);
+        if vt != kt || kf != vf {
             return Err(Status::BadShape);
         }
-        let v = elems(d, d[w::V] as usize, vt, v_len, w::V_SCALES, [s.batch, s.heads_kv, s.len_k], &mut ranges)?;
+        let v = elems(d, d[w::V] as usize, vt, vf, v_len, w::V_SCALES, [s.batch, s.heads_kv, s.len_k], &mut ranges)?;
         let ol = strides(d, w::OUT_STRIDES);
         non_overlapping(&[s.batch, s.heads_q, s.len_q, s.value_dim], &[ol.batch, ol.head, ol.row, 1])?;
         let out_len = ext(&[s.batch, s.heads_q, s.len_q], ol, s.value_dim)?;

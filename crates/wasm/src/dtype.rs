@@ -57,3 +57,13 @@ pub fn wa_quantize_rows(src: usize, dst: usize, scales: usize, rows: usize, cols
         Ok(())
     })
 }
+
+/// 1 when the `n` f32 values at `src` are all finite, 0 when one is ±inf or NaN;
+/// a negative status (−1 bad pointer, …) when the range is not this module's.
+#[wasm_bindgen]
+pub fn wa_all_finite(src: usize, n: usize) -> i32 {
+    match memory::elems::<f32>(src, n) {
+        Ok(x) => dtype::all_finite(x) as i32,
+        Err(s) => -(s as i32),
+    }
+}

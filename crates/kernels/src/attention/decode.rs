@@ -227,6 +227,21 @@ mod imp {
     ) -> [[f32; RB]; KB] {
         let mut acc = [[f32x4_splat(0.0); RB]; KB];
         let mut p = 0;
+        if T::WIDE {
+            // Int8: 16 codes per load; query vectors are re-read per key (L1 hits).
+            while p + 16 <= d4 {
+                for kk in 0..KB {
+                    let kv = T::load16(k[kk].add(p));
+                    for x in 0..4 {
+                        for rr in 0..RB {
+                            let qv = v128_load(q[rr].add(p + 4 * x) as *const v128);
+                            acc[kk][rr] = f32x4_add(acc[kk][rr], f32x4_mul(qv, kv[x]));
+                        }
+                    }
+                }
+                p += 16;
+            }
+        }
         while p < d4 {
             let mut qv = [f32x4_splat(0.0); RB];
             for rr in 0..RB {
@@ -249,6 +264,25 @@ mod imp {
         out
     }
 
+    /// Stores a tile's dot products (plus the scalar tail past d4) at rows r.., keys j...
+    #[inline(always)]
+    fn put<const KB: usize, const RB: usize>(
+        s: &mut [f32], r: usize, j: usize, t: &[[f32; RB]; KB], tail: Option<&dyn Fn(usize, usize) -> f32>,
+    ) {
+        for kk in 0..KB {
+            for rr in 0..RB {
+                s[(r + rr) * CHUNK + j + kk] = t[kk][rr];
+            }
+        }
+        if let Some(tail) = tail {
+            for kk in 0..KB {
+                for rr in 0..RB {
+                    s[(r + rr) * CHUNK + j + kk] += tail(r + rr, j + kk);
+                }
+            }
+        }
+    }
+
     /// `s[r·CHUNK + jj] = q_r · k_{c0+jj}` for rows `< rows`, keys `jj < n`.
     /// `k` starts at key 0 of the head, rows `kstride` apart.
     #[allow(clippy::too_many_arguments)]
@@ -257,46 +291,61 @@ mod imp {
         assert!(n == 0 || k.len() >= (c0 + n - 1) * kstride + d);
         let d4 = d / 4 * 4;
         let krow = |j: usize| -> *const T { k[(c0 + j) * kstride..].as_ptr() };
-        let tail = |r: usize, j: usize| -> f32 {
+        let tail_fn = |r: usize, j: usize| -> f32 {
             let kr = &k[(c0 + j) * kstride..];
             (d4..d).map(|p| q[r * d + p] * kr[p].to_f32()).sum()
         };
+        // Components past the last whole vector (D not a multiple of 4), scalar.
+        let tail: Option<&dyn Fn(usize, usize) -> f32> = if d4 < d { Some(&tail_fn) } else { None };
         let mut r = 0;
         while r < rows {
-            let two = r + 1 < rows;
+            // Four rows: 2 keys × 4 rows (each key widened once for four rows);
+            // otherwise 4 keys × 2 or × 1 rows. Eight accumulators either way.
+            let rb = if rows - r >= 4 { 4 } else if rows - r >= 2 { 2 } else { 1 };
+            let qp = |x: usize| q[(r + x.min(rb - 1)) * d..].as_ptr();
             let mut j = 0;
-            // SAFETY: key rows c0+j..c0+j+4 < c0+n hold d readable elements (asserted);
-            // query rows r, r+1 < rows hold d floats; p < d4 ≤ d.
+            // SAFETY: key rows c0+j.. < c0+n hold d readable elements (asserted); query
+            // rows r..r+rb < rows hold d floats; p < d4 ≤ d.
             unsafe {
-                while j + 4 <= n {
-                    let ks = [krow(j), krow(j + 1), krow(j + 2), krow(j + 3)];
-                    if two {
-                        let t = tile::<T, 4, 2>([q[r * d..].as_ptr(), q[(r + 1) * d..].as_ptr()], ks, d4);
-                        for kk in 0..4 {
-                            s[r * CHUNK + j + kk] = t[kk][0] + tail(r, j + kk);
-                            s[(r + 1) * CHUNK + j + kk] = t[kk][1] + tail(r + 1, j + kk);
+                match rb {
+                    4 => {
+                        while j + 2 <= n {
+                            let t = tile::<T, 2, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j), krow(j + 1)], d4);
+                            put(s, r, j, &t, tail);
+                            j += 2;
                         }
-                    } else {
-                        let t = tile::<T, 4, 1>([q[r * d..].as_ptr()], ks, d4);
-                        for kk in 0..4 {
-                            s[r * CHUNK + j + kk] = t[kk][0] + tail(r, j + kk);
+                        if j < n {
+                            let t = tile::<T, 1, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j)], d4);
+                            put(s, r, j, &t, tail);
                         }
                     }
-                    j += 4;
-                }
-                while j < n {
-                    if two {
-                        let t = tile::<T, 1, 2>([q[r * d..].as_ptr(), q[(r + 1) * d..].as_ptr()], [krow(j)], d4);
-                        s[r * CHUNK + j] = t[0][0] + tail(r, j);
-                        s[(r + 1) * CHUNK + j] = t[0][1] + tail(r + 1, j);
-                    } else {
-                        let t = tile::<T, 1, 1>([q[r * d..].as_ptr()], [krow(j)], d4);
-                        s[r * CHUNK + j] = t[0][0] + tail(r, j);
+                    2 => {
+                        while j + 4 <= n {
+                            let t = tile::<T, 4, 2>([qp(0), qp(1)], [krow(j), krow(j + 1), krow(j + 2), krow(j + 3)], d4);
+                            put(s, r, j, &t, tail);
+                            j += 4;
+                        }
+                        while j < n {
+                            let t = tile::<T, 1, 2>([qp(0), qp(1)], [krow(j)], d4);
+                            put(s, r, j, &t, tail);
+                            j += 1;
+                        }
                     }
-                    j += 1;
+                    _ => {
+                        while j + 4 <= n {
+                            let t = tile::<T, 4, 1>([qp(0)], [krow(j), krow(j + 1), krow(j + 2), krow(j + 3)], d4);
+                            put(s, r, j, &t, tail);
+                            j += 4;
+                        }
+                        while j < n {
+                            let t = tile::<T, 1, 1>([qp(0)], [krow(j)], d4);
+                            put(s, r, j, &t, tail);
+                            j += 1;
+                        }
+                    }
                 }
             }
-            r += 2;
+            r += rb;
         }
     }
 
@@ -316,8 +365,17 @@ mod imp {
         for jj in 0..n {
             let vp = v.add(jj * vstride + c);
             let mut vv = [f32x4_splat(0.0); W];
-            for x in 0..W {
-                vv[x] = T::load4(vp.add(4 * x));
+            if T::WIDE && W % 4 == 0 {
+                for g in 0..W / 4 {
+                    let w4 = T::load16(vp.add(16 * g));
+                    for x in 0..4 {
+                        vv[4 * g + x] = w4[x];
+                    }
+                }
+            } else {
+                for x in 0..W {
+                    vv[x] = T::load4(vp.add(4 * x));
+                }
             }
             for rr in 0..RB {
                 let p = v128_load32_splat(w.add((r + rr) * CHUNK + jj) as *const u32);

@@ -14,7 +14,7 @@
 //! [`attention_probs`] (`probs.rs`) recomputes the exact weights for a range of rows
 //! with the tiled kernel's score code (`scores.rs`).
 
-use crate::dtype::{Elem, BF16, F16};
+use crate::dtype::{Elem, BF16, F16, F16Finite};
 use crate::Mask;
 
 mod decode;
@@ -32,6 +32,8 @@ pub use probs::attention_probs;
 pub enum Elems<'a> {
     F32(&'a [f32]),
     F16(&'a [F16]),
+    /// Float16 known to hold no inf/NaN (faster widening, same values).
+    F16Finite(&'a [F16Finite]),
     BF16(&'a [BF16]),
     I8(&'a [i8], RowScales<'a>),
 }
@@ -41,6 +43,7 @@ impl<'a> Elems<'a> {
         match self {
             Elems::F32(x) => x.len(),
             Elems::F16(x) => x.len(),
+            Elems::F16Finite(x) => x.len(),
             Elems::BF16(x) => x.len(),
             Elems::I8(x, _) => x.len(),
         }
@@ -61,6 +64,7 @@ impl<'a> Elems<'a> {
         match self {
             Elems::F32(x) => dst.copy_from_slice(&x[at..at + n]),
             Elems::F16(x) => cvt(&x[at..at + n], dst),
+            Elems::F16Finite(x) => cvt(&x[at..at + n], dst),
             Elems::BF16(x) => cvt(&x[at..at + n], dst),
             Elems::I8(x, sc) => {
                 let s = sc.data[sc.layout.offset(b, h, j)];
@@ -106,6 +110,8 @@ pub fn attention_forward_elems(
             (Elems::F32(k), Elems::F32(v)) => attention_decode(&load_q, Stored { data: k, layout: kl, scales: None },
                 Stored { data: v, layout: vl, scales: None }, out, ol, lse, shape, opts),
             (Elems::F16(k), Elems::F16(v)) => attention_decode(&load_q, Stored { data: k, layout: kl, scales: None },
+                Stored { data: v, layout: vl, scales: None }, out, ol, lse, shape, opts),
+            (Elems::F16Finite(k), Elems::F16Finite(v)) => attention_decode(&load_q, Stored { data: k, layout: kl, scales: None },
                 Stored { data: v, layout: vl, scales: None }, out, ol, lse, shape, opts),
             (Elems::BF16(k), Elems::BF16(v)) => attention_decode(&load_q, Stored { data: k, layout: kl, scales: None },
                 Stored { data: v, layout: vl, scales: None }, out, ol, lse, shape, opts),
