@@ -4,6 +4,7 @@
  */
 import type { Group } from './cli.js';
 import type { AttentionShape } from './peers/peer.js';
+import type { CacheDType } from '../dist/index.js';
 import type { SamplingPlan } from './timing.js';
 
 interface CaseBase {
@@ -23,7 +24,27 @@ interface CaseBase {
 export type Case =
   | (CaseBase & { readonly op: 'gemm'; readonly n: number })
   | (CaseBase & { readonly op: 'softmax'; readonly rows: number; readonly cols: number })
-  | (CaseBase & { readonly op: 'attention'; readonly shape: AttentionShape });
+  | (CaseBase & { readonly op: 'attention'; readonly shape: AttentionShape })
+  | (CaseBase & DecodeCase);
+
+/**
+ * One decode step, `KVCache.attend` of one query row per head over a cache of `lenK`
+ * positions stored as `dtype`. The peers get the same step as float32 attention.
+ */
+export interface DecodeCase {
+  readonly op: 'decode';
+  readonly shape: AttentionShape;
+  readonly dtype: CacheDType;
+  /** Bytes of K and V (and int8 scales) per cached position, all kv heads. */
+  readonly kvBytesPerToken: number;
+}
+
+const ELEM_BYTES: Record<CacheDType, number> = { float32: 4, float16: 2, bfloat16: 2, int8: 1 };
+
+/** K+V bytes per cached position (int8: plus one float32 scale per row of K and of V). */
+export function kvBytesPerToken(s: AttentionShape, dtype: CacheDType): number {
+  return s.headsKv * (2 * s.headDim * ELEM_BYTES[dtype] + (dtype === 'int8' ? 8 : 0));
+}
 
 /** Effective attention flops: 4·B·Hq·Lq·Lk·D (two GEMMs), counted in full for causal too. */
 export function attentionFlops(s: AttentionShape): number {
@@ -62,9 +83,36 @@ export function buildCases(quick: boolean, groups: ReadonlySet<Group>): Case[] {
       `attention ${causal ? 'causal' : 'non-causal'} H=8 N=${n} D=64`, shape));
   }
   if (groups.has('decode')) {
-    const lk = quick ? 1024 : 4096;
-    cases.push(attentionCase('decode', `decode-${lk}`, `decode Lq=1 Lk=${lk} Hq=32 Hkv=8 D=128 causal`,
-      { batch: 1, headsQ: 32, headsKv: 8, lenQ: 1, lenK: lk, headDim: 128, causal: true }));
+    const models = [
+      { name: 'GQA', headsQ: 32, headsKv: 8, headDim: 128 },
+      { name: 'MHA', headsQ: 12, headsKv: 12, headDim: 64 },
+    ];
+    const dtypes: CacheDType[] = ['float32', 'float16', 'bfloat16', 'int8'];
+    for (const lk of quick ? [1024] : [1024, 4096, 16384]) {
+      for (const m of models) {
+        for (const dtype of dtypes) {
+          const shape = { batch: 1, headsQ: m.headsQ, headsKv: m.headsKv, lenQ: 1, lenK: lk, headDim: m.headDim, causal: true };
+          const f32 = dtype === 'float32';
+          cases.push({
+            id: `decode-${m.name.toLowerCase()}-${lk}-${dtype}`, group: 'decode', op: 'decode', shape, dtype,
+            label: `decode ${m.name} ${m.headsQ}/${m.headsKv} D=${m.headDim} Lk=${lk} ${dtype}`,
+            flops: attentionFlops(shape), kvBytesPerToken: kvBytesPerToken(shape, dtype),
+            skipTs: f32 ? undefined : 'float32 only (see the float32 row)',
+            skipPeers: f32 ? undefined : 'float32 caches only (see the float32 row)',
+          });
+        }
+      }
+    }
+    if (!quick) {
+      // The long-context memory goal: a 32768-token int8 cache at Hkv = 8, D = 128.
+      const shape = { batch: 1, headsQ: 32, headsKv: 8, lenQ: 1, lenK: 32768, headDim: 128, causal: true };
+      cases.push({
+        id: 'decode-gqa-32768-int8', group: 'decode', op: 'decode', shape, dtype: 'int8',
+        label: 'decode GQA 32/8 D=128 Lk=32768 int8', flops: attentionFlops(shape),
+        kvBytesPerToken: kvBytesPerToken(shape, 'int8'),
+        skipTs: 'memory case (int8 only)', skipPeers: 'memory case (int8 only)',
+      });
+    }
   }
   if (groups.has('long')) {
     const n = quick ? 4096 : 16384;

@@ -76,9 +76,40 @@ export function consoleTable(r: Report): string {
         `(inputs + output ${mib(c.wasmTensorBytes ?? 0)})`);
     }
   }
+  const dec = decodeTable(r);
+  if (dec) lines.push('', bandwidthLine(r), dec.console);
   lines.push('ratio = their median ÷ ours (above 1: ours is faster); ≠ marks outputs outside tolerance; — not run.');
   for (const d of disagreements(r)) lines.push(`WARNING: ${d}`);
   return lines.join('\n');
+}
+
+function bandwidthLine(r: Report): string {
+  const b = r.bandwidth;
+  return b
+    ? `Memory read bandwidth measured in this run: ${b.gbps.toFixed(1)} GB/s (${b.method}; median ` +
+      `${b.medianGbps.toFixed(1)}; from cache ${b.cacheGbps.toFixed(1)} GB/s).`
+    : 'Memory read bandwidth: not measured (no SIMD128).';
+}
+
+/** Decode cases: bytes per token, the limit and our fraction of it, speed-ups over float32 and the peers. */
+function decodeTable(r: Report): { console: string; markdown: string[] } | null {
+  const cases = r.cases.filter((c) => c.decode);
+  if (cases.length === 0) return null;
+  const peers = implementations(r).slice(2);
+  const header = ['case', 'KV B/token', 'ms', 'limit ms', 'of limit', 'vs float32', ...peers.map((p) => `vs ${p}`),
+    'peak heap'];
+  const rows = cases.map((c) => {
+    const d = c.decode!;
+    const f32 = r.cases.find((x) => x.decode?.dtype === 'float32' && x.id === c.id.replace(d.dtype, 'float32'));
+    const f32Ratio = f32 && f32 !== c ? ratio(f32.entries[0]!.timing!.median / c.entries[0]!.timing!.median) : '';
+    const bound = d.bandwidthMs >= d.computeMs ? 'memory' : 'compute';
+    return [c.label, `${d.kvBytesPerToken}`, ms(c.entries[0]!.timing!.median), `${ms(d.limitMs)} (${bound})`,
+      `${Math.round(100 * d.fractionOfLimit)}%`, f32Ratio,
+      ...peers.map((p) => (c.ratios[p] !== undefined ? ratio(c.ratios[p]!) : '—')),
+      c.wasmPeakBytes !== undefined ? mib(c.wasmPeakBytes) : '—'];
+  });
+  const md = [`| ${header.join(' | ')} |`, `|${' --- |'.repeat(header.length)}`, ...rows.map((row) => `| ${row.join(' | ')} |`)];
+  return { console: textTable(header, rows), markdown: md };
 }
 
 function peakLine(r: Report): string {
@@ -137,6 +168,13 @@ export function markdown(r: Report, chartFile: string): string {
       return e?.maxAbsDiff !== undefined ? e.maxAbsDiff.toExponential(1) : '—';
     });
     out.push(`| ${c.label} | ${cells.join(' | ')} |`);
+  }
+  const dec = decodeTable(r);
+  if (dec) {
+    out.push('', '## Decode: fraction of the machine\'s limit', '', bandwidthLine(r), '');
+    out.push('limit = max(K/V bytes ÷ measured bandwidth, flops ÷ measured peak); of limit = limit ÷ our median; ' +
+      'vs float32 = float32 median ÷ this median; peak heap = live WASM bytes during one step (cache included).', '');
+    out.push(...dec.markdown);
   }
   out.push('', '## Memory', '');
   for (const c of r.cases) {

@@ -3,11 +3,12 @@
  * peer on the same inputs, in the same process, one after another. Works in Node
  * and in the browser (no Node imports); the caller supplies the peers and a logger.
  */
-import { attention, init, matmul, memoryStats, softmax, Tensor } from '../dist/index.js';
+import { attention, init, KVCache, matmul, memoryStats, softmax, Tensor } from '../dist/index.js';
 import { attentionTs, matmulTs, softmaxTs } from '../dist/baseline/index.js';
 import { type Case, CHECK_SHAPES, samplingPlan, TOLERANCE } from './cases.js';
 import { maxAbsDiff, randoms } from './data.js';
 import { measurePeak, type PeakResult } from './peak.js';
+import { type BandwidthResult, measureBandwidth } from './bandwidth.js';
 import type { AttentionShape, Peer, PeerOp } from './peers/peer.js';
 import { time, type Timing } from './timing.js';
 
@@ -42,6 +43,24 @@ export interface CaseResult {
   readonly wasmPeakBytes?: number;
   /** Bytes of our inputs and output alone. */
   readonly wasmTensorBytes?: number;
+  /** Decode cases: what the step reads and how close it comes to the machine's limit. */
+  readonly decode?: DecodeFigures;
+}
+
+/** The limit of a decode step: `max(bytes / bandwidth, flops / peak)`, both measured in this run. */
+export interface DecodeFigures {
+  readonly dtype: string;
+  readonly kvBytesPerToken: number;
+  /** K/V bytes one step reads. */
+  readonly bytes: number;
+  /** bytes / measured memory bandwidth, in ms. */
+  readonly bandwidthMs: number;
+  /** flops / measured SIMD128 peak, in ms. */
+  readonly computeMs: number;
+  /** max of the two. */
+  readonly limitMs: number;
+  /** limitMs / our median (1 = at the limit). */
+  readonly fractionOfLimit: number;
 }
 
 export interface PeerStatus {
@@ -56,6 +75,8 @@ export interface PeerStatus {
 export interface SuiteResult {
   readonly simd: boolean;
   readonly peak: PeakResult | null;
+  /** Memory read bandwidth (best of the start and end measurements), null without SIMD128. */
+  readonly bandwidth?: BandwidthResult | null;
   readonly peers: PeerStatus[];
   readonly cases: CaseResult[];
   readonly seconds: number;
@@ -79,6 +100,10 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   log('measuring the SIMD128 mul+add peak…');
   const firstPeak = measurePeak();
   if (firstPeak) log(`  peak ${firstPeak.gflops.toFixed(1)} GFLOP/s (median ${firstPeak.medianGflops.toFixed(1)})`);
+  const hasDecode = opts.cases.some((c) => c.op === 'decode');
+  if (hasDecode) log('measuring the memory read bandwidth…');
+  const firstBandwidth = hasDecode ? measureBandwidth() : null;
+  if (firstBandwidth) log(`  ${firstBandwidth.gbps.toFixed(1)} GB/s (median ${firstBandwidth.medianGbps.toFixed(1)}; cache ${firstBandwidth.cacheGbps.toFixed(1)})`);
   log('warming up our kernels and the baselines…');
   warmUp();
   const statuses: PeerStatus[] = [...(opts.unavailable ?? [])];
@@ -100,7 +125,24 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   const lastPeak = measurePeak();
   const peak = firstPeak && lastPeak && lastPeak.gflops > firstPeak.gflops ? lastPeak : firstPeak;
   if (peak) log(`SIMD128 peak: ${peak.gflops.toFixed(1)} GFLOP/s (best of the start and end measurements)`);
-  return { simd: info.simd, peak, peers: statuses, cases: results, seconds: (performance.now() - started) / 1000 };
+  let bandwidth: BandwidthResult | null = null;
+  if (firstBandwidth) {
+    const last = measureBandwidth();
+    bandwidth = last && last.gbps > firstBandwidth.gbps ? last : firstBandwidth;
+    log(`memory read bandwidth: ${bandwidth.gbps.toFixed(1)} GB/s (best of the start and end measurements)`);
+  }
+  const cases = results.map((r) => {
+    const c = opts.cases.find((x) => x.id === r.id);
+    const median = r.entries[0]?.timing?.median;
+    if (c?.op !== 'decode' || !peak || !bandwidth || median === undefined) return r;
+    const bytes = c.kvBytesPerToken * c.shape.lenK;
+    const bandwidthMs = bytes / bandwidth.gbps / 1e6;
+    const computeMs = c.flops / peak.gflops / 1e6;
+    const limitMs = Math.max(bandwidthMs, computeMs);
+    return { ...r, decode: { dtype: c.dtype, kvBytesPerToken: c.kvBytesPerToken, bytes, bandwidthMs, computeMs,
+      limitMs, fractionOfLimit: limitMs / median } };
+  });
+  return { simd: info.simd, peak, bandwidth, peers: statuses, cases, seconds: (performance.now() - started) / 1000 };
 }
 
 /** Calls every kernel on small inputs until V8 has tiered them up. */
@@ -237,6 +279,7 @@ function prepare(c: Case): Prepared {
       release() { x.dispose(); out.dispose(); },
     };
   }
+  if (c.op === 'decode') return prepareDecode(c);
   const s = c.shape;
   const inputs = attentionInputs(s, 21);
   const q = Tensor.from(inputs.q, qShape(s)), k = Tensor.from(inputs.k, kShape(s)), v = Tensor.from(inputs.v, kShape(s));
@@ -249,6 +292,48 @@ function prepare(c: Case): Prepared {
       { causal: s.causal }),
     tensorBytes: (2 * q.size + k.size + v.size) * 4,
     release() { q.dispose(); k.dispose(); v.dispose(); out.dispose(); },
+  };
+}
+
+/**
+ * A cache of `lenK − 1` positions plus the step's own: the timed call is `attend` of one
+ * query row per head (what a decode step costs beyond appending one row).
+ */
+function prepareDecode(c: Case & { op: 'decode' }): Prepared {
+  const s = c.shape;
+  const inputs = attentionInputs(s, 21);
+  const cache = new KVCache({ maxLength: s.lenK, numKvHeads: s.headsKv, headDim: s.headDim, dtype: c.dtype });
+  const q = Tensor.from(inputs.q, [s.headsQ, 1, s.headDim]);
+  const out = Tensor.empty([s.headsQ, 1, s.headDim]);
+  try {
+    // Appended in chunks so the float32 staging tensors stay small (the 32768-token case).
+    const chunk = 1024;
+    for (let t = 0; t < s.lenK; t += chunk) {
+      const n = Math.min(chunk, s.lenK - t);
+      const part = (x: Float32Array) => {
+        const r = new Float32Array(s.headsKv * n * s.headDim);
+        for (let h = 0; h < s.headsKv; h++) {
+          r.set(x.subarray((h * s.lenK + t) * s.headDim, (h * s.lenK + t + n) * s.headDim), h * n * s.headDim);
+        }
+        return Tensor.from(r, [s.headsKv, n, s.headDim]);
+      };
+      const kt = part(inputs.k), vt = part(inputs.v);
+      cache.append(kt, vt);
+      kt.dispose();
+      vt.dispose();
+    }
+  } catch (e) {
+    cache.dispose(); q.dispose(); out.dispose();
+    throw e;
+  }
+  return {
+    op: { kind: 'attention', shape: s, ...inputs },
+    ours: () => { cache.attend(q, { out }); },
+    oursOutput: () => out.toArray(),
+    ts: () => attentionTs(inputs.q, inputs.k, inputs.v, s.headsQ, s.headsKv, s.lenQ, s.lenK, s.headDim, s.headDim,
+      { causal: s.causal }),
+    tensorBytes: cache.bytes + 2 * q.bytes,
+    release() { cache.dispose(); q.dispose(); out.dispose(); },
   };
 }
 

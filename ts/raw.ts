@@ -24,10 +24,12 @@ export interface RawExports {
   wa_attention(desc: number): number;
   wa_attention_probs(desc: number): number;
   wa_convert(src: number, from: number, dst: number, to: number, n: number): number;
+  wa_quantize_rows(src: number, dst: number, scales: number, rows: number, cols: number): number;
+  wa_all_finite(src: number, n: number): number;
 }
 
 /** Length in u32 words of the attention call descriptor (crates/wasm/src/attention.rs). */
-export const DESCRIPTOR_WORDS = 40;
+export const DESCRIPTOR_WORDS = 48;
 
 let raw: RawExports | null = null;
 let rawModule: WebAssembly.Module | null = null;
@@ -36,6 +38,7 @@ let generation = 0;
 let f32Cache: Float32Array | null = null;
 let u32Cache: Uint32Array | null = null;
 let u16Cache: Uint16Array | null = null;
+let u8Cache: Uint8Array | null = null;
 /** Byte offset of this instance's call descriptor block. */
 let descriptorPtr = 0;
 
@@ -51,6 +54,7 @@ export function instantiate(module: WebAssembly.Module): RawExports {
   f32Cache = null;
   u32Cache = null;
   u16Cache = null;
+  u8Cache = null;
   descriptorPtr = alloc(DESCRIPTOR_WORDS * 4);
   return active;
 }
@@ -63,6 +67,7 @@ export function deactivate(): void {
   f32Cache = null;
   u32Cache = null;
   u16Cache = null;
+  u8Cache = null;
 }
 
 /** The active instance's exports; throws when `init()` has not completed. */
@@ -110,6 +115,15 @@ export function heapU16(): Uint16Array {
     u16Cache = new Uint16Array(buffer);
   }
   return u16Cache;
+}
+
+/** A Uint8Array over all of WASM memory, rebuilt when growth replaced the buffer. */
+export function heapU8(): Uint8Array {
+  const buffer = wasm().memory.buffer;
+  if (u8Cache === null || u8Cache.buffer !== buffer) {
+    u8Cache = new Uint8Array(buffer);
+  }
+  return u8Cache;
 }
 
 /** The descriptor block (zeroed) as a word view, and its byte offset. */

@@ -54,10 +54,10 @@ describe('raw ABI bounds checks', () => {
     expect(w.wa_softmax(x, out, 1, 1, 3, 4, x, 0, 0, 100, 1)).not.toBe(0); // mask stride runs past x
     expect(w.wa_softmax(x, out, 0xffff, 0xffff, 0xffff, 0xffff, 0, 0, 0, 0, 0)).not.toBe(0);
 
-    const desc = w.wa_alloc(40 * 4);
+    const desc = w.wa_alloc(48 * 4);
     const q = w.wa_alloc(2 * 3 * 4 * 4), k = w.wa_alloc(2 * 3 * 4 * 4), v = w.wa_alloc(2 * 3 * 4 * 4), o = w.wa_alloc(2 * 3 * 4 * 4);
-    const words = () => new Uint32Array(w.memory.buffer, desc, 40);
-    const f32 = () => new Float32Array(w.memory.buffer, desc, 40);
+    const words = () => new Uint32Array(w.memory.buffer, desc, 48);
+    const f32 = () => new Float32Array(w.memory.buffer, desc, 48);
     const good = () => {
       words().fill(0);
       words().set([q, k, v, o, 0, 1, 2, 2, 3, 3, 4, 4], 0);
@@ -78,6 +78,10 @@ describe('raw ABI bounds checks', () => {
       ['alibi too short', () => { words()[29] = x + 44; }, BAD_POINTER],
       ['scale NaN', () => { f32()[24] = NaN; }, BAD_SHAPE],
       ['huge strides', () => { words()[13] = 0xffffffff; }, -1],
+      ['unknown dtype code', () => { words()[39] = 9; }, BAD_SHAPE],
+      ['int8 queries', () => { words()[39] = 3; }, BAD_SHAPE],
+      ['k and v dtypes differ', () => { words()[39] = 1 << 8; }, BAD_SHAPE],
+      ['int8 k scales foreign', () => { words()[39] = (3 << 8) | (3 << 16); words()[40] = 16; }, BAD_POINTER],
       ['descriptor foreign', () => {}, BAD_POINTER],
     ];
     for (const [name, mutate, status] of cases) {

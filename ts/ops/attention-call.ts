@@ -5,12 +5,24 @@
  * @internal
  */
 import * as raw from '../raw.js';
+import { type CacheDType, dtypeCode } from '../dtype.js';
 
 /** Element strides of a `[batch, head, row, col]` operand whose last axis is contiguous. */
 export interface Strides { readonly batch: number; readonly head: number; readonly row: number }
 
-/** A pointer into WASM memory plus the strides to read it with. */
-export interface Operand { readonly ptr: number; readonly strides: Strides }
+/**
+ * A pointer into WASM memory plus the strides (in elements) to read it with, its
+ * storage dtype (float32 when omitted) and, for int8, the f32 row scales.
+ */
+export interface Operand {
+  readonly ptr: number;
+  readonly strides: Strides;
+  readonly dtype?: CacheDType;
+  /** float16 only: the data holds no ±inf/NaN (the kernel then widens it faster). */
+  readonly finite?: boolean;
+  /** int8 only: one f32 scale per `[batch, head, row]`, at `scales.ptr` with these element strides. */
+  readonly scales?: { readonly ptr: number; readonly strides: Strides };
+}
 
 export interface AttentionDims {
   readonly batch: number;
@@ -55,7 +67,7 @@ export function contiguous(heads: number, rows: number, cols: number): Strides {
 const W = {
   Q: 0, K: 1, V: 2, OUT: 3, LSE: 4, SHAPE: 5, Q_STRIDES: 12, K_STRIDES: 15, V_STRIDES: 18,
   OUT_STRIDES: 21, SCALE: 24, FLAGS: 25, WINDOW: 26, SOFTCAP: 28, ALIBI: 29, SINKS: 30,
-  MASK: 31, MASK_STRIDES: 32, ROWS: 36, CAUSAL_OFFSET: 38,
+  MASK: 31, MASK_STRIDES: 32, ROWS: 36, CAUSAL_OFFSET: 38, DTYPES: 39, K_SCALES: 40, V_SCALES: 44,
 } as const;
 
 const MAX_U32 = 0xffffffff;
@@ -73,6 +85,15 @@ function write(call: AttentionCall): { words: Uint32Array; ptr: number } {
   if (call.v) {
     words[W.V] = call.v.ptr;
     setStrides(words, W.V_STRIDES, call.v.strides);
+  }
+  const code = (o: Operand | undefined) =>
+    dtypeCode(o?.dtype ?? 'float32') | (o?.finite === true && o.dtype === 'float16' ? 0x80 : 0);
+  words[W.DTYPES] = code(call.q) | (code(call.k) << 8) | (code(call.v) << 16);
+  for (const [o, at] of [[call.k, W.K_SCALES], [call.v, W.V_SCALES]] as const) {
+    if (o?.scales) {
+      words[at] = o.scales.ptr;
+      setStrides(words, at + 1, o.scales.strides);
+    }
   }
   f32[W.SCALE] = call.scale;
   const hasOffset = call.causalOffset !== undefined;

@@ -2,7 +2,8 @@
 import { Tensor } from '../tensor.js';
 import { describe, formatShape, type Shape } from '../shape.js';
 import { numberArg, outArg, tensorArg } from './args.js';
-import { type AttentionDims, callAttention, callAttentionProbs, contiguous, type ScoreOptions } from './attention-call.js';
+import { type AttentionDims, callAttention, callAttentionProbs, contiguous, type Operand, type ScoreOptions } from './attention-call.js';
+import type { TensorDType } from '../dtype.js';
 import { type MaskInput, resolveMask } from './mask.js';
 
 /** Options of {@link attention}. */
@@ -62,22 +63,35 @@ export interface Prepared {
   release(): void;
 }
 
+/** A tensor of any storage dtype. */
+type AnyTensor = Tensor<TensorDType>;
+
+const FLOAT_DTYPES: readonly TensorDType[] = ['float32', 'float16', 'bfloat16'];
+
 /**
  * `softmax(q·kᵀ·scale + mask) · v`, exact, without materialising the `Lq × Lk` scores.
+ * `q`, `k` and `v` may be stored as float32, float16 or bfloat16 (`k` and `v` alike):
+ * the kernel widens elements as it loads them; the output is float32.
  * Shapes: `q [B, Hq, Lq, D]`, `k [B, Hkv, Lk, D]`, `v [B, Hkv, Lk, Dv]` → `[B, Hq, Lq, Dv]`;
  * leading axes may be omitted (`[L, D]`, `[H, L, D]`). `Hq` must be a multiple of `Hkv`
  * (grouped-query attention reads shared K/V heads without copying). Fully masked rows give 0.
  */
-export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions & { returnLse: true }): AttentionWithLse;
-export function attention(q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions & { returnLse?: false }): Tensor;
+export function attention(q: AnyTensor, k: AnyTensor, v: AnyTensor, options: AttentionOptions & { returnLse: true }): AttentionWithLse;
+export function attention(q: AnyTensor, k: AnyTensor, v: AnyTensor, options?: AttentionOptions & { returnLse?: false }): Tensor;
 /** With a `returnLse` known only at run time: `{ out, lse }` when it is true, else the output tensor. */
-export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions): Tensor | AttentionWithLse;
-export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor | AttentionWithLse {
+export function attention(q: AnyTensor, k: AnyTensor, v: AnyTensor, options: AttentionOptions): Tensor | AttentionWithLse;
+export function attention(q: AnyTensor, k: AnyTensor, v: AnyTensor, options: AttentionOptions = {}): Tensor | AttentionWithLse {
   const op = 'attention';
-  const p = prepare(q, k, v, options, op);
+  tensorArg(q, op, 'q', FLOAT_DTYPES);
+  tensorArg(k, op, 'k', FLOAT_DTYPES);
+  tensorArg(v, op, 'v', FLOAT_DTYPES);
+  if (k.dtype !== v.dtype) {
+    throw new TypeError(`wasm-attention: ${op}: k (${k.dtype}) and v (${v.dtype}) must have the same dtype`);
+  }
+  const p = prepare(q, k, v, options, op, FLOAT_DTYPES);
   const { dims } = p;
   try {
-    const out = outArg(options.out, [...p.lead, dims.valueDim], op, { q, k, v });
+    const out = outArg(options.out, [...p.lead, dims.valueDim], op, { q, k, v } as Record<string, Tensor>);
     const lse = options.returnLse ? Tensor.empty([...p.lead]) : null;
     try {
       callAttention(
@@ -146,12 +160,12 @@ export function attentionWeights(q: Tensor, k: Tensor, options: AttentionWeights
   }
 }
 
-function operand(t: Tensor, heads: number, rows: number, cols: number) {
-  return { ptr: t.ptr, strides: contiguous(heads, rows, cols) };
+function operand(t: AnyTensor, heads: number, rows: number, cols: number): Operand {
+  return { ptr: t.ptr, strides: contiguous(heads, rows, cols), dtype: t.dtype };
 }
 
 /** Pads a shape of rank 2–4 to `[B, H, L, D]`. */
-function as4d(t: Tensor, name: string, op: string): [number, number, number, number] {
+function as4d(t: AnyTensor, name: string, op: string): [number, number, number, number] {
   if (t.rank < 2 || t.rank > 4) {
     throw new RangeError(
       `wasm-attention: ${op}: ${name} must have 2 to 4 axes ([L, D], [H, L, D] or [B, H, L, D]), got ${formatShape(t.shape)}`);
@@ -161,10 +175,11 @@ function as4d(t: Tensor, name: string, op: string): [number, number, number, num
 }
 
 /** Validates q/k(/v) and the score options; allocates temporaries that `release()` frees. */
-export function prepare(q: Tensor, k: Tensor, v: Tensor | null, options: AttentionOptions, op: string): Prepared {
-  tensorArg(q, op, 'q');
-  tensorArg(k, op, 'k');
-  if (v !== null) tensorArg(v, op, 'v');
+export function prepare(q: AnyTensor, k: AnyTensor, v: AnyTensor | null, options: AttentionOptions, op: string,
+  dtypes: readonly TensorDType[] = ['float32']): Prepared {
+  tensorArg(q, op, 'q', dtypes);
+  tensorArg(k, op, 'k', dtypes);
+  if (v !== null) tensorArg(v, op, 'v', dtypes);
   const [bq, hq, lq, d] = as4d(q, 'q', op);
   const [bk, hkv, lk, dk] = as4d(k, 'k', op);
   const shapes = `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}${v ? `, v ${formatShape(v.shape)}` : ''}`;

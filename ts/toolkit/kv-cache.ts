@@ -6,6 +6,11 @@
  * straight on these buffers (head stride `maxLength·D`, row stride `D`, `L_k = length`),
  * so a decode step copies nothing but the new token's keys and values.
  *
+ * Storage dtype (`dtype`): float32, float16 or bfloat16 (rounded to nearest even on
+ * `append`), or int8: each appended key/value row of each head is quantised
+ * symmetrically with its own float32 scale (`max|x| / 127`). The decode kernel widens
+ * or dequantises elements in registers; nothing is converted back per step.
+ *
  * Sliding-window mode (`window: W`) keeps the positions a windowed query can still see.
  * It shifts rather than wraps: the rows stay in order (so causal alignment, windows and
  * ALiBi distances keep their meaning), and when an append would overflow `maxLength`
@@ -15,9 +20,10 @@
  */
 import { Tensor } from '../tensor.js';
 import { describe, formatShape } from '../shape.js';
+import { type CacheDType, dtypeArg, type TensorDType } from '../dtype.js';
 import { outArg, tensorArg } from '../ops/args.js';
 import { callAttention } from '../ops/attention-call.js';
-import { disposeAll } from './common.js';
+import { KVStore } from './kv-store.js';
 
 const disposeSymbol: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
@@ -38,7 +44,15 @@ export interface KVCacheConfig {
    * beyond `maxLength` throw)
    */
   window?: number;
+  /**
+   * Storage dtype of keys and values: `'float16'` / `'bfloat16'` halve the bytes,
+   * `'int8'` quarters them (plus one float32 scale per row and head). @defaultValue 'float32'
+   */
+  dtype?: CacheDType;
 }
+
+const CACHE_DTYPES: readonly CacheDType[] = ['float32', 'float16', 'bfloat16', 'int8'];
+const QUERY_DTYPES: readonly TensorDType[] = ['float32', 'float16', 'bfloat16'];
 
 /** Options of {@link KVCache.attend}. */
 export interface KVCacheAttendOptions {
@@ -77,8 +91,10 @@ export class KVCache {
   readonly valueDim: number;
   /** Sliding window, or `undefined` for a full cache. @defaultValue undefined */
   readonly window: number | undefined;
-  #k: Tensor | null;
-  #v: Tensor | null;
+  /** Storage dtype of keys and values. @defaultValue 'float32' */
+  readonly dtype: CacheDType;
+  #k: KVStore;
+  #v: KVStore;
   #length = 0;
   #position = 0;
 
@@ -97,13 +113,19 @@ export class KVCache {
         throw new RangeError(`wasm-attention: KVCache: window (${this.window}) must not exceed maxLength (${this.maxLength})`);
       }
     }
-    this.#k = Tensor.empty([this.numKvHeads, this.maxLength, this.headDim]);
+    this.dtype = config.dtype === undefined ? 'float32' : dtypeArg(config.dtype, CACHE_DTYPES, 'KVCache');
+    this.#k = new KVStore(this.dtype, this.numKvHeads, this.maxLength, this.headDim);
     try {
-      this.#v = Tensor.empty([this.numKvHeads, this.maxLength, this.valueDim]);
+      this.#v = new KVStore(this.dtype, this.numKvHeads, this.maxLength, this.valueDim);
     } catch (e) {
       this.#k.dispose();
       throw e;
     }
+  }
+
+  /** Bytes of WASM memory the keys and values (and int8 scales) occupy, for the full capacity. */
+  get bytes(): number {
+    return this.#k.bytes + this.#v.bytes;
   }
 
   /** Rows held now (the keys a new query attends to). */
@@ -116,14 +138,14 @@ export class KVCache {
     return this.#position;
   }
 
-  /** The key buffer `[H_kv, maxLength, D]` (rows `≥ length` are stale). */
-  get keys(): Tensor {
-    return this.#live(this.#k, 'keys');
+  /** The key buffer `[H_kv, maxLength, D]` in the cache's dtype (rows `≥ length` are stale; not for int8). */
+  get keys(): Tensor<TensorDType> {
+    return this.#k.tensor('keys');
   }
 
-  /** The value buffer `[H_kv, maxLength, D_v]` (rows `≥ length` are stale). */
-  get values(): Tensor {
-    return this.#live(this.#v, 'values');
+  /** The value buffer `[H_kv, maxLength, D_v]` in the cache's dtype (rows `≥ length` are stale; not for int8). */
+  get values(): Tensor<TensorDType> {
+    return this.#v.tensor('values');
   }
 
   /**
@@ -140,7 +162,7 @@ export class KVCache {
     if (this.#rowsOf(v, Dv, op, 'v') !== n) {
       throw new RangeError(`wasm-attention: ${op}: k ${formatShape(k.shape)} and v ${formatShape(v.shape)} hold different numbers of positions`);
     }
-    const keys = this.keys, values = this.values;
+    if (this.#k.disposed) throw new Error(`wasm-attention: ${op}: KVCache used after dispose()`);
     if (this.#length + n > cap) {
       if (this.window === undefined) {
         throw new RangeError(`wasm-attention: ${op}: ${this.#length} + ${n} positions exceed maxLength ${cap}`);
@@ -151,16 +173,12 @@ export class KVCache {
       }
       // Shift: the newest `keep` rows move to the front of every head.
       const from = this.#length - keep;
-      for (const [buf, w] of [[keys, D], [values, Dv]] as const) {
-        const d = buf.data;
-        for (let h = 0; h < Hkv; h++) d.copyWithin(h * cap * w, (h * cap + from) * w, (h * cap + this.#length) * w);
-      }
+      this.#k.shift(from, keep);
+      this.#v.shift(from, keep);
       this.#length = keep;
     }
-    for (const [buf, src, w] of [[keys, k, D], [values, v, Dv]] as const) {
-      const d = buf.data, s = src.data;
-      for (let h = 0; h < Hkv; h++) d.set(s.subarray(h * n * w, (h + 1) * n * w), (h * cap + this.#length) * w);
-    }
+    this.#k.write(k.ptr, n, this.#length, op);
+    this.#v.write(v.ptr, n, this.#length, op);
     this.#length += n;
     this.#position += n;
     return this;
@@ -183,6 +201,8 @@ export class KVCache {
   clear(): this {
     this.#length = 0;
     this.#position = 0;
+    this.#k.reset();
+    this.#v.reset();
     return this;
   }
 
@@ -192,11 +212,11 @@ export class KVCache {
    * diagonal bottom-right aligned, grouped-query when `H_q > H_kv`, windowed in window
    * mode. Returns `[H_q, L_q, D_v]` (`[L_q, D_v]`).
    */
-  attend(q: Tensor, options: KVCacheAttendOptions = {}): Tensor {
+  attend(q: Tensor<TensorDType>, options: KVCacheAttendOptions = {}): Tensor {
     const op = 'KVCache.attend';
-    tensorArg(q, op, 'q');
-    const keys = this.keys, values = this.values;
-    const Hkv = this.numKvHeads, D = this.headDim, Dv = this.valueDim, cap = this.maxLength;
+    tensorArg(q, op, 'q', QUERY_DTYPES);
+    if (this.#k.disposed) throw new Error(`wasm-attention: ${op}: KVCache used after dispose()`);
+    const Hkv = this.numKvHeads, D = this.headDim, Dv = this.valueDim;
     if ((q.rank !== 2 && q.rank !== 3) || q.shape[q.rank - 1] !== D) {
       throw new RangeError(`wasm-attention: ${op}: q must be [H_q, L_q, ${D}] or [L_q, ${D}], got ${formatShape(q.shape)}`);
     }
@@ -213,28 +233,20 @@ export class KVCache {
       throw new RangeError(`wasm-attention: ${op}: scale must be finite and softcap finite ≥ 0, got ${scale}, ${softcap}`);
     }
     const causal = options.causal ?? true;
-    const out = outArg(options.out, [...q.shape.slice(0, -1), Dv], op, { q });
-    const Lk = this.#length, group = Hq / Hkv;
-    const k = { ptr: keys.ptr, strides: { batch: Hkv * cap * D, head: cap * D, row: D } };
-    const v = { ptr: values.ptr, strides: { batch: Hkv * cap * Dv, head: cap * Dv, row: Dv } };
+    const out = outArg(options.out, [...q.shape.slice(0, -1), Dv], op, { q: q as Tensor });
+    const Lk = this.#length;
+    const k = this.#k.operand(), v = this.#v.operand();
+    // Keys and values are widened by the same code: the fast float16 path only when both allow it.
+    const finite = k.finite === true && v.finite === true;
     try {
-      if (Lq === 1 && group > 1 && (this.window === undefined || Lk <= this.window)) {
-        // Decode step with grouped heads: the `group` query heads that share a K/V head are
-        // contiguous rows of q, so they run as `group` query rows of one head — the kernel
-        // then streams each cached K/V head once per step instead of once per query head.
-        // A single query at the newest position sees every row: no causal mask is needed.
-        callAttention({
-          scale, softcap, causal: false,
-          dims: { batch: 1, headsQ: Hkv, headsKv: Hkv, lenQ: group, lenK: Lk, headDim: D, valueDim: Dv },
-          q: { ptr: q.ptr, strides: { batch: Hq * D, head: group * D, row: D } }, k, v,
-        }, { ptr: out.ptr, strides: { batch: Hq * Dv, head: group * Dv, row: Dv } });
-        return out;
-      }
+      // One call for every query head: the kernel groups the heads that share a K/V head
+      // (decoding: one pass over each cached head per step) and reads the cache in place.
       callAttention({
         scale, softcap, causal,
         window: this.window === undefined ? undefined : [this.window - 1, 0],
         dims: { batch: 1, headsQ: Hq, headsKv: Hkv, lenQ: Lq, lenK: Lk, headDim: D, valueDim: Dv },
-        q: { ptr: q.ptr, strides: { batch: Hq * Lq * D, head: Lq * D, row: D } }, k, v,
+        q: { ptr: q.ptr, strides: { batch: Hq * Lq * D, head: Lq * D, row: D }, dtype: q.dtype },
+        k: { ...k, finite }, v: { ...v, finite },
       }, { ptr: out.ptr, strides: { batch: Hq * Lq * Dv, head: Lq * Dv, row: Dv } });
     } catch (e) {
       if (out !== options.out) out.dispose();
@@ -245,18 +257,13 @@ export class KVCache {
 
   /** Frees both buffers. Calling it twice does nothing. */
   dispose(): void {
-    disposeAll(this.#k, this.#v);
-    this.#k = this.#v = null;
+    this.#k.dispose();
+    this.#v.dispose();
   }
 
   /** The same as `dispose()`, for `using` declarations. */
   [disposeSymbol](): void {
     this.dispose();
-  }
-
-  #live(t: Tensor | null, name: string): Tensor {
-    if (t === null) throw new Error(`wasm-attention: KVCache ${name} used after dispose()`);
-    return t;
   }
 
   #rowsOf(t: Tensor, width: number, op: string, name: string): number {

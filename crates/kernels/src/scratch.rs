@@ -42,3 +42,15 @@ pub(crate) fn with_scratch(len: usize, f: impl FnOnce(&mut [f32])) {
 pub fn take_alloc_failure() -> bool {
     FAILED.with(|c| c.replace(false))
 }
+
+/// A zeroed vector of `len` floats, or `None` (recording a failure as [`with_scratch`]
+/// does) when memory cannot grow to it.
+pub(crate) fn try_vec(len: usize) -> Option<Vec<f32>> {
+    let mut v = Vec::new();
+    if v.try_reserve_exact(len).is_err() {
+        FAILED.with(|c| c.set(true));
+        return None;
+    }
+    v.resize(len, 0.0);
+    Some(v)
+}

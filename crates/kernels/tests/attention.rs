@@ -309,3 +309,113 @@ fn chunked_prefill_with_causal_offset_equals_one_call() {
         }
     }
 }
+
+/// Every option on decode-sized problems: the decode kernel (through `attention_forward`)
+/// equals the tiled kernel within 1e-6, and both match the float64 reference (`check`).
+#[test]
+fn decode_equals_tiled_for_every_option() {
+    use kernels::attention::attention_tiled;
+    let mut rng = Rng::new(30);
+    let shapes: [[usize; 7]; 6] = [
+        [1, 1, 1, 1, 1, 8, 8], [1, 4, 1, 1, 300, 64, 64], [2, 8, 2, 2, 517, 20, 13],
+        [1, 12, 12, 1, 1030, 64, 64], [1, 32, 8, 1, 700, 128, 128], [1, 3, 1, 5, 260, 7, 5],
+    ];
+    for (n, &dims) in shapes.iter().enumerate() {
+        let p = problem(&mut rng, dims, n % 2 == 1);
+        let s = p.shape;
+        let (hq, lq, lk) = (s.heads_q, s.len_q, s.len_k);
+        let slopes: Vec<f32> = (0..hq).map(|h| 0.02 * (h + 1) as f32).collect();
+        let sinks: Vec<f32> = (0..hq).map(|h| h as f32 * 0.3 - 1.0).collect();
+        let st = [hq * lq * lk, lq * lk, lk, 1];
+        let mut mask = rng.vec(s.batch * hq * lq * lk, 1.0);
+        mask.iter_mut().step_by(6).for_each(|x| *x = f32::NEG_INFINITY);
+        type Setup<'a> = (&'a str, Box<dyn Fn(&mut Options<'a>, &mut RefOpts) + 'a>);
+        let cases: Vec<Setup> = vec![
+            ("plain", Box::new(|_, _| {})),
+            ("causal", Box::new(|o, r| { o.causal = true; r.causal = true; })),
+            ("causal offset 100 + window", Box::new(|o, r| { o.causal = true; r.causal = true; o.causal_offset = Some(100); r.offset = Some(100); o.window = Some((60, 0)); r.window = o.window; })),
+            ("window both sides", Box::new(|o, r| { o.window = Some((40, 7)); r.window = o.window; o.causal_offset = Some(50); r.offset = Some(50); })),
+            ("softcap", Box::new(|o, r| { o.softcap = 1.5; r.softcap = 1.5; })),
+            ("alibi + causal", Box::new(|o, r| { o.causal = true; r.causal = true; o.alibi_slopes = Some(&slopes); r.alibi = Some(slopes.clone()); })),
+            ("sinks", Box::new(|o, r| { o.sinks = Some(&sinks); r.sinks = Some(sinks.clone()); })),
+            ("mask", Box::new(|o, r| { o.mask = Some(Mask { data: &mask, strides: st }); r.mask = Some((mask.clone(), st)); })),
+            ("blocked (offset before every key)", Box::new(|o, r| { o.causal = true; r.causal = true; o.causal_offset = Some(-10); r.offset = Some(-10); })),
+            ("everything", Box::new(|o, r| {
+                o.causal = true; r.causal = true; o.window = Some((200, 0)); r.window = o.window;
+                o.softcap = 5.0; r.softcap = 5.0; o.alibi_slopes = Some(&slopes); r.alibi = Some(slopes.clone());
+                o.sinks = Some(&sinks); r.sinks = Some(sinks.clone());
+                o.mask = Some(Mask { data: &mask, strides: st }); r.mask = Some((mask.clone(), st));
+            })),
+        ];
+        for (name, set) in &cases {
+            let (mut o, mut r) = opts_pair(1.0 / (s.head_dim as f32).sqrt());
+            set(&mut o, &mut r);
+            let label = format!("{} {:?}", name, dims);
+            check(&label, &p, &o, &r);
+            let mut a = vec![0.0; p.out_len];
+            let mut b = vec![0.0; p.out_len];
+            let mut la = vec![0.0; s.batch * hq * lq];
+            let mut lb = la.clone();
+            attention_forward(&p.q, p.ql, &p.k, p.kl, &p.v, p.vl, &mut a, p.ol, Some(&mut la), s, &o);
+            attention_tiled(&p.q, p.ql, &p.k, p.kl, &p.v, p.vl, &mut b, p.ol, Some(&mut lb), s, &o);
+            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+                assert!((x - y).abs() <= 1e-6, "{}: decode {} vs tiled {} at {}", label, x, y, i);
+            }
+            for (i, (x, y)) in la.iter().zip(&lb).enumerate() {
+                assert!(x == y || (x - y).abs() <= 1e-6 * y.abs().max(1.0), "{}: lse decode {} vs tiled {} at {}", label, x, y, i);
+            }
+        }
+    }
+}
+
+/// Storage dtypes: each kernel path on f16/bf16/int8 operands equals the float64
+/// reference computed from the widened (dequantised) values.
+#[test]
+fn stored_dtypes_match_the_reference_on_their_values() {
+    use kernels::attention::{attention_forward_elems, Elems, RowScales};
+    use kernels::dtype::{bf16_to_f32, f16_to_f32, f32_to_bf16, f32_to_f16, quantize_i8, BF16, F16, F16Finite};
+    let mut rng = Rng::new(31);
+    for &dims in &[[1usize, 8, 2, 1, 333, 64, 64], [1, 4, 4, 1, 70, 19, 9], [1, 2, 1, 40, 90, 16, 16]] {
+        let p = problem(&mut rng, dims, false);
+        let s = p.shape;
+        let (mut o, mut r) = opts_pair(0.125);
+        o.causal = true;
+        r.causal = true;
+        let f16: Vec<F16> = p.k.iter().map(|&x| F16(f32_to_f16(x))).collect();
+        let v16: Vec<F16> = p.v.iter().map(|&x| F16(f32_to_f16(x))).collect();
+        let f16f: Vec<F16Finite> = f16.iter().map(|h| F16Finite(h.0)).collect();
+        let v16f: Vec<F16Finite> = v16.iter().map(|h| F16Finite(h.0)).collect();
+        let q16: Vec<BF16> = p.q.iter().map(|&x| BF16(f32_to_bf16(x))).collect();
+        let kb: Vec<BF16> = p.k.iter().map(|&x| BF16(f32_to_bf16(x))).collect();
+        let vb: Vec<BF16> = p.v.iter().map(|&x| BF16(f32_to_bf16(x))).collect();
+        // int8: one scale per (head, row).
+        let quant = |x: &[f32], w: usize| {
+            let rows = x.len() / w;
+            let mut c = vec![0i8; x.len()];
+            let sc: Vec<f32> = (0..rows).map(|j| quantize_i8(&x[j * w..(j + 1) * w], &mut c[j * w..(j + 1) * w])).collect();
+            let deq: Vec<f32> = c.iter().enumerate().map(|(i, &q)| q as f32 * sc[i / w]).collect();
+            (c, sc, deq)
+        };
+        let (kc, ksc, kdq) = quant(&p.k, s.head_dim);
+        let (vc, vsc, vdq) = quant(&p.v, s.value_dim);
+        let sl = Layout { batch: s.heads_kv * s.len_k, head: s.len_k, row: 1 };
+        let dims7 = [s.batch, s.heads_q, s.heads_kv, s.len_q, s.len_k, s.head_dim, s.value_dim];
+        let wid16 = |x: &[F16]| x.iter().map(|h| f16_to_f32(h.0)).collect::<Vec<f32>>();
+        let widb = |x: &[BF16]| x.iter().map(|h| bf16_to_f32(h.0)).collect::<Vec<f32>>();
+        let cases: Vec<(&str, Elems, Elems, Elems, Vec<f32>, Vec<f32>, Vec<f32>)> = vec![
+            ("f16 kv", Elems::F32(&p.q), Elems::F16(&f16), Elems::F16(&v16), p.q.clone(), wid16(&f16), wid16(&v16)),
+            ("f16 finite kv", Elems::F32(&p.q), Elems::F16Finite(&f16f), Elems::F16Finite(&v16f), p.q.clone(), wid16(&f16), wid16(&v16)),
+            ("bf16 q k v", Elems::BF16(&q16), Elems::BF16(&kb), Elems::BF16(&vb), widb(&q16), widb(&kb), widb(&vb)),
+            ("int8 kv", Elems::F32(&p.q), Elems::I8(&kc, RowScales { data: &ksc, layout: sl }),
+                Elems::I8(&vc, RowScales { data: &vsc, layout: sl }), p.q.clone(), kdq.clone(), vdq.clone()),
+        ];
+        for (name, q, k, v, qf, kf, vf) in cases {
+            let want = ref_attention(dims7, &qf, strides(p.ql), &kf, strides(p.kl), &vf, strides(p.vl), &r);
+            let mut out = vec![f32::NAN; p.out_len];
+            let mut lse = vec![f32::NAN; s.batch * s.heads_q * s.len_q];
+            attention_forward_elems(q, p.ql, k, p.kl, v, p.vl, &mut out, p.ol, Some(&mut lse), s, &o);
+            assert_close(&format!("{} {:?}: out", name, dims), &out, &want.out, 2e-6, 2e-5);
+            assert_close(&format!("{} {:?}: lse", name, dims), &lse, &want.lse, 2e-6, 2e-6);
+        }
+    }
+}

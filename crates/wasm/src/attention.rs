@@ -6,7 +6,8 @@
 
 use wasm_bindgen::prelude::*;
 
-use kernels::attention::{Layout, Options, Shape};
+use kernels::attention::{Elems, Layout, Options, RowScales, Shape};
+use kernels::dtype::DType;
 use kernels::Mask;
 
 use crate::extent::{non_overlapping, span};
@@ -35,19 +36,52 @@ mod w {
     pub const MASK_STRIDES: usize = 32; // b, h, i, j
     pub const ROWS: usize = 36; // row_start, row_count (attention_probs)
     pub const CAUSAL_OFFSET: usize = 38; // i32: key position of query row 0
+    pub const DTYPES: usize = 39; // dtype codes: q | k << 8 | v << 16 (0 f32, 1 f16, 2 bf16, 3 int8;
+                                  // + 0x80: float16 holding no inf/NaN)
+    pub const K_SCALES: usize = 40; // int8 keys: pointer to f32 row scales, then their batch, head, row strides
+    pub const V_SCALES: usize = 44; // int8 values: the same
 }
 
 /// Descriptor length in u32 words.
-pub const WORDS: usize = 40;
+pub const WORDS: usize = 48;
 
 struct Call<'a> {
     shape: Shape,
-    q: &'a [f32],
+    q: Elems<'a>,
     ql: Layout,
-    k: &'a [f32],
+    k: Elems<'a>,
     kl: Layout,
     opts: Options<'a>,
     d: &'a [u32],
+}
+
+/// The dtype of one operand's code byte.
+fn dtype_of(code: u32) -> Result<DType, Status> {
+    DType::from_code(code & 0x7f).ok_or(Status::BadShape)
+}
+
+/// A checked view of `len` elements of `dtype` at `ptr` (int8 with its row scales,
+/// described at descriptor word `scales`, for `heads × rows` rows); records the ranges.
+#[allow(clippy::too_many_arguments)]
+fn elems<'a>(
+    d: &[u32], ptr: usize, dtype: DType, finite: bool, len: usize, scales: usize, dims: [usize; 3],
+    ranges: &mut Vec<(usize, usize)>,
+) -> Result<Elems<'a>, Status> {
+    let bytes = len.checked_mul(dtype.size()).ok_or(Status::BadShape)?;
+    ranges.push((ptr, bytes));
+    Ok(match dtype {
+        DType::F32 => Elems::F32(memory::elems(ptr, len)?),
+        DType::F16 if finite => Elems::F16Finite(memory::elems(ptr, len)?),
+        DType::F16 => Elems::F16(memory::elems(ptr, len)?),
+        DType::BF16 => Elems::BF16(memory::elems(ptr, len)?),
+        DType::I8 => {
+            let sl = strides(d, scales + 1);
+            let n = ext(&dims, sl, 1)?;
+            let sp = d[scales] as usize;
+            ranges.push((sp, n.checked_mul(4).ok_or(Status::BadShape)?));
+            Elems::I8(memory::elems(ptr, len)?, RowScales { data: memory::floats(sp, n)?, layout: sl })
+        }
+    })
 }
 
 fn strides(d: &[u32], at: usize) -> Layout {
@@ -75,8 +109,13 @@ fn read<'a>(desc: usize, ranges: &mut Vec<(usize, usize)>) -> Result<Call<'a>, S
     let (ql, kl) = (strides(d, w::Q_STRIDES), strides(d, w::K_STRIDES));
     let q_len = ext(&[shape.batch, shape.heads_q, shape.len_q], ql, shape.head_dim)?;
     let k_len = ext(&[shape.batch, shape.heads_kv, shape.len_k], kl, shape.head_dim)?;
-    ranges.push((u(w::Q), q_len));
-    ranges.push((u(w::K), k_len));
+    let (qt, kt) = (dtype_of(d[w::DTYPES])?, dtype_of(d[w::DTYPES] >> 8)?);
+    if qt == DType::I8 {
+        return Err(Status::BadShape);
+    }
+    let fin = |shift: u32| (d[w::DTYPES] >> shift) & 0x80 != 0;
+    let q = elems(d, u(w::Q), qt, fin(0), q_len, 0, [0; 3], ranges)?;
+    let k = elems(d, u(w::K), kt, fin(8), k_len, w::K_SCALES, [shape.batch, shape.heads_kv, shape.len_k], ranges)?;
     let mut opts = Options::new(f32::from_bits(d[w::SCALE]));
     let flags = d[w::FLAGS];
     opts.causal = flags & 1 != 0;
@@ -92,19 +131,19 @@ fn read<'a>(desc: usize, ranges: &mut Vec<(usize, usize)>) -> Result<Call<'a>, S
     }
     if d[w::ALIBI] != 0 {
         opts.alibi_slopes = Some(memory::floats(u(w::ALIBI), shape.heads_q)?);
-        ranges.push((u(w::ALIBI), shape.heads_q));
+        ranges.push((u(w::ALIBI), shape.heads_q * 4));
     }
     if d[w::SINKS] != 0 {
         opts.sinks = Some(memory::floats(u(w::SINKS), shape.heads_q)?);
-        ranges.push((u(w::SINKS), shape.heads_q));
+        ranges.push((u(w::SINKS), shape.heads_q * 4));
     }
     if d[w::MASK] != 0 {
         let ms = [u(w::MASK_STRIDES), u(w::MASK_STRIDES + 1), u(w::MASK_STRIDES + 2), u(w::MASK_STRIDES + 3)];
         let len = span(&[shape.batch, shape.heads_q, shape.len_q, shape.len_k], &ms)?;
         opts.mask = Some(Mask { data: memory::floats(u(w::MASK), len)?, strides: ms });
-        ranges.push((u(w::MASK), len));
+        ranges.push((u(w::MASK), len.checked_mul(4).ok_or(Status::BadShape)?));
     }
-    Ok(Call { shape, q: memory::floats(u(w::Q), q_len)?, ql, k: memory::floats(u(w::K), k_len)?, kl, opts, d })
+    Ok(Call { shape, q, ql, k, kl, opts, d })
 }
 
 /// Fused attention (see `kernels::attention::attention_forward`); `desc` is the
@@ -118,24 +157,29 @@ pub fn wa_attention(desc: usize) -> i32 {
         let s = c.shape;
         let vl = strides(d, w::V_STRIDES);
         let v_len = ext(&[s.batch, s.heads_kv, s.len_k], vl, s.value_dim)?;
-        ranges.push((d[w::V] as usize, v_len));
-        let v = memory::floats(d[w::V] as usize, v_len)?;
+        let vt = dtype_of(d[w::DTYPES] >> 16)?;
+        let kt = dtype_of(d[w::DTYPES] >> 8)?;
+        let (kf, vf) = ((d[w::DTYPES] >> 8) & 0x80 != 0, (d[w::DTYPES] >> 16) & 0x80 != 0);
+        if vt != kt || kf != vf {
+            return Err(Status::BadShape);
+        }
+        let v = elems(d, d[w::V] as usize, vt, vf, v_len, w::V_SCALES, [s.batch, s.heads_kv, s.len_k], &mut ranges)?;
         let ol = strides(d, w::OUT_STRIDES);
         non_overlapping(&[s.batch, s.heads_q, s.len_q, s.value_dim], &[ol.batch, ol.head, ol.row, 1])?;
         let out_len = ext(&[s.batch, s.heads_q, s.len_q], ol, s.value_dim)?;
         let out_ptr = d[w::OUT] as usize;
-        memory::disjoint((out_ptr, out_len), &ranges)?;
+        memory::disjoint_bytes((out_ptr, out_len * 4), &ranges)?;
         let lse_len = s.batch * s.heads_q * s.len_q;
         let lse_ptr = d[w::LSE] as usize;
         let lse = if lse_ptr == 0 {
             None
         } else {
-            memory::disjoint((lse_ptr, lse_len), &ranges)?;
-            memory::disjoint((lse_ptr, lse_len), &[(out_ptr, out_len)])?;
+            memory::disjoint_bytes((lse_ptr, lse_len * 4), &ranges)?;
+            memory::disjoint_bytes((lse_ptr, lse_len * 4), &[(out_ptr, out_len * 4)])?;
             Some(memory::floats_mut(lse_ptr, lse_len)?)
         };
         let out = memory::floats_mut(out_ptr, out_len)?;
-        status::kernel(|| kernels::attention::attention_forward(c.q, c.ql, c.k, c.kl, v, vl, out, ol, lse, s, &c.opts))
+        status::kernel(|| kernels::attention::attention_forward_elems(c.q, c.ql, c.k, c.kl, v, vl, out, ol, lse, s, &c.opts))
     })
 }
 
@@ -157,16 +201,19 @@ pub fn wa_attention_probs(desc: usize) -> i32 {
         let lse = if d[w::LSE] == 0 {
             None
         } else {
-            ranges.push((d[w::LSE] as usize, lse_len));
+            ranges.push((d[w::LSE] as usize, lse_len * 4));
             Some(memory::floats(d[w::LSE] as usize, lse_len)?)
         };
         let out_len = [s.batch, s.heads_q, row_count, s.len_k]
             .iter().try_fold(1usize, |a, &x| a.checked_mul(x)).ok_or(Status::BadShape)?;
         let out_ptr = d[w::OUT] as usize;
-        memory::disjoint((out_ptr, out_len), &ranges)?;
+        memory::disjoint_bytes((out_ptr, out_len.checked_mul(4).ok_or(Status::BadShape)?), &ranges)?;
         let out = memory::floats_mut(out_ptr, out_len)?;
-        status::kernel(|| {
-            kernels::attention::attention_probs(c.q, c.ql, c.k, c.kl, lse, s, &c.opts, row_start, row_count, out)
-        })
+        // The weights kernel reads float32 q and k (the tiled score code).
+        let (q, k) = match (c.q, c.k) {
+            (Elems::F32(q), Elems::F32(k)) => (q, k),
+            _ => return Err(Status::BadShape),
+        };
+        status::kernel(|| kernels::attention::attention_probs(q, c.ql, k, c.kl, lse, s, &c.opts, row_start, row_count, out))
     })
 }

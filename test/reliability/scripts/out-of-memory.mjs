@@ -4,10 +4,13 @@
 import { init, Tensor, attention, memoryStats } from '../../../dist/index.js';
 
 await init();
-const D = 64, Lk = 1 << 22; // K alone is 1 GiB; the kernel packs a copy of it
+// K alone is 1 GiB; with 64 query rows (the tiled prefill kernel: a single row would
+// take the decode kernel, which reads K in place and needs almost no scratch) the kernel
+// packs a copy of it.
+const D = 64, Lk = 1 << 22;
 const k = Tensor.empty([Lk, D]);
 const v = Tensor.empty([Lk, 1]);
-const q = Tensor.zeros([1, D]);
+const q = Tensor.zeros([64, D]);
 const fillers = [];
 let fillError = '';
 for (;;) {

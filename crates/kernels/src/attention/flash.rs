@@ -19,10 +19,10 @@ use super::{Layout, Options, Shape, BLOCK_K, BLOCK_Q, S_STRIDE};
 use crate::gemm::blocking::{MR, NR};
 use crate::gemm::{microkernel, round_up};
 
-/// `out[b,h,i,:] = Σ_j softmax_j(s_ij) · v[b,h/g,j,:]`; `lse[b,h,i] = log Σ_j exp(s_ij)`
-/// (contiguous `[batch, heads_q, len_q]`). Fully blocked rows give 0 and `lse = -inf`.
+/// The tiled kernel behind [`attention_forward`](super::attention_forward) for f32
+/// operands (prefill); same contract. Any number of query rows.
 #[allow(clippy::too_many_arguments)]
-pub fn attention_forward(
+pub fn attention_tiled(
     q: &[f32], ql: Layout, k: &[f32], kl: Layout, v: &[f32], vl: Layout,
     out: &mut [f32], ol: Layout, mut lse: Option<&mut [f32]>, shape: Shape, opts: &Options,
 ) {

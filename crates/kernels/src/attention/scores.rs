@@ -23,9 +23,14 @@ pub(super) fn check_tensor(what: &str, len: usize, l: Layout, batch: usize, head
 
 /// The preconditions shared by both kernels: shape, q and k extents, per-head options.
 pub(super) fn check_common(q: &[f32], ql: Layout, k: &[f32], kl: Layout, shape: &Shape, opts: &Options) {
+    check_common_lens(q.len(), ql, k.len(), kl, shape, opts)
+}
+
+/// [`check_common`] on element counts (for operands of any storage dtype).
+pub(super) fn check_common_lens(q_len: usize, ql: Layout, k_len: usize, kl: Layout, shape: &Shape, opts: &Options) {
     assert!(shape.heads_kv > 0 && shape.heads_q % shape.heads_kv == 0, "attention: heads_q must be a multiple of heads_kv");
-    check_tensor("q", q.len(), ql, shape.batch, shape.heads_q, shape.len_q, shape.head_dim);
-    check_tensor("k", k.len(), kl, shape.batch, shape.heads_kv, shape.len_k, shape.head_dim);
+    check_tensor("q", q_len, ql, shape.batch, shape.heads_q, shape.len_q, shape.head_dim);
+    check_tensor("k", k_len, kl, shape.batch, shape.heads_kv, shape.len_k, shape.head_dim);
     if let Some(s) = opts.alibi_slopes {
         assert!(s.len() >= shape.heads_q, "attention: one ALiBi slope per query head");
     }

@@ -1,0 +1,498 @@
+//! Decoding attention: a few query rows per kv head against a long K/V, read in place.
+//!
+//! When the query rows of a kv head — `len_q · group` of them, the group's heads
+//! included — fit [`DECODE_ROWS`], the tiled kernel wastes its 4×8 score tile (one
+//! useful column of eight) and repacks all of K per call. This kernel instead:
+//!   1. copies the group's query rows once into a small f32 buffer (pre-scaled);
+//!   2. walks the keys in chunks of [`CHUNK`]; per chunk it scores *all* rows against
+//!      each key row read in place (any strides, any storage dtype, widened to f32 in
+//!      registers), a 4-keys × 2-rows register tile vectorised along D;
+//!   3. applies the score options exactly as the tiled kernel (causal/window with
+//!      [`Options::causal_offset`], softcap, ALiBi, mask), then takes the chunk's own
+//!      maximum and merges it with the running one by the log-sum-exp rule
+//!      (`m' = max(m, m_c)`, earlier sums and outputs scaled by `2^(m − m')`) — the
+//!      flash-decoding merge, here sequential over the chunks;
+//!   4. accumulates `P·V` reading each value row in place, in column blocks whose
+//!      accumulators stay in registers across the chunk's keys.
+//! Int8 storage carries an f32 scale per row: it multiplies the dot product (keys) or
+//! is folded into the weight (values), so codes are dequantised in registers only.
+//!
+//! Scratch: `rows·(D + CHUNK + Dv)` floats; nothing proportional to `len_k`.
+
+use super::online::rescale_rows;
+use super::scores::{allowed, is_fast, KeyRange, LOG2E};
+use super::{Layout, Options, Shape};
+use crate::dtype::Elem;
+use crate::exp::exp2_nonpos;
+
+/// Largest number of query rows per kv head (`len_q · heads_q / heads_kv`) the decode
+/// path takes; more rows fill the tiled kernel's tiles well enough.
+pub const DECODE_ROWS: usize = 16;
+
+/// Keys per chunk. One chunk's value rows (CHUNK·Dv elements: 128 KiB at f32, Dv = 128)
+/// stay in L2 while the column blocks of `P·V` pass over them, and its scores (rows ×
+/// CHUNK) in L1. Measured with `KVCache.attend` at Lk = 4096 (GQA 32/8 D = 128 and MHA
+/// 12 D = 64, every dtype): 128 and 256 differed by less than the run-to-run noise of the
+/// loaded development machine (GQA float32: 5.7–9.7 ms at 256, 6.8–9.2 ms at 128, over
+/// a few runs each); 256 is kept because it halves the chunk merges.
+pub const CHUNK: usize = 256;
+
+/// Whether `attention_forward` sends this shape to the decode kernel.
+pub fn takes(shape: &Shape) -> bool {
+    shape.heads_kv > 0 && shape.len_q.saturating_mul(shape.heads_q / shape.heads_kv) <= DECODE_ROWS
+}
+
+/// Per-row f32 scales of int8 storage: the scale of row `j` of `(b, h)` is
+/// `data[layout.offset(b, h, j)]`.
+#[derive(Clone, Copy, Debug)]
+pub struct RowScales<'a> {
+    pub data: &'a [f32],
+    pub layout: Layout,
+}
+
+/// Keys or values as stored: elements, their layout, and (int8 only) row scales.
+#[derive(Clone, Copy, Debug)]
+pub struct Stored<'a, T> {
+    pub data: &'a [T],
+    pub layout: Layout,
+    pub scales: Option<RowScales<'a>>,
+}
+
+/// Decoding attention over keys/values of element type `T` (see the module docs);
+/// same contract as [`attention_forward`](super::attention_forward). `q` rows are given
+/// already widened by `load_q(b, h, i, dst)`.
+#[allow(clippy::too_many_arguments)]
+pub fn attention_decode<T: Elem>(
+    load_q: &dyn Fn(usize, usize, usize, &mut [f32]), k: Stored<T>, v: Stored<T>,
+    out: &mut [f32], ol: Layout, mut lse: Option<&mut [f32]>, shape: Shape, opts: &Options,
+) {
+    let group = shape.heads_q / shape.heads_kv;
+    let rows = shape.len_q * group;
+    assert!(rows <= DECODE_ROWS, "attention_decode: too many query rows");
+    let (d, dv, lk) = (shape.head_dim, shape.value_dim, shape.len_k);
+    for (what, s) in [("k", &k.scales), ("v", &v.scales)] {
+        if let Some(sc) = s {
+            super::scores::check_tensor(what, sc.data.len(), sc.layout, shape.batch, shape.heads_kv, lk, 1);
+        }
+    }
+    let fast = is_fast(opts);
+    // Scores come out in log2 units directly when no modifier needs `scale·q·k` itself.
+    let qscale = if fast { opts.scale * LOG2E } else { opts.scale };
+    let sizes = [rows * d, rows * CHUNK, rows * dv];
+    crate::scratch::with_scratch(sizes.iter().sum(), |buf| {
+        let (qb, rest) = buf.split_at_mut(sizes[0]);
+        let (s, o) = rest.split_at_mut(sizes[1]);
+        let mut m = [0f32; DECODE_ROWS];
+        let mut l = [0f32; DECODE_ROWS];
+        let mut corr = [0f32; DECODE_ROWS];
+        let mut hs = [0usize; DECODE_ROWS];
+        let mut is = [0usize; DECODE_ROWS];
+        for b in 0..shape.batch {
+            for hk in 0..shape.heads_kv {
+                // Row r is query row r % len_q of head hk·group + r / len_q.
+                for r in 0..rows {
+                    let (h, i) = (hk * group + r / shape.len_q, r % shape.len_q);
+                    hs[r] = h;
+                    is[r] = i;
+                    let qr = &mut qb[r * d..(r + 1) * d];
+                    load_q(b, h, i, qr);
+                    qr.iter_mut().for_each(|x| *x *= qscale);
+                    let (m0, l0) = match opts.sinks {
+                        Some(sk) => (sk[h] * LOG2E, 1.0),
+                        None => (f32::NEG_INFINITY, 0.0),
+                    };
+                    m[r] = m0;
+                    l[r] = l0;
+                }
+                o.iter_mut().for_each(|x| *x = 0.0);
+                let kr = KeyRange::new(&shape, opts, 0, shape.len_q);
+                let kbase = k.layout.offset(b, hk, 0);
+                let vbase = v.layout.offset(b, hk, 0);
+                let mut c0 = kr.start;
+                while c0 < kr.end {
+                    let n = CHUNK.min(kr.end - c0);
+                    // 1. Scores of every row against keys c0..c0+n.
+                    imp::scores(qb, rows, d, &k.data[kbase..], k.layout.row, c0, n, s);
+                    if let Some(sc) = k.scales {
+                        let base = sc.layout.offset(b, hk, 0);
+                        for r in 0..rows {
+                            for (jj, x) in s[r * CHUNK..r * CHUNK + n].iter_mut().enumerate() {
+                                *x *= sc.data[base + (c0 + jj) * sc.layout.row];
+                            }
+                        }
+                    }
+                    // 2. Score options, in the tiled kernel's order.
+                    let masked = kr.needs_mask(c0, n);
+                    for r in 0..rows {
+                        let row = &mut s[r * CHUNK..r * CHUNK + n];
+                        if !fast {
+                            modify(opts, &shape, b, hs[r], is[r], c0, row);
+                        }
+                        if masked {
+                            let (lo, hi) = allowed(&shape, opts, is[r]);
+                            for (jj, x) in row.iter_mut().enumerate() {
+                                let j = (c0 + jj) as isize;
+                                if j < lo || j > hi {
+                                    *x = f32::NEG_INFINITY;
+                                }
+                            }
+                        }
+                    }
+                    // 3. Chunk maximum merged into the running one; weights 2^(t − m').
+                    for r in 0..rows {
+                        let row = &mut s[r * CHUNK..r * CHUNK + n];
+                        let mc = crate::rowops::max(row);
+                        let mx = crate::rowops::max_nan(mc, m[r]);
+                        let m_use = if mx == f32::NEG_INFINITY { 0.0 } else { mx };
+                        corr[r] = exp2_nonpos(m[r] - m_use);
+                        let sum = crate::rowops::exp2_sub_sum(row, m_use);
+                        l[r] = l[r] * corr[r] + sum;
+                        m[r] = mx;
+                    }
+                    rescale_rows(o, dv, dv, rows, &corr);
+                    if let Some(sc) = v.scales {
+                        let base = sc.layout.offset(b, hk, 0);
+                        for r in 0..rows {
+                            for (jj, x) in s[r * CHUNK..r * CHUNK + n].iter_mut().enumerate() {
+                                *x *= sc.data[base + (c0 + jj) * sc.layout.row];
+                            }
+                        }
+                    }
+                    // 4. O += P·V over the chunk.
+                    imp::weighted_sum(s, rows, n, &v.data[vbase..], v.layout.row, c0, dv, o);
+                    c0 += n;
+                }
+                // Normalise and store.
+                for r in 0..rows {
+                    let (h, i) = (hs[r], is[r]);
+                    let oo = ol.offset(b, h, i);
+                    let orow = &mut out[oo..oo + dv];
+                    let blocked = l[r] == 0.0;
+                    if blocked {
+                        orow.iter_mut().for_each(|x| *x = 0.0);
+                    } else {
+                        let inv = 1.0 / l[r];
+                        for (x, &a) in orow.iter_mut().zip(&o[r * dv..(r + 1) * dv]) {
+                            *x = a * inv;
+                        }
+                    }
+                    if let Some(ls) = lse.as_deref_mut() {
+                        ls[(b * shape.heads_q + h) * shape.len_q + i] =
+                            if blocked { f32::NEG_INFINITY } else { (m[r] + l[r].log2()) * core::f32::consts::LN_2 };
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// The general score function on `row[jj] = scale·q·k` of keys `c0 + jj`: softcap,
+/// ALiBi, mask, then `· log2 e` (the order of `modified_score`; blocking is separate).
+fn modify(opts: &Options, shape: &Shape, b: usize, h: usize, i: usize, c0: usize, row: &mut [f32]) {
+    if opts.softcap > 0.0 {
+        let cap = opts.softcap;
+        row.iter_mut().for_each(|x| *x = cap * (*x / cap).tanh());
+    }
+    if let Some(sl) = opts.alibi_slopes {
+        let p = opts.position(shape, i);
+        for (jj, x) in row.iter_mut().enumerate() {
+            *x -= sl[h] * (p - (c0 + jj) as isize).unsigned_abs() as f32;
+        }
+    }
+    if let Some(mk) = &opts.mask {
+        let base = b * mk.strides[0] + h * mk.strides[1] + i * mk.strides[2];
+        for (jj, x) in row.iter_mut().enumerate() {
+            *x += mk.data[base + (c0 + jj) * mk.strides[3]];
+        }
+    }
+    row.iter_mut().for_each(|x| *x *= LOG2E);
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod imp {
+    use super::CHUNK;
+    use crate::dtype::Elem;
+    use core::arch::wasm32::*;
+
+    #[inline(always)]
+    fn hsum(v: v128) -> f32 {
+        let v = f32x4_add(v, i32x4_shuffle::<2, 3, 0, 1>(v, v));
+        let v = f32x4_add(v, i32x4_shuffle::<1, 0, 3, 2>(v, v));
+        f32x4_extract_lane::<0>(v)
+    }
+
+    /// `acc[kk][rr] = Σ_p q[rr][p]·k[kk][p]` over the vectorisable part `p < d4` of
+    /// KB keys × RB rows: one accumulator per pair, each key vector widened once and
+    /// shared by the RB rows (8 independent add chains for 4×2).
+    #[inline(always)]
+    unsafe fn tile<T: Elem, const KB: usize, const RB: usize>(
+        q: [*const f32; RB], k: [*const T; KB], d4: usize,
+    ) -> [[f32; RB]; KB] {
+        let mut acc = [[f32x4_splat(0.0); RB]; KB];
+        let mut p = 0;
+        if T::WIDE {
+            // Int8: 16 codes per load; query vectors are re-read per key (L1 hits).
+            while p + 16 <= d4 {
+                for kk in 0..KB {
+                    let kv = T::load16(k[kk].add(p));
+                    for x in 0..4 {
+                        for rr in 0..RB {
+                            let qv = v128_load(q[rr].add(p + 4 * x) as *const v128);
+                            acc[kk][rr] = f32x4_add(acc[kk][rr], f32x4_mul(qv, kv[x]));
+                        }
+                    }
+                }
+                p += 16;
+            }
+        }
+        while p < d4 {
+            let mut qv = [f32x4_splat(0.0); RB];
+            for rr in 0..RB {
+                qv[rr] = v128_load(q[rr].add(p) as *const v128);
+            }
+            for kk in 0..KB {
+                let kv = T::load4(k[kk].add(p));
+                for rr in 0..RB {
+                    acc[kk][rr] = f32x4_add(acc[kk][rr], f32x4_mul(qv[rr], kv));
+                }
+            }
+            p += 4;
+        }
+        let mut out = [[0f32; RB]; KB];
+        for kk in 0..KB {
+            for rr in 0..RB {
+                out[kk][rr] = hsum(acc[kk][rr]);
+            }
+        }
+        out
+    }
+
+    /// Stores a tile's dot products (plus the scalar tail past d4) at rows r.., keys j...
+    #[inline(always)]
+    fn put<const KB: usize, const RB: usize>(
+        s: &mut [f32], r: usize, j: usize, t: &[[f32; RB]; KB], tail: Option<&dyn Fn(usize, usize) -> f32>,
+    ) {
+        for kk in 0..KB {
+            for rr in 0..RB {
+                s[(r + rr) * CHUNK + j + kk] = t[kk][rr];
+            }
+        }
+        if let Some(tail) = tail {
+            for kk in 0..KB {
+                for rr in 0..RB {
+                    s[(r + rr) * CHUNK + j + kk] += tail(r + rr, j + kk);
+                }
+            }
+        }
+    }
+
+    /// `s[r·CHUNK + jj] = q_r · k_{c0+jj}` for rows `< rows`, keys `jj < n`.
+    /// `k` starts at key 0 of the head, rows `kstride` apart.
+    #[allow(clippy::too_many_arguments)]
+    pub fn scores<T: Elem>(q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32]) {
+        assert!(q.len() >= rows * d && s.len() >= rows * CHUNK && n <= CHUNK);
+        assert!(n == 0 || k.len() >= (c0 + n - 1) * kstride + d);
+        let d4 = d / 4 * 4;
+        let krow = |j: usize| -> *const T { k[(c0 + j) * kstride..].as_ptr() };
+        let tail_fn = |r: usize, j: usize| -> f32 {
+            let kr = &k[(c0 + j) * kstride..];
+            (d4..d).map(|p| q[r * d + p] * kr[p].to_f32()).sum()
+        };
+        // Components past the last whole vector (D not a multiple of 4), scalar.
+        let tail: Option<&dyn Fn(usize, usize) -> f32> = if d4 < d { Some(&tail_fn) } else { None };
+        let mut r = 0;
+        while r < rows {
+            // Four rows: 2 keys × 4 rows (each key widened once for four rows);
+            // otherwise 4 keys × 2 or × 1 rows. Eight accumulators either way.
+            let rb = if rows - r >= 4 { 4 } else if rows - r >= 2 { 2 } else { 1 };
+            let qp = |x: usize| q[(r + x.min(rb - 1)) * d..].as_ptr();
+            let mut j = 0;
+            // SAFETY: key rows c0+j.. < c0+n hold d readable elements (asserted); query
+            // rows r..r+rb < rows hold d floats; p < d4 ≤ d.
+            unsafe {
+                match rb {
+                    4 => {
+                        while j + 2 <= n {
+                            let t = tile::<T, 2, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j), krow(j + 1)], d4);
+                            put(s, r, j, &t, tail);
+                            j += 2;
+                        }
+                        if j < n {
+                            let t = tile::<T, 1, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j)], d4);
+                            put(s, r, j, &t, tail);
+                        }
+                    }
+                    2 => {
+                        while j + 4 <= n {
+                            let t = tile::<T, 4, 2>([qp(0), qp(1)], [krow(j), krow(j + 1), krow(j + 2), krow(j + 3)], d4);
+                            put(s, r, j, &t, tail);
+                            j += 4;
+                        }
+                        while j < n {
+                            let t = tile::<T, 1, 2>([qp(0), qp(1)], [krow(j)], d4);
+                            put(s, r, j, &t, tail);
+                            j += 1;
+                        }
+                    }
+                    _ => {
+                        while j + 4 <= n {
+                            let t = tile::<T, 4, 1>([qp(0)], [krow(j), krow(j + 1), krow(j + 2), krow(j + 3)], d4);
+                            put(s, r, j, &t, tail);
+                            j += 4;
+                        }
+                        while j < n {
+                            let t = tile::<T, 1, 1>([qp(0)], [krow(j)], d4);
+                            put(s, r, j, &t, tail);
+                            j += 1;
+                        }
+                    }
+                }
+            }
+            r += rb;
+        }
+    }
+
+    /// `o[rr][c..c+4W] += Σ_jj w[rr][jj] · v_{c0+jj}[c..c+4W]` for RB rows from `r`:
+    /// RB·W accumulators live in registers across all n keys.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn pv_block<T: Elem, const RB: usize, const W: usize>(
+        w: *const f32, r: usize, n: usize, v: *const T, vstride: usize, c: usize, o: *mut f32, dv: usize,
+    ) {
+        let mut acc = [[f32x4_splat(0.0); W]; RB];
+        for rr in 0..RB {
+            for x in 0..W {
+                acc[rr][x] = v128_load(o.add((r + rr) * dv + c + 4 * x) as *const v128);
+            }
+        }
+        for jj in 0..n {
+            let vp = v.add(jj * vstride + c);
+            let mut vv = [f32x4_splat(0.0); W];
+            if T::WIDE && W % 4 == 0 {
+                for g in 0..W / 4 {
+                    let w4 = T::load16(vp.add(16 * g));
+                    for x in 0..4 {
+                        vv[4 * g + x] = w4[x];
+                    }
+                }
+            } else {
+                for x in 0..W {
+                    vv[x] = T::load4(vp.add(4 * x));
+                }
+            }
+            for rr in 0..RB {
+                let p = v128_load32_splat(w.add((r + rr) * CHUNK + jj) as *const u32);
+                for x in 0..W {
+                    acc[rr][x] = f32x4_add(acc[rr][x], f32x4_mul(p, vv[x]));
+                }
+            }
+        }
+        for rr in 0..RB {
+            for x in 0..W {
+                v128_store(o.add((r + rr) * dv + c + 4 * x) as *mut v128, acc[rr][x]);
+            }
+        }
+    }
+
+    /// Rows `r..r+RB`, every whole group of four columns: blocks of 4·W, then of 4.
+    /// Returns the first column not done.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn columns<T: Elem, const RB: usize, const W: usize>(
+        w: *const f32, r: usize, n: usize, v: *const T, vstride: usize, o: *mut f32, dv: usize,
+    ) -> usize {
+        let mut c = 0;
+        while c + 4 * W <= dv {
+            pv_block::<T, RB, W>(w, r, n, v, vstride, c, o, dv);
+            c += 4 * W;
+        }
+        while c + 4 <= dv {
+            pv_block::<T, RB, 1>(w, r, n, v, vstride, c, o, dv);
+            c += 4;
+        }
+        c
+    }
+
+    /// `o[r, :] += Σ_jj w[r·CHUNK + jj] · v_{c0+jj}` for rows `< rows`, keys `jj < n`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn weighted_sum<T: Elem>(w: &[f32], rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32]) {
+        assert!(w.len() >= rows * CHUNK && o.len() >= rows * dv && n <= CHUNK);
+        if n == 0 || dv == 0 {
+            return;
+        }
+        assert!(v.len() >= (c0 + n - 1) * vstride + dv);
+        let v = v[c0 * vstride..].as_ptr();
+        let (wp, op) = (w.as_ptr(), o.as_mut_ptr());
+        // Column blocks of 4·W floats × RB rows: W = 8 / 4 / 2 for 1 / 2 / 4 rows, so
+        // 8 accumulators each (more spill on x64's 16 vector registers).
+        let mut r = 0;
+        // SAFETY: rows r..r+RB < rows of w (CHUNK apart) and o (dv apart); columns
+        // c..c+4W ≤ dv of value rows jj < n (asserted extent).
+        unsafe {
+            while r < rows {
+                let left = rows - r;
+                let rb = if left >= 4 { 4 } else if left >= 2 { 2 } else { 1 };
+                let c = match rb {
+                    4 => columns::<T, 4, 2>(wp, r, n, v, vstride, op, dv),
+                    2 => columns::<T, 2, 4>(wp, r, n, v, vstride, op, dv),
+                    _ => columns::<T, 1, 8>(wp, r, n, v, vstride, op, dv),
+                };
+                // Ragged last columns.
+                for rr in r..r + rb {
+                    for cc in c..dv {
+                        let mut a = o[rr * dv + cc];
+                        for jj in 0..n {
+                            a += w[rr * CHUNK + jj] * (*v.add(jj * vstride + cc)).to_f32();
+                        }
+                        o[rr * dv + cc] = a;
+                    }
+                }
+                r += rb;
+            }
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod imp {
+    use super::CHUNK;
+    use crate::dtype::Elem;
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn scores<T: Elem>(q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32]) {
+        assert!(q.len() >= rows * d && s.len() >= rows * CHUNK && n <= CHUNK);
+        for jj in 0..n {
+            let kr = &k[(c0 + jj) * kstride..(c0 + jj) * kstride + d];
+            for r in 0..rows {
+                let qr = &q[r * d..(r + 1) * d];
+                // Four partial sums, like the SIMD lanes.
+                let mut acc = [0f32; 4];
+                let d4 = d / 4 * 4;
+                for p in (0..d4).step_by(4) {
+                    for x in 0..4 {
+                        acc[x] += qr[p + x] * kr[p + x].to_f32();
+                    }
+                }
+                let mut t = (acc[0] + acc[2]) + (acc[1] + acc[3]);
+                for p in d4..d {
+                    t += qr[p] * kr[p].to_f32();
+                }
+                s[r * CHUNK + jj] = t;
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn weighted_sum<T: Elem>(w: &[f32], rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32]) {
+        assert!(w.len() >= rows * CHUNK && o.len() >= rows * dv && n <= CHUNK);
+        for jj in 0..n {
+            let vr = &v[(c0 + jj) * vstride..(c0 + jj) * vstride + dv];
+            for r in 0..rows {
+                let p = w[r * CHUNK + jj];
+                for (a, x) in o[r * dv..(r + 1) * dv].iter_mut().zip(vr) {
+                    *a += p * x.to_f32();
+                }
+            }
+        }
+    }
+}
