@@ -83,6 +83,9 @@ export function poolFaultSuite({ lib, kinds, create }: FaultSuiteOptions): void 
           expect((e as import('../../dist/pool/index.js').PoolWorkerError).worker).toBe(1);
         }
         expect(e2).toBe(e1); // one loss, one error for every call it took down
+        // The runtime's own error, where there is one, is kept as the cause.
+        if (kind === 'throw' || kind === 'heap') expect(e1.cause).toBeInstanceOf(Error);
+        if (kind === 'heap') expect((e1.cause as { code?: string }).code).toBe('ERR_WORKER_OUT_OF_MEMORY');
         expect(io.generation(1)).toBe(2);
         expect(io.generation(0)).toBe(1);
         expect(Array.from(a.q)).toEqual(Array.from(qCopy));
@@ -175,8 +178,12 @@ export function poolFaultSuite({ lib, kinds, create }: FaultSuiteOptions): void 
     expect(io.live()).toBe(0);
   });
 
-  it('the accessor checks its worker index', async () => {
+  it('the accessor checks its worker index, and refuses a heap fault to a worker with no heap limit', async () => {
     const pool = await make(true);
     expect(() => internals(pool).terminate(2)).toThrow(/worker index 2 out of range \[0, 2\)/);
+    const plain = await lib.AttentionPool.create({ workers: 1 });
+    pools.push(plain);
+    expect(() => internals(plain).inject(0, { kind: 'heap', when: 'now' }))
+      .toThrow(/a heap fault needs Node workers created with a heap limit/);
   });
 }

@@ -9,9 +9,15 @@ export class PoolWorkerError extends Error {
   /** Index of the worker among the pool's `threads` (0-based). */
   readonly worker: number;
 
-  constructor(worker: number, cause: string, replaced: boolean) {
+  /**
+   * @param cause what happened, as a phrase after "worker N"
+   * @param replaced whether the pool is replacing the worker (false: it failed to start)
+   * @param error the runtime's own error, if there was one (kept as `cause`)
+   */
+  constructor(worker: number, cause: string, replaced: boolean, error?: Error) {
     super(`wasm-attention: AttentionPool worker ${worker} ${cause}` +
-      (replaced ? '; the calls in flight on it were rejected and the pool is replacing it' : ''));
+      (replaced ? '; the calls in flight on it were rejected and the pool is replacing it' : ''),
+    error === undefined ? undefined : { cause: error });
     this.name = 'PoolWorkerError';
     this.worker = worker;
   }
