@@ -37,7 +37,7 @@ function libraryExternal() {
   return {
     name: 'library-external',
     resolveId(source, importer) {
-      if (source === '../index.js' && importer && /ts[\\/]pool[\\/][^\\/]+\.ts$/.test(importer)) {
+      if (source === '../index.js' && importer && /ts[\\/](pool|models)[\\/][^\\/]+\.ts$/.test(importer)) {
         return { id: '../index.js', external: true };
       }
       return null;
@@ -151,6 +151,16 @@ export default [
     input: 'ts/pool/index.ts',
     output: { file: 'dist/browser/pool/index.js', format: 'es', sourcemap: true },
     plugins: [libraryExternal(), poolWorker(), ts('dist/browser')],
+  },
+  {
+    input: 'ts/models/index.ts',
+    output: { file: 'dist/models/index.js', format: 'es', sourcemap: true },
+    plugins: [libraryExternal(), ts()],
+  },
+  {
+    input: 'ts/models/index.ts',
+    output: { file: 'dist/browser/models/index.js', format: 'es', sourcemap: true },
+    plugins: [libraryExternal(), ts('dist/browser')],
   },
   {
     input: 'ts/baseline/index.ts',

@@ -17,9 +17,11 @@ export interface MatmulOptions {
 }
 
 /**
- * `alpha · a · op(b) (+ beta · out)`: `a` is `[..., m, k]`, `b` is `[k, n]` (shared by
- * every batch) or `[..., k, n]` with the same leading sizes as `a`; with `transposeB`,
- * `b` is `[n, k]` / `[..., n, k]`. Returns `[..., m, n]` in WASM memory.
+ * `alpha · a · op(b) (+ beta · out)` with `a [..., m, k]` and `b [..., k, n]` (with
+ * `transposeB`, `b [..., n, k]`). The leading (batch) axes broadcast as in NumPy and
+ * `torch.matmul`: aligned from the right, a missing axis or a size of 1 repeats, so
+ * `[2, 1, m, k]·[1, 3, k, n]` gives `[2, 3, m, n]`, a 2-D `b` is shared by every batch
+ * and a 2-D `a` multiplies every batch of `b`. Returns `[...batch, m, n]` in WASM memory.
  */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const op = 'matmul';
@@ -40,27 +42,63 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
       `wasm-attention: ${op}: inner sizes differ: a ${formatShape(a.shape)} has k=${k} but b ` +
       `${formatShape(b.shape)}${transB ? ' (transposed)' : ''} has k=${kb}`);
   }
-  const batchDims = a.shape.slice(0, -2);
-  const bBatch = b.shape.slice(0, -2);
-  if (bBatch.length > 0 && !sameShape(batchDims, bBatch)) {
-    throw new RangeError(
-      `wasm-attention: ${op}: batch sizes differ: a ${formatShape(a.shape)} and b ${formatShape(b.shape)}`);
-  }
+  const aBatch = a.shape.slice(0, -2), bBatch = b.shape.slice(0, -2);
+  const batchDims = broadcastBatch(aBatch, bBatch, a, b, op);
   if (options.beta !== undefined && beta !== 0 && options.out === undefined) {
     throw new RangeError(`wasm-attention: ${op}: beta=${beta} needs an out tensor to accumulate into`);
   }
   const out = outArg(options.out, [...batchDims, m, n], op, { a, b });
   const batches = product(batchDims);
   const w = raw.wasm();
-  if (bBatch.length === 0 && batches > 1) {
+  const ldb = transB ? k : n, tb = transB ? 1 : 0;
+  if (product(bBatch) === 1 && sameShape(batchDims, aBatch) && batches > 1) {
     // One shared B: the batch folds into the rows of a single GEMM.
-    raw.check(w.wa_sgemm(batches * m, k, n, alpha, a.ptr, k, b.ptr, transB ? k : n, transB ? 1 : 0,
-      beta, out.ptr, n), op);
+    raw.check(w.wa_sgemm(batches * m, k, n, alpha, a.ptr, k, b.ptr, ldb, tb, beta, out.ptr, n), op);
     return out;
   }
+  // Element offsets of each output batch in a and b (stride 0 along broadcast axes).
+  const aStep = batchStrides(aBatch, batchDims, m * k), bStep = batchStrides(bBatch, batchDims, k * n);
+  const idx = new Array<number>(batchDims.length).fill(0);
+  let ao = 0, bo = 0;
   for (let i = 0; i < batches; i++) {
-    raw.check(w.wa_sgemm(m, k, n, alpha, a.ptr + i * m * k * 4, k, b.ptr + i * k * n * 4, transB ? k : n,
-      transB ? 1 : 0, beta, out.ptr + i * m * n * 4, n), op);
+    raw.check(w.wa_sgemm(m, k, n, alpha, a.ptr + ao * 4, k, b.ptr + bo * 4, ldb, tb,
+      beta, out.ptr + i * m * n * 4, n), op);
+    for (let d = batchDims.length - 1; d >= 0; d--) {
+      ao += aStep[d]!;
+      bo += bStep[d]!;
+      if (++idx[d]! < batchDims[d]!) break;
+      ao -= aStep[d]! * batchDims[d]!;
+      bo -= bStep[d]! * batchDims[d]!;
+      idx[d] = 0;
+    }
   }
   return out;
+}
+
+/** The broadcast of two batch shapes (NumPy rules), or a RangeError naming both operands. */
+function broadcastBatch(x: readonly number[], y: readonly number[], a: Tensor, b: Tensor, op: string): number[] {
+  const r = Math.max(x.length, y.length);
+  const out = new Array<number>(r);
+  for (let i = 0; i < r; i++) {
+    const dx = x[x.length - r + i] ?? 1, dy = y[y.length - r + i] ?? 1;
+    if (dx !== dy && dx !== 1 && dy !== 1) {
+      throw new RangeError(
+        `wasm-attention: ${op}: batch sizes do not broadcast: a ${formatShape(a.shape)} and b ${formatShape(b.shape)} ` +
+        `(batch axis ${i - r} has ${dx} and ${dy})`);
+    }
+    out[i] = dx === 1 ? dy : dx;
+  }
+  return out;
+}
+
+/** Per output batch axis, the element stride of an operand with batch shape `own` (0 where it broadcasts). */
+function batchStrides(own: readonly number[], full: readonly number[], matrix: number): number[] {
+  const s = new Array<number>(full.length).fill(0);
+  let stride = matrix;
+  for (let i = own.length - 1; i >= 0; i--) {
+    const at = full.length - own.length + i;
+    if (own[i] !== 1) s[at] = stride;
+    stride *= own[i]!;
+  }
+  return s;
 }

@@ -3,6 +3,7 @@ import { Tensor } from '../tensor.js';
 import { formatShape } from '../shape.js';
 import { outArg, tensorArg } from '../ops/args.js';
 import { gelu } from './erf.js';
+import { geluTanh, silu } from './activations.js';
 
 /** Options of {@link add}. */
 export interface AddOptions {
@@ -32,19 +33,31 @@ export function add(a: Tensor, b: Tensor, options: AddOptions = {}): Tensor {
   return out;
 }
 
-/** Activation functions of {@link applyActivation}: exact (erf) GELU, or ReLU. */
-export type Activation = 'gelu' | 'relu';
+/**
+ * Activation functions of {@link applyActivation}:
+ * - `'relu'`: `max(0, x)` (PyTorch `ReLU`);
+ * - `'gelu'`: exact `x·Φ(x)` with erf (PyTorch `GELU()`, ONNX `Gelu`);
+ * - `'gelu_tanh'`: tanh approximation (PyTorch `GELU(approximate='tanh')`, ONNX
+ *   `Gelu(approximate="tanh")`, Hugging Face `gelu_new` — GPT-2);
+ * - `'silu'`: `x·σ(x)` (PyTorch `SiLU`, ONNX `x·Sigmoid(x)`, Hugging Face `silu` — LLaMA).
+ */
+export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
+
+const ACTIVATIONS: Record<Activation, ((x: number) => number) | null> = {
+  relu: null, gelu, gelu_tanh: geluTanh, silu,
+};
 
 /** Applies `activation` to every element of `x` in place and returns `x`. */
 export function applyActivation(x: Tensor, activation: Activation): Tensor {
   tensorArg(x, 'applyActivation', 'x');
-  const d = x.data;
-  if (activation === 'relu') {
+  if (typeof activation !== 'string' || !Object.prototype.hasOwnProperty.call(ACTIVATIONS, activation)) {
+    throw new TypeError(`wasm-attention: activation must be one of ${Object.keys(ACTIVATIONS).map((a) => `'${a}'`).join(', ')}, got ${String(activation)}`);
+  }
+  const d = x.data, f = ACTIVATIONS[activation];
+  if (f === null) {
     for (let i = 0; i < d.length; i++) if (d[i]! < 0) d[i] = 0;
-  } else if (activation === 'gelu') {
-    for (let i = 0; i < d.length; i++) d[i] = gelu(d[i]!);
   } else {
-    throw new TypeError(`wasm-attention: activation must be 'gelu' or 'relu', got ${String(activation)}`);
+    for (let i = 0; i < d.length; i++) d[i] = f(d[i]!);
   }
   return x;
 }

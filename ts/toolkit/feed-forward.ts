@@ -1,7 +1,10 @@
 /**
- * The position-wise feed-forward network of a transformer block:
- * `FFN(x) = act(x·W₁ᵀ + b₁)·W₂ᵀ + b₂`, both products on the GEMM kernel (every position
- * of every batch is one row of a single GEMM), bias and activation element-wise.
+ * The position-wise feed-forward networks of a transformer block, products on the GEMM
+ * kernel (every position of every batch is one row of a single GEMM), bias, activation
+ * and gating element-wise:
+ * - {@link feedForward}: `FFN(x) = act(x·W₁ᵀ + b₁)·W₂ᵀ + b₂` (PyTorch's transformer layers, GPT-2's MLP);
+ * - {@link gatedFeedForward}: `down(act(gate(x)) ⊙ up(x))` (Shazeer 2020, "GLU Variants"):
+ *   SwiGLU with SiLU (LLaMA, Mistral, Qwen2, SmolLM's `LlamaMLP`), GeGLU with GELU (Gemma).
  */
 import { Tensor } from '../tensor.js';
 import { formatShape } from '../shape.js';
@@ -22,7 +25,7 @@ export interface FeedForwardWeights {
   w2: Tensor | ArrayLike<number>;
   /** `[E]`. @defaultValue no bias */
   b2?: Tensor | ArrayLike<number>;
-  /** Non-linearity between the two layers: exact (erf) GELU or ReLU. @defaultValue 'relu' */
+  /** Non-linearity between the two layers (see {@link Activation}). @defaultValue 'relu' */
   activation?: Activation;
 }
 
@@ -31,44 +34,101 @@ export function feedForward(x: Tensor, weights: FeedForwardWeights): Tensor {
   const op = 'feedForward';
   const E = lastAxis(x, op, 'x', 2);
   const temps: Tensor[] = [];
-  /** A `[rows, cols]` weight (`rows` null: inferred from the length). */
-  const weight = (w: unknown, name: string, rows: number | null, cols: number): Tensor => {
-    const want = `[${rows ?? 'F'}, ${cols}]`;
-    if (w instanceof Tensor) {
-      if (w.rank !== 2 || (rows !== null && w.shape[0] !== rows) || w.shape[1] !== cols) {
-        throw new RangeError(`wasm-attention: ${op}: ${name} must be ${want}, got ${formatShape(w.shape)}`);
-      }
-      return w;
-    }
-    const len = (w as ArrayLike<number> | null | undefined)?.length;
-    const r = rows ?? (typeof len === 'number' && len % cols === 0 ? len / cols : NaN);
-    if (Number.isNaN(r)) {
-      throw new RangeError(`wasm-attention: ${op}: ${name} must be ${want} (a multiple of ${cols} values), got ${len ?? typeof w}`);
-    }
-    const t = Tensor.from(floatsArg(w, r * cols, op, `${name} ${want}`), [r, cols]);
-    temps.push(t);
-    return t;
-  };
   try {
-    const w1 = weight(weights.w1, 'w1', null, E);
+    const w1 = weightArg(weights.w1, op, 'w1', null, E, temps);
     const F = w1.shape[0]!;
-    const w2 = weight(weights.w2, 'w2', E, F);
+    const w2 = weightArg(weights.w2, op, 'w2', E, F, temps);
     const rows = x.size / E;
     const h = matmul(x, w1, { transposeB: true });
     temps.push(h);
     if (weights.b1 !== undefined) addVector(h, weights.b1, F, rows, op, 'b1');
     applyActivation(h, weights.activation ?? 'relu');
-    const y = matmul(h, w2, { transposeB: true });
-    try {
-      if (weights.b2 !== undefined) addVector(y, weights.b2, E, rows, op, 'b2');
-    } catch (e) {
-      y.dispose();
-      throw e;
-    }
-    return y;
+    return project(h, w2, weights.b2, E, rows, op, 'b2');
   } finally {
     disposeAll(...temps);
   }
+}
+
+/**
+ * Weights of {@link gatedFeedForward}, in PyTorch's `Linear` layout (`[out, in]`), as
+ * Hugging Face's `LlamaMLP` names them. Arrays are copied into WASM memory on every call.
+ */
+export interface GatedFeedForwardWeights {
+  /** `[F, E]` (`gate_proj.weight`): its output goes through the activation. */
+  gate: Tensor | ArrayLike<number>;
+  /** `[F, E]` (`up_proj.weight`): the linear branch. */
+  up: Tensor | ArrayLike<number>;
+  /** `[E, F]` (`down_proj.weight`). */
+  down: Tensor | ArrayLike<number>;
+  /** `[F]`. @defaultValue no bias */
+  gateBias?: Tensor | ArrayLike<number>;
+  /** `[F]`. @defaultValue no bias */
+  upBias?: Tensor | ArrayLike<number>;
+  /** `[E]`. @defaultValue no bias */
+  downBias?: Tensor | ArrayLike<number>;
+  /** Activation of the gate: `'silu'` gives SwiGLU, `'gelu'`/`'gelu_tanh'` GeGLU. @defaultValue 'silu' */
+  activation?: Activation;
+}
+
+/**
+ * `down(act(x·Gᵀ + b_g) ⊙ (x·Uᵀ + b_u)) + b_d` for `x [..., E]`; returns a new `[..., E]`
+ * tensor. Equals Hugging Face's `LlamaMLP.forward` (`down_proj(act_fn(gate_proj(x)) * up_proj(x))`).
+ */
+export function gatedFeedForward(x: Tensor, weights: GatedFeedForwardWeights): Tensor {
+  const op = 'gatedFeedForward';
+  const E = lastAxis(x, op, 'x', 2);
+  const temps: Tensor[] = [];
+  try {
+    const gate = weightArg(weights.gate, op, 'gate', null, E, temps);
+    const F = gate.shape[0]!;
+    const up = weightArg(weights.up, op, 'up', F, E, temps);
+    const down = weightArg(weights.down, op, 'down', E, F, temps);
+    const rows = x.size / E;
+    const g = matmul(x, gate, { transposeB: true });
+    temps.push(g);
+    if (weights.gateBias !== undefined) addVector(g, weights.gateBias, F, rows, op, 'gateBias');
+    applyActivation(g, weights.activation ?? 'silu');
+    const u = matmul(x, up, { transposeB: true });
+    temps.push(u);
+    if (weights.upBias !== undefined) addVector(u, weights.upBias, F, rows, op, 'upBias');
+    const gd = g.data, ud = u.data;
+    for (let i = 0; i < gd.length; i++) gd[i] = gd[i]! * ud[i]!;
+    return project(g, down, weights.downBias, E, rows, op, 'downBias');
+  } finally {
+    disposeAll(...temps);
+  }
+}
+
+/** `h·Wᵀ + b` as a new tensor (freed again if the bias is rejected). */
+function project(h: Tensor, w: Tensor, b: Tensor | ArrayLike<number> | undefined, n: number, rows: number,
+  op: string, name: string): Tensor {
+  const y = matmul(h, w, { transposeB: true });
+  try {
+    if (b !== undefined) addVector(y, b, n, rows, op, name);
+  } catch (e) {
+    y.dispose();
+    throw e;
+  }
+  return y;
+}
+
+/** A `[rows, cols]` weight (`rows` null: inferred from the length); arrays are copied and added to `temps`. */
+function weightArg(w: unknown, op: string, name: string, rows: number | null, cols: number, temps: Tensor[]): Tensor {
+  const want = `[${rows ?? 'F'}, ${cols}]`;
+  if (w instanceof Tensor) {
+    if (w.rank !== 2 || (rows !== null && w.shape[0] !== rows) || w.shape[1] !== cols) {
+      throw new RangeError(`wasm-attention: ${op}: ${name} must be ${want}, got ${formatShape(w.shape)}`);
+    }
+    return w;
+  }
+  const len = (w as ArrayLike<number> | null | undefined)?.length;
+  const r = rows ?? (typeof len === 'number' && len % cols === 0 ? len / cols : NaN);
+  if (Number.isNaN(r)) {
+    throw new RangeError(`wasm-attention: ${op}: ${name} must be ${want} (a multiple of ${cols} values), got ${len ?? typeof w}`);
+  }
+  const t = Tensor.from(floatsArg(w, r * cols, op, `${name} ${want}`), [r, cols]);
+  temps.push(t);
+  return t;
 }
 
 function addVector(t: Tensor, v: Tensor | ArrayLike<number>, n: number, rows: number, op: string, name: string): void {

@@ -11,6 +11,8 @@
  *    those rows, so the fused kernel reads it with head stride `D` and row stride
  *    = the width of the projection buffer. It writes the context in `[B, L, H·D]`
  *    (head stride `D`, row stride `E`) — already "concatenated".
+ *    With `rotary`, RoPE rotates the q and k column ranges in place between the projection
+ *    and the kernel (as LLaMA-family attention does), so rotated heads are never copied.
  * 3. `out = context·W_oᵀ + b_o`.
  */
 import { Tensor } from '../tensor.js';
@@ -20,6 +22,7 @@ import { tensorArg } from '../ops/args.js';
 import { callAttention, callAttentionProbs, type Operand, type ScoreOptions } from '../ops/attention-call.js';
 import { type MaskInput, resolveMask } from '../ops/mask.js';
 import { addBiasRows, disposeAll, floatsArg, linearInto } from './common.js';
+import { planRope, rotateRows, type RopeOptions } from './rope.js';
 
 const disposeSymbol: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
@@ -94,6 +97,14 @@ export interface MultiHeadAttentionForwardOptions {
    * @defaultValue none
    */
   keyPaddingMask?: ArrayLike<boolean | number>;
+  /**
+   * Rotary position embedding of the projected queries and keys, per head, before the
+   * scores (self-attention only; `headDim` is the module's). Positions count the rows of
+   * each sequence from `offset` unless given. As Hugging Face's `apply_rotary_pos_emb`
+   * inside `LlamaAttention` (style `'half'`), or ONNX `Attention` after `RotaryEmbedding`.
+   * @defaultValue no rotation
+   */
+  rotary?: Omit<RopeOptions, 'headDim'>;
   /** Also return the attention weights. @defaultValue false */
   needWeights?: boolean;
   /**
@@ -263,6 +274,12 @@ export class MultiHeadAttention {
           addBiasRows(qBuf.ptr >>> 2, B * L, E, E, inB, 0);
           addBiasRows(kBuf.ptr >>> 2, B * S, 2 * Ekv, 2 * Ekv, inB, E);
         }
+      }
+      if (options.rotary !== undefined) {
+        if (!self) throw new RangeError(`wasm-attention: ${op}: rotary applies to self-attention only (no context/value)`);
+        const plan = planRope({ ...options.rotary, headDim: D }, L, E, D, op);
+        rotateRows(plan, (qBuf.ptr >>> 2) + qCol, B * L, E, L, qBuf.shape[1]!);
+        rotateRows(plan, (kBuf.ptr >>> 2) + kCol, B * S, Ekv, S, kBuf.shape[1]!);
       }
       // 2. Strided heads: [b, h, i, :] of q lives at qBuf[(b·L + i)·width + col + h·D].
       const strided = (buf: Tensor, col: number, rows: number): Operand => {

@@ -7,10 +7,17 @@
  * choose the pairs:
  * - `'half'` (rotate-half; GPT-NeoX, LLaMA in Hugging Face): pair `i` is `(x[i], x[i + d/2])`;
  * - `'interleaved'` (GPT-J, the original paper): pair `i` is `(x[2i], x[2i + 1])`.
+ *
+ * Instead of `base`, the caller may give the `cos`/`sin` tables themselves (ONNX
+ * `RotaryEmbedding`'s `cos_cache`/`sin_cache`): row `p` holds `cos(p·θ_i)`, `sin(p·θ_i)`
+ * for `i < d/2`, and a row at position `p` reads table row `p`. That covers the scaled
+ * variants (linear / NTK / YaRN / LLaMA-3 frequencies) without the library knowing them;
+ * {@link ropeTables} builds tables from any inverse frequencies.
  */
 import { Tensor } from '../tensor.js';
 import { describe, formatShape } from '../shape.js';
 import { tensorArg } from '../ops/args.js';
+import * as raw from '../raw.js';
 
 /** Options of {@link applyRope}. */
 export interface RopeOptions {
@@ -18,7 +25,7 @@ export interface RopeOptions {
   positions?: ArrayLike<number>;
   /** Position of the first row when `positions` is not given (e.g. the KV cache's `position`). @defaultValue 0 */
   offset?: number;
-  /** Frequency base. @defaultValue 10000 */
+  /** Frequency base (ignored with `cos`/`sin`). @defaultValue 10000 */
   base?: number;
   /** Pairing convention. @defaultValue 'half' */
   style?: 'half' | 'interleaved';
@@ -29,6 +36,14 @@ export interface RopeOptions {
   headDim?: number;
   /** Rotate only the first `rotaryDim` values of each head (partial rotary, e.g. GPT-J, NeoX). @defaultValue headDim */
   rotaryDim?: number;
+  /**
+   * Cosine table `[P, rotaryDim/2]` (a Tensor of that shape, or `P·rotaryDim/2` numbers):
+   * row `p` is used at position `p`, so positions must be integers in `[0, P)`. Give it
+   * with `sin`. @defaultValue computed from `base`
+   */
+  cos?: Tensor | ArrayLike<number>;
+  /** Sine table, the same shape as `cos`. @defaultValue computed from `base` */
+  sin?: Tensor | ArrayLike<number>;
 }
 
 /** Rotates `x [..., L, C]` in place (see the module notes) and returns it. */
@@ -37,10 +52,55 @@ export function applyRope(x: Tensor, options: RopeOptions = {}): Tensor {
   tensorArg(x, op, 'x');
   if (x.rank < 2) throw new RangeError(`wasm-attention: ${op}: x must be [..., L, D], got ${formatShape(x.shape)}`);
   const L = x.shape[x.rank - 2]!, C = x.shape[x.rank - 1]!;
-  const headDim = options.headDim ?? C, rot = options.rotaryDim ?? headDim;
-  const style = options.style ?? 'half', base = options.base ?? 10000;
-  if (!Number.isInteger(headDim) || headDim < 1 || C % headDim !== 0) {
-    throw new RangeError(`wasm-attention: ${op}: headDim ${String(headDim)} must divide the last axis of x ${formatShape(x.shape)}`);
+  const plan = planRope(options, L, C, options.headDim ?? C, op);
+  rotateRows(plan, x.ptr >>> 2, x.size / C, C, L);
+  return x;
+}
+
+/**
+ * Cos/sin tables `[length, rotaryDim/2]` (float64) for positions `0 … length−1`:
+ * `cos[p, i] = cos(p·f_i)` with `f_i = invFreq[i]`, default `base^(−2i/rotaryDim)` (as
+ * Hugging Face's `inv_freq`). Pass them to {@link applyRope} as `cos`/`sin`.
+ */
+export function ropeTables(length: number, rotaryDim: number,
+  options: { base?: number; invFreq?: ArrayLike<number> } = {}): { cos: Float64Array; sin: Float64Array } {
+  const op = 'ropeTables';
+  if (!Number.isInteger(length) || length < 0) throw new RangeError(`wasm-attention: ${op}: length must be an integer ≥ 0, got ${describe(length)}`);
+  if (!Number.isInteger(rotaryDim) || rotaryDim < 2 || rotaryDim % 2 !== 0) {
+    throw new RangeError(`wasm-attention: ${op}: rotaryDim must be an even integer ≥ 2, got ${describe(rotaryDim)}`);
+  }
+  const half = rotaryDim / 2, base = options.base ?? 10000;
+  if (!(base > 0)) throw new RangeError(`wasm-attention: ${op}: base must be > 0, got ${describe(base)}`);
+  const f = options.invFreq;
+  if (f !== undefined && (f == null || f.length !== half)) {
+    throw new RangeError(`wasm-attention: ${op}: invFreq needs rotaryDim/2 = ${half} values, got ${describe(f)}`);
+  }
+  const cos = new Float64Array(length * half), sin = new Float64Array(length * half);
+  for (let i = 0; i < half; i++) {
+    const theta = f !== undefined ? f[i]! : Math.pow(base, (-2 * i) / rotaryDim);
+    for (let p = 0; p < length; p++) {
+      cos[p * half + i] = Math.cos(p * theta);
+      sin[p * half + i] = Math.sin(p * theta);
+    }
+  }
+  return { cos, sin };
+}
+
+/** A checked RoPE call: sizes, the pairing and the per-row `[L, half]` cos/sin. @internal */
+export interface RopePlan {
+  readonly headDim: number;
+  readonly half: number;
+  readonly style: 'half' | 'interleaved';
+  readonly cos: Float64Array;
+  readonly sin: Float64Array;
+}
+
+/** Validates options for rows of `width` values holding heads of `headDim`, `L` rows per sequence. @internal */
+export function planRope(o: RopeOptions, L: number, width: number, headDim: number, op: string): RopePlan {
+  const rot = o.rotaryDim ?? headDim;
+  const style = o.style ?? 'half', base = o.base ?? 10000;
+  if (!Number.isInteger(headDim) || headDim < 1 || width % headDim !== 0) {
+    throw new RangeError(`wasm-attention: ${op}: headDim ${String(headDim)} must divide the row width ${width}`);
   }
   if (!Number.isInteger(rot) || rot < 0 || rot % 2 !== 0 || rot > headDim) {
     throw new RangeError(`wasm-attention: ${op}: the rotated size ${String(rot)} must be even and ≤ headDim ${headDim}`);
@@ -48,35 +108,74 @@ export function applyRope(x: Tensor, options: RopeOptions = {}): Tensor {
   if (style !== 'half' && style !== 'interleaved') {
     throw new TypeError(`wasm-attention: ${op}: style must be 'half' or 'interleaved', got ${describe(style)}`);
   }
-  if (!(base > 0)) throw new RangeError(`wasm-attention: ${op}: base must be > 0, got ${describe(base)}`);
-  const positions = rowPositions(options, L, op);
+  const positions = rowPositions(o, L, op);
   const half = rot / 2;
-  // cos/sin table [L, half] in float64 angles, shared by every head and batch.
   const cos = new Float64Array(L * half), sin = new Float64Array(L * half);
-  for (let i = 0; i < half; i++) {
-    const theta = Math.pow(base, (-2 * i) / rot);
+  if (o.cos !== undefined || o.sin !== undefined) {
+    const ct = table(o.cos, 'cos', half, op), st = table(o.sin, 'sin', half, op);
+    const P = half === 0 ? Infinity : ct.length / half;
+    if (st.length !== ct.length) {
+      throw new RangeError(`wasm-attention: ${op}: cos and sin tables differ in size (${ct.length} and ${st.length} values)`);
+    }
     for (let l = 0; l < L; l++) {
-      const a = positions[l]! * theta;
-      cos[l * half + i] = Math.cos(a);
-      sin[l * half + i] = Math.sin(a);
+      const p = positions[l]!;
+      if (!Number.isInteger(p) || p < 0 || p >= P) {
+        throw new RangeError(`wasm-attention: ${op}: position ${p} (row ${l}) is not a row of the ${P}-row cos/sin tables`);
+      }
+      for (let i = 0; i < half; i++) { cos[l * half + i] = ct[p * half + i]!; sin[l * half + i] = st[p * half + i]!; }
+    }
+  } else {
+    if (!(base > 0)) throw new RangeError(`wasm-attention: ${op}: base must be > 0, got ${describe(base)}`);
+    for (let i = 0; i < half; i++) {
+      const theta = Math.pow(base, (-2 * i) / rot);
+      for (let l = 0; l < L; l++) {
+        const a = positions[l]! * theta;
+        cos[l * half + i] = Math.cos(a);
+        sin[l * half + i] = Math.sin(a);
+      }
     }
   }
-  const d = x.data;
+  return { headDim, half, style, cos, sin };
+}
+
+/**
+ * Rotates, in WASM memory, `rows` rows starting at float index `at` with row stride `ld`;
+ * each row holds `width / headDim` heads (width given by the plan's caller), row `r` is at
+ * sequence position index `r mod L`. @internal
+ */
+export function rotateRows(plan: RopePlan, at: number, rows: number, width: number, L: number, ld = width): void {
+  const { headDim, half, style, cos, sin } = plan;
+  if (half === 0 || rows === 0) return;
+  const d = raw.heapF32();
   // Partner offsets of pair i inside a head: (i, i + half) or (2i, 2i + 1).
-  const first = (i: number) => (style === 'half' ? i : 2 * i);
-  const second = style === 'half' ? half : 1;
-  for (let row = 0; row < x.size / C; row++) {
-    const l = row % L;
-    for (let h0 = row * C; h0 < (row + 1) * C; h0 += headDim) {
+  const step = style === 'half' ? 1 : 2, second = style === 'half' ? half : 1;
+  for (let row = 0; row < rows; row++) {
+    const t = (row % L) * half, start = at + row * ld;
+    for (let h0 = start; h0 < start + width; h0 += headDim) {
       for (let i = 0; i < half; i++) {
-        const ia = h0 + first(i), ib = ia + second;
-        const a = d[ia]!, b = d[ib]!, c = cos[l * half + i]!, s = sin[l * half + i]!;
+        const ia = h0 + i * step, ib = ia + second;
+        const a = d[ia]!, b = d[ib]!, c = cos[t + i]!, s = sin[t + i]!;
         d[ia] = a * c - b * s;
         d[ib] = b * c + a * s;
       }
     }
   }
-  return x;
+}
+
+function table(t: unknown, name: string, half: number, op: string): ArrayLike<number> {
+  if (t === undefined) throw new TypeError(`wasm-attention: ${op}: give both cos and sin tables (${name} is missing)`);
+  if (t instanceof Tensor) {
+    tensorArg(t, op, name);
+    if (t.rank !== 2 || t.shape[1] !== half) {
+      throw new RangeError(`wasm-attention: ${op}: the ${name} table must be [P, ${half}] (rotaryDim/2 columns), got ${formatShape(t.shape)}`);
+    }
+    return t.data;
+  }
+  const a = t as ArrayLike<number> | null;
+  if (a == null || typeof a !== 'object' || typeof a.length !== 'number' || (half > 0 && a.length % half !== 0)) {
+    throw new RangeError(`wasm-attention: ${op}: the ${name} table must hold P·${half} numbers ([P, rotaryDim/2]), got ${describe(t)}`);
+  }
+  return a;
 }
 
 function rowPositions(o: RopeOptions, L: number, op: string): ArrayLike<number> {

@@ -1,8 +1,10 @@
 /**
- * Post-norm transformer layers ("Attention Is All You Need"; PyTorch's
- * `nn.TransformerEncoderLayer` / `nn.TransformerDecoderLayer` with `norm_first=False`,
- * `batch_first=True`, inference). Each sub-layer is wrapped in "Add & Norm":
- * `x ← LayerNorm(x + Sublayer(x))`.
+ * Transformer layers as PyTorch's `nn.TransformerEncoderLayer` / `nn.TransformerDecoderLayer`
+ * (`batch_first=True`, inference), in both arrangements of the residual and the norm:
+ * - post-norm ("Attention Is All You Need", `norm_first=False`, the default): every
+ *   sub-layer is wrapped in "Add & Norm", `x ← LayerNorm(x + Sublayer(x))`;
+ * - pre-norm (`normFirst: true`, PyTorch's `norm_first=True`; GPT-2 and LLaMA stacks):
+ *   `x ← x + Sublayer(LayerNorm(x))`, so the residual stream itself is never normalised.
  * - Encoder: self-attention, then the feed-forward network.
  * - Decoder: masked (causal) self-attention, cross-attention whose keys and values are
  *   the encoder output (`memory`), then the feed-forward network.
@@ -35,6 +37,8 @@ export interface EncoderLayerWeights {
   norm2: NormWeights;
   /** LayerNorm epsilon. @defaultValue 1e-5 */
   eps?: number;
+  /** Pre-norm: normalise each sub-layer's input instead of the residual sum (`norm_first=True`). @defaultValue false */
+  normFirst?: boolean;
 }
 
 /** Options of {@link encoderLayer}. */
@@ -47,12 +51,24 @@ export interface EncoderLayerOptions {
   causal?: boolean;
 }
 
-/** `h = LN₁(x + MHA(x))`, `out = LN₂(h + FFN(h))` for `x [B, L, E]` (or `[L, E]`); a new tensor. */
+/**
+ * Post-norm: `h = LN₁(x + MHA(x))`, `out = LN₂(h + FFN(h))`; pre-norm (`normFirst`):
+ * `h = x + MHA(LN₁(x))`, `out = h + FFN(LN₂(h))`. For `x [B, L, E]` (or `[L, E]`); a new tensor.
+ */
 export function encoderLayer(x: Tensor, weights: EncoderLayerWeights, options: EncoderLayerOptions = {}): Tensor {
   const eps = weights.eps ?? 1e-5;
-  const h = weights.selfAttention.forward(x, {
+  const attend = (t: Tensor) => weights.selfAttention.forward(t, {
     mask: options.mask, keyPaddingMask: options.keyPaddingMask, causal: options.causal,
   });
+  if (weights.normFirst === true) {
+    const h = preNorm(x, weights.norm1, eps, attend);
+    try {
+      return preNorm(h, weights.norm2, eps, (t) => feedForward(t, weights.feedForward));
+    } finally {
+      h.dispose();
+    }
+  }
+  const h = attend(x);
   try {
     addAndNorm(x, h, weights.norm1, eps);
     return ffnBlock(h, weights.feedForward, weights.norm2, eps);
@@ -77,6 +93,8 @@ export interface DecoderLayerWeights {
   norm3: NormWeights;
   /** LayerNorm epsilon. @defaultValue 1e-5 */
   eps?: number;
+  /** Pre-norm: normalise each sub-layer's input instead of the residual sum (`norm_first=True`). @defaultValue false */
+  normFirst?: boolean;
 }
 
 /** Options of {@link decoderLayer}. */
@@ -94,20 +112,37 @@ export interface DecoderLayerOptions {
 }
 
 /**
- * `h₁ = LN₁(x + MaskedMHA(x))`, `h₂ = LN₂(h₁ + MHA(h₁, memory))`, `out = LN₃(h₂ + FFN(h₂))`
- * for `x [B, L, E]`, `memory [B, S, E_enc]`; a new tensor.
+ * Post-norm: `h₁ = LN₁(x + MaskedMHA(x))`, `h₂ = LN₂(h₁ + MHA(h₁, memory))`, `out = LN₃(h₂ + FFN(h₂))`;
+ * pre-norm (`normFirst`): `h₁ = x + MaskedMHA(LN₁(x))`, `h₂ = h₁ + MHA(LN₂(h₁), memory)`,
+ * `out = h₂ + FFN(LN₃(h₂))` (the memory itself is not normalised, as in PyTorch).
+ * For `x [B, L, E]`, `memory [B, S, E_enc]`; a new tensor.
  */
 export function decoderLayer(x: Tensor, memory: Tensor, weights: DecoderLayerWeights,
   options: DecoderLayerOptions = {}): Tensor {
   const eps = weights.eps ?? 1e-5;
-  const h1 = weights.selfAttention.forward(x, {
+  const selfAttend = (t: Tensor) => weights.selfAttention.forward(t, {
     causal: options.causal ?? true, mask: options.mask, keyPaddingMask: options.keyPaddingMask,
   });
+  const crossAttend = (t: Tensor) => weights.crossAttention.forward(t, {
+    context: memory, mask: options.memoryMask, keyPaddingMask: options.memoryKeyPaddingMask,
+  });
+  if (weights.normFirst === true) {
+    const h1 = preNorm(x, weights.norm1, eps, selfAttend);
+    try {
+      const h2 = preNorm(h1, weights.norm2, eps, crossAttend);
+      try {
+        return preNorm(h2, weights.norm3, eps, (t) => feedForward(t, weights.feedForward));
+      } finally {
+        h2.dispose();
+      }
+    } finally {
+      h1.dispose();
+    }
+  }
+  const h1 = selfAttend(x);
   try {
     addAndNorm(x, h1, weights.norm1, eps);
-    const h2 = weights.crossAttention.forward(h1, {
-      context: memory, mask: options.memoryMask, keyPaddingMask: options.memoryKeyPaddingMask,
-    });
+    const h2 = crossAttend(h1);
     try {
       addAndNorm(h1, h2, weights.norm2, eps);
       return ffnBlock(h2, weights.feedForward, weights.norm3, eps);
@@ -116,6 +151,17 @@ export function decoderLayer(x: Tensor, memory: Tensor, weights: DecoderLayerWei
     }
   } finally {
     h1.dispose();
+  }
+}
+
+/** `x + sublayer(LN(x))` as a new tensor (the pre-norm residual block). */
+function preNorm(x: Tensor, norm: NormWeights, eps: number, sublayer: (t: Tensor) => Tensor): Tensor {
+  const n = layerNorm(x, norm.gamma, norm.beta, { eps });
+  try {
+    const y = sublayer(n);
+    return add(y, x, { out: y });
+  } finally {
+    n.dispose();
   }
 }
 

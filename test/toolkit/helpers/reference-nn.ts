@@ -26,6 +26,8 @@ export interface Mha64 {
   mask?: (b: number, h: number, i: number, j: number) => number;
   /** [B, S] true = padding. */
   pad?: ArrayLike<boolean | number>;
+  /** Rotate q and k (rotate-half RoPE) at these per-row positions before the scores. */
+  rope?: { positions: ArrayLike<number>; base: number };
 }
 
 /**
@@ -37,8 +39,12 @@ export function mha64(p: Mha64): { out: Float64Array; weights: Float64Array } {
   const { B, L, S, E, H } = p;
   const Hkv = p.Hkv ?? H, kdim = p.kdim ?? E, vdim = p.vdim ?? kdim, D = E / H, Ekv = Hkv * D;
   const ctx = p.ctx ?? p.x, val = p.val ?? ctx;
-  const q = linear64(p.x, B * L, E, p.wq, E, p.bq);
-  const k = linear64(ctx, B * S, kdim, p.wk, Ekv, p.bk);
+  let q = linear64(p.x, B * L, E, p.wq, E, p.bq);
+  let k = linear64(ctx, B * S, kdim, p.wk, Ekv, p.bk);
+  if (p.rope) {
+    q = rope64(q, L, E, D, p.rope.positions, 'half', p.rope.base);
+    k = rope64(k, S, Ekv, D, p.rope.positions, 'half', p.rope.base);
+  }
   const v = linear64(val, B * S, vdim, p.wv, Ekv, p.bv);
   const concat = new Float64Array(B * L * E);
   const weights = new Float64Array(B * H * L * S);
@@ -90,6 +96,12 @@ export function erf64(x: number): number {
 }
 
 export const gelu64 = (x: number) => 0.5 * x * (1 + erf64(x / Math.SQRT2));
+/** tanh written from exponentials, so the reference does not share Math.tanh with the implementation. */
+const tanh64 = (x: number) => (x > 20 ? 1 : x < -20 ? -1 : (Math.exp(2 * x) - 1) / (Math.exp(2 * x) + 1));
+/** GELU, tanh approximation (PyTorch approximate='tanh'): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+export const geluTanh64 = (x: number) => 0.5 * x * (1 + tanh64(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+/** SiLU: x·sigmoid(x). */
+export const silu64 = (x: number) => x * (1 / (1 + Math.exp(-x)));
 export const relu64 = (x: number) => Math.max(0, x);
 
 export interface Ffn64 { w1: ArrayLike<number>; b1?: ArrayLike<number>; w2: ArrayLike<number>; b2?: ArrayLike<number>; F: number }
@@ -98,6 +110,13 @@ export interface Ffn64 { w1: ArrayLike<number>; b1?: ArrayLike<number>; w2: Arra
 export function ffn64(x: ArrayLike<number>, rows: number, E: number, p: Ffn64, act: (x: number) => number): Float64Array {
   const h = linear64(x, rows, E, p.w1, p.F, p.b1).map(act);
   return linear64(h, rows, p.F, p.w2, E, p.b2);
+}
+
+/** `down(act(x·Gᵀ) ⊙ (x·Uᵀ))` (LLaMA's MLP). */
+export function gatedFfn64(x: ArrayLike<number>, rows: number, E: number, F: number, gate: ArrayLike<number>,
+  up: ArrayLike<number>, down: ArrayLike<number>, act: (x: number) => number): Float64Array {
+  const g = linear64(x, rows, E, gate, F), u = linear64(x, rows, E, up, F);
+  return linear64(g.map((v, i) => act(v) * u[i]!), rows, F, down, E);
 }
 
 /** `LN(x + y)` row-wise. */

@@ -1,0 +1,186 @@
+// GPT-2, LLaMA and Qwen2 decoders against transformers: tiny random models made by
+// scripts/make-model-fixtures.py (weights, config and PyTorch's logits are committed).
+// Logits at prefill and at every KV-cache decode step within 1e-4 of PyTorch's (float32
+// weights), greedy generation identical to `generate`, float16 weights within a bound.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Tensor, readSafetensors } from '../../dist/index.js';
+import { CausalLM, argmax, parseConfig, sampleToken, seededRandom } from '../../dist/models/index.js';
+import { expectClose } from '../helpers/expect-close.js';
+
+const fixture = (name: string, file: string) => readFileSync(new URL(`../fixtures/models/${name}/${file}`, import.meta.url));
+
+interface Expected {
+  prompt: number[]; decode_ids: number[]; generated: number[]; min_top2_gap_generate: number; fp16_max_abs_logit_change: number;
+}
+
+function load(name: string, weights = 'model.safetensors') {
+  const config = JSON.parse(fixture(name, 'config.json').toString('utf8')) as Record<string, unknown>;
+  const expected = JSON.parse(fixture(name, 'expected.json').toString('utf8')) as Expected;
+  const ref = readSafetensors(fixture(name, 'expected.safetensors'));
+  const logits = (key: string) => { const t = ref.tensor(key); try { return t.toArray(); } finally { t.dispose(); } };
+  return { config, expected, logits, model: CausalLM.load(config, fixture(name, weights)) };
+}
+
+/** Largest |a − b|. */
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** Prefill then teacher-forced decode; returns [prefill logits, every step's logits]. */
+function run(model: CausalLM, prompt: number[], steps: number[]): [Float32Array, Float32Array] {
+  const cache = model.createCache({ maxLength: prompt.length + steps.length });
+  try {
+    const pre = model.forward(prompt, cache);
+    const prefill = pre.toArray();
+    pre.dispose();
+    const V = model.config.vocabSize, decode = new Float32Array(steps.length * V);
+    steps.forEach((id, i) => {
+      const l = model.forward([id], cache);
+      expect(l.shape).toEqual([1, V]);
+      decode.set(l.data, i * V);
+      l.dispose();
+    });
+    expect(cache.length).toBe(prompt.length + steps.length);
+    return [prefill, decode];
+  } finally {
+    cache.dispose();
+  }
+}
+
+describe.each(['gpt2', 'llama', 'qwen2'])('%s equals transformers', (name) => {
+  it('float32 weights: logits within 1e-4 at prefill and at every decode step; greedy 32 tokens identical', () => {
+    const { expected, logits, model } = load(name);
+    try {
+      const V = model.config.vocabSize, P = expected.prompt.length;
+      const [prefill, decode] = run(model, expected.prompt, expected.decode_ids);
+      expect(prefill.length).toBe(P * V);
+      const want = logits('prefill'), wantDecode = logits('decode');
+      expectClose(prefill, want, `${name} prefill logits`, 1e-4, 0);
+      for (let s = 0; s < expected.decode_ids.length; s++) {
+        expectClose(decode.subarray(s * V, (s + 1) * V), wantDecode.subarray(s * V, (s + 1) * V), `${name} decode step ${s}`, 1e-4, 0);
+      }
+      // The logits must not be trivially equal (a model that ignores its input would fail above, but say so).
+      expect(maxDiff(want.subarray(0, V), want.subarray(V, 2 * V))).toBeGreaterThan(0.1);
+      const { ids, stop } = model.generate(expected.prompt, { maxNewTokens: 32, minNewTokens: 32 });
+      expect(ids).toEqual(expected.generated);
+      expect(stop).toBe('length');
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('float16 weights: within 1e-4 of PyTorch on the same rounded weights; the rounding moves logits by a bounded amount', () => {
+    const { expected, logits, model } = load(name, 'model-fp16.safetensors');
+    try {
+      const [prefill, decode] = run(model, expected.prompt, expected.decode_ids);
+      expectClose(prefill, logits('prefill_fp16'), `${name} fp16 prefill`, 1e-4, 0);
+      expectClose(decode, logits('decode_fp16'), `${name} fp16 decode`, 1e-4, 0);
+      // Against the float32 model: the effect of float16 weights themselves (measured ≤ 6e-3 on these models).
+      const drift = Math.max(maxDiff(prefill, logits('prefill')), maxDiff(decode, logits('decode')));
+      expect(drift).toBeGreaterThan(0);
+      expect(drift).toBeLessThan(1e-2);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('chunked prefill onto a cache and logits of the last position equal the full prefill', () => {
+    const { expected, logits, model } = load(name);
+    try {
+      const V = model.config.vocabSize, P = expected.prompt.length, want = logits('prefill');
+      const cache = model.createCache({ maxLength: 16 });
+      try {
+        const a = model.forward(expected.prompt.slice(0, 3), cache);
+        const b = model.forward(expected.prompt.slice(3), cache);
+        expectClose(a.data, want.subarray(0, 3 * V), `${name} chunk 1`, 1e-4, 0);
+        expectClose(b.data, want.subarray(3 * V), `${name} chunk 2`, 1e-4, 0);
+        a.dispose();
+        b.dispose();
+        cache.truncate(0);
+        const last = model.forward(expected.prompt, cache, { logits: 'last' });
+        expect(last.shape).toEqual([1, V]);
+        expectClose(last.data, want.subarray((P - 1) * V), `${name} last-position logits`, 1e-4, 0);
+        last.dispose();
+      } finally {
+        cache.dispose();
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('generation and sampling', () => {
+  it('seeded sampling is reproducible, topK = 1 is greedy, samples stay inside top-k', () => {
+    const { expected, model } = load('llama');
+    try {
+      const opts = { maxNewTokens: 12, temperature: 0.8, topK: 5, seed: 7 };
+      const a = model.generate(expected.prompt, opts).ids, b = model.generate(expected.prompt, opts).ids;
+      expect(a).toEqual(b);
+      const c = model.generate(expected.prompt, { ...opts, seed: 8 }).ids;
+      expect(c).not.toEqual(a);
+      expect(model.generate(expected.prompt, { maxNewTokens: 8, temperature: 1, topK: 1, seed: 3 }).ids).toEqual(expected.generated.slice(0, 8));
+      // Streaming callback stops early; an eos id stops and is kept.
+      const seen: number[] = [];
+      const r = model.generate(expected.prompt, { maxNewTokens: 10, onToken: (id) => { seen.push(id); return seen.length < 3; } });
+      expect(r).toEqual({ ids: expected.generated.slice(0, 3), stop: 'callback' });
+      const eos = expected.generated[4]!;
+      const e = model.generate(expected.prompt, { maxNewTokens: 10, eosTokenIds: [eos] });
+      expect(e.stop).toBe('eos');
+      expect(e.ids).toEqual(expected.generated.slice(0, expected.generated.indexOf(eos) + 1));
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('sampleToken draws from softmax(logits / T) restricted to top-k / top-p', () => {
+    const logits = [2, 1, 0.5, -1, 3, 0];
+    const random = seededRandom(123);
+    const counts = new Array<number>(6).fill(0), N = 40000, T = 0.7;
+    for (let i = 0; i < N; i++) counts[sampleToken(logits, { temperature: T, topK: 3 }, random)]!++;
+    // Top 3: ids 4, 0, 1.
+    const w = [4, 0, 1].map((i) => Math.exp(logits[i]! / T)), z = w.reduce((s, x) => s + x, 0);
+    [4, 0, 1].forEach((id, j) => {
+      const p = w[j]! / z, sd = Math.sqrt((p * (1 - p)) / N);
+      expect(Math.abs(counts[id]! / N - p), `id ${id}`).toBeLessThan(5 * sd);
+    });
+    expect(counts[2]! + counts[3]! + counts[5]!).toBe(0);
+    // Top-p 0.5 at T = 1: id 4 alone has p = 0.56 ≥ 0.5.
+    for (let i = 0; i < 100; i++) expect(sampleToken(logits, { temperature: 1, topP: 0.5 }, random)).toBe(4);
+    expect(argmax([1, 3, 3, -Infinity])).toBe(1);
+    expect(() => sampleToken(logits, { temperature: -1 }, random)).toThrow(/temperature must be a finite number ≥ 0/);
+    expect(() => sampleToken(logits, { topK: 1.5, temperature: 1 }, random)).toThrow(/topK must be an integer/);
+  });
+});
+
+describe('loading errors', () => {
+  it('names the field, the weight or the token at fault', () => {
+    const config = JSON.parse(fixture('llama', 'config.json').toString('utf8')) as Record<string, unknown>;
+    const weights = fixture('llama', 'model.safetensors');
+    expect(() => CausalLM.load({ ...config, model_type: 'bert' }, weights)).toThrow(/model_type "bert" is not supported/);
+    expect(() => CausalLM.load({ ...config, hidden_size: 32 }, weights)).toThrow(/weight "model.layers.0.input_layernorm.weight" has shape \[64\], the config implies \[32\]/);
+    expect(() => CausalLM.load({ ...config, num_hidden_layers: 3 }, weights)).toThrow(/the weights lack "layers.2.input_layernorm.weight"/);
+    expect(() => CausalLM.load({ ...config, hidden_act: 'mish' }, weights)).toThrow(/config.hidden_act "mish" is not supported/);
+    expect(() => CausalLM.load({ ...config, rope_parameters: { rope_type: 'yarn', rope_theta: 1e4 } }, weights)).toThrow(/rope type "yarn" is not supported/);
+    expect(() => CausalLM.load(config, weights.subarray(0, 1000))).toThrow(/truncated file/);
+    const live = Tensor.zeros([1]).ptr; // allocator state before the failed loads…
+    const model = CausalLM.load(config, weights);
+    try {
+      const cache = model.createCache({ maxLength: 4 });
+      expect(() => model.forward([1, 128], cache)).toThrow(/ids\[1\] = 128 is not a row of the table \[128, 64\]/);
+      expect(() => model.forward([1, 2, 3, 4, 5], cache)).toThrow(/0 cached \+ 5 new positions exceed the cache's maxLength 4/);
+      expect(() => model.forward([], cache)).toThrow(/at least one token id/);
+      cache.dispose();
+    } finally {
+      model.dispose();
+    }
+    expect(() => model.createCache()).toThrow(/used after dispose/);
+    expect(live).toBeGreaterThan(0);
+    const g = parseConfig(JSON.parse(fixture('gpt2', 'config.json').toString('utf8')));
+    expect(g).toMatchObject({ family: 'gpt2', hiddenSize: 48, numHeads: 4, headDim: 12, activation: 'gelu_tanh', tieWordEmbeddings: true });
+    expect(parseConfig(config)).toMatchObject({ family: 'llama', numKvHeads: 2, headDim: 16, tieWordEmbeddings: false });
+  });
+});

@@ -1,0 +1,117 @@
+// The safetensors reader against files written here by hand (header JSON + little-endian
+// data, as the format's specification describes), and its errors for broken files.
+import { describe, expect, it } from 'vitest';
+import { readSafetensors } from '../../dist/index.js';
+
+interface Spec { dtype: string; shape: number[]; bytes: Uint8Array }
+
+/** Writes a safetensors file: u64 header length, JSON header (space-padded to 8 bytes), data. */
+function writeFile(tensors: Record<string, Spec>, metadata?: Record<string, string>, headerOverride?: string): Uint8Array {
+  const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.length] };
+    offset += t.bytes.length;
+  }
+  let json = headerOverride ?? JSON.stringify(header);
+  while (json.length % 8 !== 0) json += ' ';
+  const h = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + h.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+  out.set(h, 8);
+  let at = 8 + h.length;
+  for (const t of Object.values(tensors)) { out.set(t.bytes, at); at += t.bytes.length; }
+  return out;
+}
+
+const le16 = (words: number[]) => new Uint8Array(new Uint16Array(words).buffer);
+const f32bytes = (v: number[]) => new Uint8Array(new Float32Array(v).buffer);
+
+/** float16 bits → value, from the definition (sign, 5-bit exponent biased by 15, 10-bit fraction). */
+function half(bits: number): number {
+  const s = bits & 0x8000 ? -1 : 1, e = (bits >> 10) & 31, f = bits & 1023;
+  if (e === 31) return f ? NaN : s * Infinity;
+  if (e === 0) return s * f * 2 ** -24;
+  return s * 2 ** (e - 15) * (1 + f / 1024);
+}
+/** bfloat16 bits → value (sign, 8-bit exponent biased by 127, 7-bit fraction). */
+function bf16(bits: number): number {
+  const s = bits & 0x8000 ? -1 : 1, e = (bits >> 7) & 255, f = bits & 127;
+  if (e === 255) return f ? NaN : s * Infinity;
+  if (e === 0) return s * f * 2 ** -133;
+  return s * 2 ** (e - 127) * (1 + f / 128);
+}
+const same = (got: ArrayLike<number>, want: number[]) =>
+  want.forEach((w, i) => expect(Object.is(got[i], w) || (Number.isNaN(got[i]) && Number.isNaN(w)), `index ${i}: ${got[i]} vs ${w}`).toBe(true));
+
+describe('safetensors reader', () => {
+  it('loads F32, F16 and BF16 tensors exactly, keeps metadata and header order', () => {
+    const f32 = [1.5, -2.25, 3e-39, 1e30, -0, 7];
+    // float16: 1, -2, max 65504, smallest subnormal, largest subnormal, -0, ±inf, NaN, 0.1 ≈ 0x2e66, every exponent once.
+    const h16 = [0x3c00, 0xc000, 0x7bff, 0x0001, 0x03ff, 0x8000, 0x7c00, 0xfc00, 0x7e00, 0x2e66,
+      ...Array.from({ length: 30 }, (_, e) => ((e + 1) << 10) | (e * 37 % 1024))];
+    // bfloat16: 1, -1.5, 3.140625 (0x4049), a subnormal, the largest finite, -inf, NaN, 0.
+    const b16 = [0x3f80, 0xbfc0, 0x4049, 0x0001, 0x7f7f, 0xff80, 0x7fc0, 0x0000];
+    const file = writeFile({
+      'a.weight': { dtype: 'F32', shape: [2, 3], bytes: f32bytes(f32) },
+      'b.half': { dtype: 'F16', shape: [h16.length], bytes: le16(h16) },
+      'c.bf16': { dtype: 'BF16', shape: [2, 2, 2], bytes: le16(b16) },
+      'd.ids': { dtype: 'I64', shape: [2], bytes: new Uint8Array(16) },
+      'e.scalar': { dtype: 'F32', shape: [], bytes: f32bytes([42]) },
+    }, { format: 'pt' });
+    // A Node Buffer at a non-zero, odd offset of a bigger allocation (data not 4-byte aligned).
+    const big = new Uint8Array(file.length + 3);
+    big.set(file, 3);
+    const st = readSafetensors(big.subarray(3));
+    expect(st.names()).toEqual(['a.weight', 'b.half', 'c.bf16', 'd.ids', 'e.scalar']);
+    expect(st.metadata).toEqual({ format: 'pt' });
+    expect(st.entry('c.bf16')).toMatchObject({ dtype: 'BF16', shape: [2, 2, 2] });
+    using a = st.tensor('a.weight');
+    expect(a.shape).toEqual([2, 3]);
+    same(a.data, f32.map(Math.fround));
+    using b = st.tensor('b.half');
+    same(b.data, h16.map(half));
+    using c = st.tensor('c.bf16');
+    expect(c.shape).toEqual([2, 2, 2]);
+    same(c.data, b16.map(bf16));
+    using e = st.tensor('e.scalar');
+    expect(e.shape).toEqual([]);
+    expect(e.data[0]).toBe(42);
+    expect(() => st.tensor('d.ids')).toThrow(/tensor "d.ids" has dtype I64; only F32, F16, BF16 load into Tensors/);
+    expect(() => st.tensor('nope')).toThrow(/no tensor named "nope" \(the file holds 5: a.weight, b.half/);
+    expect(readSafetensors(file.buffer.slice(0)).names().length).toBe(5);
+  });
+
+  it('every float16 bit pattern widens to the value its definition gives', () => {
+    const all = Array.from({ length: 65536 }, (_, i) => i);
+    const st = readSafetensors(writeFile({ h: { dtype: 'F16', shape: [65536], bytes: le16(all) } }));
+    using t = st.tensor('h');
+    const d = t.data;
+    for (let i = 0; i < 65536; i++) {
+      const w = half(i);
+      if (!(Object.is(d[i], w) || (Number.isNaN(d[i]) && Number.isNaN(w)))) throw new Error(`0x${i.toString(16)}: ${d[i]} vs ${w}`);
+    }
+  });
+
+  it('clear errors for truncated files, bad headers and unknown dtypes', () => {
+    const good = writeFile({ w: { dtype: 'F32', shape: [4], bytes: f32bytes([1, 2, 3, 4]) } });
+    expect(() => readSafetensors(good.subarray(0, 5))).toThrow(/truncated file: 5 bytes, less than the 8-byte header length/);
+    expect(() => readSafetensors(good.subarray(0, 20))).toThrow(/truncated file: the header needs \d+ bytes but only 12 follow/);
+    expect(() => readSafetensors(good.subarray(0, good.length - 1))).toThrow(/truncated file: tensor "w" ends at byte 16 of the data but the file holds 15 data bytes/);
+    expect(() => readSafetensors(writeFile({}, undefined, '{"w": '))).toThrow(/bad header: not UTF-8 JSON/);
+    expect(() => readSafetensors(writeFile({}, undefined, '[1, 2]'))).toThrow(/bad header: expected a JSON object/);
+    expect(() => readSafetensors(writeFile({}, undefined, '{"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 16]}}')))
+      .toThrow(/tensor "w" \(F32 \[3\]\) needs 12 bytes but data_offsets \[0, 16\] hold 16/);
+    expect(() => readSafetensors(writeFile({}, undefined, '{"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 0]}}')))
+      .toThrow(/tensor "w" has an invalid shape \[-1\]/);
+    expect(() => readSafetensors(writeFile({}, undefined, '{"w": {"dtype": "F32", "shape": [1], "data_offsets": [4]}}')))
+      .toThrow(/tensor "w" has invalid data_offsets \[4\]/);
+    expect(() => readSafetensors(writeFile({ w: { dtype: 'F4', shape: [2], bytes: new Uint8Array(1) } })))
+      .toThrow(/unknown dtype "F4" of tensor "w"/);
+    expect(() => readSafetensors(writeFile({}, undefined, '{"__metadata__": {"a": 1}}'))).toThrow(/__metadata__ must map names to strings/);
+    const huge = new Uint8Array(16);
+    new DataView(huge.buffer).setUint32(4, 1, true); // 2³² header bytes
+    expect(() => readSafetensors(huge)).toThrow(/bad header: its length 4294967296 exceeds/);
+    expect(() => readSafetensors('file.safetensors' as never)).toThrow(/expected an ArrayBuffer or Uint8Array, got string/);
+  });
+});

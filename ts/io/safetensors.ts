@@ -1,0 +1,180 @@
+/**
+ * Reader of the safetensors format (Hugging Face): an 8-byte little-endian header length
+ * `N`, `N` bytes of JSON — `{ name: { dtype, shape, data_offsets: [begin, end] }, …,
+ * "__metadata__": { … } }` — then the tensors' little-endian bytes, offsets relative to
+ * the end of the header.
+ *
+ * `readSafetensors` checks the whole header up front (sizes, offsets inside the file,
+ * byte lengths matching shape × dtype), so a truncated or malformed file fails before
+ * anything is allocated. `tensor(name)` then makes one copy into WASM memory: float32
+ * bytes are copied as they are, float16/bfloat16 are widened to float32 in that same
+ * pass (see float16.ts).
+ */
+import { Tensor } from '../tensor.js';
+import { describe, formatShape } from '../shape.js';
+import { bfloat16ToFloat32, float16ToFloat32 } from './float16.js';
+
+/** Bytes per element of every dtype the format defines. */
+const DTYPE_BYTES: Record<string, number> = {
+  BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
+  I32: 4, U32: 4, F32: 4, I64: 8, U64: 8, F64: 8,
+};
+
+/** The floating-point dtypes `tensor()` loads. */
+export const SAFETENSORS_FLOAT_DTYPES = ['F32', 'F16', 'BF16'] as const;
+
+/** One tensor's entry in the header. */
+export interface SafetensorsEntry {
+  /** Tensor name, e.g. `model.layers.0.self_attn.q_proj.weight`. */
+  readonly name: string;
+  /** Storage dtype as the file spells it (`F32`, `F16`, `BF16`, `I64`, …). */
+  readonly dtype: string;
+  /** Sizes, outermost first. */
+  readonly shape: readonly number[];
+  /** Byte range inside the file (absolute, after the header). */
+  readonly begin: number;
+  readonly end: number;
+}
+
+const MAX_HEADER = 100 * 1024 * 1024;
+
+/** A parsed safetensors file over the caller's bytes (kept, not copied). */
+export class SafetensorsFile {
+  /** The `__metadata__` strings. @defaultValue {} */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly #bytes: Uint8Array;
+  readonly #entries: Map<string, SafetensorsEntry>;
+
+  private constructor(bytes: Uint8Array, entries: Map<string, SafetensorsEntry>, metadata: Record<string, string>) {
+    this.#bytes = bytes;
+    this.#entries = entries;
+    this.metadata = Object.freeze(metadata);
+  }
+
+  /** Parses and checks the header of `bytes` (an `ArrayBuffer`, `Uint8Array` or Node `Buffer`). */
+  static parse(bytes: ArrayBuffer | ArrayBufferView): SafetensorsFile {
+    const u8 = toBytes(bytes);
+    const fail = (what: string): never => { throw new RangeError(`wasm-attention: safetensors: ${what}`); };
+    if (u8.length < 8) fail(`truncated file: ${u8.length} bytes, less than the 8-byte header length`);
+    const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+    const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
+    const n = hi * 2 ** 32 + lo;
+    if (n > MAX_HEADER) fail(`bad header: its length ${n} exceeds ${MAX_HEADER} bytes`);
+    if (8 + n > u8.length) fail(`truncated file: the header needs ${n} bytes but only ${u8.length - 8} follow`);
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(u8.subarray(8, 8 + n)));
+    } catch (e) {
+      fail(`bad header: not UTF-8 JSON (${(e as Error).message})`);
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) fail(`bad header: expected a JSON object, got ${describe(json)}`);
+    const start = 8 + n, dataLength = u8.length - start;
+    const entries = new Map<string, SafetensorsEntry>();
+    let metadata: Record<string, string> = {};
+    for (const [name, v] of Object.entries(json as Record<string, unknown>)) {
+      if (name === '__metadata__') {
+        if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((s) => typeof s !== 'string')) {
+          fail('bad header: __metadata__ must map names to strings');
+        }
+        metadata = { ...(v as Record<string, string>) };
+        continue;
+      }
+      const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
+      if (e === null || typeof e !== 'object') fail(`bad header: entry "${name}" is not an object`);
+      const { dtype, shape, data_offsets: off } = e!;
+      if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
+        fail(`unknown dtype ${JSON.stringify(dtype)} of tensor "${name}" (the format defines ${Object.keys(DTYPE_BYTES).join(', ')})`);
+      }
+      if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+        fail(`bad header: tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
+      }
+      if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && o >= 0) || off[1] < off[0]) {
+        fail(`bad header: tensor "${name}" has invalid data_offsets ${JSON.stringify(off)}`);
+      }
+      const [b, en] = off as [number, number];
+      const want = (shape as number[]).reduce((p, d) => p * d, 1) * DTYPE_BYTES[dtype as string]!;
+      if (en - b !== want) {
+        fail(`bad header: tensor "${name}" (${dtype as string} ${formatShape(shape as number[])}) needs ${want} bytes but data_offsets [${b}, ${en}] hold ${en - b}`);
+      }
+      if (en > dataLength) {
+        fail(`truncated file: tensor "${name}" ends at byte ${en} of the data but the file holds ${dataLength} data bytes`);
+      }
+      entries.set(name, Object.freeze({ name, dtype: dtype as string, shape: Object.freeze((shape as number[]).slice()), begin: start + b, end: start + en }));
+    }
+    return new SafetensorsFile(u8, entries, metadata);
+  }
+
+  /** Names of the tensors, in header order. */
+  names(): string[] {
+    return [...this.#entries.keys()];
+  }
+
+  /** Whether the file holds `name`. */
+  has(name: string): boolean {
+    return this.#entries.has(name);
+  }
+
+  /** The header entry of `name`; throws a RangeError naming close matches when absent. */
+  entry(name: string): SafetensorsEntry {
+    const e = this.#entries.get(name);
+    if (e === undefined) {
+      throw new RangeError(`wasm-attention: safetensors: no tensor named "${name}" (the file holds ${this.#entries.size}: ${this.names().slice(0, 8).join(', ')}${this.#entries.size > 8 ? ', …' : ''})`);
+    }
+    return e;
+  }
+
+  /**
+   * Copies tensor `name` into a new float32 `Tensor` (one copy; float16 and bfloat16 are
+   * widened exactly on the way). Other dtypes throw a TypeError. The caller owns the result.
+   */
+  tensor(name: string): Tensor {
+    const e = this.#floatEntry(name);
+    const t = Tensor.empty(e.shape);
+    this.#copy(e, t.data);
+    return t;
+  }
+
+  /**
+   * Copies tensor `name` into `target` starting at element `offset` (e.g. to pack several
+   * weights into one matrix with a single copy each); returns the number of elements.
+   */
+  copyInto(name: string, target: Tensor, offset = 0): number {
+    const e = this.#floatEntry(name);
+    const n = e.shape.reduce((p, d) => p * d, 1);
+    if (!(target instanceof Tensor) || target.disposed) {
+      throw new TypeError(`wasm-attention: safetensors: copyInto needs a live Tensor, got ${describe(target)}`);
+    }
+    if (!Number.isInteger(offset) || offset < 0 || offset + n > target.size) {
+      throw new RangeError(`wasm-attention: safetensors: tensor "${name}" (${n} values) does not fit at ${String(offset)} in a tensor of ${target.size}`);
+    }
+    this.#copy(e, target.data.subarray(offset, offset + n));
+    return n;
+  }
+
+  #floatEntry(name: string): SafetensorsEntry {
+    const e = this.entry(name);
+    if (!(SAFETENSORS_FLOAT_DTYPES as readonly string[]).includes(e.dtype)) {
+      throw new TypeError(`wasm-attention: safetensors: tensor "${name}" has dtype ${e.dtype}; only ${SAFETENSORS_FLOAT_DTYPES.join(', ')} load into Tensors`);
+    }
+    return e;
+  }
+
+  #copy(e: SafetensorsEntry, dst: Float32Array): void {
+    const src = this.#bytes.subarray(e.begin, e.end);
+    // WASM memory is little-endian on every host, like the file: float32 bytes copy as they are.
+    if (e.dtype === 'F32') new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength).set(src);
+    else if (e.dtype === 'F16') float16ToFloat32(src, dst);
+    else bfloat16ToFloat32(src, dst);
+  }
+}
+
+/** Parses a safetensors file; see {@link SafetensorsFile}. */
+export function readSafetensors(bytes: ArrayBuffer | ArrayBufferView): SafetensorsFile {
+  return SafetensorsFile.parse(bytes);
+}
+
+function toBytes(x: unknown): Uint8Array {
+  if (x instanceof ArrayBuffer) return new Uint8Array(x);
+  if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  throw new TypeError(`wasm-attention: safetensors: expected an ArrayBuffer or Uint8Array, got ${describe(x)}`);
+}

@@ -1,0 +1,12 @@
+/**
+ * wasm-attention/models: GPT-2 and LLaMA-family (LLaMA, Mistral, Qwen2, SmolLM) decoders
+ * from a Hugging Face `config.json` and safetensors weights, built on the library's public
+ * API. A separate entry so that the core bundle stays free of model code; it shares the
+ * core's module instance (import `init` from 'wasm-attention' as usual).
+ * @packageDocumentation
+ */
+export {
+  CausalLM, DecoderCache, type ForwardOptions, type GenerateOptions, type GenerateResult,
+} from './causal-lm.js';
+export { parseConfig, type DecoderConfig } from './config.js';
+export { sampleToken, seededRandom, argmax, type SamplingOptions } from './sampling.js';
