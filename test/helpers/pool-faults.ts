@@ -131,6 +131,19 @@ export function poolFaultSuite({ lib, kinds, create }: FaultSuiteOptions): void 
     expectClose(r.lse!, plain.lse, 'decode lse after replacement');
   });
 
+  it('both workers lost in one call: it rejects once, with the loss seen first; both are replaced', async () => {
+    const pool = await make(true);
+    const io = internals(pool);
+    const a = problem(55);
+    io.inject(0, { kind: 'exit', when: 'mid-call' });
+    io.inject(1, { kind: 'trap', when: 'mid-call' });
+    const e = await rejection(pool.attention(a.q, a.k, a.v, a.shape, { causal: true, split: 'heads' }));
+    expect(e).toBeInstanceOf(lib.PoolWorkerError);
+    expect(e.message).toMatch(/^wasm-attention: AttentionPool worker (0 exited with code 3|1 trapped in WebAssembly)/);
+    await vi.waitFor(() => expect([io.generation(0), io.generation(1)]).toEqual([2, 2]), { timeout: 20_000, interval: 20 });
+    expectClose((await pool.attention(a.q, a.k, a.v, a.shape, { causal: true })).out, a.want.out, 'after both were replaced');
+  });
+
   it('an idle worker that exits is replaced before the next call needs it', async () => {
     const pool = await make(true);
     const io = internals(pool);
