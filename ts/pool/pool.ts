@@ -77,8 +77,8 @@ export class AttentionPool {
     const internal = (options as { [INTERNALS]?: InternalOptions })[INTERNALS];
     const start: Start = { module, workerUrl: options.workerUrl, heapLimitMb: internal?.heapLimitMb };
     const pool = new AttentionPool(start, count, options.shared ?? canShare);
-    for (let w = 0; w < count; w++) pool.#spawn(w);
     try {
+      for (let w = 0; w < count; w++) pool.#spawn(w);
       const flags = await Promise.all(pool.#slots.map((m) => m.ready));
       pool.#simd = flags.every(Boolean);
     } catch (e) {
