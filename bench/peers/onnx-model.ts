@@ -55,7 +55,7 @@ class Writer {
 }
 
 /** ONNX TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
 
 /** A node attribute: a float, an int, or a list of ints. */
 export type Attribute =
@@ -72,11 +72,12 @@ export interface NodeSpec {
   readonly attributes?: readonly Attribute[];
 }
 
-/** A constant stored in the model (float32 or int64). */
+/** A constant stored in the model (float32, int32 or int64). */
 export interface InitializerSpec {
   readonly name: string;
   readonly dims: readonly number[];
   readonly float?: Float32Array;
+  readonly int32?: Int32Array;
   readonly int64?: readonly number[];
 }
 
@@ -150,6 +151,10 @@ function encodeTensor(w: Writer, t: InitializerSpec): void {
     w.int(2, DataType.FLOAT);
     w.string(8, t.name);
     w.raw(9, new Uint8Array(t.float.buffer, t.float.byteOffset, t.float.byteLength));
+  } else if (t.int32) {
+    w.int(2, DataType.INT32);
+    w.string(8, t.name);
+    w.raw(9, new Uint8Array(t.int32.buffer, t.int32.byteOffset, t.int32.byteLength));
   } else {
     const values = BigInt64Array.from((t.int64 ?? []).map((v) => BigInt(v)));
     w.int(2, DataType.INT64);

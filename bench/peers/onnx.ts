@@ -12,16 +12,17 @@
  */
 import type * as Ort from 'onnxruntime-web';
 import { causalMask, headsToPacked, packedToHeads, repeatHeads } from '../data.js';
+import { gqaPeer } from './onnx-gqa.js';
 import { encodeModel, type GraphSpec } from './onnx-model.js';
 import type { AttentionShape, Peer, PeerOp, PeerRunner } from './peer.js';
 
 type OrtModule = typeof Ort;
 
-/** Configures `ort` for single-threaded WebAssembly and returns the two peers. */
+/** Configures `ort` for single-threaded WebAssembly and returns its peers (GQA: see onnx-gqa.ts). */
 export function onnxPeers(ort: OrtModule): Peer[] {
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;
-  return [graphPeer(ort), mhaPeer(ort)];
+  return [graphPeer(ort), mhaPeer(ort), gqaPeer(ort)];
 }
 
 async function session(ort: OrtModule, graph: GraphSpec): Promise<Ort.InferenceSession> {

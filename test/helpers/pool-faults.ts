@@ -83,6 +83,9 @@ export function poolFaultSuite({ lib, kinds, create }: FaultSuiteOptions): void 
           expect((e as import('../../dist/pool/index.js').PoolWorkerError).worker).toBe(1);
         }
         expect(e2).toBe(e1); // one loss, one error for every call it took down
+        // The runtime's own error, where there is one, is kept as the cause.
+        if (kind === 'throw' || kind === 'heap') expect(e1.cause).toBeInstanceOf(Error);
+        if (kind === 'heap') expect((e1.cause as { code?: string }).code).toBe('ERR_WORKER_OUT_OF_MEMORY');
         expect(io.generation(1)).toBe(2);
         expect(io.generation(0)).toBe(1);
         expect(Array.from(a.q)).toEqual(Array.from(qCopy));
@@ -126,6 +129,19 @@ export function poolFaultSuite({ lib, kinds, create }: FaultSuiteOptions): void 
     const plain = attention64(d.q, d.k, d.v, 1, 4, 2, 1, 1500, 16, 16);
     expectClose(r.out, plain.out, 'decode after replacement');
     expectClose(r.lse!, plain.lse, 'decode lse after replacement');
+  });
+
+  it('both workers lost in one call: it rejects once, with the loss seen first; both are replaced', async () => {
+    const pool = await make(true);
+    const io = internals(pool);
+    const a = problem(55);
+    io.inject(0, { kind: 'exit', when: 'mid-call' });
+    io.inject(1, { kind: 'trap', when: 'mid-call' });
+    const e = await rejection(pool.attention(a.q, a.k, a.v, a.shape, { causal: true, split: 'heads' }));
+    expect(e).toBeInstanceOf(lib.PoolWorkerError);
+    expect(e.message).toMatch(/^wasm-attention: AttentionPool worker (0 exited with code 3|1 trapped in WebAssembly)/);
+    await vi.waitFor(() => expect([io.generation(0), io.generation(1)]).toEqual([2, 2]), { timeout: 20_000, interval: 20 });
+    expectClose((await pool.attention(a.q, a.k, a.v, a.shape, { causal: true })).out, a.want.out, 'after both were replaced');
   });
 
   it('an idle worker that exits is replaced before the next call needs it', async () => {
@@ -175,8 +191,12 @@ export function poolFaultSuite({ lib, kinds, create }: FaultSuiteOptions): void 
     expect(io.live()).toBe(0);
   });
 
-  it('the accessor checks its worker index', async () => {
+  it('the accessor checks its worker index, and refuses a heap fault to a worker with no heap limit', async () => {
     const pool = await make(true);
     expect(() => internals(pool).terminate(2)).toThrow(/worker index 2 out of range \[0, 2\)/);
+    const plain = await lib.AttentionPool.create({ workers: 1 });
+    pools.push(plain);
+    expect(() => internals(plain).inject(0, { kind: 'heap', when: 'now' }))
+      .toThrow(/a heap fault needs Node workers created with a heap limit/);
   });
 }

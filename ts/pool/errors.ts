@@ -12,12 +12,14 @@ export class PoolWorkerError extends Error {
   /**
    * Made by the pool, not by callers.
    * @param worker the worker's index
-   * @param cause what happened to it
-   * @param replaced whether a replacement is starting
+   * @param cause what happened, as a phrase after "worker N"
+   * @param replaced whether the pool is replacing the worker (false: it failed to start)
+   * @param error the runtime's own error, if there was one (kept as `cause`)
    */
-  constructor(worker: number, cause: string, replaced: boolean) {
+  constructor(worker: number, cause: string, replaced: boolean, error?: Error) {
     super(`wasm-attention: AttentionPool worker ${worker} ${cause}` +
-      (replaced ? '; the calls in flight on it were rejected and the pool is replacing it' : ''));
+      (replaced ? '; the calls in flight on it were rejected and the pool is replacing it' : ''),
+    error === undefined ? undefined : { cause: error });
     this.name = 'PoolWorkerError';
     this.worker = worker;
   }

@@ -45,7 +45,7 @@ export class Member {
     this.ready = new Promise((resolve, reject) => { started = resolve; failed = reject; });
     this.ready.catch(() => {}); // awaited by whoever needs it; never an unhandled rejection
     this.#failStart = failed;
-    handle.onError((e) => this.lose(errorCause(e)));
+    handle.onError((e) => this.lose(errorCause(e), e));
     handle.onExit((code) => this.lose(`exited with code ${code}`));
     handle.onMessage((msg) => this.#receive(msg, started));
     handle.post({ type: 'init', module });
@@ -60,7 +60,13 @@ export class Member {
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       this.handle.keepAlive(true);
-      this.handle.post({ type: 'run', id, task }, transfer);
+      try {
+        this.handle.post({ type: 'run', id, task }, transfer);
+      } catch (e) {
+        this.#pending.delete(id); // not sent (e.g. a value that cannot be cloned): the worker is fine
+        if (this.#pending.size === 0) this.handle.keepAlive(false);
+        reject(e as Error);
+      }
     });
   }
 
@@ -68,12 +74,12 @@ export class Member {
    * Ends the worker for `cause` (a phrase after "worker N"): every call in flight
    * rejects with one PoolWorkerError. Later events of the same worker are ignored.
    */
-  lose(cause: string): void {
+  lose(cause: string, original?: Error): void {
     if (this.#state === 'dead') return;
     const started = this.#state !== 'starting';
     this.#state = 'dead';
     this.handle.terminate();
-    const error = new PoolWorkerError(this.index, started ? cause : `could not start: ${cause}`, started);
+    const error = new PoolWorkerError(this.index, started ? cause : `could not start: ${cause}`, started, original);
     this.#death = error;
     this.#failStart(error);
     this.#rejectAll(error);

@@ -16,7 +16,7 @@ import { mergeChunks } from './merge.js';
 import type { PoolAttentionOptions, PoolOptions, PoolResult, PoolShape } from './options.js';
 import type { Dims, Plan } from './plan.js';
 import type { CallPlan, Task, TaskOptions } from './protocol.js';
-import { hardwareThreads, spawnWorkers } from './spawn.js';
+import { hardwareThreads, isNode, spawnWorkers } from './spawn.js';
 
 interface Start { readonly module: WebAssembly.Module; readonly workerUrl?: string | URL; readonly heapLimitMb?: number }
 
@@ -54,9 +54,9 @@ export class AttentionPool {
       ended: (m, started) => {
         this.#live.delete(m);
         // A worker that failed to start is replaced when a call next needs it, not in a loop.
-        if (started && !this.#disposed && this.#slots[m.index] === m) this.#spawn(m.index);
+        if (started) this.#replace(m);
       },
-      spent: (m) => { if (!this.#disposed && this.#slots[m.index] === m) this.#spawn(m.index); },
+      spent: (m) => this.#replace(m),
     };
   }
 
@@ -77,8 +77,8 @@ export class AttentionPool {
     const internal = (options as { [INTERNALS]?: InternalOptions })[INTERNALS];
     const start: Start = { module, workerUrl: options.workerUrl, heapLimitMb: internal?.heapLimitMb };
     const pool = new AttentionPool(start, count, options.shared ?? canShare);
-    for (let w = 0; w < count; w++) pool.#spawn(w);
     try {
+      for (let w = 0; w < count; w++) pool.#spawn(w);
       const flags = await Promise.all(pool.#slots.map((m) => m.ready));
       pool.#simd = flags.every(Boolean);
     } catch (e) {
@@ -91,6 +91,20 @@ export class AttentionPool {
   /** Whether the workers run the SIMD128 build. */
   get simd(): boolean {
     return this.#simd;
+  }
+
+  /**
+   * Starts the replacement of `m` if it is still its slot's member. If the worker cannot
+   * even be constructed, the slot keeps the dead member and the next call that needs it
+   * tries again (and rejects with the reason).
+   */
+  #replace(m: Member): void {
+    if (this.#disposed || this.#slots[m.index] !== m) return;
+    try {
+      this.#spawn(m.index);
+    } catch {
+      // left for #send
+    }
   }
 
   /** Starts a worker in slot `w` (a first start or a replacement). */
@@ -208,8 +222,8 @@ export class AttentionPool {
     return {
       terminate: (w) => slot(w).lose('was terminated'),
       inject: (w, fault) => {
-        if (fault.kind === 'heap' && this.#start.heapLimitMb === undefined) {
-          throw new Error('wasm-attention: a heap fault needs a pool created with a heap limit');
+        if (fault.kind === 'heap' && (this.#start.heapLimitMb === undefined || !isNode())) {
+          throw new Error('wasm-attention: a heap fault needs Node workers created with a heap limit');
         }
         slot(w).handle.post({ type: 'fault', fault });
       },
