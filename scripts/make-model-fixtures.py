@@ -22,7 +22,8 @@ import sys
 
 import torch
 from safetensors.torch import load_file, save_file
-from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+from transformers import (GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM,
+                          Qwen2Config, Qwen2ForCausalLM)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'models')
 PROMPT_LEN, DECODE_STEPS, GENERATE = 8, 8, 32
@@ -45,6 +46,13 @@ MODELS = {
         vocab_size=128, hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=1, max_position_embeddings=128, rms_norm_eps=1e-6, rope_theta=1000000.0,
         hidden_act='silu', tie_word_embeddings=True, initializer_range=0.15,
+        bos_token_id=0, eos_token_id=None, pad_token_id=None)),
+    # Mistral: the LLaMA architecture with sliding-window attention (each query sees itself and the 5
+    # positions before it), shorter than the prompt, so prefill, decode and generate all cross it.
+    'mistral': (MistralForCausalLM, MistralConfig(
+        vocab_size=128, hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-5, rope_theta=10000.0,
+        sliding_window=6, hidden_act='silu', tie_word_embeddings=False, initializer_range=0.15,
         bos_token_id=0, eos_token_id=None, pad_token_id=None)),
 }
 

@@ -97,12 +97,22 @@ export class DecoderCache {
     this.maxLength = maxLength;
   }
 
-  /** Positions held (the position of the next token). */
+  /** Positions held (the keys a new token attends to; at most the window with a sliding window). */
   get length(): number {
     return this.layers[0]!.length;
   }
 
-  /** Drops all but the first `n` positions (e.g. to re-decode from a shared prompt). */
+  /** Positions decoded so far: the position of the next token. */
+  get position(): number {
+    return this.layers[0]!.position;
+  }
+
+  /** Sliding window of the caches, if any. */
+  get window(): number | undefined {
+    return this.layers[0]!.window;
+  }
+
+  /** Drops all but the first `n` held positions (e.g. to re-decode from a shared prompt). */
   truncate(n: number): this {
     for (const c of this.layers) c.truncate(n);
     return this;
@@ -167,7 +177,11 @@ export class CausalLM {
     }
   }
 
-  /** A cache for one sequence of up to `maxLength` positions. @defaultValue maxLength: the config's max positions */
+  /**
+   * A cache for one sequence of up to `maxLength` positions. @defaultValue maxLength: the config's max positions
+   * With a sliding window (Mistral) it keeps what the window can see, so generation may run past `maxLength`
+   * (choose `maxLength ≥ 2·W` to shift rarely; see `KVCache`).
+   */
   createCache(options: { maxLength?: number } = {}): DecoderCache {
     this.#live();
     const c = this.config, maxLength = options.maxLength ?? c.maxPositions;
@@ -177,7 +191,8 @@ export class CausalLM {
     }
     const layers: KVCache[] = [];
     try {
-      for (let l = 0; l < c.numLayers; l++) layers.push(new KVCache({ maxLength, numKvHeads: c.numKvHeads, headDim: c.headDim }));
+      const window = c.slidingWindow !== null && c.slidingWindow <= maxLength ? c.slidingWindow : undefined;
+      for (let l = 0; l < c.numLayers; l++) layers.push(new KVCache({ maxLength, numKvHeads: c.numKvHeads, headDim: c.headDim, window }));
     } catch (e) {
       for (const k of layers) k.dispose();
       throw e;
@@ -198,9 +213,12 @@ export class CausalLM {
     }
     const n = ids?.length;
     if (typeof n !== 'number' || n < 1) throw new RangeError(`wasm-attention: models: forward needs at least one token id, got ${String(n)}`);
-    const p0 = cache.length;
-    if (p0 + n > cache.maxLength) {
-      throw new RangeError(`wasm-attention: models: ${p0} cached + ${n} new positions exceed the cache's maxLength ${cache.maxLength}`);
+    const p0 = cache.position, held = cache.window === undefined ? cache.length : Math.min(cache.length, cache.window - 1);
+    if (held + n > cache.maxLength) {
+      throw new RangeError(`wasm-attention: models: ${held} cached + ${n} new positions exceed the cache's maxLength ${cache.maxLength}`);
+    }
+    if (this.#positions !== null && p0 + n > c.maxPositions) {
+      throw new RangeError(`wasm-attention: models: position ${p0 + n - 1} is past GPT-2's ${c.maxPositions} learned positions`);
     }
     const h = embedding(this.#embed, ids);
     const temps: (Tensor | null)[] = [];
@@ -238,7 +256,7 @@ export class CausalLM {
     if (!Number.isInteger(max) || max < 0) throw new RangeError(`wasm-attention: models: maxNewTokens must be an integer ≥ 0, got ${String(max)}`);
     const eos = options.eosTokenIds ?? this.config.eosTokenIds;
     const random = seededRandom(options.seed ?? 0);
-    const cache = options.cache ?? this.createCache({ maxLength: Math.min(this.#cacheLimit(), prompt.length + max) });
+    const cache = options.cache ?? this.createCache({ maxLength: Math.min(this.#cacheLimit(), Math.max(1, prompt.length + max)) });
     const ids: number[] = [];
     let stop: GenerateResult['stop'] = 'length';
     try {
