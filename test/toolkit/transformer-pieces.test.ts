@@ -252,18 +252,24 @@ describe('RoPE from cos/sin tables and inside MultiHeadAttention', () => {
   });
 
   it('rotary option: RoPE between the projections and attention, grouped heads, causal', () => {
-    const [B, L, E, H] = [2, 5, 16, 4];
+    const [B, L, E, H, Hkv] = [2, 5, 16, 4, 2];
+    const Ekv = (E / H) * Hkv;
     const xd = randoms(B * L * E, 15);
-    const att = attention(E, H, 50);
+    const ref = {
+      wq: randoms(E * E, 51, -0.4, 0.4), wk: randoms(Ekv * E, 52, -0.4, 0.4), wv: randoms(Ekv * E, 53, -0.4, 0.4),
+      wo: randoms(E * E, 54, -0.4, 0.4), bq: randoms(E, 55), bk: randoms(Ekv, 56), bv: randoms(Ekv, 57), bo: randoms(E, 58),
+    };
+    using mha = new MultiHeadAttention({ embedDim: E, numHeads: H, numKvHeads: Hkv }).loadWeights({
+      inProjWeight: new Float32Array([...ref.wq, ...ref.wk, ...ref.wv]), outProjWeight: ref.wo,
+      inProjBias: new Float32Array([...ref.bq, ...ref.bk, ...ref.bv]), outProjBias: ref.bo,
+    });
     using x = Tensor.from(xd, [B, L, E]);
-    try {
-      using y = att.mha.forward(x, { causal: true, rotary: { offset: 3, base: 500 } });
-      const want = mha64({ B, L, S: L, E, H, x: xd, ...att.ref, causal: true, rope: { positions: [3, 4, 5, 6, 7], base: 500 } }).out;
-      expectClose(y.data, want, 'MHA with RoPE', 5e-5, 5e-4);
-      using ctx = Tensor.from(xd, [B, L, E]);
-      expect(() => att.mha.forward(x, { context: ctx, rotary: {} })).toThrow(/rotary applies to self-attention only/);
-    } finally {
-      att.mha.dispose();
-    }
+    using y = mha.forward(x, { causal: true, rotary: { offset: 3, base: 500 } });
+    const want = mha64({ B, L, S: L, E, H, Hkv, x: xd, ...ref, causal: true, rope: { positions: [3, 4, 5, 6, 7], base: 500 } }).out;
+    expectClose(y.data, want, 'MHA with RoPE', 5e-5, 5e-4);
+    using plain = mha.forward(x, { causal: true });
+    expect(Math.max(...Array.from(plain.data, (v, i) => Math.abs(v - y.data[i]!)))).toBeGreaterThan(1e-3);
+    using ctx = Tensor.from(xd, [B, L, E]);
+    expect(() => mha.forward(x, { context: ctx, rotary: {} })).toThrow(/rotary applies to self-attention only/);
   });
 });
