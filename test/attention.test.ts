@@ -15,14 +15,14 @@ function run(c: Case, opts: Attention64Options & { mask?: never } = {}, seed = 1
   const ref = attention64(qd, kd, vd, B, Hq, Hkv, Lq, Lk, D, Dv, opts);
   const { out, lse } = attention(q, k, v, {
     causal: opts.causal, scale: opts.scale, window: opts.window, softcap: opts.softcap,
-    alibiSlopes: opts.alibi, sinks: opts.sinks, returnLse: true,
+    alibiSlopes: opts.alibi, sinks: opts.sinks, causalOffset: opts.causalOffset, returnLse: true,
   });
   try {
     const label = JSON.stringify({ ...c, ...opts });
     expectClose(out.data, ref.out, `out ${label}`, 2e-5, 2e-4);
     expectClose(lse.data, ref.lse, `lse ${label}`, 2e-5, 2e-5);
     using w = attentionWeights(q, k, { causal: opts.causal, scale: opts.scale, window: opts.window,
-      softcap: opts.softcap, alibiSlopes: opts.alibi, sinks: opts.sinks, lse });
+      softcap: opts.softcap, alibiSlopes: opts.alibi, sinks: opts.sinks, causalOffset: opts.causalOffset, lse });
     expectClose(w.data, ref.weights, `weights ${label}`, 2e-6, 2e-4);
   } finally {
     out.dispose();
@@ -55,6 +55,45 @@ describe('attention against a float64 reference', () => {
     run(c, { causal: true, alibi: [0.5, 0.0625] });
     run(c, { sinks: [0.5, -2] });
     run(c, { causal: true, window: [3, 0], softcap: 2, alibi: [0.25, 0.125], sinks: [1, 0] });
+  });
+
+  it('causalOffset: top-left, past length, negative, with window and ALiBi', () => {
+    const c = { B: 1, Hq: 2, Hkv: 1, Lq: 20, Lk: 70, D: 16, Dv: 8 };
+    run(c, { causal: true, causalOffset: 0 });
+    run(c, { causal: true, causalOffset: 33 });
+    run(c, { causal: true, causalOffset: -4 });
+    run(c, { causal: true, causalOffset: 10, window: [6, 0], alibi: [0.5, 0.25] });
+    run({ ...c, Lq: 70, Lk: 20 }, { causal: true, causalOffset: 0, sinks: [0.5, -1] });
+    run({ ...c, Lq: 1 }, { causal: true, causalOffset: 30, window: [12, 0] });
+  });
+
+  it('chunked prefill with causalOffset equals one causal call', () => {
+    const H = 2, L = 90, D = 16;
+    const qd = randoms(H * L * D, 5), kd = randoms(H * L * D, 6), vd = randoms(H * L * D, 7);
+    using q = Tensor.from(qd, [H, L, D]);
+    using k = Tensor.from(kd, [H, L, D]);
+    using v = Tensor.from(vd, [H, L, D]);
+    using full = attention(q, k, v, { causal: true });
+    const whole = full.toArray();
+    for (let start = 0; start < L; start += 32) {
+      const n = Math.min(32, L - start);
+      const rows = new Float32Array(H * n * D);
+      for (let h = 0; h < H; h++) rows.set(qd.subarray((h * L + start) * D, (h * L + start + n) * D), h * n * D);
+      using qc = Tensor.from(rows, [H, n, D]);
+      using out = attention(qc, k, v, { causal: true, causalOffset: start });
+      for (let h = 0; h < H; h++) {
+        const got = out.data.subarray(h * n * D, (h + 1) * n * D);
+        const want = whole.subarray((h * L + start) * D, (h * L + start + n) * D);
+        expectClose(got, Float64Array.from(want), `chunk ${start} head ${h}`, 1e-6, 0);
+      }
+    }
+  });
+
+  it('causalOffset must be an integer', () => {
+    using q = Tensor.zeros([2, 4]);
+    expect(() => attention(q, q, q, { causalOffset: 1.5 })).toThrow(/causalOffset must be an integer/);
+    expect(() => attention(q, q, q, { causalOffset: '1' as never })).toThrow(/causalOffset must be an integer/);
+    expect(() => attention(q, q, q, { causalOffset: 2 ** 40 })).toThrow(/causalOffset/);
   });
 
   it('GQA equals repeated K/V heads', () => {

@@ -3,7 +3,8 @@
  * @packageDocumentation
  */
 export { init, initSync, initInfo, simdSupported, type InitOptions, type InitInfo } from './init.js';
-export { Tensor, type TensorData } from './tensor.js';
+export { Tensor, type TensorData, type TensorOptions } from './tensor.js';
+export { dtypeSize, type TensorDType, type HalfDType, type CacheDType, type DataOf } from './dtype.js';
 export type { Shape } from './shape.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
 export { memoryStats, reserveMemory, type MemoryStats } from './memory.js';

@@ -25,6 +25,7 @@ export interface RawExports {
     mask: number, s0: number, s1: number, s2: number, s3: number): number;
   wa_attention(desc: number): number;
   wa_attention_probs(desc: number): number;
+  wa_convert(src: number, from: number, dst: number, to: number, n: number): number;
 }
 
 /** Length in u32 words of the attention call descriptor (crates/wasm/src/attention.rs). */
@@ -36,6 +37,7 @@ let rawModule: WebAssembly.Module | null = null;
 let generation = 0;
 let f32Cache: Float32Array | null = null;
 let u32Cache: Uint32Array | null = null;
+let u16Cache: Uint16Array | null = null;
 /** Byte offset of this instance's call descriptor block. */
 let descriptorPtr = 0;
 
@@ -55,6 +57,7 @@ export function instantiate(module: WebAssembly.Module): RawExports {
   generation += 1;
   f32Cache = null;
   u32Cache = null;
+  u16Cache = null;
   descriptorPtr = alloc(DESCRIPTOR_WORDS * 4);
   return exports;
 }
@@ -66,6 +69,7 @@ export function deactivate(): void {
   generation += 1;
   f32Cache = null;
   u32Cache = null;
+  u16Cache = null;
 }
 
 /** The active instance's exports; throws when `init()` has not completed. */
@@ -104,6 +108,15 @@ export function heapU32(): Uint32Array {
     u32Cache = new Uint32Array(buffer);
   }
   return u32Cache;
+}
+
+/** A Uint16Array over all of WASM memory (16-bit dtypes' bits), rebuilt when growth replaced the buffer. */
+export function heapU16(): Uint16Array {
+  const buffer = wasm().memory.buffer;
+  if (u16Cache === null || u16Cache.buffer !== buffer) {
+    u16Cache = new Uint16Array(buffer);
+  }
+  return u16Cache;
 }
 
 /** The descriptor block (zeroed) as a word view, and its byte offset. */

@@ -77,6 +77,8 @@ export interface Attention64Options {
   sinks?: ArrayLike<number>;
   /** Additive mask value at [b, h, i, j]. */
   mask?: (b: number, h: number, i: number, j: number) => number;
+  /** Key position of query row 0. @defaultValue Lk − Lq */
+  causalOffset?: number;
 }
 
 /**
@@ -97,7 +99,7 @@ export function attention64(
   for (let b = 0; b < B; b++) for (let h = 0; h < Hq; h++) {
     const hk = Math.floor(h / g);
     for (let i = 0; i < Lq; i++) {
-      const pos = i + Lk - Lq;
+      const pos = i + (o.causalOffset ?? Lk - Lq);
       const s = new Float64Array(Lk);
       for (let j = 0; j < Lk; j++) {
         if ((o.causal && j > pos) || (o.window && (j < pos - o.window[0] || j > pos + o.window[1]))) {

@@ -1,16 +1,30 @@
 /** Argument checks shared by the ops. Messages name the argument and its shape. */
 import { Tensor } from '../tensor.js';
+import type { TensorDType } from '../dtype.js';
 import { describe, formatShape, sameShape, type Shape } from '../shape.js';
 
-/** Throws unless `x` is a live Tensor; returns it typed. */
-export function tensorArg(x: unknown, op: string, name: string): Tensor {
+const FLOAT32: readonly ['float32'] = ['float32'];
+
+/**
+ * Throws unless `x` is a live Tensor of one of `dtypes` (float32 unless the op says
+ * otherwise); returns it typed.
+ */
+export function tensorArg(x: unknown, op: string, name: string): Tensor;
+export function tensorArg<D extends TensorDType>(x: unknown, op: string, name: string, dtypes: readonly D[]): Tensor<D>;
+export function tensorArg(x: unknown, op: string, name: string,
+  dtypes: readonly TensorDType[] = FLOAT32): Tensor<TensorDType> {
   if (!(x instanceof Tensor)) {
     throw new TypeError(`wasm-attention: ${op}: ${name} must be a Tensor, got ${describe(x)}`);
   }
   if (x.disposed) {
     throw new Error(`wasm-attention: ${op}: ${name} (shape ${formatShape(x.shape)}) was used after dispose()`);
   }
-  return x;
+  const t = x as Tensor<TensorDType>;
+  if (!dtypes.includes(t.dtype)) {
+    throw new TypeError(`wasm-attention: ${op}: ${name} has dtype ${t.dtype}, but ${op} takes ${
+      dtypes.join(' or ')} (convert with ${name}.to('float32'))`);
+  }
+  return t;
 }
 
 /** An optional finite number option. */

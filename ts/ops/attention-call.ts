@@ -28,6 +28,8 @@ export interface ScoreOptions {
   readonly causal: boolean;
   /** Keys more than `left` before / `right` after the aligned query position are blocked. */
   readonly window?: readonly [number, number];
+  /** Key position of query row 0 (an int32); bottom-right (`lenK − lenQ`) when omitted. */
+  readonly causalOffset?: number;
   readonly softcap?: number;
   /** Pointer to `headsQ` ALiBi slopes. */
   readonly alibiPtr?: number;
@@ -53,7 +55,7 @@ export function contiguous(heads: number, rows: number, cols: number): Strides {
 const W = {
   Q: 0, K: 1, V: 2, OUT: 3, LSE: 4, SHAPE: 5, Q_STRIDES: 12, K_STRIDES: 15, V_STRIDES: 18,
   OUT_STRIDES: 21, SCALE: 24, FLAGS: 25, WINDOW: 26, SOFTCAP: 28, ALIBI: 29, SINKS: 30,
-  MASK: 31, MASK_STRIDES: 32, ROWS: 36,
+  MASK: 31, MASK_STRIDES: 32, ROWS: 36, CAUSAL_OFFSET: 38,
 } as const;
 
 const MAX_U32 = 0xffffffff;
@@ -73,7 +75,9 @@ function write(call: AttentionCall): { words: Uint32Array; ptr: number } {
     setStrides(words, W.V_STRIDES, call.v.strides);
   }
   f32[W.SCALE] = call.scale;
-  words[W.FLAGS] = (call.causal ? 1 : 0) | (call.window ? 2 : 0);
+  const hasOffset = call.causalOffset !== undefined;
+  words[W.FLAGS] = (call.causal ? 1 : 0) | (call.window ? 2 : 0) | (hasOffset ? 4 : 0);
+  if (hasOffset) words[W.CAUSAL_OFFSET] = call.causalOffset! | 0;
   if (call.window) {
     words[W.WINDOW] = Math.min(call.window[0], MAX_U32);
     words[W.WINDOW + 1] = Math.min(call.window[1], MAX_U32);

@@ -8,11 +8,21 @@ import { type MaskInput, resolveMask } from './mask.js';
 /** Options of {@link attention}. */
 export interface AttentionOptions {
   /**
-   * Block future keys. With `Lq ≠ Lk` the diagonal is bottom-right aligned: query `i`
-   * sees keys `j ≤ i + Lk − Lq` (the last query sees every key, as in decoding).
-   * @defaultValue false
+   * Block future keys: query `i` sees keys `j ≤ i + causalOffset`. By default the
+   * diagonal is bottom-right aligned (`j ≤ i + Lk − Lq`: the last query sees every key,
+   * as in decoding). @defaultValue false
    */
   causal?: boolean;
+  /**
+   * The key position of query row 0, for `causal`, `window` and ALiBi distances: query
+   * `i` sits at key position `i + causalOffset`. The default, `Lk − Lq`, aligns the
+   * diagonal bottom-right (FlashAttention; the last query is the newest key). `0` aligns
+   * it top-left (PyTorch's `scaled_dot_product_attention(is_causal=True)` with `Lq ≠ Lk`).
+   * With `past` cached keys in front of the chunk's own (chunked prefill; ONNX
+   * Attention with past key/value) it is `past`. Any integer; negative values put query
+   * rows before the first key. @defaultValue Lk − Lq
+   */
+  causalOffset?: number;
   /** Score scale. @defaultValue 1/√D */
   scale?: number;
   /** Additive mask broadcastable to `[B, Hq, Lq, Lk]` (`-Infinity` blocks) or `{ attend, shape }` booleans. */
@@ -186,6 +196,7 @@ export function prepare(q: Tensor, k: Tensor, v: Tensor | null, options: Attenti
       scale, causal: options.causal === true, softcap,
     };
     if (options.window !== undefined) score.window = windowArg(options.window, op);
+    if (options.causalOffset !== undefined) score.causalOffset = offsetArg(options.causalOffset, op);
     if (options.alibiSlopes !== undefined) score.alibiPtr = perHead(options.alibiSlopes, hq, 'alibiSlopes', op, temps);
     if (options.sinks !== undefined) score.sinksPtr = perHead(options.sinks, hq, 'sinks', op, temps);
     if (options.mask !== undefined) {
@@ -198,6 +209,13 @@ export function prepare(q: Tensor, k: Tensor, v: Tensor | null, options: Attenti
     release();
     throw e;
   }
+}
+
+function offsetArg(x: unknown, op: string): number {
+  if (typeof x !== 'number' || !Number.isInteger(x) || Math.abs(x) > 2 ** 31 - 1) {
+    throw new RangeError(`wasm-attention: ${op}: causalOffset must be an integer in ±(2^31 − 1), got ${describe(x)}`);
+  }
+  return x;
 }
 
 function windowArg(w: unknown, op: string): [number, number] {

@@ -4,4 +4,5 @@
  * @packageDocumentation
  */
 export { AttentionPool } from './pool.js';
+export { PoolWorkerError } from './errors.js';
 export type { PoolOptions, PoolShape, PoolAttentionOptions, PoolResult } from './options.js';

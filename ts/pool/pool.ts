@@ -5,37 +5,59 @@
  * share memory), so inputs reach a worker's WASM memory by one copy there. They get
  * to the worker either in a SharedArrayBuffer that every worker reads (where one is
  * usable: Node, cross-origin-isolated pages) or as per-worker slices whose buffers
- * are transferred. See plan.ts for how work is divided and merge.ts for decoding.
+ * are transferred. See plan.ts for how work is divided, merge.ts for decoding and
+ * member.ts for how a lost worker is noticed and replaced.
  */
 import { init, initInfo } from '../index.js';
 import { checkInputs, choosePlan, dims } from './args.js';
+import { INTERNALS, type InternalOptions, type PoolInternals } from './internal.js';
+import { Member, type MemberEvents, type Reply } from './member.js';
 import { mergeChunks } from './merge.js';
 import type { PoolAttentionOptions, PoolOptions, PoolResult, PoolShape } from './options.js';
 import type { Dims, Plan } from './plan.js';
-import type { CallPlan, FromWorker, Task, TaskOptions } from './protocol.js';
-import { hardwareThreads, spawnWorkers, type WorkerHandle } from './spawn.js';
+import type { CallPlan, Task, TaskOptions } from './protocol.js';
+import { hardwareThreads, spawnWorkers } from './spawn.js';
 
-interface Pending { resolve(r: { out: Float32Array | null; lse: Float32Array | null }): void; reject(e: Error): void }
+interface Start { readonly module: WebAssembly.Module; readonly workerUrl?: string | URL; readonly heapLimitMb?: number }
 
-interface Member { readonly handle: WorkerHandle; readonly pending: Map<number, Pending> }
-
-/** Attention over several workers, each with its own WASM instance. */
+/**
+ * Attention over several workers, each with its own WASM instance.
+ *
+ * A worker lost mid-call (it exited, was terminated, ran out of memory, threw an
+ * uncaught exception or trapped) rejects every call in flight on it with a
+ * {@link PoolWorkerError} naming the worker and the cause; a call split across
+ * workers rejects once, and the other workers' parts are dropped. The pool starts a
+ * replacement from the same compiled module at once, and later calls run on it.
+ */
 export class AttentionPool {
   /** Number of workers computing (the effective thread count). */
   readonly threads: number;
-  /** Whether the workers run the SIMD128 build. */
-  readonly simd: boolean;
   /** Whether inputs and outputs go through SharedArrayBuffers (else: transferred slices). */
   readonly shared: boolean;
-  #members: Member[];
+  readonly #start: Start;
+  /** The current member of each worker slot. */
+  readonly #slots: Member[] = [];
+  /** Workers started per slot. */
+  readonly #generations: number[] = [];
+  /** Every member not yet dead, retiring ones included. */
+  readonly #live = new Set<Member>();
+  readonly #events: MemberEvents;
+  #simd = false;
   #nextId = 1;
   #disposed = false;
 
-  private constructor(members: Member[], simd: boolean, shared: boolean) {
-    this.#members = members;
-    this.threads = members.length;
-    this.simd = simd;
+  private constructor(start: Start, count: number, shared: boolean) {
+    this.#start = start;
+    this.threads = count;
     this.shared = shared;
+    this.#events = {
+      ended: (m, started) => {
+        this.#live.delete(m);
+        // A worker that failed to start is replaced when a call next needs it, not in a loop.
+        if (started && !this.#disposed && this.#slots[m.index] === m) this.#spawn(m.index);
+      },
+      spent: (m) => { if (!this.#disposed && this.#slots[m.index] === m) this.#spawn(m.index); },
+    };
   }
 
   /** Starts the workers and instantiates the module in each; resolves when all are ready. */
@@ -52,19 +74,34 @@ export class AttentionPool {
       throw new Error('wasm-attention: shared: true needs SharedArrayBuffer (cross-origin isolation in browsers)');
     }
     const module = options.module ?? initInfo()?.module ?? (await init()).module;
-    const spawned = spawnWorkers(count, options.workerUrl);
-    const members: Member[] = spawned.handles.map((handle) => ({ handle, pending: new Map() }));
-    let simd = false;
+    const internal = (options as { [INTERNALS]?: InternalOptions })[INTERNALS];
+    const start: Start = { module, workerUrl: options.workerUrl, heapLimitMb: internal?.heapLimitMb };
+    const pool = new AttentionPool(start, count, options.shared ?? canShare);
+    for (let w = 0; w < count; w++) pool.#spawn(w);
     try {
-      const flags = await Promise.all(members.map((m) => start(m, module)));
-      simd = flags.every(Boolean);
+      const flags = await Promise.all(pool.#slots.map((m) => m.ready));
+      pool.#simd = flags.every(Boolean);
     } catch (e) {
-      for (const m of members) m.handle.terminate();
+      pool.dispose();
       throw e;
-    } finally {
-      spawned.started();
     }
-    return new AttentionPool(members, simd, options.shared ?? canShare);
+    return pool;
+  }
+
+  /** Whether the workers run the SIMD128 build. */
+  get simd(): boolean {
+    return this.#simd;
+  }
+
+  /** Starts a worker in slot `w` (a first start or a replacement). */
+  #spawn(w: number): Member {
+    const spawned = spawnWorkers(1, this.#start.workerUrl, this.#start.heapLimitMb);
+    const m = new Member(w, spawned.handles[0]!, this.#start.module, this.#events);
+    void m.ready.then(() => spawned.started(), () => spawned.started());
+    this.#slots[w] = m;
+    this.#generations[w] = (this.#generations[w] ?? 0) + 1;
+    this.#live.add(m);
+    return m;
   }
 
   /**
@@ -74,7 +111,7 @@ export class AttentionPool {
    */
   async attention(q: Float32Array, k: Float32Array, v: Float32Array, shape: PoolShape,
     options: PoolAttentionOptions = {}): Promise<PoolResult> {
-    if (this.#disposed) throw new Error('wasm-attention: AttentionPool was used after dispose()');
+    if (this.#disposed) throw disposedError();
     const d = dims(shape);
     checkInputs(q, k, v, d, options);
     const plan = choosePlan(d, this.threads, options);
@@ -133,60 +170,57 @@ export class AttentionPool {
     return { out, lse };
   }
 
-  #send(w: number, task: Task, transfer: ArrayBuffer[]): Promise<{ out: Float32Array | null; lse: Float32Array | null }> {
-    const member = this.#members[w]!;
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      member.pending.set(id, { resolve, reject });
-      member.handle.keepAlive(true);
-      member.handle.post({ type: 'run', id, task }, transfer);
-    });
+  /** Runs a task on the worker of slot `w`, waiting for it if it is being replaced. */
+  async #send(w: number, task: Task, transfer: ArrayBuffer[]): Promise<Reply> {
+    let m = this.#slots[w]!;
+    if (m.dead) m = this.#spawn(w); // its replacement had failed to start: try once more
+    if (m.starting) await m.ready;
+    if (this.#disposed) throw disposedError();
+    return m.send(this.#nextId++, task, transfer);
   }
 
   /** Stops the workers; pending calls reject. Calling it again does nothing. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const m of this.#members) {
-      m.handle.terminate();
-      for (const p of m.pending.values()) p.reject(new Error('wasm-attention: AttentionPool was disposed'));
-      m.pending.clear();
-    }
+    const error = new Error('wasm-attention: AttentionPool was disposed while this call was in flight');
+    for (const m of this.#live) m.stop(error);
+    this.#live.clear();
   }
 
   [Symbol.dispose](): void {
     this.dispose();
   }
+
+  /**
+   * Internal, for tests of faults (not part of the API; see internal.ts):
+   * `pool[Symbol.for('wasm-attention.pool.internals')]()`.
+   * @internal
+   */
+  [INTERNALS](): PoolInternals {
+    const slot = (w: number) => {
+      if (!Number.isInteger(w) || w < 0 || w >= this.threads) {
+        throw new RangeError(`wasm-attention: worker index ${String(w)} out of range [0, ${this.threads})`);
+      }
+      return this.#slots[w]!;
+    };
+    return {
+      terminate: (w) => slot(w).lose('was terminated'),
+      inject: (w, fault) => {
+        if (fault.kind === 'heap' && this.#start.heapLimitMb === undefined) {
+          throw new Error('wasm-attention: a heap fault needs a pool created with a heap limit');
+        }
+        slot(w).handle.post({ type: 'fault', fault });
+      },
+      generation: (w) => { slot(w); return this.#generations[w]!; },
+      live: () => this.#live.size,
+      settled: async () => { await Promise.allSettled(this.#slots.map((m) => m.ready)); },
+    };
+  }
 }
 
-/** Sends the module, wires replies to pending calls, resolves with the worker's SIMD flag. */
-function start(m: Member, module: WebAssembly.Module): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const fail = (e: Error) => {
-      reject(e);
-      for (const p of m.pending.values()) p.reject(e);
-      m.pending.clear();
-    };
-    m.handle.onError((e) => fail(new Error(`wasm-attention: a pool worker failed: ${e.message}`)));
-    m.handle.onMessage((msg: FromWorker) => {
-      if (msg.type === 'ready') {
-        m.handle.keepAlive(false);
-        resolve(msg.simd);
-        return;
-      }
-      if (msg.type === 'error' && msg.id === -1) {
-        fail(new Error(`wasm-attention: a pool worker could not instantiate the module: ${msg.message}`));
-        return;
-      }
-      const p = m.pending.get(msg.id);
-      if (p === undefined) return;
-      m.pending.delete(msg.id);
-      if (m.pending.size === 0) m.handle.keepAlive(false);
-      if (msg.type === 'done') p.resolve(msg);
-      else p.reject(new Error(`wasm-attention: AttentionPool worker: ${msg.message}`));
-    });
-    m.handle.post({ type: 'init', module });
-  });
+function disposedError(): Error {
+  return new Error('wasm-attention: AttentionPool was used after dispose()');
 }
 
 function sharedUsable(): boolean {

@@ -53,17 +53,47 @@ export interface Task {
   readonly options: TaskOptions;
 }
 
+/**
+ * A fault a test makes a worker suffer (see internal.ts). `when: 'now'` strikes on
+ * receipt; `'mid-call'` strikes in the next task, after its first call has written
+ * its output (so a shared output already holds part of the result).
+ * - `exit`: the worker ends itself (Node: `process.exit(3)`; browsers: `close()`).
+ * - `throw`: an exception escapes the worker's message handler (the worker's error event).
+ * - `heap`: JavaScript allocation until the worker's heap limit ends it (Node, with a limit only).
+ * - `wasm-memory`: an allocation WASM memory cannot grow to (the library's out-of-memory RangeError).
+ * - `trap`: a WebAssembly trap (`unreachable`).
+ */
+export interface Fault {
+  readonly kind: 'exit' | 'throw' | 'heap' | 'wasm-memory' | 'trap';
+  readonly when: 'now' | 'mid-call';
+}
+
 export type ToWorker =
   | { readonly type: 'init'; readonly module: WebAssembly.Module }
-  | { readonly type: 'run'; readonly id: number; readonly task: Task };
+  | { readonly type: 'run'; readonly id: number; readonly task: Task }
+  | { readonly type: 'fault'; readonly fault: Fault };
+
+/**
+ * How bad an error reply is for the worker that sent it: `trap` (a WebAssembly trap:
+ * its instance can no longer be trusted) or `memory` (its WASM memory could not grow;
+ * memory never shrinks, so the worker is spent).
+ */
+export type Severity = 'trap' | 'memory';
 
 export type FromWorker =
   | { readonly type: 'ready'; readonly simd: boolean }
   | { readonly type: 'done'; readonly id: number; readonly out: Float32Array | null; readonly lse: Float32Array | null }
-  | { readonly type: 'error'; readonly id: number; readonly message: string };
+  | {
+    readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string;
+    readonly severity?: Severity;
+  }
+  /** The worker is ending itself (browsers give no event for that). */
+  | { readonly type: 'exit'; readonly code: number };
 
 /** The message channel of a worker, as the worker sees it. */
 export interface WorkerSide {
   post(message: FromWorker, transfer?: Transferable[]): void;
   listen(handler: (message: ToWorker) => void): void;
+  /** Ends the worker (Node: `process.exit`; browsers: posts `exit`, then `close()`). */
+  exit(code: number): void;
 }

@@ -15,7 +15,10 @@ import type { FromWorker, ToWorker } from './protocol.js';
 export interface WorkerHandle {
   post(message: ToWorker, transfer?: Transferable[]): void;
   onMessage(handler: (message: FromWorker) => void): void;
+  /** An error event: an uncaught exception, a failed start, a message that could not be read. */
   onError(handler: (error: Error) => void): void;
+  /** The worker ended (Node's `exit` event; browsers have none). */
+  onExit(handler: (code: number) => void): void;
   /** Whether an idle worker may let the process exit (Node); no-op in browsers. */
   keepAlive(alive: boolean): void;
   terminate(): void;
@@ -24,12 +27,15 @@ export interface WorkerHandle {
 interface NodeWorker {
   postMessage(m: unknown, transfer?: readonly unknown[]): void;
   on(event: 'message', f: (m: FromWorker) => void): void;
-  on(event: 'error', f: (e: Error) => void): void;
+  on(event: 'error' | 'messageerror', f: (e: Error) => void): void;
+  on(event: 'exit', f: (code: number) => void): void;
   ref(): void;
   unref(): void;
   terminate(): Promise<number>;
 }
-interface WorkerThreads { Worker: new (code: string, options: { eval: true }) => NodeWorker }
+interface WorkerThreads {
+  Worker: new (code: string, options: { eval: true; resourceLimits?: { maxOldGenerationSizeMb: number } }) => NodeWorker;
+}
 
 const GLOBAL = 'wasmAttentionPoolWorker';
 
@@ -52,12 +58,17 @@ export function isNode(): boolean {
 /** Started workers; call `started()` once all are running (frees the Blob URL). */
 export interface Spawned { readonly handles: WorkerHandle[]; started(): void }
 
-/** Starts `count` workers running the pool worker. */
-export function spawnWorkers(count: number, workerUrl?: string | URL): Spawned {
+/**
+ * Starts `count` workers running the pool worker. `heapLimitMb` (Node only) caps each
+ * worker's JavaScript heap: tests use it to make a worker run out of memory quickly.
+ */
+export function spawnWorkers(count: number, workerUrl?: string | URL, heapLimitMb?: number): Spawned {
   const threads = nodeWorkerThreads();
   if (threads !== null) {
     const code = `${workerSource}\n${GLOBAL}.serveNode(require('node:worker_threads').parentPort);\n`;
-    return { handles: Array.from({ length: count }, () => nodeHandle(new threads.Worker(code, { eval: true }))), started() {} };
+    const resourceLimits = heapLimitMb === undefined ? undefined : { maxOldGenerationSizeMb: heapLimitMb };
+    const start = () => nodeHandle(new threads.Worker(code, { eval: true, resourceLimits }));
+    return { handles: Array.from({ length: count }, start), started() {} };
   }
   if (typeof Worker !== 'function') {
     throw new Error('wasm-attention: AttentionPool needs Web Workers or Node worker_threads, and this runtime has neither');
@@ -78,7 +89,11 @@ function nodeHandle(w: NodeWorker): WorkerHandle {
   return {
     post: (m, t) => w.postMessage(m, t ?? []),
     onMessage: (f) => w.on('message', f),
-    onError: (f) => w.on('error', f),
+    onError: (f) => {
+      w.on('error', f);
+      w.on('messageerror', (e) => f(new Error(`a message could not be deserialized (${e.message})`)));
+    },
+    onExit: (f) => w.on('exit', f),
     keepAlive: (alive) => (alive ? w.ref() : w.unref()),
     terminate: () => { void w.terminate(); },
   };
@@ -88,7 +103,12 @@ function webHandle(w: Worker): WorkerHandle {
   return {
     post: (m, t) => w.postMessage(m, t ?? []),
     onMessage: (f) => w.addEventListener('message', (e) => f((e as MessageEvent<FromWorker>).data)),
-    onError: (f) => w.addEventListener('error', (e) => f(new Error((e as ErrorEvent).message || 'worker failed to start'))),
+    onError: (f) => {
+      // Handled here: preventDefault keeps the page from reporting it as its own uncaught error.
+      w.addEventListener('error', (e) => { e.preventDefault(); f(new Error(e.message || 'the worker failed to start')); });
+      w.addEventListener('messageerror', () => f(new Error('a message could not be deserialized')));
+    },
+    onExit: () => {},
     keepAlive: () => {},
     terminate: () => w.terminate(),
   };

@@ -7,27 +7,57 @@
  * @internal
  */
 import { attention, initSync, Tensor } from '../index.js';
-import type { CallPlan, FromWorker, Task, ToWorker, WorkerSide } from './protocol.js';
+import { Ended, EscapingFault, strike } from './faults.js';
+import type { CallPlan, Fault, FromWorker, Severity, Task, ToWorker, WorkerSide } from './protocol.js';
 
 /** Serves pool messages on `side`. */
 export function serve(side: WorkerSide): void {
+  let armed: Fault | null = null;
   side.listen((message) => {
     if (message.type === 'init') {
       try {
         side.post({ type: 'ready', simd: initSync({ module: message.module }).simd });
       } catch (e) {
-        side.post({ type: 'error', id: -1, message: (e as Error).message });
+        side.post({ type: 'error', id: -1, name: errorName(e), message: errorMessage(e) });
       }
       return;
     }
     try {
-      const { out, lse } = run(message.task);
+      if (message.type === 'fault') {
+        if (message.fault.when === 'now') strike(message.fault, side);
+        else armed = message.fault;
+        return;
+      }
+      const afterFirstCall = () => {
+        if (armed === null) return;
+        const f = armed;
+        armed = null;
+        strike(f, side);
+      };
+      const { out, lse } = run(message.task, afterFirstCall);
       const transfer = [out, lse].filter((a): a is Float32Array => a !== null).map((a) => a.buffer as ArrayBuffer);
       side.post({ type: 'done', id: message.id, out, lse }, transfer);
     } catch (e) {
-      side.post({ type: 'error', id: message.id, message: (e as Error).message });
+      if (e instanceof EscapingFault) throw e;
+      if (e instanceof Ended || message.type !== 'run') return;
+      side.post({ type: 'error', id: message.id, name: errorName(e), message: errorMessage(e), severity: severity(e) });
     }
   });
+}
+
+/** Errors after which this worker must not serve on (see `Severity`). */
+function severity(e: unknown): Severity | undefined {
+  if (e instanceof WebAssembly.RuntimeError) return 'trap';
+  if (e instanceof RangeError && /out of WASM memory/.test(e.message)) return 'memory';
+  return undefined;
+}
+
+function errorName(e: unknown): string {
+  return e instanceof Error ? e.name : 'Error';
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** Starts serving in a Web Worker. */
@@ -35,10 +65,12 @@ export function serveBrowser(): void {
   const scope = globalThis as unknown as {
     postMessage(m: unknown, t?: Transferable[]): void;
     onmessage: ((e: { data: ToWorker }) => void) | null;
+    close(): void;
   };
   serve({
     post: (m, t) => scope.postMessage(m, t ?? []),
     listen: (handler) => { scope.onmessage = (e) => handler(e.data); },
+    exit: (code) => { scope.postMessage({ type: 'exit', code }); scope.close(); },
   });
 }
 
@@ -47,14 +79,24 @@ export function serveNode(port: {
   postMessage(m: unknown, t?: readonly unknown[]): void;
   on(event: 'message', handler: (m: ToWorker) => void): void;
 }): void {
-  serve({ post: (m, t) => port.postMessage(m, t ?? []), listen: (handler) => port.on('message', handler) });
+  const proc = (globalThis as unknown as { process: { exit(code: number): never } }).process;
+  serve({
+    post: (m, t) => port.postMessage(m, t ?? []), listen: (handler) => port.on('message', handler),
+    exit: (code) => proc.exit(code),
+  });
 }
 
-/** Runs every call of a task; writes into the shared arrays or into new ones it returns. */
-function run(task: Task): { out: Float32Array | null; lse: Float32Array | null } {
+/**
+ * Runs every call of a task; writes into the shared arrays or into new ones it returns.
+ * `afterFirstCall` is where an armed fault strikes, half-way through the task.
+ */
+function run(task: Task, afterFirstCall: () => void): { out: Float32Array | null; lse: Float32Array | null } {
   const out = task.out ?? new Float32Array(task.outSize);
   const lse = task.wantLse ? task.lse ?? new Float32Array(task.lseSize) : null;
-  for (const call of task.calls) runCall(task, call, out, lse);
+  task.calls.forEach((call, i) => {
+    runCall(task, call, out, lse);
+    if (i === 0) afterFirstCall();
+  });
   return task.out === null ? { out, lse } : { out: null, lse: null };
 }
 

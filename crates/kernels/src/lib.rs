@@ -3,6 +3,7 @@
 //! * [`gemm`]: `sgemm`, Goto/BLIS blocking around a 4×8 register-tile microkernel;
 //! * [`exp`]: polynomial `exp`/`exp2` with range reduction (accuracy documented there);
 //! * [`softmax`]: numerically stable row softmax with an optional additive [`Mask`];
+//! * [`dtype`]: storage dtypes (float16, bfloat16, int8) and exact conversions to/from f32;
 //! * [`attention`]: FlashAttention-2 style fused forward pass (online softmax, causal
 //!   and window block skipping, GQA, strided layouts, softcap/ALiBi/sinks/mask) and
 //!   `attention_probs` for exact attention weights of selected rows.
@@ -13,6 +14,7 @@
 //! they have checked, and every kernel asserts its preconditions at the top.
 
 pub mod attention;
+pub mod dtype;
 pub mod exp;
 pub mod gemm;
 pub mod softmax;

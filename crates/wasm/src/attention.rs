@@ -26,7 +26,7 @@ mod w {
     pub const V_STRIDES: usize = 18;
     pub const OUT_STRIDES: usize = 21;
     pub const SCALE: usize = 24;
-    pub const FLAGS: usize = 25; // bit 0 causal, bit 1 window
+    pub const FLAGS: usize = 25; // bit 0 causal, bit 1 window, bit 2 causal offset
     pub const WINDOW: usize = 26; // left, right
     pub const SOFTCAP: usize = 28;
     pub const ALIBI: usize = 29;
@@ -34,6 +34,7 @@ mod w {
     pub const MASK: usize = 31;
     pub const MASK_STRIDES: usize = 32; // b, h, i, j
     pub const ROWS: usize = 36; // row_start, row_count (attention_probs)
+    pub const CAUSAL_OFFSET: usize = 38; // i32: key position of query row 0
 }
 
 /// Descriptor length in u32 words.
@@ -81,6 +82,9 @@ fn read<'a>(desc: usize, ranges: &mut Vec<(usize, usize)>) -> Result<Call<'a>, S
     opts.causal = flags & 1 != 0;
     if flags & 2 != 0 {
         opts.window = Some((u(w::WINDOW), u(w::WINDOW + 1)));
+    }
+    if flags & 4 != 0 {
+        opts.causal_offset = Some(d[w::CAUSAL_OFFSET] as i32 as isize);
     }
     opts.softcap = f32::from_bits(d[w::SOFTCAP]);
     if !(opts.softcap >= 0.0) || !opts.scale.is_finite() {

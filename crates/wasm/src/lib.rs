@@ -8,6 +8,7 @@
 use wasm_bindgen::prelude::*;
 
 mod attention;
+mod dtype;
 mod extent;
 mod memory;
 mod softmax;

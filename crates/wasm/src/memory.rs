@@ -87,15 +87,16 @@ pub fn live_blocks() -> usize {
     BLOCKS.with(|b| b.borrow().len())
 }
 
-/// Checks that `[ptr, ptr + floats·4)` lies inside one live block and is 4-byte aligned.
-pub fn check(ptr: usize, floats: usize) -> Result<(), Status> {
-    if floats == 0 {
+/// Checks that `count` elements of `size` bytes at `ptr` lie inside one live block,
+/// with `ptr` aligned to `size`.
+pub fn check_elems(ptr: usize, count: usize, size: usize) -> Result<(), Status> {
+    if count == 0 {
         return Ok(());
     }
-    if ptr % 4 != 0 {
+    if ptr % size != 0 {
         return Err(Status::BadPointer);
     }
-    let bytes = floats.checked_mul(4).ok_or(Status::BadShape)?;
+    let bytes = count.checked_mul(size).ok_or(Status::BadShape)?;
     let end = ptr.checked_add(bytes).ok_or(Status::BadPointer)?;
     BLOCKS.with(|b| match b.borrow().range(..=ptr).next_back() {
         Some((&start, &size)) if end <= start + size => Ok(()),
@@ -105,21 +106,41 @@ pub fn check(ptr: usize, floats: usize) -> Result<(), Status> {
 
 /// A checked shared view of `floats` f32 values at `ptr`.
 pub fn floats<'a>(ptr: usize, floats: usize) -> Result<&'a [f32], Status> {
-    check(ptr, floats)?;
-    if floats == 0 {
-        return Ok(&[]);
-    }
-    Ok(unsafe { std::slice::from_raw_parts(ptr as *const f32, floats) })
+    elems(ptr, floats)
 }
 
 /// A checked exclusive view of `floats` f32 values at `ptr`. The caller must make
 /// sure no other view passed to the same kernel overlaps it (see [`disjoint`]).
 pub fn floats_mut<'a>(ptr: usize, floats: usize) -> Result<&'a mut [f32], Status> {
-    check(ptr, floats)?;
-    if floats == 0 {
+    elems_mut(ptr, floats)
+}
+
+/// A checked shared view of `count` plain-data elements (f32, u16, i8, …) at `ptr`.
+pub fn elems<'a, T: Copy>(ptr: usize, count: usize) -> Result<&'a [T], Status> {
+    check_elems(ptr, count, std::mem::size_of::<T>())?;
+    if count == 0 {
+        return Ok(&[]);
+    }
+    Ok(unsafe { std::slice::from_raw_parts(ptr as *const T, count) })
+}
+
+/// A checked exclusive view of `count` elements at `ptr` (see [`floats_mut`]).
+pub fn elems_mut<'a, T: Copy>(ptr: usize, count: usize) -> Result<&'a mut [T], Status> {
+    check_elems(ptr, count, std::mem::size_of::<T>())?;
+    if count == 0 {
         return Ok(&mut []);
     }
-    Ok(unsafe { std::slice::from_raw_parts_mut(ptr as *mut f32, floats) })
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr as *mut T, count) })
+}
+
+/// Fails with `Aliased` when byte ranges `(ptr, bytes)` overlap.
+pub fn disjoint_bytes(out: (usize, usize), inputs: &[(usize, usize)]) -> Result<(), Status> {
+    for &(p, n) in inputs {
+        if out.1 != 0 && n != 0 && out.0 < p + n && p < out.0 + out.1 {
+            return Err(Status::Aliased);
+        }
+    }
+    Ok(())
 }
 
 /// Fails with `Aliased` when the output range overlaps an input range.
@@ -143,17 +164,17 @@ mod tests {
         let a = alloc(64);
         let b = alloc(64);
         assert!(a != 0 && b != 0 && a % ALIGN == 0);
-        assert_eq!(check(a, 16), Ok(()));
-        assert_eq!(check(a + 4, 15), Ok(()));
-        assert_eq!(check(a, 17), Err(Status::BadPointer));
-        assert_eq!(check(a + 2, 1), Err(Status::BadPointer));
-        assert_eq!(check(a.wrapping_sub(4), 1), Err(Status::BadPointer));
-        assert_eq!(check(usize::MAX - 3, 1), Err(Status::BadPointer));
+        assert_eq!(check_elems(a, 16, 4), Ok(()));
+        assert_eq!(check_elems(a + 4, 15, 4), Ok(()));
+        assert_eq!(check_elems(a, 17, 4), Err(Status::BadPointer));
+        assert_eq!(check_elems(a + 2, 1, 4), Err(Status::BadPointer));
+        assert_eq!(check_elems(a.wrapping_sub(4), 1, 4), Err(Status::BadPointer));
+        assert_eq!(check_elems(usize::MAX - 3, 1, 4), Err(Status::BadPointer));
         assert_eq!(disjoint((a, 16), &[(b, 16)]), Ok(()));
         assert_eq!(disjoint((a, 16), &[(a + 60, 1)]), Err(Status::Aliased));
         assert_eq!(free(a), Status::Ok);
         assert_eq!(free(a), Status::BadPointer);
-        assert_eq!(check(a, 1), Err(Status::BadPointer));
+        assert_eq!(check_elems(a, 1, 4), Err(Status::BadPointer));
         assert_eq!(free(b), Status::Ok);
     }
 }

@@ -59,8 +59,9 @@ pub struct Shape {
     pub value_dim: usize,
 }
 
-/// How scores are formed. For query row `i`, `p = i + len_k − len_q` is its
-/// bottom-right aligned position; the score of key `j` is
+/// How scores are formed. Query row `i` sits at key position `p = i + offset`, where
+/// `offset` is [`Options::causal_offset`] or, by default, `len_k − len_q` (bottom-right
+/// aligned: the last query row is the newest key). The score of key `j` is
 /// `s = softcap(scale·q·k) − slope·|p − j| + mask[b,h,i,j]`, and `j` is blocked
 /// (score `-inf`) when `causal` and `j > p`, or outside `window` `[p − left, p + right]`.
 #[derive(Clone, Copy, Debug)]
@@ -76,18 +77,36 @@ pub struct Options<'a> {
     /// One sink logit per query head: joins the softmax denominator, contributes no value.
     pub sinks: Option<&'a [f32]>,
     pub mask: Option<Mask<'a>>,
+    /// Key position of query row 0 (for causal, window and ALiBi). `None` is
+    /// `len_k − len_q` (bottom-right, FlashAttention's convention); `Some(0)` is
+    /// top-left (PyTorch's `is_causal`); with past keys in front of the queries' own,
+    /// it is the past length (chunked prefill, ONNX Attention with past key/value).
+    pub causal_offset: Option<isize>,
 }
 
 impl<'a> Options<'a> {
     pub fn new(scale: f32) -> Self {
-        Options { scale, causal: false, window: None, softcap: 0.0, alibi_slopes: None, sinks: None, mask: None }
+        Options {
+            scale, causal: false, window: None, softcap: 0.0, alibi_slopes: None, sinks: None, mask: None,
+            causal_offset: None,
+        }
+    }
+
+    /// The key position of query row `i` (see [`Options`]).
+    #[inline]
+    pub fn position(&self, shape: &Shape, i: usize) -> isize {
+        let offset = match self.causal_offset {
+            Some(o) => o,
+            None => shape.len_k as isize - shape.len_q as isize,
+        };
+        i as isize + offset
     }
 }
 
 /// The score of (query `i`, key `j`) in head `h` of batch `b`, given `dot = q·k`.
 #[inline]
 pub fn modified_score(opts: &Options, shape: &Shape, b: usize, h: usize, i: usize, j: usize, dot: f32) -> f32 {
-    let p = i as isize + shape.len_k as isize - shape.len_q as isize;
+    let p = opts.position(shape, i);
     let jj = j as isize;
     if opts.causal && jj > p {
         return f32::NEG_INFINITY;

@@ -53,7 +53,7 @@ pub(super) fn is_fast(opts: &Options) -> bool {
 /// causal/window masking (the same decisions as `modified_score`).
 #[inline]
 pub(super) fn allowed(shape: &Shape, opts: &Options, i: usize) -> (isize, isize) {
-    let p = i as isize + shape.len_k as isize - shape.len_q as isize;
+    let p = opts.position(shape, i);
     let mut lo = isize::MIN;
     let mut hi = isize::MAX;
     if opts.causal {
@@ -268,7 +268,7 @@ impl<'a> HeadScores<'a> {
     fn modify(&self, tile: &TileRows, j0: usize, bc: usize, needs_mask: bool, s: &mut [f32]) {
         let br = tile.n;
         let (opts, shape) = (self.opts, self.shape);
-        let offset = shape.len_k as isize - shape.len_q as isize;
+        let offset = opts.position(shape, 0);
         for jj in 0..bc {
             let j = j0 + jj;
             let row = &mut s[jj * S_STRIDE..jj * S_STRIDE + br];
@@ -312,11 +312,12 @@ mod tests {
         let windows = [None, Some((0, 0)), Some((5, 2)), Some((40, 0)), Some((0, usize::MAX)), Some((usize::MAX, 3))];
         for &(lq, lk) in &[(1usize, 1usize), (17, 17), (100, 37), (37, 100), (130, 130)] {
             for &causal in &[false, true] {
-                for &window in &windows {
+                for (&window, &offset) in windows.iter().flat_map(|w| [None, Some(0), Some(-9), Some(50)].iter().map(move |o| (w, o))) {
                     let shape = Shape { batch: 1, heads_q: 1, heads_kv: 1, len_q: lq, len_k: lk, head_dim: 1, value_dim: 1 };
                     let mut opts = Options::new(1.0);
                     opts.causal = causal;
                     opts.window = window;
+                    opts.causal_offset = offset;
                     for i0 in (0..lq).step_by(16) {
                         let i1 = (i0 + 16).min(lq);
                         let kr = KeyRange::new(&shape, &opts, i0, i1);
@@ -327,7 +328,7 @@ mod tests {
                                 let (lo, hi) = allowed(&shape, &opts, i);
                                 for j in j0..j0 + bc {
                                     let ok = (j as isize) >= lo && (j as isize) <= hi;
-                                    let ctx = (lq, lk, causal, window, i, j);
+                                    let ctx = (lq, lk, causal, window, offset, i, j);
                                     assert!(!elide || ok, "mask elided for a blocked key {:?}", ctx);
                                     assert!(!ok || (j >= kr.start && j < kr.end), "visible key skipped {:?}", ctx);
                                     let s = crate::attention::modified_score(&opts, &shape, 0, 0, i, j, 0.0);

@@ -1,7 +1,7 @@
 //! Register-tile and cache-block sizes of the GEMM, in one place.
 
-/// Rows of the register tile: 4 rows × 2 vectors = 8 accumulators, plus 2 B vectors
-/// and 1 broadcast A value, stays within V8's ~15 allocatable v128 registers.
+/// Rows of the register tile: 4 rows × 2 vectors = 8 accumulators, plus 2 B vectors,
+/// 1 broadcast A value and 1 product, stays within V8's ~15 allocatable v128 registers.
 pub const MR: usize = 4;
 /// Columns of the register tile: two f32x4 vectors per row.
 pub const NR: usize = 8;

@@ -107,11 +107,13 @@ pub struct RefOpts {
     pub sinks: Option<Vec<f32>>,
     /// Mask values and strides `[b, h, i, j]`.
     pub mask: Option<(Vec<f32>, [usize; 4])>,
+    /// Key position of query row 0; `None` is `lk − lq` (bottom-right).
+    pub offset: Option<i64>,
 }
 
 impl RefOpts {
     pub fn new(scale: f64) -> RefOpts {
-        RefOpts { scale, causal: false, window: None, softcap: 0.0, alibi: None, sinks: None, mask: None }
+        RefOpts { scale, causal: false, window: None, softcap: 0.0, alibi: None, sinks: None, mask: None, offset: None }
     }
 }
 
@@ -141,7 +143,7 @@ pub fn ref_attention(
         for h in 0..hq {
             let hk = h / g;
             for i in 0..lq {
-                let p = i as i64 + lk as i64 - lq as i64;
+                let p = i as i64 + o.offset.unwrap_or(lk as i64 - lq as i64);
                 let mut sc = vec![f64::NEG_INFINITY; lk];
                 let mut m = o.sinks.as_ref().map_or(f64::NEG_INFINITY, |s| s[h] as f64);
                 for (j, scj) in sc.iter_mut().enumerate() {
