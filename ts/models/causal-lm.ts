@@ -16,8 +16,8 @@
  * diagonal bottom-right aligned, which is what the cache's attention does; a prompt can
  * also be fed in chunks (each chunk's queries are the newest cached rows).
  *
- * Weights are float32 in WASM memory; float16/bfloat16 files are widened on load (one
- * copy, see io/float16.ts). One sequence per cache (batch 1).
+ * Weights are float32 in WASM memory; float16/bfloat16 files are widened on load by the
+ * kernels' exact conversion. One sequence per cache (batch 1).
  */
 import {
   KVCache, Tensor, add, applyRope, embedding, feedForward, gatedFeedForward, layerNorm, matmul, readSafetensors,
@@ -396,6 +396,15 @@ function mergeHeads(x: Tensor): Tensor {
   return t;
 }
 
+/**
+ * Weight `name` as a float32 tensor: float16/bfloat16 files are widened by the kernels on
+ * load, since `matmul` takes float32 operands (16-bit weight operands would halve both the
+ * memory and the bytes a decode step streams).
+ */
+function float32(file: SafetensorsFile, name: string): Tensor {
+  return file.tensor(name, { dtype: 'float32' }) as Tensor;
+}
+
 /** Finds `name` under the usual prefixes. */
 function resolver(file: SafetensorsFile, prefixes: readonly string[]) {
   const find = (name: string): string | null => {
@@ -419,10 +428,10 @@ function resolver(file: SafetensorsFile, prefixes: readonly string[]) {
 function loadGpt2(c: DecoderConfig, file: SafetensorsFile, owned: Tensor[]): Parts {
   const { need } = resolver(file, ['transformer.', '']);
   const E = c.hiddenSize, F = c.intermediateSize;
-  const load = (name: string, shape: number[]) => { const t = file.tensor(need(name, shape)); owned.push(t); return t; };
+  const load = (name: string, shape: number[]) => { const t = float32(file, need(name, shape)); owned.push(t); return t; };
   /** GPT-2's Conv1D stores `[in, out]`; transposed once here to the `Linear` layout `[out, in]`. */
   const conv = (name: string, inDim: number, outDim: number) => {
-    const t = file.tensor(need(name, [inDim, outDim]));
+    const t = float32(file, need(name, [inDim, outDim]));
     try {
       const w = transpose(t, 0, 1);
       owned.push(w);
@@ -447,7 +456,7 @@ function loadGpt2(c: DecoderConfig, file: SafetensorsFile, owned: Tensor[]): Par
   }
   const finalNorm = norm('ln_f');
   const lmHead = c.tieWordEmbeddings || !file.has('lm_head.weight') ? embed : (() => {
-    const t = file.tensor(need('lm_head.weight', [c.vocabSize, E]));
+    const t = float32(file, need('lm_head.weight', [c.vocabSize, E]));
     owned.push(t);
     return t;
   })();
@@ -457,7 +466,7 @@ function loadGpt2(c: DecoderConfig, file: SafetensorsFile, owned: Tensor[]): Par
 function loadLlama(c: DecoderConfig, file: SafetensorsFile, owned: Tensor[]): Parts {
   const { need, find } = resolver(file, ['model.', '']);
   const E = c.hiddenSize, F = c.intermediateSize, Nq = c.numHeads * c.headDim, Nkv = c.numKvHeads * c.headDim;
-  const load = (name: string, shape: number[]) => { const t = file.tensor(need(name, shape)); owned.push(t); return t; };
+  const load = (name: string, shape: number[]) => { const t = float32(file, need(name, shape)); owned.push(t); return t; };
   const maybe = (name: string, shape: number[]) => (find(name) === null ? null : load(name, shape));
   /** Stacks tensors row-wise into one new tensor, each copied once from the file. */
   const stack = (names: string[], shapes: number[][]) => {
@@ -488,7 +497,7 @@ function loadLlama(c: DecoderConfig, file: SafetensorsFile, owned: Tensor[]): Pa
   const finalNorm = { gamma: load('norm.weight', [E]), beta: null };
   const lmHead = c.tieWordEmbeddings ? embed : (() => {
     if (!file.has('lm_head.weight')) throw new RangeError('wasm-attention: models: the weights lack "lm_head.weight" and tie_word_embeddings is false');
-    const t = file.tensor(need('lm_head.weight', [c.vocabSize, E]));
+    const t = float32(file, need('lm_head.weight', [c.vocabSize, E]));
     owned.push(t);
     return t;
   })();
