@@ -122,6 +122,12 @@ describe('embedding lookup', () => {
     expect(y.shape).toEqual([2, 3, E]);
     const want = ids.flatMap((id) => Array.from(td.subarray(id * E, (id + 1) * E)));
     expect(Array.from(y.data)).toEqual(want);
+    using bt = table.to('bfloat16');
+    using by = embedding(bt, ids);
+    expect(by.dtype).toBe('bfloat16');
+    using btRows = embedding(table, ids);
+    using want16 = btRows.to('bfloat16');
+    expect(Array.from(by.data)).toEqual(Array.from(want16.data));
     using one = embedding(table, new Int32Array([10]));
     expect(one.shape).toEqual([1, E]);
     expect(() => embedding(table, [1, 11])).toThrow(/ids\[1\] = 11 is not a row of the table \[11, 5\] \(ids are integers in \[0, 11\)\)/);
@@ -152,6 +158,13 @@ describe('permute and transpose', () => {
         if (got[o] !== xd[src]) throw new Error(`perm [${p}] at ${o}: got ${got[o]}, want ${xd[src]}`);
       }
     }
+    // 16-bit storage: bits move unchanged.
+    using h = Tensor.from(xd, shape, { dtype: 'float16' });
+    using hp = permute(h, [3, 1, 0, 2]);
+    using fp = permute(x, [3, 1, 0, 2]);
+    expect(hp.dtype).toBe('float16');
+    using fpHalf = fp.to('float16');
+    expect(Array.from(hp.data)).toEqual(Array.from(fpHalf.data));
     using t = transpose(x, -1, 1);
     using viaPermute = permute(x, [0, 3, 2, 1]);
     expect(Array.from(t.data)).toEqual(Array.from(viaPermute.data));
