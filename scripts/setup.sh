@@ -26,7 +26,8 @@ TOOLS_BIN="$TOOLS_ROOT/bin"
 WASM_BINDGEN_VERSION=0.2.83
 WASM_PACK_VERSION=0.15.1
 
-step() { printf '\n[setup] %s\n' "$*"; }
+SETUP_START=$SECONDS
+step() { printf '\n[setup] %s (at %s s)\n' "$*" $((SECONDS - SETUP_START)); }
 fail() { printf '[setup] FAILED: %s\n' "$*" >&2; exit 1; }
 
 # retry "step name" command...: up to 3 tries, 5 s then 15 s apart.
