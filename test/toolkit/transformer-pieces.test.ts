@@ -286,3 +286,57 @@ describe('RoPE from cos/sin tables and inside MultiHeadAttention', () => {
     expect(() => mha.forward(x, { context: ctx, rotary: {} })).toThrow(/rotary applies to self-attention only/);
   });
 });
+
+describe('MultiHeadAttention add_bias_kv / add_zero_attn (PyTorch semantics)', () => {
+  it.each([
+    [true, true, 4], [true, false, 4], [false, true, 2], [true, true, 2],
+  ])('addBiasKv %s, addZeroAttn %s, %i KV heads: outputs and per-head weights against float64', (biasKv, zero, Hkv) => {
+    const [B, L, S, E, H] = [2, 4, 5, 16, 4];
+    const Ekv = (E / H) * Hkv;
+    const xd = randoms(B * L * E, 60), cd = randoms(B * S * E, 61);
+    const ref = {
+      wq: randoms(E * E, 62, -0.4, 0.4), wk: randoms(Ekv * E, 63, -0.4, 0.4), wv: randoms(Ekv * E, 64, -0.4, 0.4),
+      wo: randoms(E * E, 65, -0.4, 0.4), bq: randoms(E, 66), bk: randoms(Ekv, 67), bv: randoms(Ekv, 68), bo: randoms(E, 69),
+    };
+    const biasK = randoms(Ekv, 70), biasV = randoms(Ekv, 71);
+    using mha = new MultiHeadAttention({ embedDim: E, numHeads: H, numKvHeads: Hkv, addBiasKv: biasKv, addZeroAttn: zero })
+      .loadWeights({
+        qProjWeight: ref.wq, kProjWeight: ref.wk, vProjWeight: ref.wv, outProjWeight: ref.wo,
+        inProjBias: new Float32Array([...ref.bq, ...ref.bk, ...ref.bv]), outProjBias: ref.bo,
+        ...(biasKv ? { biasK, biasV } : {}),
+      });
+    using x = Tensor.from(xd, [B, L, E]);
+    using ctx = Tensor.from(cd, [B, S, E]);
+    const pad = Array.from({ length: B * S }, (_, i) => i === 3 || i === 9);
+    const maskd = randoms(L * S, 72, -2, 0);
+    using mask = Tensor.from(maskd, [L, S]);
+    const extra = (biasKv ? 1 : 0) + (zero ? 1 : 0);
+    const r = mha.forward(x, { context: ctx, mask, keyPaddingMask: pad, needWeights: true, averageWeights: false });
+    try {
+      expect(r.weights.shape).toEqual([B, H, L, S + extra]);
+      const want = mha64({
+        B, L, S, E, H, Hkv, x: xd, ctx: cd, ...ref, pad, mask: (_b, _h, i, j) => maskd[i * S + j]!,
+        ...(biasKv ? { biasK, biasV } : {}), zeroAttn: zero,
+      });
+      expectClose(r.out.data, want.out, 'output', 5e-5, 5e-4);
+      expectClose(r.weights.data, want.weights, 'weights', 1e-5, 1e-4);
+      // Self-attention, no mask: the extra rows still take part.
+      using self = mha.forward(x);
+      const wantSelf = mha64({ B, L, S: L, E, H, Hkv, x: xd, ...ref, ...(biasKv ? { biasK, biasV } : {}), zeroAttn: zero });
+      expectClose(self.data, wantSelf.out, 'self-attention', 5e-5, 5e-4);
+      expect(() => mha.forward(x, { causal: true })).toThrow(/causal with addBiasKv\/addZeroAttn is ambiguous/);
+    } finally {
+      r.out.dispose();
+      r.weights.dispose();
+    }
+  });
+
+  it('needs biasK/biasV with addBiasKv and refuses them without', () => {
+    const E = 8;
+    const w = { qProjWeight: randoms(E * E, 1), kProjWeight: randoms(E * E, 2), vProjWeight: randoms(E * E, 3), outProjWeight: randoms(E * E, 4) };
+    using a = new MultiHeadAttention({ embedDim: E, numHeads: 2, bias: false, addBiasKv: true });
+    expect(() => a.loadWeights(w)).toThrow(/biasK \[8\] must be a Tensor or an array of numbers/);
+    using b = new MultiHeadAttention({ embedDim: E, numHeads: 2, bias: false });
+    expect(() => b.loadWeights({ ...w, biasK: randoms(E, 5), biasV: randoms(E, 6) })).toThrow(/built without addBiasKv/);
+  });
+});
