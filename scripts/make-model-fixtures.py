@@ -10,10 +10,11 @@ For every tiny, randomly initialised model (fixed seeds) it writes into test/fix
   config.json                the model's Hugging Face config
   model.safetensors          float32 weights (as save_pretrained writes them)
   model-fp16.safetensors     the same weights rounded to float16
+  model-bf16.safetensors     (llama only) the same weights rounded to bfloat16
   expected.json              prompt ids, teacher-forced decode ids, the greedy `generate` of 32 tokens,
                              and the smallest top-1/top-2 logit gap met (how safe exact-id tests are)
   expected.safetensors       float32 logits: prefill [P, V] and each decode step [S, V], for the float32
-                             weights and for the float16-rounded weights (run in float32)
+                             weights and for the float16- (and bfloat16-) rounded weights (run in float32)
 """
 import json
 import os
@@ -22,7 +23,8 @@ import sys
 
 import torch
 from safetensors.torch import load_file, save_file
-from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+from transformers import (GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM,
+                          Qwen2Config, Qwen2ForCausalLM)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'models')
 PROMPT_LEN, DECODE_STEPS, GENERATE = 8, 8, 32
@@ -45,6 +47,13 @@ MODELS = {
         vocab_size=128, hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=1, max_position_embeddings=128, rms_norm_eps=1e-6, rope_theta=1000000.0,
         hidden_act='silu', tie_word_embeddings=True, initializer_range=0.15,
+        bos_token_id=0, eos_token_id=None, pad_token_id=None)),
+    # Mistral: the LLaMA architecture with sliding-window attention (each query sees itself and the 5
+    # positions before it), shorter than the prompt, so prefill, decode and generate all cross it.
+    'mistral': (MistralForCausalLM, MistralConfig(
+        vocab_size=128, hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-5, rope_theta=10000.0,
+        sliding_window=6, hidden_act='silu', tie_word_embeddings=False, initializer_range=0.15,
         bos_token_id=0, eos_token_id=None, pad_token_id=None)),
 }
 
@@ -80,8 +89,10 @@ def make(name, cls, config, seed):
         if os.path.exists(p):
             os.remove(p)
     weights = load_file(os.path.join(d, 'model.safetensors'))
-    save_file({k: v.half().contiguous() for k, v in weights.items()}, os.path.join(d, 'model-fp16.safetensors'),
-              metadata={'format': 'pt'})
+    half_types = {'fp16': torch.float16, **({'bf16': torch.bfloat16} if name == 'llama' else {})}
+    for tag, dt in half_types.items():
+        save_file({k: v.to(dt).contiguous() for k, v in weights.items()}, os.path.join(d, f'model-{tag}.safetensors'),
+                  metadata={'format': 'pt'})
 
     g = torch.Generator().manual_seed(seed + 1)
     prompt = torch.randint(0, config.vocab_size, (PROMPT_LEN,), generator=g)
@@ -93,13 +104,14 @@ def make(name, cls, config, seed):
     new_ids = gen.sequences[0, PROMPT_LEN:].tolist()
     gaps = [top2_gap(s[0]) for s in gen.scores]
 
-    # The float16-rounded weights, run in float32 (what a float32 engine computes from the fp16 file).
-    half = cls(config).eval().float()
-    half.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})
-    prefill16, decode16 = logits_run(half, prompt, steps)
-
-    save_file({'prefill': prefill, 'decode': decode, 'prefill_fp16': prefill16, 'decode_fp16': decode16},
-              os.path.join(d, 'expected.safetensors'))
+    # The rounded weights, run in float32 (what a float32 engine computes from the fp16/bf16 file).
+    logits = {'prefill': prefill, 'decode': decode}
+    for tag, dt in half_types.items():
+        rounded = cls(config).eval().float()
+        rounded.load_state_dict({k: v.to(dt).float() for k, v in model.state_dict().items()})
+        logits[f'prefill_{tag}'], logits[f'decode_{tag}'] = logits_run(rounded, prompt, steps)
+    prefill16 = logits['prefill_fp16']
+    save_file(logits, os.path.join(d, 'expected.safetensors'))
     expected = {
         'model': cls.__name__, 'torch': torch.__version__, 'transformers': __import__('transformers').__version__,
         'seed': seed, 'prompt': prompt.tolist(), 'decode_ids': steps.tolist(), 'generated': new_ids,

@@ -17,4 +17,6 @@ export {
 } from './ops/attention.js';
 export { additiveMask, type BooleanMask, type MaskInput } from './ops/mask.js';
 export * from './toolkit/index.js';
-export { readSafetensors, SafetensorsFile, SAFETENSORS_FLOAT_DTYPES, type SafetensorsEntry } from './io/safetensors.js';
+export {
+  readSafetensors, SafetensorsFile, SAFETENSORS_FLOAT_DTYPES, type SafetensorsEntry, type SafetensorsTensorOptions,
+} from './io/safetensors.js';

@@ -1,4 +1,4 @@
-// GPT-2, LLaMA and Qwen2 decoders against transformers: tiny random models made by
+// GPT-2, LLaMA, Qwen2 and Mistral decoders against transformers: tiny random models made by
 // scripts/make-model-fixtures.py (weights, config and PyTorch's logits are committed).
 // Logits at prefill and at every KV-cache decode step within 1e-4 of PyTorch's (float32
 // weights), greedy generation identical to `generate`, float16 weights within a bound.
@@ -50,7 +50,7 @@ function run(model: CausalLM, prompt: number[], steps: number[]): [Float32Array,
   }
 }
 
-describe.each(['gpt2', 'llama', 'qwen2'])('%s equals transformers', (name) => {
+describe.each(['gpt2', 'llama', 'qwen2', 'mistral'])('%s equals transformers', (name) => {
   it('float32 weights: logits within 1e-4 at prefill and at every decode step; greedy 32 tokens identical', () => {
     const { expected, logits, model } = load(name);
     try {
@@ -104,6 +104,44 @@ describe.each(['gpt2', 'llama', 'qwen2'])('%s equals transformers', (name) => {
         expect(last.shape).toEqual([1, V]);
         expectClose(last.data, want.subarray((P - 1) * V), `${name} last-position logits`, 1e-4, 0);
         last.dispose();
+      } finally {
+        cache.dispose();
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('bfloat16 weights (LLaMA)', () => {
+  it('within 1e-4 of PyTorch on the same rounded weights', () => {
+    const { expected, logits, model } = load('llama', 'model-bf16.safetensors');
+    try {
+      const [prefill, decode] = run(model, expected.prompt, expected.decode_ids);
+      expectClose(prefill, logits('prefill_bf16'), 'bf16 prefill', 1e-4, 0);
+      expectClose(decode, logits('decode_bf16'), 'bf16 decode', 1e-4, 0);
+      // bfloat16 keeps 8 mantissa bits (float16 11): the rounding moves logits further (measured 5.1e-2).
+      const drift = Math.max(maxDiff(prefill, logits('prefill')), maxDiff(decode, logits('decode')));
+      expect(drift).toBeGreaterThan(1e-2);
+      expect(drift).toBeLessThan(1e-1);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('sliding window (Mistral)', () => {
+  it('a cache smaller than the sequence shifts and still generates transformers\' 32 greedy tokens', () => {
+    const { expected, model } = load('mistral');
+    try {
+      expect(model.config.slidingWindow).toBe(6);
+      const cache = model.createCache({ maxLength: 12 });
+      try {
+        expect(cache.window).toBe(6);
+        const { ids } = model.generate(expected.prompt, { maxNewTokens: 32, cache });
+        expect(ids).toEqual(expected.generated);
+        expect(cache.position).toBe(8 + 31);
+        expect(cache.length).toBeLessThanOrEqual(12);
       } finally {
         cache.dispose();
       }

@@ -1,7 +1,7 @@
 // The safetensors reader against files written here by hand (header JSON + little-endian
 // data, as the format's specification describes), and its errors for broken files.
 import { describe, expect, it } from 'vitest';
-import { readSafetensors } from '../../dist/index.js';
+import { Tensor, readSafetensors } from '../../dist/index.js';
 
 interface Spec { dtype: string; shape: number[]; bytes: Uint8Array }
 
@@ -45,7 +45,7 @@ const same = (got: ArrayLike<number>, want: number[]) =>
   want.forEach((w, i) => expect(Object.is(got[i], w) || (Number.isNaN(got[i]) && Number.isNaN(w)), `index ${i}: ${got[i]} vs ${w}`).toBe(true));
 
 describe('safetensors reader', () => {
-  it('loads F32, F16 and BF16 tensors exactly, keeps metadata and header order', () => {
+  it('loads F32, F16 and BF16 tensors in their own dtype (bits as stored) or widened, keeps metadata and order', () => {
     const f32 = [1.5, -2.25, 3e-39, 1e30, -0, 7];
     // float16: 1, -2, max 65504, smallest subnormal, largest subnormal, -0, ±inf, NaN, 0.1 ≈ 0x2e66, every exponent once.
     const h16 = [0x3c00, 0xc000, 0x7bff, 0x0001, 0x03ff, 0x8000, 0x7c00, 0xfc00, 0x7e00, 0x2e66,
@@ -69,23 +69,44 @@ describe('safetensors reader', () => {
     using a = st.tensor('a.weight');
     expect(a.shape).toEqual([2, 3]);
     same(a.data, f32.map(Math.fround));
-    using b = st.tensor('b.half');
+    using b16raw = st.tensor('b.half');
+    expect(b16raw.dtype).toBe('float16');
+    expect(Array.from(b16raw.data)).toEqual(h16);
+    using b = st.tensor('b.half', { dtype: 'float32' });
+    expect(b.dtype).toBe('float32');
     same(b.data, h16.map(half));
-    using c = st.tensor('c.bf16');
+    same(b16raw.toArray(), h16.map(half));
+    using craw = st.tensor('c.bf16');
+    expect(craw.dtype).toBe('bfloat16');
+    expect(Array.from(craw.data)).toEqual(b16);
+    using c = st.tensor('c.bf16', { dtype: 'float32' });
     expect(c.shape).toEqual([2, 2, 2]);
     same(c.data, b16.map(bf16));
+    // Narrowing on load: float32 → float16 rounds to nearest even (1.5, −2.25 and 7 are exact; 3e-39 → 0; 1e30 → ∞).
+    using a16 = st.tensor('a.weight', { dtype: 'float16' });
+    same(a16.toArray(), [1.5, -2.25, 0, Infinity, -0, 7]);
+    // Half to the other half goes through float32: bfloat16 1 → float16 0x3c00.
+    using cb = st.tensor('c.bf16', { dtype: 'float16' });
+    expect(cb.data[0]).toBe(0x3c00);
+    // Packing: two tensors into one float32 matrix, converted on the way.
+    using packed = Tensor.zeros([2 + 2 * 2 * 2]);
+    expect(st.copyInto('e.scalar', packed, 1)).toBe(1);
+    expect(st.copyInto('c.bf16', packed, 2)).toBe(8);
+    same(packed.data, [0, 42, ...b16.map(bf16)]);
+    expect(() => st.copyInto('c.bf16', packed, 3)).toThrow(/tensor "c.bf16" \(8 values\) does not fit at 3 in a tensor of 10/);
+    expect(() => st.tensor('a.weight', { dtype: 'int8' as never })).toThrow(/dtype must be 'float32', 'float16', 'bfloat16'/);
     using e = st.tensor('e.scalar');
     expect(e.shape).toEqual([]);
     expect(e.data[0]).toBe(42);
     expect(() => st.tensor('d.ids')).toThrow(/tensor "d.ids" has dtype I64; only F32, F16, BF16 load into Tensors/);
     expect(() => st.tensor('nope')).toThrow(/no tensor named "nope" \(the file holds 5: a.weight, b.half/);
-    expect(readSafetensors(file.buffer.slice(0) as ArrayBuffer).names().length).toBe(5);
+    expect(readSafetensors(file.slice().buffer as ArrayBuffer).names().length).toBe(5);
   });
 
-  it('every float16 bit pattern widens to the value its definition gives', () => {
+  it('every float16 bit pattern widens (on load, by the kernels) to the value its definition gives', () => {
     const all = Array.from({ length: 65536 }, (_, i) => i);
     const st = readSafetensors(writeFile({ h: { dtype: 'F16', shape: [65536], bytes: le16(all) } }));
-    using t = st.tensor('h');
+    using t = st.tensor('h', { dtype: 'float32' });
     const d = t.data;
     for (let i = 0; i < 65536; i++) {
       const w = half(i);

@@ -122,6 +122,12 @@ describe('embedding lookup', () => {
     expect(y.shape).toEqual([2, 3, E]);
     const want = ids.flatMap((id) => Array.from(td.subarray(id * E, (id + 1) * E)));
     expect(Array.from(y.data)).toEqual(want);
+    using bt = table.to('bfloat16');
+    using by = embedding(bt, ids);
+    expect(by.dtype).toBe('bfloat16');
+    using btRows = embedding(table, ids);
+    using want16 = btRows.to('bfloat16');
+    expect(Array.from(by.data)).toEqual(Array.from(want16.data));
     using one = embedding(table, new Int32Array([10]));
     expect(one.shape).toEqual([1, E]);
     expect(() => embedding(table, [1, 11])).toThrow(/ids\[1\] = 11 is not a row of the table \[11, 5\] \(ids are integers in \[0, 11\)\)/);
@@ -152,6 +158,13 @@ describe('permute and transpose', () => {
         if (got[o] !== xd[src]) throw new Error(`perm [${p}] at ${o}: got ${got[o]}, want ${xd[src]}`);
       }
     }
+    // 16-bit storage: bits move unchanged.
+    using h = Tensor.from(xd, shape, { dtype: 'float16' });
+    using hp = permute(h, [3, 1, 0, 2]);
+    using fp = permute(x, [3, 1, 0, 2]);
+    expect(hp.dtype).toBe('float16');
+    using fpHalf = fp.to('float16');
+    expect(Array.from(hp.data)).toEqual(Array.from(fpHalf.data));
     using t = transpose(x, -1, 1);
     using viaPermute = permute(x, [0, 3, 2, 1]);
     expect(Array.from(t.data)).toEqual(Array.from(viaPermute.data));
@@ -252,18 +265,78 @@ describe('RoPE from cos/sin tables and inside MultiHeadAttention', () => {
   });
 
   it('rotary option: RoPE between the projections and attention, grouped heads, causal', () => {
-    const [B, L, E, H] = [2, 5, 16, 4];
+    const [B, L, E, H, Hkv] = [2, 5, 16, 4, 2];
+    const Ekv = (E / H) * Hkv;
     const xd = randoms(B * L * E, 15);
-    const att = attention(E, H, 50);
+    const ref = {
+      wq: randoms(E * E, 51, -0.4, 0.4), wk: randoms(Ekv * E, 52, -0.4, 0.4), wv: randoms(Ekv * E, 53, -0.4, 0.4),
+      wo: randoms(E * E, 54, -0.4, 0.4), bq: randoms(E, 55), bk: randoms(Ekv, 56), bv: randoms(Ekv, 57), bo: randoms(E, 58),
+    };
+    using mha = new MultiHeadAttention({ embedDim: E, numHeads: H, numKvHeads: Hkv }).loadWeights({
+      inProjWeight: new Float32Array([...ref.wq, ...ref.wk, ...ref.wv]), outProjWeight: ref.wo,
+      inProjBias: new Float32Array([...ref.bq, ...ref.bk, ...ref.bv]), outProjBias: ref.bo,
+    });
     using x = Tensor.from(xd, [B, L, E]);
+    using y = mha.forward(x, { causal: true, rotary: { offset: 3, base: 500 } });
+    const want = mha64({ B, L, S: L, E, H, Hkv, x: xd, ...ref, causal: true, rope: { positions: [3, 4, 5, 6, 7], base: 500 } }).out;
+    expectClose(y.data, want, 'MHA with RoPE', 5e-5, 5e-4);
+    using plain = mha.forward(x, { causal: true });
+    expect(Math.max(...Array.from(plain.data, (v, i) => Math.abs(v - y.data[i]!)))).toBeGreaterThan(1e-3);
+    using ctx = Tensor.from(xd, [B, L, E]);
+    expect(() => mha.forward(x, { context: ctx, rotary: {} })).toThrow(/rotary applies to self-attention only/);
+  });
+});
+
+describe('MultiHeadAttention add_bias_kv / add_zero_attn (PyTorch semantics)', () => {
+  it.each([
+    [true, true, 4], [true, false, 4], [false, true, 2], [true, true, 2],
+  ])('addBiasKv %s, addZeroAttn %s, %i KV heads: outputs and per-head weights against float64', (biasKv, zero, Hkv) => {
+    const [B, L, S, E, H] = [2, 4, 5, 16, 4];
+    const Ekv = (E / H) * Hkv;
+    const xd = randoms(B * L * E, 60), cd = randoms(B * S * E, 61);
+    const ref = {
+      wq: randoms(E * E, 62, -0.4, 0.4), wk: randoms(Ekv * E, 63, -0.4, 0.4), wv: randoms(Ekv * E, 64, -0.4, 0.4),
+      wo: randoms(E * E, 65, -0.4, 0.4), bq: randoms(E, 66), bk: randoms(Ekv, 67), bv: randoms(Ekv, 68), bo: randoms(E, 69),
+    };
+    const biasK = randoms(Ekv, 70), biasV = randoms(Ekv, 71);
+    using mha = new MultiHeadAttention({ embedDim: E, numHeads: H, numKvHeads: Hkv, addBiasKv: biasKv, addZeroAttn: zero })
+      .loadWeights({
+        qProjWeight: ref.wq, kProjWeight: ref.wk, vProjWeight: ref.wv, outProjWeight: ref.wo,
+        inProjBias: new Float32Array([...ref.bq, ...ref.bk, ...ref.bv]), outProjBias: ref.bo,
+        ...(biasKv ? { biasK, biasV } : {}),
+      });
+    using x = Tensor.from(xd, [B, L, E]);
+    using ctx = Tensor.from(cd, [B, S, E]);
+    const pad = Array.from({ length: B * S }, (_, i) => i === 3 || i === 9);
+    const maskd = randoms(L * S, 72, -2, 0);
+    using mask = Tensor.from(maskd, [L, S]);
+    const extra = (biasKv ? 1 : 0) + (zero ? 1 : 0);
+    const r = mha.forward(x, { context: ctx, mask, keyPaddingMask: pad, needWeights: true, averageWeights: false });
     try {
-      using y = att.mha.forward(x, { causal: true, rotary: { offset: 3, base: 500 } });
-      const want = mha64({ B, L, S: L, E, H, x: xd, ...att.ref, causal: true, rope: { positions: [3, 4, 5, 6, 7], base: 500 } }).out;
-      expectClose(y.data, want, 'MHA with RoPE', 5e-5, 5e-4);
-      using ctx = Tensor.from(xd, [B, L, E]);
-      expect(() => att.mha.forward(x, { context: ctx, rotary: {} })).toThrow(/rotary applies to self-attention only/);
+      expect(r.weights.shape).toEqual([B, H, L, S + extra]);
+      const want = mha64({
+        B, L, S, E, H, Hkv, x: xd, ctx: cd, ...ref, pad, mask: (_b, _h, i, j) => maskd[i * S + j]!,
+        ...(biasKv ? { biasK, biasV } : {}), zeroAttn: zero,
+      });
+      expectClose(r.out.data, want.out, 'output', 5e-5, 5e-4);
+      expectClose(r.weights.data, want.weights, 'weights', 1e-5, 1e-4);
+      // Self-attention, no mask: the extra rows still take part.
+      using self = mha.forward(x);
+      const wantSelf = mha64({ B, L, S: L, E, H, Hkv, x: xd, ...ref, ...(biasKv ? { biasK, biasV } : {}), zeroAttn: zero });
+      expectClose(self.data, wantSelf.out, 'self-attention', 5e-5, 5e-4);
+      expect(() => mha.forward(x, { causal: true })).toThrow(/causal with addBiasKv\/addZeroAttn is ambiguous/);
     } finally {
-      att.mha.dispose();
+      r.out.dispose();
+      r.weights.dispose();
     }
+  });
+
+  it('needs biasK/biasV with addBiasKv and refuses them without', () => {
+    const E = 8;
+    const w = { qProjWeight: randoms(E * E, 1), kProjWeight: randoms(E * E, 2), vProjWeight: randoms(E * E, 3), outProjWeight: randoms(E * E, 4) };
+    using a = new MultiHeadAttention({ embedDim: E, numHeads: 2, bias: false, addBiasKv: true });
+    expect(() => a.loadWeights(w)).toThrow(/biasK \[8\] must be a Tensor or an array of numbers/);
+    using b = new MultiHeadAttention({ embedDim: E, numHeads: 2, bias: false });
+    expect(() => b.loadWeights({ ...w, biasK: randoms(E, 5), biasV: randoms(E, 6) })).toThrow(/built without addBiasKv/);
   });
 });

@@ -6,13 +6,16 @@
  *
  * `readSafetensors` checks the whole header up front (sizes, offsets inside the file,
  * byte lengths matching shape × dtype), so a truncated or malformed file fails before
- * anything is allocated. `tensor(name)` then makes one copy into WASM memory: float32
- * bytes are copied as they are, float16/bfloat16 are widened to float32 in that same
- * pass (see float16.ts).
+ * anything is allocated. `tensor(name)` then makes one copy into WASM memory: `F32`,
+ * `F16` and `BF16` bytes become a `Tensor` of the same storage dtype as they are (WASM
+ * memory is little-endian like the file, on every host). Asked for another dtype, the
+ * bytes are staged in WASM memory and converted by the kernels (`Tensor.to`'s exact
+ * conversions, rounding to nearest even when narrowing).
  */
+import * as raw from '../raw.js';
 import { Tensor } from '../tensor.js';
+import { dtypeArg, dtypeCode, type TensorDType } from '../dtype.js';
 import { describe, formatShape } from '../shape.js';
-import { bfloat16ToFloat32, float16ToFloat32 } from './float16.js';
 
 /** Bytes per element of every dtype the format defines. */
 const DTYPE_BYTES: Record<string, number> = {
@@ -22,6 +25,18 @@ const DTYPE_BYTES: Record<string, number> = {
 
 /** The floating-point dtypes `tensor()` loads. */
 export const SAFETENSORS_FLOAT_DTYPES = ['F32', 'F16', 'BF16'] as const;
+
+/** The Tensor dtype of each loadable file dtype. */
+const TENSOR_DTYPE: Record<(typeof SAFETENSORS_FLOAT_DTYPES)[number], TensorDType> = {
+  F32: 'float32', F16: 'float16', BF16: 'bfloat16',
+};
+const DTYPES: readonly TensorDType[] = ['float32', 'float16', 'bfloat16'];
+
+/** Options of {@link SafetensorsFile.tensor}. */
+export interface SafetensorsTensorOptions {
+  /** Storage dtype of the result. @defaultValue the file's (F32 → float32, F16 → float16, BF16 → bfloat16) */
+  dtype?: TensorDType;
+}
 
 /** One tensor's entry in the header. */
 export interface SafetensorsEntry {
@@ -125,21 +140,30 @@ export class SafetensorsFile {
   }
 
   /**
-   * Copies tensor `name` into a new float32 `Tensor` (one copy; float16 and bfloat16 are
-   * widened exactly on the way). Other dtypes throw a TypeError. The caller owns the result.
+   * Copies tensor `name` into a new `Tensor` of the file's dtype (one copy of its bytes),
+   * or of `options.dtype` (converted in WASM memory). Integer and 8-bit float tensors
+   * throw a TypeError. The caller owns the result.
    */
-  tensor(name: string): Tensor {
+  tensor(name: string, options: SafetensorsTensorOptions = {}): Tensor<TensorDType> {
     const e = this.#floatEntry(name);
-    const t = Tensor.empty(e.shape);
-    this.#copy(e, t.data);
+    const dtype = options.dtype === undefined ? TENSOR_DTYPE[e.dtype as keyof typeof TENSOR_DTYPE]
+      : dtypeArg(options.dtype, DTYPES, 'safetensors: tensor');
+    const t = Tensor.empty(e.shape, { dtype });
+    try {
+      this.#copy(e, t, 0);
+    } catch (err) {
+      t.dispose();
+      throw err;
+    }
     return t;
   }
 
   /**
    * Copies tensor `name` into `target` starting at element `offset` (e.g. to pack several
-   * weights into one matrix with a single copy each); returns the number of elements.
+   * weights into one matrix with a single copy each), converting to `target`'s dtype if it
+   * differs; returns the number of elements.
    */
-  copyInto(name: string, target: Tensor, offset = 0): number {
+  copyInto(name: string, target: Tensor<TensorDType>, offset = 0): number {
     const e = this.#floatEntry(name);
     const n = e.shape.reduce((p, d) => p * d, 1);
     if (!(target instanceof Tensor) || target.disposed) {
@@ -148,7 +172,7 @@ export class SafetensorsFile {
     if (!Number.isInteger(offset) || offset < 0 || offset + n > target.size) {
       throw new RangeError(`wasm-attention: safetensors: tensor "${name}" (${n} values) does not fit at ${String(offset)} in a tensor of ${target.size}`);
     }
-    this.#copy(e, target.data.subarray(offset, offset + n));
+    this.#copy(e, target, offset);
     return n;
   }
 
@@ -160,12 +184,37 @@ export class SafetensorsFile {
     return e;
   }
 
-  #copy(e: SafetensorsEntry, dst: Float32Array): void {
+  /** Writes entry `e` into `dst` from element `offset` on, in `dst`'s dtype. */
+  #copy(e: SafetensorsEntry, dst: Tensor<TensorDType>, offset: number): void {
     const src = this.#bytes.subarray(e.begin, e.end);
-    // WASM memory is little-endian on every host, like the file: float32 bytes copy as they are.
-    if (e.dtype === 'F32') new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength).set(src);
-    else if (e.dtype === 'F16') float16ToFloat32(src, dst);
-    else bfloat16ToFloat32(src, dst);
+    const from = TENSOR_DTYPE[e.dtype as keyof typeof TENSOR_DTYPE], n = src.length / (from === 'float32' ? 4 : 2);
+    const bytesAt = (t: Tensor<TensorDType>, at: number, count: number) => {
+      const d = t.data, size = t.dtype === 'float32' ? 4 : 2;
+      return new Uint8Array(d.buffer, d.byteOffset + at * size, count * size);
+    };
+    if (from === dst.dtype) {
+      bytesAt(dst, offset, n).set(src);
+      return;
+    }
+    // Stage the file's bytes in WASM memory, then convert with the kernels (via float32
+    // when both dtypes are 16-bit).
+    const staged = Tensor.empty([n], { dtype: from });
+    let wide: Tensor | null = null;
+    try {
+      bytesAt(staged, 0, n).set(src);
+      const dstSize = dst.dtype === 'float32' ? 4 : 2;
+      let srcPtr = staged.ptr, srcCode = dtypeCode(from);
+      if (from !== 'float32' && dst.dtype !== 'float32') {
+        wide = Tensor.empty([n]);
+        raw.check(raw.wasm().wa_convert(srcPtr, srcCode, wide.ptr, 0, n), 'safetensors');
+        srcPtr = wide.ptr;
+        srcCode = 0;
+      }
+      raw.check(raw.wasm().wa_convert(srcPtr, srcCode, dst.ptr + offset * dstSize, dtypeCode(dst.dtype), n), 'safetensors');
+    } finally {
+      staged.dispose();
+      wide?.dispose();
+    }
   }
 }
 

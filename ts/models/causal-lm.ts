@@ -16,8 +16,8 @@
  * diagonal bottom-right aligned, which is what the cache's attention does; a prompt can
  * also be fed in chunks (each chunk's queries are the newest cached rows).
  *
- * Weights are float32 in WASM memory; float16/bfloat16 files are widened on load (one
- * copy, see io/float16.ts). One sequence per cache (batch 1).
+ * Weights are float32 in WASM memory; float16/bfloat16 files are widened on load by the
+ * kernels' exact conversion. One sequence per cache (batch 1).
  */
 import {
   KVCache, Tensor, add, applyRope, embedding, feedForward, gatedFeedForward, layerNorm, matmul, readSafetensors,
@@ -97,12 +97,22 @@ export class DecoderCache {
     this.maxLength = maxLength;
   }
 
-  /** Positions held (the position of the next token). */
+  /** Positions held (the keys a new token attends to; at most the window with a sliding window). */
   get length(): number {
     return this.layers[0]!.length;
   }
 
-  /** Drops all but the first `n` positions (e.g. to re-decode from a shared prompt). */
+  /** Positions decoded so far: the position of the next token. */
+  get position(): number {
+    return this.layers[0]!.position;
+  }
+
+  /** Sliding window of the caches, if any. */
+  get window(): number | undefined {
+    return this.layers[0]!.window;
+  }
+
+  /** Drops all but the first `n` held positions (e.g. to re-decode from a shared prompt). */
   truncate(n: number): this {
     for (const c of this.layers) c.truncate(n);
     return this;
@@ -167,7 +177,11 @@ export class CausalLM {
     }
   }
 
-  /** A cache for one sequence of up to `maxLength` positions. @defaultValue maxLength: the config's max positions */
+  /**
+   * A cache for one sequence of up to `maxLength` positions. @defaultValue maxLength: the config's max positions
+   * With a sliding window (Mistral) it keeps what the window can see, so generation may run past `maxLength`
+   * (choose `maxLength ≥ 2·W` to shift rarely; see `KVCache`).
+   */
   createCache(options: { maxLength?: number } = {}): DecoderCache {
     this.#live();
     const c = this.config, maxLength = options.maxLength ?? c.maxPositions;
@@ -177,7 +191,8 @@ export class CausalLM {
     }
     const layers: KVCache[] = [];
     try {
-      for (let l = 0; l < c.numLayers; l++) layers.push(new KVCache({ maxLength, numKvHeads: c.numKvHeads, headDim: c.headDim }));
+      const window = c.slidingWindow !== null && c.slidingWindow <= maxLength ? c.slidingWindow : undefined;
+      for (let l = 0; l < c.numLayers; l++) layers.push(new KVCache({ maxLength, numKvHeads: c.numKvHeads, headDim: c.headDim, window }));
     } catch (e) {
       for (const k of layers) k.dispose();
       throw e;
@@ -198,9 +213,12 @@ export class CausalLM {
     }
     const n = ids?.length;
     if (typeof n !== 'number' || n < 1) throw new RangeError(`wasm-attention: models: forward needs at least one token id, got ${String(n)}`);
-    const p0 = cache.length;
-    if (p0 + n > cache.maxLength) {
-      throw new RangeError(`wasm-attention: models: ${p0} cached + ${n} new positions exceed the cache's maxLength ${cache.maxLength}`);
+    const p0 = cache.position, held = cache.window === undefined ? cache.length : Math.min(cache.length, cache.window - 1);
+    if (held + n > cache.maxLength) {
+      throw new RangeError(`wasm-attention: models: ${held} cached + ${n} new positions exceed the cache's maxLength ${cache.maxLength}`);
+    }
+    if (this.#positions !== null && p0 + n > c.maxPositions) {
+      throw new RangeError(`wasm-attention: models: position ${p0 + n - 1} is past GPT-2's ${c.maxPositions} learned positions`);
     }
     const h = embedding(this.#embed, ids);
     const temps: (Tensor | null)[] = [];
@@ -238,7 +256,7 @@ export class CausalLM {
     if (!Number.isInteger(max) || max < 0) throw new RangeError(`wasm-attention: models: maxNewTokens must be an integer ≥ 0, got ${String(max)}`);
     const eos = options.eosTokenIds ?? this.config.eosTokenIds;
     const random = seededRandom(options.seed ?? 0);
-    const cache = options.cache ?? this.createCache({ maxLength: Math.min(this.#cacheLimit(), prompt.length + max) });
+    const cache = options.cache ?? this.createCache({ maxLength: Math.min(this.#cacheLimit(), Math.max(1, prompt.length + max)) });
     const ids: number[] = [];
     let stop: GenerateResult['stop'] = 'length';
     try {
@@ -378,6 +396,15 @@ function mergeHeads(x: Tensor): Tensor {
   return t;
 }
 
+/**
+ * Weight `name` as a float32 tensor: float16/bfloat16 files are widened by the kernels on
+ * load, since `matmul` takes float32 operands (16-bit weight operands would halve both the
+ * memory and the bytes a decode step streams).
+ */
+function float32(file: SafetensorsFile, name: string): Tensor {
+  return file.tensor(name, { dtype: 'float32' }) as Tensor;
+}
+
 /** Finds `name` under the usual prefixes. */
 function resolver(file: SafetensorsFile, prefixes: readonly string[]) {
   const find = (name: string): string | null => {
@@ -401,10 +428,10 @@ function resolver(file: SafetensorsFile, prefixes: readonly string[]) {
 function loadGpt2(c: DecoderConfig, file: SafetensorsFile, owned: Tensor[]): Parts {
   const { need } = resolver(file, ['transformer.', '']);
   const E = c.hiddenSize, F = c.intermediateSize;
-  const load = (name: string, shape: number[]) => { const t = file.tensor(need(name, shape)); owned.push(t); return t; };
+  const load = (name: string, shape: number[]) => { const t = float32(file, need(name, shape)); owned.push(t); return t; };
   /** GPT-2's Conv1D stores `[in, out]`; transposed once here to the `Linear` layout `[out, in]`. */
   const conv = (name: string, inDim: number, outDim: number) => {
-    const t = file.tensor(need(name, [inDim, outDim]));
+    const t = float32(file, need(name, [inDim, outDim]));
     try {
       const w = transpose(t, 0, 1);
       owned.push(w);
@@ -429,7 +456,7 @@ function loadGpt2(c: DecoderConfig, file: SafetensorsFile, owned: Tensor[]): Par
   }
   const finalNorm = norm('ln_f');
   const lmHead = c.tieWordEmbeddings || !file.has('lm_head.weight') ? embed : (() => {
-    const t = file.tensor(need('lm_head.weight', [c.vocabSize, E]));
+    const t = float32(file, need('lm_head.weight', [c.vocabSize, E]));
     owned.push(t);
     return t;
   })();
@@ -439,7 +466,7 @@ function loadGpt2(c: DecoderConfig, file: SafetensorsFile, owned: Tensor[]): Par
 function loadLlama(c: DecoderConfig, file: SafetensorsFile, owned: Tensor[]): Parts {
   const { need, find } = resolver(file, ['model.', '']);
   const E = c.hiddenSize, F = c.intermediateSize, Nq = c.numHeads * c.headDim, Nkv = c.numKvHeads * c.headDim;
-  const load = (name: string, shape: number[]) => { const t = file.tensor(need(name, shape)); owned.push(t); return t; };
+  const load = (name: string, shape: number[]) => { const t = float32(file, need(name, shape)); owned.push(t); return t; };
   const maybe = (name: string, shape: number[]) => (find(name) === null ? null : load(name, shape));
   /** Stacks tensors row-wise into one new tensor, each copied once from the file. */
   const stack = (names: string[], shapes: number[][]) => {
@@ -470,7 +497,7 @@ function loadLlama(c: DecoderConfig, file: SafetensorsFile, owned: Tensor[]): Pa
   const finalNorm = { gamma: load('norm.weight', [E]), beta: null };
   const lmHead = c.tieWordEmbeddings ? embed : (() => {
     if (!file.has('lm_head.weight')) throw new RangeError('wasm-attention: models: the weights lack "lm_head.weight" and tie_word_embeddings is false');
-    const t = file.tensor(need('lm_head.weight', [c.vocabSize, E]));
+    const t = float32(file, need('lm_head.weight', [c.vocabSize, E]));
     owned.push(t);
     return t;
   })();

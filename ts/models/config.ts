@@ -4,12 +4,12 @@
  * Two families are read:
  * - `gpt2`: learned positions, LayerNorm with bias, one packed `c_attn` projection, a
  *   `gelu_new` MLP, lm_head tied to the token embedding;
- * - the LLaMA family (`llama`, `mistral`, `qwen2`, SmolLM's `llama`): RMSNorm, RoPE
+ * - the LLaMA family (`llama`, `mistral` with its sliding window, `qwen2`, SmolLM's `llama`): RMSNorm, RoPE
  *   (`rope_theta`, either top level or in `rope_parameters`/`rope_scaling`, with the
  *   `default`, `linear` and `llama3` frequency rules), grouped-query heads, a SwiGLU MLP,
  *   optional q/k/v biases (Qwen2 always has them), tied or separate lm_head.
- * Anything else, or a setting this implementation does not follow (e.g. a sliding window
- * that the sequence can exceed), is refused with an error naming the field.
+ * Anything else, or a setting this implementation does not follow (e.g. Qwen2's per-layer
+ * sliding window), is refused with an error naming the field.
  */
 import type { Activation } from '../index.js';
 
@@ -35,6 +35,8 @@ export interface DecoderConfig {
   readonly normEps: number;
   /** MLP activation (for the LLaMA family, of the gate). */
   readonly activation: Activation;
+  /** Sliding-window attention (Mistral): each query sees itself and the `W − 1` positions before it. */
+  readonly slidingWindow: number | null;
   /** Longest sequence the positions cover (`n_positions` / `max_position_embeddings`). */
   readonly maxPositions: number;
   /** RoPE inverse frequencies (`[rotaryDim / 2]`), LLaMA family only. */
@@ -106,7 +108,7 @@ function gpt2(c: Json): DecoderConfig {
     family: 'gpt2', modelType: 'gpt2', vocabSize: int(c, 'vocab_size'), hiddenSize: E, numLayers: int(c, 'n_layer'),
     numHeads: H, numKvHeads: H, headDim: D, intermediateSize: c.n_inner == null ? 4 * E : int(c, 'n_inner'),
     norm: 'layer', normEps: num(c, 'layer_norm_epsilon', 1e-5), activation: activation(c, 'activation_function', 'gelu_new'),
-    maxPositions: int(c, 'n_positions', 1024), ropeInvFreq: null, rotaryDim: 0, attentionBias: true, mlpBias: true,
+    slidingWindow: null, maxPositions: int(c, 'n_positions', 1024), ropeInvFreq: null, rotaryDim: 0, attentionBias: true, mlpBias: true,
     attentionScale: (l) => (scaled ? 1 / Math.sqrt(D) : 1) / (byLayer ? l + 1 : 1),
     tieWordEmbeddings: c.tie_word_embeddings !== false, eosTokenIds: eos(c),
   };
@@ -118,15 +120,17 @@ function llama(c: Json, type: string): DecoderConfig {
   const D = c.head_dim == null ? E / H : int(c, 'head_dim');
   if (!Number.isInteger(D)) throw new RangeError(`wasm-attention: models: hidden_size ${E} is not a multiple of num_attention_heads ${H}`);
   const maxPositions = int(c, 'max_position_embeddings', 2048);
-  if (c.use_sliding_window === true || (type === 'mistral' && typeof c.sliding_window === 'number' && c.sliding_window < maxPositions)) {
-    throw new RangeError(`wasm-attention: models: sliding-window attention (config.sliding_window ${JSON.stringify(c.sliding_window)}) is not implemented`);
+  if (type === 'qwen2' && c.use_sliding_window === true) {
+    // Qwen2 windows only the layers from max_window_layers on.
+    throw new RangeError('wasm-attention: models: Qwen2 with use_sliding_window is not supported');
   }
+  const slidingWindow = type === 'mistral' && c.sliding_window != null ? int(c, 'sliding_window') : null;
   const rotaryDim = 2 * Math.floor((D * num(c, 'partial_rotary_factor', 1)) / 2);
   return {
     family: 'llama', modelType: type, vocabSize: int(c, 'vocab_size'), hiddenSize: E, numLayers: int(c, 'num_hidden_layers'),
     numHeads: H, numKvHeads: Hkv, headDim: D, intermediateSize: int(c, 'intermediate_size'),
     norm: 'rms', normEps: num(c, 'rms_norm_eps', 1e-6), activation: activation(c, 'hidden_act', 'silu'),
-    maxPositions, ropeInvFreq: ropeFrequencies(c, rotaryDim), rotaryDim,
+    slidingWindow, maxPositions, ropeInvFreq: ropeFrequencies(c, rotaryDim), rotaryDim,
     attentionBias: type === 'qwen2' || c.attention_bias === true, mlpBias: c.mlp_bias === true,
     attentionScale: () => 1 / Math.sqrt(D),
     tieWordEmbeddings: c.tie_word_embeddings === true, eosTokenIds: eos(c),

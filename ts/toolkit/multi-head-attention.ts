@@ -19,6 +19,7 @@ import { Tensor } from '../tensor.js';
 import { describe, formatShape } from '../shape.js';
 import { matmul } from '../ops/matmul.js';
 import { tensorArg } from '../ops/args.js';
+import * as raw from '../raw.js';
 import { callAttention, callAttentionProbs, type Operand, type ScoreOptions } from '../ops/attention-call.js';
 import { type MaskInput, resolveMask } from '../ops/mask.js';
 import { addBiasRows, disposeAll, floatsArg, linearInto } from './common.js';
@@ -45,6 +46,13 @@ export interface MultiHeadAttentionConfig {
   vdim?: number;
   /** Whether the input and output projections have biases. @defaultValue true */
   bias?: boolean;
+  /**
+   * Append learned `bias_k`/`bias_v` as one more key/value position of every sequence
+   * (PyTorch's `add_bias_kv`). @defaultValue false
+   */
+  addBiasKv?: boolean;
+  /** Append an all-zero key/value position after that (PyTorch's `add_zero_attn`). @defaultValue false */
+  addZeroAttn?: boolean;
 }
 
 /**
@@ -70,6 +78,10 @@ export interface MultiHeadAttentionWeights {
   outProjWeight: ArrayLike<number>;
   /** `[E]` (PyTorch's `out_proj.bias`). Required when `bias` is true. @defaultValue undefined */
   outProjBias?: ArrayLike<number>;
+  /** `[E_kv]` (PyTorch's `bias_k`). Required with `addBiasKv`. @defaultValue undefined */
+  biasK?: ArrayLike<number>;
+  /** `[E_kv]` (PyTorch's `bias_v`). Required with `addBiasKv`. @defaultValue undefined */
+  biasV?: ArrayLike<number>;
 }
 
 /** Options of {@link MultiHeadAttention.forward}. */
@@ -149,11 +161,17 @@ export class MultiHeadAttention {
   readonly vdim: number;
   /** Whether the projections have biases. @defaultValue true */
   readonly bias: boolean;
+  /** PyTorch's `add_bias_kv`. @defaultValue false */
+  readonly addBiasKv: boolean;
+  /** PyTorch's `add_zero_attn`. @defaultValue false */
+  readonly addZeroAttn: boolean;
   /** `[W_q; W_k; W_v]` rows in one block (`[E + 2·E_kv, E]` when kdim = vdim = E). */
   #inW: Tensor | null = null;
   #inB: Tensor | null = null;
   #outW: Tensor | null = null;
   #outB: Tensor | null = null;
+  /** `bias_k` and `bias_v` (copied into the extra key/value row of each call). */
+  #biasKv: [Float32Array, Float32Array] | null = null;
 
   /** Checks the configuration; no memory is held until {@link MultiHeadAttention.loadWeights}. */
   constructor(config: MultiHeadAttentionConfig) {
@@ -166,6 +184,8 @@ export class MultiHeadAttention {
     this.kdim = positiveInt(config.kdim ?? this.embedDim, 'kdim');
     this.vdim = positiveInt(config.vdim ?? this.kdim, 'vdim');
     this.bias = config.bias ?? true;
+    this.addBiasKv = config.addBiasKv === true;
+    this.addZeroAttn = config.addZeroAttn === true;
     if (this.embedDim % this.numHeads !== 0) {
       throw new RangeError(`wasm-attention: MultiHeadAttention: embedDim (${this.embedDim}) must be a multiple of numHeads (${this.numHeads})`);
     }
@@ -218,7 +238,15 @@ export class MultiHeadAttention {
     } else if (weights.inProjBias !== undefined || weights.outProjBias !== undefined) {
       throw new TypeError(`wasm-attention: ${op}: biases given to a MultiHeadAttention built with bias: false`);
     }
+    let biasKv: [Float32Array, Float32Array] | null = null;
+    if (this.addBiasKv) {
+      biasKv = [Float32Array.from(floatsArg(weights.biasK, Ekv, op, `biasK [${Ekv}]`)),
+        Float32Array.from(floatsArg(weights.biasV, Ekv, op, `biasV [${Ekv}]`))];
+    } else if (weights.biasK !== undefined || weights.biasV !== undefined) {
+      throw new TypeError(`wasm-attention: ${op}: biasK/biasV given to a MultiHeadAttention built without addBiasKv`);
+    }
     this.dispose();
+    this.#biasKv = biasKv;
     this.#inW = Tensor.from(inW, [inW.length]);
     this.#outW = Tensor.from(outW, [E, E]);
     if (inB) this.#inB = Tensor.from(inB, [E + 2 * Ekv]);
@@ -282,15 +310,44 @@ export class MultiHeadAttention {
         rotateRows(plan, (qBuf.ptr >>> 2) + qCol, B * L, E, L, qBuf.shape[1]!);
         rotateRows(plan, (kBuf.ptr >>> 2) + kCol, B * S, Ekv, S, kBuf.shape[1]!);
       }
+      // PyTorch's add_bias_kv / add_zero_attn: S grows by one key/value row each, appended to
+      // every sequence after the projections (and their biases); masks gain 0 (attend) columns.
+      const extra = (this.addBiasKv ? 1 : 0) + (this.addZeroAttn ? 1 : 0);
+      const Sk = S + extra;
+      if (extra > 0) {
+        if (options.causal === true) {
+          throw new RangeError(`wasm-attention: ${op}: causal with addBiasKv/addZeroAttn is ambiguous (the extra keys have no position); give a mask instead`);
+        }
+        const kv = Tensor.empty([B * Sk, 2 * Ekv]);
+        temps.push(kv);
+        const src = kBuf.data, dst = kv.data, w = kBuf.shape[1]!;
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < S; j++) {
+            const from = (b * S + j) * w, to = (b * Sk + j) * 2 * Ekv;
+            dst.set(src.subarray(from + kCol, from + kCol + Ekv), to);
+            dst.set(src.subarray(from + vCol, from + vCol + Ekv), to + Ekv);
+          }
+          let row = (b * Sk + S) * 2 * Ekv;
+          if (this.#biasKv) {
+            dst.set(this.#biasKv[0], row);
+            dst.set(this.#biasKv[1], row + Ekv);
+            row += 2 * Ekv;
+          }
+          if (this.addZeroAttn) dst.fill(0, row, row + 2 * Ekv);
+        }
+        kBuf = vBuf = kv;
+        kCol = 0;
+        vCol = Ekv;
+      }
       // 2. Strided heads: [b, h, i, :] of q lives at qBuf[(b·L + i)·width + col + h·D].
       const strided = (buf: Tensor, col: number, rows: number): Operand => {
         const width = buf.shape[1]!;
         return { ptr: buf.ptr + col * 4, strides: { batch: rows * width, head: D, row: width } };
       };
-      const mask = this.#mask(options, B, L, S, op, temps);
+      const mask = widenMask(this.#mask(options, B, L, S, op, temps), B, H, L, S, Sk, temps);
       const score: ScoreOptions = { scale: 1 / Math.sqrt(D), causal: options.causal === true, mask: mask ?? undefined };
-      const dims = { batch: B, headsQ: H, headsKv: Hkv, lenQ: L, lenK: S, headDim: D, valueDim: D };
-      const call = { ...score, dims, q: strided(qBuf, qCol, L), k: strided(kBuf, kCol, S), v: strided(vBuf, vCol, S) };
+      const dims = { batch: B, headsQ: H, headsKv: Hkv, lenQ: L, lenK: Sk, headDim: D, valueDim: D };
+      const call = { ...score, dims, q: strided(qBuf, qCol, L), k: strided(kBuf, kCol, Sk), v: strided(vBuf, vCol, Sk) };
       const batched = x.rank === 3;
       const context = Tensor.empty(batched ? [B, L, E] : [L, E]);
       temps.push(context);
@@ -301,14 +358,14 @@ export class MultiHeadAttention {
       out = matmul(context, outW, { transposeB: true });
       if (this.#outB) addBiasRows(out.ptr >>> 2, B * L, E, E, this.#outB);
       if (!options.needWeights) return out;
-      const weights = Tensor.empty(batched ? [B, H, L, S] : [H, L, S]);
+      const weights = Tensor.empty(batched ? [B, H, L, Sk] : [H, L, Sk]);
       try {
         callAttentionProbs(call, 0, L, weights.ptr, lse!.ptr);
       } catch (e) {
         weights.dispose();
         throw e;
       }
-      return { out, weights: options.averageWeights === false ? weights : averageHeads(weights, B, H, L, S, batched) };
+      return { out, weights: options.averageWeights === false ? weights : averageHeads(weights, B, H, L, Sk, batched) };
     } catch (e) {
       out?.dispose();
       throw e;
@@ -367,6 +424,7 @@ export class MultiHeadAttention {
   /** Frees the weights (the module can be loaded again). Calling it twice does nothing. */
   dispose(): void {
     disposeAll(this.#inW, this.#inB, this.#outW, this.#outB);
+    this.#biasKv = null;
     this.#inW = this.#inB = this.#outW = this.#outB = null;
   }
 
@@ -374,6 +432,25 @@ export class MultiHeadAttention {
   [disposeSymbol](): void {
     this.dispose();
   }
+}
+
+/**
+ * The mask over `S` keys widened to `Sk ≥ S` (extra columns 0: attendable), materialised
+ * as `[B, H or 1, L, Sk]`; the mask itself when nothing is added.
+ */
+function widenMask(m: ScoreOptions['mask'] | null, B: number, H: number, L: number, S: number, Sk: number,
+  temps: Tensor[]): ScoreOptions['mask'] | null {
+  if (m == null || Sk === S) return m;
+  const [s0, s1, s2, s3] = m.strides;
+  const hm = s1 === 0 ? 1 : H;
+  const t = Tensor.zeros([B, hm, L, Sk]);
+  temps.push(t);
+  const d = t.data, src = raw.heapF32(), base = m.ptr >>> 2;
+  for (let b = 0; b < B; b++) for (let h = 0; h < hm; h++) for (let i = 0; i < L; i++) {
+    const row = ((b * hm + h) * L + i) * Sk, from = base + b * s0 + h * s1 + i * s2;
+    for (let j = 0; j < S; j++) d[row + j] = src[from + j * s3]!;
+  }
+  return { ptr: t.ptr, strides: [hm * L * Sk, hm === 1 ? 0 : L * Sk, Sk, 1] };
 }
 
 /** Averages `[B, H, L, S]` weights over heads into a new `[B, L, S]` (`[L, S]`) tensor; disposes `w`. */

@@ -3,16 +3,20 @@
  * `x.transpose(a, b).contiguous()`; ONNX `Transpose(perm)`).
  *
  * The copy walks the output in order and the input with the permuted strides, one
- * contiguous run of the innermost axis at a time when that axis stays last.
+ * contiguous run of the innermost axis at a time when that axis stays last. Any storage
+ * dtype: elements are moved, never converted (the result has the dtype of `x`).
  */
 import { Tensor } from '../tensor.js';
 import { describe, formatShape } from '../shape.js';
 import { tensorArg } from '../ops/args.js';
+import type { TensorDType } from '../dtype.js';
+
+const ANY: readonly TensorDType[] = ['float32', 'float16', 'bfloat16'];
 
 /** `out[i₀, …, iₙ] = x[…]` with `out.shape[a] = x.shape[dims[a]]`; a new tensor. Negative axes count from the end. */
-export function permute(x: Tensor, dims: readonly number[]): Tensor {
+export function permute<D extends TensorDType>(x: Tensor<D>, dims: readonly number[]): Tensor<D> {
   const op = 'permute';
-  tensorArg(x, op, 'x');
+  tensorArg(x, op, 'x', ANY);
   const r = x.rank;
   if (!Array.isArray(dims) || dims.length !== r) {
     throw new RangeError(`wasm-attention: ${op}: dims must list all ${r} axes of x ${formatShape(x.shape)}, got ${describe(dims)}`);
@@ -25,15 +29,15 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   for (let a = r - 1, s = 1; a >= 0; a--) { inStrides[a] = s; s *= x.shape[a]!; }
   const shape = perm.map((p) => x.shape[p]!);
   const strides = perm.map((p) => inStrides[p]!);
-  const out = Tensor.empty(shape);
+  const out = Tensor.empty(shape, { dtype: x.dtype }) as Tensor<D>;
   if (out.size === 0) return out;
-  const src = x.data, dst = out.data;
+  const src: Float32Array | Uint16Array = x.data, dst: Float32Array | Uint16Array = out.data;
   // Innermost output axis: a contiguous run when it is the input's last axis too.
   const inner = r === 0 ? 1 : shape[r - 1]!, innerStride = r === 0 ? 1 : strides[r - 1]!;
   const idx = new Array<number>(Math.max(r - 1, 0)).fill(0);
   let from = 0;
   for (let o = 0; o < out.size; o += inner) {
-    if (innerStride === 1) dst.set(src.subarray(from, from + inner), o);
+    if (innerStride === 1) dst.set(src.subarray(from, from + inner) as never, o);
     else for (let j = 0; j < inner; j++) dst[o + j] = src[from + j * innerStride]!;
     // Odometer over the outer output axes.
     for (let a = r - 2; a >= 0; a--) {
@@ -47,8 +51,8 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
 }
 
 /** Swaps axes `dim0` and `dim1` (a new tensor); see {@link permute}. */
-export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
-  tensorArg(x, 'transpose', 'x');
+export function transpose<D extends TensorDType>(x: Tensor<D>, dim0: number, dim1: number): Tensor<D> {
+  tensorArg(x, 'transpose', 'x', ANY);
   const a = normaliseAxis(dim0, x.rank, 'transpose', 'dim0'), b = normaliseAxis(dim1, x.rank, 'transpose', 'dim1');
   const dims = Array.from({ length: x.rank }, (_, i) => i);
   dims[a] = b;

@@ -28,6 +28,11 @@ export interface Mha64 {
   pad?: ArrayLike<boolean | number>;
   /** Rotate q and k (rotate-half RoPE) at these per-row positions before the scores. */
   rope?: { positions: ArrayLike<number>; base: number };
+  /** PyTorch add_bias_kv: these `[E_kv]` rows join every sequence's keys/values at the end. */
+  biasK?: ArrayLike<number>;
+  biasV?: ArrayLike<number>;
+  /** PyTorch add_zero_attn: then a zero key/value row. */
+  zeroAttn?: boolean;
 }
 
 /**
@@ -36,16 +41,32 @@ export interface Mha64 {
  * Returns the output `[B, L, E]` and the per-head weights `[B, H, L, S]`.
  */
 export function mha64(p: Mha64): { out: Float64Array; weights: Float64Array } {
-  const { B, L, S, E, H } = p;
+  const { B, L, E, H } = p;
+  const S0 = p.S;
   const Hkv = p.Hkv ?? H, kdim = p.kdim ?? E, vdim = p.vdim ?? kdim, D = E / H, Ekv = Hkv * D;
   const ctx = p.ctx ?? p.x, val = p.val ?? ctx;
   let q = linear64(p.x, B * L, E, p.wq, E, p.bq);
-  let k = linear64(ctx, B * S, kdim, p.wk, Ekv, p.bk);
+  let k = linear64(ctx, B * S0, kdim, p.wk, Ekv, p.bk);
+  let v = linear64(val, B * S0, vdim, p.wv, Ekv, p.bv);
   if (p.rope) {
     q = rope64(q, L, E, D, p.rope.positions, 'half', p.rope.base);
-    k = rope64(k, S, Ekv, D, p.rope.positions, 'half', p.rope.base);
+    k = rope64(k, S0, Ekv, D, p.rope.positions, 'half', p.rope.base);
   }
-  const v = linear64(val, B * S, vdim, p.wv, Ekv, p.bv);
+  // Extra key/value rows per sequence (F.multi_head_attention_forward: bias_k/bias_v, then zeros).
+  const extra: [ArrayLike<number>, ArrayLike<number>][] = [];
+  if (p.biasK && p.biasV) extra.push([p.biasK, p.biasV]);
+  if (p.zeroAttn) extra.push([new Float64Array(Ekv), new Float64Array(Ekv)]);
+  const S = S0 + extra.length;
+  if (extra.length > 0) {
+    const k2 = new Float64Array(B * S * Ekv), v2 = new Float64Array(B * S * Ekv);
+    for (let b = 0; b < B; b++) {
+      k2.set(k.subarray(b * S0 * Ekv, (b + 1) * S0 * Ekv), b * S * Ekv);
+      v2.set(v.subarray(b * S0 * Ekv, (b + 1) * S0 * Ekv), b * S * Ekv);
+      extra.forEach(([bk, bv], e) => { k2.set(bk, (b * S + S0 + e) * Ekv); v2.set(bv, (b * S + S0 + e) * Ekv); });
+    }
+    k = k2;
+    v = v2;
+  }
   const concat = new Float64Array(B * L * E);
   const weights = new Float64Array(B * H * L * S);
   for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
@@ -57,8 +78,10 @@ export function mha64(p: Mha64): { out: Float64Array; weights: Float64Array } {
         for (let t = 0; t < D; t++) dot += q[(b * L + i) * E + h * D + t]! * k[(b * S + j) * Ekv + hk * D + t]!;
         let x = dot / Math.sqrt(D);
         if (p.causal && j > i + S - L) x = -Infinity;
-        if (p.mask) x += p.mask(b, h, i, j);
-        if (p.pad && p.pad[b * S + j]) x = -Infinity;
+        if (j < S0) { // the extra rows are never masked
+          if (p.mask) x += p.mask(b, h, i, j);
+          if (p.pad && p.pad[b * S0 + j]) x = -Infinity;
+        }
         s[j] = x;
       }
       const a = softmaxRow64(s);
