@@ -13,7 +13,7 @@ export { matmul, type MatmulOptions } from './ops/matmul.js';
 export { memoryStats, reserveMemory, type MemoryStats } from './memory.js';
 export { softmax, type SoftmaxOptions } from './ops/softmax.js';
 export {
-  attention, attentionWeights, type AttentionOptions, type AttentionWithLse, type AttentionWeightsOptions,
+  attention, attentionWeights, type AnyTensor, type AttentionOptions, type AttentionWithLse, type AttentionWeightsOptions,
 } from './ops/attention.js';
 export { additiveMask, type BooleanMask, type MaskInput } from './ops/mask.js';
 export * from './toolkit/index.js';

@@ -129,6 +129,7 @@ export class DecoderCache {
     for (const c of this.layers) c.dispose();
   }
 
+  /** Same as `dispose()`, for `using`. */
   [disposeSymbol](): void {
     this.dispose();
   }
@@ -297,6 +298,7 @@ export class CausalLM {
     for (const t of all) t.dispose();
   }
 
+  /** Same as `dispose()`, for `using`. */
   [disposeSymbol](): void {
     this.dispose();
   }

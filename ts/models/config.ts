@@ -19,19 +19,23 @@ export interface DecoderConfig {
   readonly family: 'gpt2' | 'llama';
   /** `model_type` of the config. */
   readonly modelType: string;
+  /** Rows of the token embedding (`vocab_size`). */
   readonly vocabSize: number;
   /** Width `E` of the residual stream. */
   readonly hiddenSize: number;
+  /** Transformer blocks (`n_layer` / `num_hidden_layers`). */
   readonly numLayers: number;
   /** Query heads. */
   readonly numHeads: number;
   /** Key/value heads (grouped-query when fewer than `numHeads`). */
   readonly numKvHeads: number;
+  /** Width `D` of each attention head. */
   readonly headDim: number;
   /** Width of the MLP's hidden layer. */
   readonly intermediateSize: number;
   /** `'layer'` (LayerNorm with bias) or `'rms'` (RMSNorm). */
   readonly norm: 'layer' | 'rms';
+  /** The norms' epsilon (`layer_norm_epsilon` / `rms_norm_eps`). */
   readonly normEps: number;
   /** MLP activation (for the LLaMA family, of the gate). */
   readonly activation: Activation;
@@ -55,7 +59,8 @@ export interface DecoderConfig {
   readonly eosTokenIds: readonly number[];
 }
 
-type Json = Record<string, unknown>;
+/** A parsed `config.json`. */
+export type Json = Record<string, unknown>;
 
 const ACTIVATIONS: Record<string, Activation> = {
   gelu_new: 'gelu_tanh', gelu_pytorch_tanh: 'gelu_tanh', gelu_fast: 'gelu_tanh', gelu: 'gelu',

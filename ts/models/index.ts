@@ -8,5 +8,5 @@
 export {
   CausalLM, DecoderCache, type ForwardOptions, type GenerateOptions, type GenerateResult,
 } from './causal-lm.js';
-export { parseConfig, type DecoderConfig } from './config.js';
+export { parseConfig, type DecoderConfig, type Json } from './config.js';
 export { sampleToken, seededRandom, argmax, type SamplingOptions } from './sampling.js';

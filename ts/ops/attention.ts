@@ -63,8 +63,8 @@ export interface Prepared {
   release(): void;
 }
 
-/** A tensor of any storage dtype. */
-type AnyTensor = Tensor<TensorDType>;
+/** A tensor of any storage dtype (`attention` takes float32, float16 and bfloat16 q, k, v). */
+export type AnyTensor = Tensor<TensorDType>;
 
 const FLOAT_DTYPES: readonly TensorDType[] = ['float32', 'float16', 'bfloat16'];
 

@@ -285,7 +285,8 @@ export type DecodeStepOptions = KVCacheAttendOptions;
  * then attends `q [H_q, 1, D]` over the whole cache. Returns `[H_q, 1, D_v]` (written
  * into `options.out` when given, so a loop allocates nothing).
  *
- * @example Timing a step at `L_k = 4096`, `H_q = 32`, `H_kv = 8`, `D = 128`:
+ * @example
+ * A step at `L_k = 4096`, `H_q = 32`, `H_kv = 8`, `D = 128`:
  * ```js
  * const cache = new KVCache({ maxLength: 4096, numKvHeads: 8, headDim: 128 });
  * cache.append(Tensor.zeros([8, 4095, 128]), Tensor.zeros([8, 4095, 128])); // the prompt

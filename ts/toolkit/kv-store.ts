@@ -16,9 +16,12 @@ import type { TensorDType } from '../dtype.js';
 
 interface Owned { ptrs: number[]; generation: number }
 
-const registry = new FinalizationRegistry<Owned>((owned) => {
-  if (raw.isReady() && owned.generation === raw.currentGeneration()) owned.ptrs.forEach((p) => raw.free(p));
-});
+/** Frees the int8 blocks of collected caches; absent without FinalizationRegistry (then only dispose() frees). */
+const registry = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<Owned>((owned) => {
+    if (raw.isReady() && owned.generation === raw.currentGeneration()) owned.ptrs.forEach((p) => raw.free(p));
+  })
+  : null;
 
 export class KVStore {
   readonly dtype: CacheDType;
@@ -54,7 +57,7 @@ export class KVStore {
       throw e;
     }
     this.#owned = { ptrs: [this.#elems, this.#scales], generation: raw.currentGeneration() };
-    registry.register(this, this.#owned, this);
+    registry?.register(this, this.#owned, this);
   }
 
   /** The storage as a tensor `[H, capacity, W]` (float dtypes only). */
@@ -144,7 +147,7 @@ export class KVStore {
     this.#tensor?.dispose();
     const owned = this.#owned;
     if (owned === null) return;
-    registry.unregister(this);
+    registry?.unregister(this);
     if (raw.isReady() && owned.generation === raw.currentGeneration()) owned.ptrs.forEach((p) => raw.free(p));
   }
 
