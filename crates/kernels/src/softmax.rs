@@ -36,6 +36,29 @@ pub fn softmax_rows(data: &mut [f32], dims: [usize; 4], mask: Option<&Mask>) {
     }
 }
 
+/// `dst ← softmax(src)` along the last axis of contiguous `[d0, d1, rows, cols]`
+/// (no mask): the same values as copying `src` to `dst` and calling [`softmax_rows`],
+/// without the copy pass (the maximum is read from `src`, the exponentials written
+/// straight to `dst`).
+pub fn softmax_rows_into(src: &[f32], dst: &mut [f32], dims: [usize; 4]) {
+    let [d0, d1, rows, cols] = dims;
+    let total = d0 * d1 * rows * cols;
+    assert!(src.len() >= total && dst.len() >= total, "softmax_rows_into: data too short");
+    if total == 0 {
+        return;
+    }
+    for (s, d) in src[..total].chunks_exact(cols).zip(dst[..total].chunks_exact_mut(cols)) {
+        let mx = rowops::max(s);
+        if mx == f32::NEG_INFINITY {
+            let fill = if s.iter().any(|x| x.is_nan()) { f32::NAN } else { 0.0 };
+            d.iter_mut().for_each(|x| *x = fill);
+            continue;
+        }
+        let sum = rowops::exp_sub_sum_into(s, d, mx);
+        rowops::scale(d, 1.0 / sum);
+    }
+}
+
 /// Softmax of one contiguous row, in place.
 pub(crate) fn softmax_row(row: &mut [f32]) {
     let mx = rowops::max(row);

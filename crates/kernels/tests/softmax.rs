@@ -81,3 +81,23 @@ fn empty_shapes() {
     softmax_rows(&mut x, [0, 3, 4, 5], None);
     softmax_rows(&mut x, [2, 3, 4, 0], None);
 }
+
+#[test]
+fn into_matches_in_place_and_reference() {
+    let mut rng = Rng::new(13);
+    for &cols in &[1usize, 3, 4, 7, 8, 9, 16, 17, 33, 1000] {
+        let rows = 6;
+        let mut x = rng.vec(rows * cols, 20.0);
+        x[cols..2 * cols].iter_mut().for_each(|v| *v = f32::NEG_INFINITY);
+        x[2 * cols + cols / 2] = f32::NAN;
+        x[4 * cols] = f32::NEG_INFINITY;
+        let want = ref_softmax(&x, cols);
+        let mut out = vec![7.0f32; rows * cols];
+        kernels::softmax::softmax_rows_into(&x, &mut out, [2, 1, rows / 2, cols]);
+        assert_close(&format!("softmax_rows_into cols={}", cols), &out, &want, 1e-7, 2e-6);
+        let mut inplace = x.clone();
+        softmax_rows(&mut inplace, [2, 1, rows / 2, cols], None);
+        let same = out.iter().zip(&inplace).all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
+        assert!(same, "cols={}: out-of-place differs from in place", cols);
+    }
+}

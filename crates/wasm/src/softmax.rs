@@ -25,6 +25,11 @@ pub fn wa_softmax(
         if x != out {
             memory::disjoint((out, len), &[(x, len)])?;
             let src = memory::floats(x, len)?;
+            if mask == 0 {
+                let dst = memory::floats_mut(out, len)?;
+                kernels::softmax::softmax_rows_into(src, dst, dims);
+                return Ok(());
+            }
             memory::floats_mut(out, len)?.copy_from_slice(src);
         }
         let data = memory::floats_mut(out, len)?;
