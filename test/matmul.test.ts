@@ -91,6 +91,69 @@ describe('matmul against a float64 reference', () => {
   });
 });
 
+describe('matmul with a float16 / bfloat16 B operand (widened while packing)', () => {
+  // Float64 values of 16-bit patterns, decoded from the formats' definitions.
+  const f16 = (h: number) => {
+    const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    return s * (e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15));
+  };
+  const bf16 = (h: number) => {
+    const s = h & 0x8000 ? -1 : 1, e = (h >> 7) & 0xff, m = h & 0x7f;
+    return s * (e === 0 ? m * 2 ** -133 : (1 + m / 128) * 2 ** (e - 127));
+  };
+  /** Finite patterns of magnitude < 4, subnormals and ±0 included. */
+  const bits = (n: number, seed: number, dtype: 'float16' | 'bfloat16') => {
+    const out = new Uint16Array(n);
+    let x = seed * 2654435761 >>> 0;
+    for (let i = 0; i < n; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      const sign = (x & 1) << 15, mant = x >>> 8;
+      out[i] = dtype === 'float16'
+        ? sign | (((x >>> 1) % 17) << 10) | (mant & 0x3ff)
+        : sign | ((i % 29 === 0 ? 0 : 100 + ((x >>> 1) % 29)) << 7) | (mant & 0x7f);
+    }
+    return out;
+  };
+  for (const dtype of ['float16', 'bfloat16'] as const) {
+    const decode = dtype === 'float16' ? f16 : bf16;
+    for (const [m, k, n] of [[1, 7, 3], [5, 64, 17], [33, 130, 41], [3, 600, 65]] as const) {
+      it(`${dtype} Linear weight: [${m},${k}]·[${n},${k}]ᵀ`, () => {
+        const xd = randoms(m * k, m + k), wb = bits(n * k, n + k, dtype);
+        const wd = Float32Array.from(wb, decode);
+        using x = Tensor.from(xd, [m, k]);
+        using w = Tensor.from(wb, [n, k], { dtype });
+        expect(w.dtype).toBe(dtype);
+        using y = matmul(x, w, { transposeB: true });
+        expectClose(y.data, matmul64(xd, transpose(wd, n, k), m, k, n), `x·Wᵀ (${dtype})`, 1e-6 * (k + 1), 1e-5);
+        // Bit-for-bit the product with the float32 copy of the weights.
+        using w32 = Tensor.from(wd, [n, k]);
+        using y32 = matmul(x, w32, { transposeB: true });
+        expect(Array.from(y.data)).toEqual(Array.from(y32.data));
+      });
+    }
+    it(`${dtype} B, not transposed, batched per matrix and with α/β`, () => {
+      const [batch, m, k, n] = [3, 9, 33, 20];
+      const ad = randoms(batch * m * k, 5), bb = bits(batch * k * n, 6, dtype), cd = randoms(batch * m * n, 7);
+      const bd = Float32Array.from(bb, decode);
+      using a = Tensor.from(ad, [batch, m, k]);
+      using b = Tensor.from(bb, [batch, k, n], { dtype });
+      using c = Tensor.from(cd, [batch, m, n]);
+      matmul(a, b, { alpha: 0.5, beta: 2, out: c });
+      for (let i = 0; i < batch; i++) {
+        const want = matmul64(ad.subarray(i * m * k, (i + 1) * m * k), bd.subarray(i * k * n, (i + 1) * k * n), m, k, n,
+          { alpha: 0.5, beta: 2, c0: cd.subarray(i * m * n, (i + 1) * m * n) });
+        expectClose(c.data.subarray(i * m * n, (i + 1) * m * n), want, `batch ${i} (${dtype})`);
+      }
+    });
+  }
+
+  it('a 16-bit A operand is rejected with a clear error', () => {
+    using a = Tensor.from([1, 2, 3, 4], [2, 2], { dtype: 'float16' });
+    using b = Tensor.from([1, 2, 3, 4], [2, 2]);
+    expect(() => matmul(a as unknown as Tensor, b)).toThrow(/a has dtype float16, but matmul takes float32/);
+  });
+});
+
 function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
   const t = new Float32Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j]!;

@@ -19,6 +19,8 @@ export interface RawExports {
   wa_simd(): number;
   wa_sgemm(m: number, k: number, n: number, alpha: number, a: number, lda: number,
     b: number, ldb: number, transB: number, beta: number, c: number, ldc: number): number;
+  wa_gemm(m: number, k: number, n: number, alpha: number, a: number, lda: number,
+    b: number, ldb: number, transB: number, bDtype: number, beta: number, c: number, ldc: number): number;
   wa_softmax(x: number, out: number, d0: number, d1: number, rows: number, cols: number,
     mask: number, s0: number, s1: number, s2: number, s3: number): number;
   wa_attention(desc: number): number;

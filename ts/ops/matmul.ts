@@ -1,5 +1,6 @@
 /** Matrix product on the WASM GEMM kernel. */
 import * as raw from '../raw.js';
+import { dtypeCode, dtypeSize, type TensorDType } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import { formatShape, sameShape } from '../shape.js';
 import { numberArg, outArg, product, tensorArg } from './args.js';
@@ -22,11 +23,15 @@ export interface MatmulOptions {
  * `torch.matmul`: aligned from the right, a missing axis or a size of 1 repeats, so
  * `[2, 1, m, k]·[1, 3, k, n]` gives `[2, 3, m, n]`, a 2-D `b` is shared by every batch
  * and a 2-D `a` multiplies every batch of `b`. Returns `[...batch, m, n]` in WASM memory.
+ *
+ * `b` may be stored as float16 or bfloat16 (e.g. a Linear weight `[out, in]` with
+ * `transposeB`): the kernel widens it exactly to float32 while it packs B, so the
+ * product equals that of `b.to('float32')` without a float32 copy. `a` and `out` are float32.
  */
-export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+export function matmul(a: Tensor, b: Tensor<TensorDType>, options: MatmulOptions = {}): Tensor {
   const op = 'matmul';
   tensorArg(a, op, 'a');
-  tensorArg(b, op, 'b');
+  tensorArg(b, op, 'b', ['float32', 'float16', 'bfloat16']);
   const transB = options.transposeB === true;
   const alpha = numberArg(options.alpha, 1, op, 'alpha');
   const beta = numberArg(options.beta, 0, op, 'beta');
@@ -43,17 +48,18 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
       `${formatShape(b.shape)}${transB ? ' (transposed)' : ''} has k=${kb}`);
   }
   const aBatch = a.shape.slice(0, -2), bBatch = b.shape.slice(0, -2);
-  const batchDims = broadcastBatch(aBatch, bBatch, a, b, op);
+  const batchDims = broadcastBatch(aBatch, bBatch, a, b as Tensor, op);
   if (options.beta !== undefined && beta !== 0 && options.out === undefined) {
     throw new RangeError(`wasm-attention: ${op}: beta=${beta} needs an out tensor to accumulate into`);
   }
-  const out = outArg(options.out, [...batchDims, m, n], op, { a, b });
+  const out = outArg(options.out, [...batchDims, m, n], op, { a, b: b as Tensor });
   const batches = product(batchDims);
   const w = raw.wasm();
   const ldb = transB ? k : n, tb = transB ? 1 : 0;
+  const bCode = dtypeCode(b.dtype), bSize = dtypeSize(b.dtype);
   if (product(bBatch) === 1 && sameShape(batchDims, aBatch) && batches > 1) {
     // One shared B: the batch folds into the rows of a single GEMM.
-    raw.check(w.wa_sgemm(batches * m, k, n, alpha, a.ptr, k, b.ptr, ldb, tb, beta, out.ptr, n), op);
+    raw.check(w.wa_gemm(batches * m, k, n, alpha, a.ptr, k, b.ptr, ldb, tb, bCode, beta, out.ptr, n), op);
     return out;
   }
   // Element offsets of each output batch in a and b (stride 0 along broadcast axes).
@@ -61,7 +67,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const idx = new Array<number>(batchDims.length).fill(0);
   let ao = 0, bo = 0;
   for (let i = 0; i < batches; i++) {
-    raw.check(w.wa_sgemm(m, k, n, alpha, a.ptr + ao * 4, k, b.ptr + bo * 4, ldb, tb,
+    raw.check(w.wa_gemm(m, k, n, alpha, a.ptr + ao * 4, k, b.ptr + bo * bSize, ldb, tb, bCode,
       beta, out.ptr + i * m * n * 4, n), op);
     for (let d = batchDims.length - 1; d >= 0; d--) {
       ao += aStep[d]!;

@@ -96,3 +96,67 @@ fn identities() {
         assert_eq!(c, at, "I·Bᵀ = Bᵀ (n = {})", n);
     }
 }
+
+/// binary16 bits → f64, written from the format's definition (independent of the kernels).
+fn f16_value(h: u16) -> f64 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let e = ((h >> 10) & 0x1f) as i32;
+    let m = (h & 0x3ff) as f64;
+    sign * if e == 0 { m * 2f64.powi(-24) } else { (1.0 + m / 1024.0) * 2f64.powi(e - 15) }
+}
+
+/// bfloat16 bits → f64 from the definition (8 exponent bits, 7 mantissa bits).
+fn bf16_value(h: u16) -> f64 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let e = ((h >> 7) & 0xff) as i32;
+    let m = (h & 0x7f) as f64;
+    sign * if e == 0 { m * 2f64.powi(-133) } else { (1.0 + m / 128.0) * 2f64.powi(e - 127) }
+}
+
+/// Random 16-bit patterns of finite values of magnitude below ~4 (some subnormal, some ±0).
+fn half_bits(rng: &mut Rng, n: usize, bf16: bool) -> Vec<u16> {
+    (0..n)
+        .map(|i| {
+            let r = rng.next_u32();
+            let (sign, mant) = (((r & 1) as u16) << 15, (r >> 8) as u16);
+            if bf16 {
+                // Exponents 100..=128 (values 2^-27 .. 4), 0 for a few subnormals.
+                let e = if i % 29 == 0 { 0 } else { 100 + (r >> 1) % 29 } as u16;
+                sign | (e << 7) | (mant & 0x7f)
+            } else {
+                // Exponents 0..=16 (subnormals up to 4).
+                let e = ((r >> 1) % 17) as u16;
+                sign | (e << 10) | (mant & 0x3ff)
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn half_precision_b_is_widened_while_packing() {
+    use kernels::dtype::{BF16, F16};
+    use kernels::gemm::gemm;
+    let mut rng = Rng::new(5);
+    for &bf16 in &[false, true] {
+        for &(m, k, n, trans_b) in &[(1, 7, 3, true), (5, 64, 17, true), (33, 130, 41, true), (9, 65, 70, false),
+            (130, 600, 9, true), (4, 1, 2049, false)] {
+            let ldb = if trans_b { k } else { n };
+            let bits = half_bits(&mut rng, if trans_b { n } else { k } * ldb, bf16);
+            let widened: Vec<f32> = bits.iter().map(|&h| if bf16 { bf16_value(h) } else { f16_value(h) } as f32).collect();
+            let a = rng.vec(m * k, 1.0);
+            let c0 = rng.vec(m * n, 1.0);
+            let mut c = c0.clone();
+            if bf16 {
+                let b: Vec<BF16> = bits.iter().map(|&h| BF16(h)).collect();
+                gemm(m, k, n, 0.5, &a, k, &b, ldb, trans_b, 1.0, &mut c, n);
+            } else {
+                let b: Vec<F16> = bits.iter().map(|&h| F16(h)).collect();
+                gemm(m, k, n, 0.5, &a, k, &b, ldb, trans_b, 1.0, &mut c, n);
+            }
+            // The f64 decode is exact in f32, so the reference sees the same B values.
+            let want = ref_gemm(m, k, n, 0.5, &a, k, &widened, ldb, trans_b, 1.0, &c0, n);
+            let what = format!("gemm {} B m={} k={} n={} trans_b={}", if bf16 { "bf16" } else { "f16" }, m, k, n, trans_b);
+            assert_close(&what, &c, &want, 1e-5 * ((k + 1) as f64).sqrt() * 4.0, 1e-5);
+        }
+    }
+}

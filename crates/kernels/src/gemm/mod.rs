@@ -14,6 +14,7 @@ pub mod kernel_simd128;
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 pub mod kernel_scalar;
 
+use crate::dtype::Elem;
 use blocking::{KC, MC, MR, NC, NR};
 
 /// The microkernel of this build: a run of `C[0..MR, 0..NR] ← α·(A·B) + β·C` tiles,
@@ -35,19 +36,34 @@ pub fn sgemm(
     b: &[f32], ldb: usize, trans_b: bool,
     beta: f32, c: &mut [f32], ldc: usize,
 ) {
+    gemm(m, k, n, alpha, a, lda, b, ldb, trans_b, beta, c, ldc)
+}
+
+/// [`sgemm`] with B stored in any [`Elem`] dtype (f32, [`F16`](crate::dtype::F16),
+/// [`BF16`](crate::dtype::BF16)): each B element is widened to f32 exactly once per
+/// call, while its block is packed (loop 4), so the microkernel and the arithmetic are
+/// those of [`sgemm`] on the widened values. The usual case is a 16-bit weight matrix
+/// `W[out, in]` with `trans_b` (`Y = X·Wᵀ`, PyTorch's `Linear`).
+#[allow(clippy::too_many_arguments)]
+pub fn gemm<E: Elem>(
+    m: usize, k: usize, n: usize, alpha: f32,
+    a: &[f32], lda: usize,
+    b: &[E], ldb: usize, trans_b: bool,
+    beta: f32, c: &mut [f32], ldc: usize,
+) {
     if m == 0 || n == 0 {
         return;
     }
-    assert!(c.len() >= (m - 1) * ldc + n, "sgemm: C too short");
+    assert!(c.len() >= (m - 1) * ldc + n, "gemm: C too short");
     if k == 0 {
         scale_c(m, n, beta, c, ldc);
         return;
     }
-    assert!(a.len() >= (m - 1) * lda + k, "sgemm: A too short");
+    assert!(a.len() >= (m - 1) * lda + k, "gemm: A too short");
     if trans_b {
-        assert!(b.len() >= (n - 1) * ldb + k, "sgemm: B too short");
+        assert!(b.len() >= (n - 1) * ldb + k, "gemm: B too short");
     } else {
-        assert!(b.len() >= (k - 1) * ldb + n, "sgemm: B too short");
+        assert!(b.len() >= (k - 1) * ldb + n, "gemm: B too short");
     }
 
     let kc_max = KC.min(k);
@@ -75,7 +91,7 @@ pub fn sgemm(
     });
 }
 
-fn pack_b_block(kc: usize, nc: usize, b: &[f32], ldb: usize, trans: bool, out: &mut [f32]) {
+fn pack_b_block<E: Elem>(kc: usize, nc: usize, b: &[E], ldb: usize, trans: bool, out: &mut [f32]) {
     pack::pack_b(kc, nc, b, ldb, trans, out);
 }
 

@@ -5,6 +5,7 @@
 //! zeros so the microkernel always runs on a full MR×NR tile.
 
 use super::blocking::{MR, NR};
+use crate::dtype::Elem;
 
 /// Packs the `mc × kc` block of A whose element `(i, p)` is `a[i·lda + p]`.
 /// `out` receives `ceil(mc/MR)` slivers of `kc·MR` values.
@@ -32,9 +33,10 @@ pub fn pack_a(mc: usize, kc: usize, a: &[f32], lda: usize, out: &mut [f32]) {
 
 /// Packs the `kc × nc` block of op(B): element `(p, j)` is `b[p·ldb + j]`, or
 /// `b[j·ldb + p]` when `trans` (B stored `n × k`, e.g. the keys in Q·Kᵀ).
-/// `out` receives `ceil(nc/NR)` slivers of `kc·NR` values.
+/// `out` receives `ceil(nc/NR)` slivers of `kc·NR` values. 16-bit elements are widened
+/// to f32 here (exactly), so the microkernel only ever sees f32.
 #[inline(never)]
-pub fn pack_b(kc: usize, nc: usize, b: &[f32], ldb: usize, trans: bool, out: &mut [f32]) {
+pub fn pack_b<E: Elem>(kc: usize, nc: usize, b: &[E], ldb: usize, trans: bool, out: &mut [f32]) {
     let slivers = (nc + NR - 1) / NR;
     assert!(out.len() >= slivers * kc * NR);
     for s in 0..slivers {
@@ -46,7 +48,7 @@ pub fn pack_b(kc: usize, nc: usize, b: &[f32], ldb: usize, trans: bool, out: &mu
                 if j < w {
                     let col = &b[(j0 + j) * ldb..(j0 + j) * ldb + kc];
                     for (p, &x) in col.iter().enumerate() {
-                        dst[p * NR + j] = x;
+                        dst[p * NR + j] = x.to_f32();
                     }
                 } else {
                     for p in 0..kc {
@@ -57,7 +59,9 @@ pub fn pack_b(kc: usize, nc: usize, b: &[f32], ldb: usize, trans: bool, out: &mu
         } else {
             for p in 0..kc {
                 let d = &mut dst[p * NR..(p + 1) * NR];
-                d[..w].copy_from_slice(&b[p * ldb + j0..p * ldb + j0 + w]);
+                for (o, &x) in d[..w].iter_mut().zip(&b[p * ldb + j0..p * ldb + j0 + w]) {
+                    *o = x.to_f32();
+                }
                 for x in &mut d[w..] {
                     *x = 0.0;
                 }
