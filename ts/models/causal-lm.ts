@@ -16,12 +16,13 @@
  * diagonal bottom-right aligned, which is what the cache's attention does; a prompt can
  * also be fed in chunks (each chunk's queries are the newest cached rows).
  *
- * Weights are float32 in WASM memory; float16/bfloat16 files are widened on load by the
- * kernels' exact conversion. One sequence per cache (batch 1).
+ * The projection and lm_head weights stay in the file's dtype: float16/bfloat16 weights
+ * take half the memory and the GEMM widens them exactly while it packs them; norms,
+ * biases and embeddings are float32. One sequence per cache (batch 1).
  */
 import {
   KVCache, Tensor, add, applyRope, embedding, feedForward, gatedFeedForward, layerNorm, matmul, readSafetensors,
-  rmsNorm, ropeTables, transpose, type SafetensorsFile,
+  rmsNorm, ropeTables, transpose, type SafetensorsFile, type TensorDType,
 } from '../index.js';
 import { type DecoderConfig, parseConfig } from './config.js';
 import { type SamplingOptions, sampleToken, seededRandom } from './sampling.js';
@@ -32,25 +33,28 @@ const disposeSymbol: typeof Symbol.dispose =
 interface Norm { gamma: Tensor; beta: Tensor | null }
 
 /** The weights a loader hands to the constructor. */
-interface Parts { embed: Tensor; positions: Tensor | null; layers: Layer[]; finalNorm: Norm; lmHead: Tensor }
+/** A projection weight, in float32 or the 16-bit dtype of its file. */
+type Weight = Tensor<TensorDType>;
+
+interface Parts { embed: Tensor; positions: Tensor | null; layers: Layer[]; finalNorm: Norm; lmHead: Weight }
 
 interface Layer {
   norm1: Norm;
   norm2: Norm;
   /** `[Hq·D + 2·Hkv·D, E]`: the rows of W_q, W_k, W_v (PyTorch `Linear` layout). */
-  qkv: Tensor;
+  qkv: Weight;
   qkvBias: Tensor | null;
   /** `[E, Hq·D]`. */
-  out: Tensor;
+  out: Weight;
   outBias: Tensor | null;
   /** `[F, E]` (GPT-2's `c_fc`, LLaMA's `gate_proj`). */
-  fc: Tensor;
+  fc: Weight;
   fcBias: Tensor | null;
   /** `[F, E]` LLaMA's `up_proj`; null for GPT-2. */
-  up: Tensor | null;
+  up: Weight | null;
   upBias: Tensor | null;
   /** `[E, F]`. */
-  down: Tensor;
+  down: Weight;
   downBias: Tensor | null;
 }
 
@@ -147,11 +151,11 @@ export class CausalLM {
   readonly #layers: Layer[];
   readonly #finalNorm: Norm;
   /** `[V, E]`; the embedding itself when tied. */
-  readonly #lmHead: Tensor;
+  readonly #lmHead: Weight;
   #rope: { cos: Float64Array; sin: Float64Array; rows: number } | null = null;
   #disposed = false;
 
-  private constructor(config: DecoderConfig, embed: Tensor, positions: Tensor | null, layers: Layer[], finalNorm: Norm, lmHead: Tensor) {
+  private constructor(config: DecoderConfig, embed: Tensor, positions: Tensor | null, layers: Layer[], finalNorm: Norm, lmHead: Weight) {
     this.config = config;
     this.#embed = embed;
     this.#positions = positions;
@@ -168,7 +172,7 @@ export class CausalLM {
   static load(config: Record<string, unknown> | string, weights: SafetensorsFile | ArrayBuffer | ArrayBufferView): CausalLM {
     const cfg = parseConfig(config);
     const file = ArrayBuffer.isView(weights) || weights instanceof ArrayBuffer ? readSafetensors(weights) : weights;
-    const owned: Tensor[] = [];
+    const owned: Weight[] = [];
     try {
       const w = cfg.family === 'gpt2' ? loadGpt2(cfg, file, owned) : loadLlama(cfg, file, owned);
       return new CausalLM(cfg, w.embed, w.positions, w.layers, w.finalNorm, w.lmHead);
@@ -288,7 +292,7 @@ export class CausalLM {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    const all = new Set<Tensor>([this.#embed, this.#lmHead, this.#finalNorm.gamma]);
+    const all = new Set<Weight>([this.#embed, this.#lmHead, this.#finalNorm.gamma]);
     if (this.#positions) all.add(this.#positions);
     if (this.#finalNorm.beta) all.add(this.#finalNorm.beta);
     for (const L of this.#layers) {
@@ -303,14 +307,17 @@ export class CausalLM {
     this.dispose();
   }
 
-  /** Bytes of WASM memory the weights take. */
+  /** Bytes of WASM memory the weights take (16-bit projection weights count 2 bytes an element). */
   get weightBytes(): number {
-    let n = this.#embed.size + (this.#lmHead === this.#embed ? 0 : this.#lmHead.size) + (this.#positions?.size ?? 0);
+    const all = new Set<Weight>([this.#embed, this.#lmHead]);
+    if (this.#positions) all.add(this.#positions);
     for (const L of this.#layers) {
       for (const t of [L.norm1.gamma, L.norm1.beta, L.norm2.gamma, L.norm2.beta, L.qkv, L.qkvBias, L.out, L.outBias,
-        L.fc, L.fcBias, L.up, L.upBias, L.down, L.downBias]) n += t?.size ?? 0;
+        L.fc, L.fcBias, L.up, L.upBias, L.down, L.downBias]) if (t) all.add(t);
     }
-    return 4 * n;
+    let n = 0;
+    for (const t of all) n += t.bytes;
+    return n;
   }
 
   #live(): void {
@@ -398,13 +405,21 @@ function mergeHeads(x: Tensor): Tensor {
   return t;
 }
 
-/**
- * Weight `name` as a float32 tensor: float16/bfloat16 files are widened by the kernels on
- * load, since `matmul` takes float32 operands (16-bit weight operands would halve both the
- * memory and the bytes a decode step streams).
- */
+/** The Tensor dtype a safetensors dtype loads as. */
+const STORED: Partial<Record<string, TensorDType>> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
+
+/** Tensor `name` as float32 (norms, biases, embeddings; 16-bit files widened exactly). */
 function float32(file: SafetensorsFile, name: string): Tensor {
   return file.tensor(name, { dtype: 'float32' }) as Tensor;
+}
+
+/**
+ * A projection weight (the `b` of `matmul(x, w, { transposeB: true })`) in the file's own
+ * dtype: a float16/bfloat16 weight is widened by the GEMM as it packs, so it takes half
+ * the memory and a decode step streams half the bytes.
+ */
+function weight(file: SafetensorsFile, name: string): Tensor<TensorDType> {
+  return file.tensor(name);
 }
 
 /** Finds `name` under the usual prefixes. */
@@ -427,13 +442,13 @@ function resolver(file: SafetensorsFile, prefixes: readonly string[]) {
   return { find, need };
 }
 
-function loadGpt2(c: DecoderConfig, file: SafetensorsFile, owned: Tensor[]): Parts {
+function loadGpt2(c: DecoderConfig, file: SafetensorsFile, owned: Weight[]): Parts {
   const { need } = resolver(file, ['transformer.', '']);
   const E = c.hiddenSize, F = c.intermediateSize;
   const load = (name: string, shape: number[]) => { const t = float32(file, need(name, shape)); owned.push(t); return t; };
   /** GPT-2's Conv1D stores `[in, out]`; transposed once here to the `Linear` layout `[out, in]`. */
   const conv = (name: string, inDim: number, outDim: number) => {
-    const t = float32(file, need(name, [inDim, outDim]));
+    const t = weight(file, need(name, [inDim, outDim]));
     try {
       const w = transpose(t, 0, 1);
       owned.push(w);
@@ -458,23 +473,28 @@ function loadGpt2(c: DecoderConfig, file: SafetensorsFile, owned: Tensor[]): Par
   }
   const finalNorm = norm('ln_f');
   const lmHead = c.tieWordEmbeddings || !file.has('lm_head.weight') ? embed : (() => {
-    const t = float32(file, need('lm_head.weight', [c.vocabSize, E]));
+    const t = weight(file, need('lm_head.weight', [c.vocabSize, E]));
     owned.push(t);
     return t;
   })();
   return { embed, positions, layers, finalNorm, lmHead };
 }
 
-function loadLlama(c: DecoderConfig, file: SafetensorsFile, owned: Tensor[]): Parts {
+function loadLlama(c: DecoderConfig, file: SafetensorsFile, owned: Weight[]): Parts {
   const { need, find } = resolver(file, ['model.', '']);
   const E = c.hiddenSize, F = c.intermediateSize, Nq = c.numHeads * c.headDim, Nkv = c.numKvHeads * c.headDim;
   const load = (name: string, shape: number[]) => { const t = float32(file, need(name, shape)); owned.push(t); return t; };
+  const loadW = (name: string, shape: number[]) => { const t = weight(file, need(name, shape)); owned.push(t); return t; };
   const maybe = (name: string, shape: number[]) => (find(name) === null ? null : load(name, shape));
-  /** Stacks tensors row-wise into one new tensor, each copied once from the file. */
+  /**
+   * Stacks tensors row-wise into one new tensor, each copied once from the file: weights
+   * in the first one's dtype, biases in float32.
+   */
   const stack = (names: string[], shapes: number[][]) => {
     const full = names.map((nm, i) => need(nm, shapes[i]!));
     const rows = shapes.reduce((s, sh) => s + sh[0]!, 0);
-    const t = Tensor.empty(shapes[0]!.length === 1 ? [rows] : [rows, shapes[0]![1]!]);
+    const dtype: TensorDType = shapes[0]!.length === 1 ? 'float32' : STORED[file.entry(full[0]!).dtype] ?? 'float32';
+    const t = Tensor.empty(shapes[0]!.length === 1 ? [rows] : [rows, shapes[0]![1]!], { dtype });
     owned.push(t);
     let at = 0;
     for (const f of full) at += file.copyInto(f, t, at);
@@ -488,18 +508,18 @@ function loadLlama(c: DecoderConfig, file: SafetensorsFile, owned: Tensor[]): Pa
       norm1: { gamma: load(`${p}input_layernorm.weight`, [E]), beta: null },
       norm2: { gamma: load(`${p}post_attention_layernorm.weight`, [E]), beta: null },
       qkv: stack(qkvNames.map((x) => `${x}.weight`), [[Nq, E], [Nkv, E], [Nkv, E]]),
-      qkvBias: c.attentionBias ? stack(qkvNames.map((x) => `${x}.bias`), [[Nq], [Nkv], [Nkv]]) : null,
-      out: load(`${a}o_proj.weight`, [E, Nq]), outBias: c.attentionBias ? maybe(`${a}o_proj.bias`, [E]) : null,
-      fc: load(`${m}gate_proj.weight`, [F, E]), fcBias: c.mlpBias ? load(`${m}gate_proj.bias`, [F]) : null,
-      up: load(`${m}up_proj.weight`, [F, E]), upBias: c.mlpBias ? load(`${m}up_proj.bias`, [F]) : null,
-      down: load(`${m}down_proj.weight`, [E, F]), downBias: c.mlpBias ? load(`${m}down_proj.bias`, [E]) : null,
+      qkvBias: c.attentionBias ? stack(qkvNames.map((x) => `${x}.bias`), [[Nq], [Nkv], [Nkv]]) as Tensor : null,
+      out: loadW(`${a}o_proj.weight`, [E, Nq]), outBias: c.attentionBias ? maybe(`${a}o_proj.bias`, [E]) : null,
+      fc: loadW(`${m}gate_proj.weight`, [F, E]), fcBias: c.mlpBias ? load(`${m}gate_proj.bias`, [F]) : null,
+      up: loadW(`${m}up_proj.weight`, [F, E]), upBias: c.mlpBias ? load(`${m}up_proj.bias`, [F]) : null,
+      down: loadW(`${m}down_proj.weight`, [E, F]), downBias: c.mlpBias ? load(`${m}down_proj.bias`, [E]) : null,
     });
   }
   const embed = load('embed_tokens.weight', [c.vocabSize, E]);
   const finalNorm = { gamma: load('norm.weight', [E]), beta: null };
   const lmHead = c.tieWordEmbeddings ? embed : (() => {
     if (!file.has('lm_head.weight')) throw new RangeError('wasm-attention: models: the weights lack "lm_head.weight" and tie_word_embeddings is false');
-    const t = float32(file, need('lm_head.weight', [c.vocabSize, E]));
+    const t = weight(file, need('lm_head.weight', [c.vocabSize, E]));
     owned.push(t);
     return t;
   })();

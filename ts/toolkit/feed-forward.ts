@@ -7,22 +7,24 @@
  *   SwiGLU with SiLU (LLaMA, Mistral, Qwen2, SmolLM's `LlamaMLP`), GeGLU with GELU (Gemma).
  */
 import { Tensor } from '../tensor.js';
+import type { TensorDType } from '../dtype.js';
 import { formatShape } from '../shape.js';
 import { matmul } from '../ops/matmul.js';
 import { type Activation, applyActivation } from './elementwise.js';
 import { addBiasRows, disposeAll, floatsArg, lastAxis } from './common.js';
 
 /**
- * Weights in PyTorch's `Linear` layout (`[out, in]`). Tensors are used in place; arrays
- * are copied into WASM memory on every call (load them once with `Tensor.from` instead).
+ * Weights in PyTorch's `Linear` layout (`[out, in]`), float32 or float16/bfloat16 (widened
+ * exactly by the GEMM while it packs them). Tensors are used in place; arrays are copied
+ * into WASM memory on every call (load them once with `Tensor.from` instead).
  */
 export interface FeedForwardWeights {
   /** `[F, E]`: the expansion (`linear1.weight`). */
-  w1: Tensor | ArrayLike<number>;
+  w1: Tensor<TensorDType> | ArrayLike<number>;
   /** `[F]`. @defaultValue no bias */
   b1?: Tensor | ArrayLike<number>;
   /** `[E, F]`: the projection back (`linear2.weight`). */
-  w2: Tensor | ArrayLike<number>;
+  w2: Tensor<TensorDType> | ArrayLike<number>;
   /** `[E]`. @defaultValue no bias */
   b2?: Tensor | ArrayLike<number>;
   /** Non-linearity between the two layers (see {@link Activation}). @defaultValue 'relu' */
@@ -55,11 +57,11 @@ export function feedForward(x: Tensor, weights: FeedForwardWeights): Tensor {
  */
 export interface GatedFeedForwardWeights {
   /** `[F, E]` (`gate_proj.weight`): its output goes through the activation. */
-  gate: Tensor | ArrayLike<number>;
+  gate: Tensor<TensorDType> | ArrayLike<number>;
   /** `[F, E]` (`up_proj.weight`): the linear branch. */
-  up: Tensor | ArrayLike<number>;
+  up: Tensor<TensorDType> | ArrayLike<number>;
   /** `[E, F]` (`down_proj.weight`). */
-  down: Tensor | ArrayLike<number>;
+  down: Tensor<TensorDType> | ArrayLike<number>;
   /** `[F]`. @defaultValue no bias */
   gateBias?: Tensor | ArrayLike<number>;
   /** `[F]`. @defaultValue no bias */
@@ -100,7 +102,7 @@ export function gatedFeedForward(x: Tensor, weights: GatedFeedForwardWeights): T
 }
 
 /** `h·Wᵀ + b` as a new tensor (freed again if the bias is rejected). */
-function project(h: Tensor, w: Tensor, b: Tensor | ArrayLike<number> | undefined, n: number, rows: number,
+function project(h: Tensor, w: Tensor<TensorDType>, b: Tensor | ArrayLike<number> | undefined, n: number, rows: number,
   op: string, name: string): Tensor {
   const y = matmul(h, w, { transposeB: true });
   try {
@@ -113,7 +115,7 @@ function project(h: Tensor, w: Tensor, b: Tensor | ArrayLike<number> | undefined
 }
 
 /** A `[rows, cols]` weight (`rows` null: inferred from the length); arrays are copied and added to `temps`. */
-function weightArg(w: unknown, op: string, name: string, rows: number | null, cols: number, temps: Tensor[]): Tensor {
+function weightArg(w: unknown, op: string, name: string, rows: number | null, cols: number, temps: Tensor[]): Tensor<TensorDType> {
   const want = `[${rows ?? 'F'}, ${cols}]`;
   if (w instanceof Tensor) {
     if (w.rank !== 2 || (rows !== null && w.shape[0] !== rows) || w.shape[1] !== cols) {
