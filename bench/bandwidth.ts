@@ -6,21 +6,7 @@
  * so the figure is DRAM bandwidth for one thread; a 4 MiB buffer gives the cache figure.
  */
 
-/** Unsigned LEB128. */
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...leb(body.length), ...body];
-}
+import { leb, section } from './wasm-bytes.js';
 
 const SIMD = 0xfd;
 const V128_LOAD = (offset: number) => [SIMD, ...leb(0x00), 4, ...leb(offset)]; // align 2^4, offset

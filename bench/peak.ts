@@ -9,24 +9,10 @@
  * iteration is 12 × (4 mul + 4 add) = 96 flops.
  */
 
+import { leb, section } from './wasm-bytes.js';
+
 const ACCUMULATORS = 12;
 const FLOPS_PER_ITERATION = ACCUMULATORS * 8;
-
-/** Unsigned LEB128. */
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...leb(body.length), ...body];
-}
 
 function f32(value: number): number[] {
   return [0x43, ...new Uint8Array(new Float32Array([value]).buffer)];
