@@ -80,7 +80,7 @@ const built = performance.now() - t0;
 t0 = performance.now();
 const model = CausalLM.load(config, readSafetensors(file));
 console.log(`random weights: ${(file.length / 2 ** 20).toFixed(0)} MiB file made in ${(built / 1000).toFixed(1)} s, ` +
-  `loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${(model.weightBytes / 2 ** 20).toFixed(0)} MiB of float32 weights`);
+  `loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${(model.weightBytes / 2 ** 20).toFixed(0)} MiB of weights in WASM memory`);
 
 const cache = model.createCache({ maxLength: 4096 });
 // Prefill 512 tokens from an empty cache (logits of the last position only, as generation needs).
