@@ -1,34 +1,15 @@
 // KVCache in every storage dtype against float64 references on the original float32
 // data: decode token by token, the sliding window, truncate, and the memory held.
 import { describe, expect, it } from 'vitest';
-import { KVCache, Tensor, attention, decodeStep, memoryStats, type CacheDType } from '../../dist/index.js';
+import { KVCache, Tensor, attention, memoryStats, type CacheDType } from '../../dist/index.js';
 import { attention64, randoms, worstError } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
+import { decode, rows } from './helpers/kv-feed.js';
 
 /** Worst absolute output error allowed for unit-scale data (the README lists the measured errors). */
 const BOUND: Record<CacheDType, number> = { float32: 2e-5, float16: 3e-3, bfloat16: 2e-2, int8: 2e-2 };
 const DTYPES: CacheDType[] = ['float32', 'float16', 'bfloat16', 'int8'];
 
-function rows(x: Float32Array, H: number, T: number, W: number, from: number, to: number): Float32Array {
-  const r = new Float32Array(H * (to - from) * W);
-  for (let h = 0; h < H; h++) r.set(x.subarray((h * T + from) * W, (h * T + to) * W), h * (to - from) * W);
-  return r;
-}
-
-function decode(cache: KVCache, q: Float32Array, k: Float32Array, v: Float32Array, Hq: number, Hkv: number,
-  T: number, D: number, Dv: number, chunks: number[]): Float32Array {
-  const out = new Float32Array(Hq * T * Dv);
-  let t = 0;
-  for (const n of chunks) {
-    using kt = Tensor.from(rows(k, Hkv, T, D, t, t + n), [Hkv, n, D]);
-    using vt = Tensor.from(rows(v, Hkv, T, Dv, t, t + n), [Hkv, n, Dv]);
-    using qt = Tensor.from(rows(q, Hq, T, D, t, t + n), [Hq, n, D]);
-    using o = decodeStep(cache, qt, kt, vt);
-    for (let h = 0; h < Hq; h++) out.set(o.data.subarray(h * n * Dv, (h + 1) * n * Dv), (h * T + t) * Dv);
-    t += n;
-  }
-  return out;
-}
 
 describe('KVCache storage dtypes', () => {
   for (const dtype of DTYPES) {
