@@ -44,6 +44,8 @@ export interface SafetensorsEntry {
   readonly name: string;
   /** Storage dtype as the file spells it (`F32`, `F16`, `BF16`, `I64`, …). */
   readonly dtype: string;
+  /** The Tensor dtype `tensor()` gives by default (`F16` → float16, …); null for a dtype that does not load. */
+  readonly tensorDtype: TensorDType | null;
   /** Sizes, outermost first. */
   readonly shape: readonly number[];
   /** Byte range inside the file (absolute, after the header): first byte. */
@@ -115,7 +117,10 @@ export class SafetensorsFile {
       if (en > dataLength) {
         fail(`truncated file: tensor "${name}" ends at byte ${en} of the data but the file holds ${dataLength} data bytes`);
       }
-      entries.set(name, Object.freeze({ name, dtype: dtype as string, shape: Object.freeze((shape as number[]).slice()), begin: start + b, end: start + en }));
+      entries.set(name, Object.freeze({
+        name, dtype: dtype as string, tensorDtype: TENSOR_DTYPE[dtype as keyof typeof TENSOR_DTYPE] ?? null,
+        shape: Object.freeze((shape as number[]).slice()), begin: start + b, end: start + en,
+      }));
     }
     return new SafetensorsFile(u8, entries, metadata);
   }
@@ -146,7 +151,7 @@ export class SafetensorsFile {
    */
   tensor(name: string, options: SafetensorsTensorOptions = {}): Tensor<TensorDType> {
     const e = this.#floatEntry(name);
-    const dtype = options.dtype === undefined ? TENSOR_DTYPE[e.dtype as keyof typeof TENSOR_DTYPE]
+    const dtype = options.dtype === undefined ? e.tensorDtype!
       : dtypeArg(options.dtype, DTYPES, 'safetensors: tensor');
     const t = Tensor.empty(e.shape, { dtype });
     try {
@@ -187,7 +192,7 @@ export class SafetensorsFile {
   /** Writes entry `e` into `dst` from element `offset` on, in `dst`'s dtype. */
   #copy(e: SafetensorsEntry, dst: Tensor<TensorDType>, offset: number): void {
     const src = this.#bytes.subarray(e.begin, e.end);
-    const from = TENSOR_DTYPE[e.dtype as keyof typeof TENSOR_DTYPE], n = src.length / (from === 'float32' ? 4 : 2);
+    const from = e.tensorDtype!, n = src.length / (from === 'float32' ? 4 : 2);
     const bytesAt = (t: Tensor<TensorDType>, at: number, count: number) => {
       const d = t.data, size = t.dtype === 'float32' ? 4 : 2;
       return new Uint8Array(d.buffer, d.byteOffset + at * size, count * size);

@@ -405,9 +405,6 @@ function mergeHeads(x: Tensor): Tensor {
   return t;
 }
 
-/** The Tensor dtype a safetensors dtype loads as. */
-const STORED: Partial<Record<string, TensorDType>> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
-
 /** Tensor `name` as float32 (norms, biases, embeddings; 16-bit files widened exactly). */
 function float32(file: SafetensorsFile, name: string): Tensor {
   return file.tensor(name, { dtype: 'float32' }) as Tensor;
@@ -493,7 +490,7 @@ function loadLlama(c: DecoderConfig, file: SafetensorsFile, owned: Weight[]): Pa
   const stack = (names: string[], shapes: number[][]) => {
     const full = names.map((nm, i) => need(nm, shapes[i]!));
     const rows = shapes.reduce((s, sh) => s + sh[0]!, 0);
-    const dtype: TensorDType = shapes[0]!.length === 1 ? 'float32' : STORED[file.entry(full[0]!).dtype] ?? 'float32';
+    const dtype: TensorDType = shapes[0]!.length === 1 ? 'float32' : file.entry(full[0]!).tensorDtype ?? 'float32';
     const t = Tensor.empty(shapes[0]!.length === 1 ? [rows] : [rows, shapes[0]![1]!], { dtype });
     owned.push(t);
     let at = 0;
