@@ -67,6 +67,17 @@ describe('attention on 16-bit storage', () => {
   });
 });
 
+describe('decode kernel on float32 K/V large enough to stream from memory', () => {
+  // Over STREAM_BYTES (2 MiB) of K + V the f32 tiles read memory in another order
+  // (decode.rs): odd chunk tails, D not a multiple of 4, 1 to 6 rows per kv head.
+  it('GQA (4 rows), MHA (1 row) and 6 rows with options match float64', () => {
+    run({ B: 1, Hq: 8, Hkv: 2, Lq: 1, Lk: 2601, D: 130, Dv: 130 }, 'float32', 'float32');
+    run({ B: 1, Hq: 3, Hkv: 3, Lq: 1, Lk: 3001, D: 64, Dv: 64 }, 'float32', 'float32', { causal: true });
+    run({ B: 1, Hq: 2, Hkv: 1, Lq: 3, Lk: 4500, D: 96, Dv: 42 }, 'float32', 'float32',
+      { causal: true, window: [3000, 0], sinks: [0.5, -1] });
+  });
+});
+
 describe('decode path equals the tiled path (float32)', () => {
   it('one query row per head against rows that force the tiled kernel', () => {
     // Lq = 20 rows per head goes to the tiled kernel; the same rows one at a time
