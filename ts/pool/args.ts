@@ -52,7 +52,7 @@ export function checkInputs(q: Float32Array, k: Float32Array, v: Float32Array, d
     }
   }
   if (o.seqLens === undefined) return undefined;
-  const lens = Array.from(o.seqLens ?? []);
+  const lens = Array.from(o.seqLens);
   if (lens.length !== d.batch) {
     throw new RangeError(`wasm-attention: AttentionPool.attention: seqLens needs ${d.batch} values (one per sequence), got ${lens.length}`);
   }

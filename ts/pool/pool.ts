@@ -155,7 +155,7 @@ export class AttentionPool {
    * workers: `q [B, Hq, Lq, D]` (`Lq = options.lenQ`, `Hq` follows from `q.length`) gives
    * `[B, Hq, Lq, Dv]`, each sequence over its own length, causal, windowed like the cache.
    * The live rows are read as float32 when called (16-bit caches widen exactly, int8
-   * dequantises to code·scale as the kernel does), so later appends do not affect the call.
+   * dequantises to code·scale), so later appends do not affect the call.
    * A windowed cache with `Lq = 1` sends only the last `W` rows of each sequence (all the
    * query can see) without a window, so decoding may still split by keys.
    */
