@@ -205,6 +205,14 @@ describe('KVCache batch', () => {
       expect(snapshot(cache), String(re)).toEqual(before);
     }
     expect(memoryStats().liveBlocks).toBe(blocks + 6); // only the tensors made above
+    // A sequence with no rows cannot be attended (its query rows must be appended first).
+    using empty = new KVCache({ batch: 2, maxLength: 4, numKvHeads: 1, headDim: 2 });
+    using z1 = Tensor.zeros([1, 1, 2]);
+    using qz = Tensor.zeros([2, 1, 1, 2]);
+    empty.append(z1, z1, { sequence: 0 });
+    expect(() => empty.attend(qz)).toThrow(/sequence 1: 1 query rows but only 0 cached positions/);
+    expect(() => empty.attend(z1, { sequence: 1 })).toThrow(/sequence 1: 1 query rows but only 0/);
+    expect(empty.lengths).toEqual([1, 0]);
     const c2 = new KVCache({ batch: 2, maxLength: 4, numKvHeads: 1, headDim: 2, dtype: 'int8' });
     c2.dispose();
     using z = Tensor.zeros([2, 1, 1, 2]);
