@@ -37,6 +37,13 @@ export interface DecodeCase {
   readonly dtype: CacheDType;
   /** Bytes of K and V (and int8 scales) per cached position, all kv heads. */
   readonly kvBytesPerToken: number;
+  /** A ragged batch: positions cached per sequence (`shape.batch` of them, the longest `shape.lenK`). */
+  readonly lengths?: readonly number[];
+}
+
+/** Positions cached over the whole batch. */
+export function cachedTokens(c: DecodeCase): number {
+  return c.lengths ? c.lengths.reduce((a, b) => a + b, 0) : c.shape.batch * c.shape.lenK;
 }
 
 const ELEM_BYTES: Record<CacheDType, number> = { float32: 4, float16: 2, bfloat16: 2, int8: 1 };
@@ -102,6 +109,18 @@ export function buildCases(quick: boolean, groups: ReadonlySet<Group>): Case[] {
           });
         }
       }
+    }
+    {
+      // A ragged batch of 4 sequences in one cache: one attend over all of them.
+      const lengths = quick ? [128, 256, 512, 1024] : [512, 1024, 2048, 4096];
+      const shape = { batch: 4, headsQ: 32, headsKv: 8, lenQ: 1, lenK: lengths[3]!, headDim: 128, causal: true };
+      const why = 'ragged batch: our KVCache only';
+      cases.push({
+        id: `decode-gqa-batch4-${lengths.join('-')}-float32`, group: 'decode', op: 'decode', shape, dtype: 'float32',
+        lengths, label: `decode GQA 32/8 D=128 batch 4 ragged Lk=${lengths.join('/')} float32`,
+        flops: lengths.reduce((f, lk) => f + attentionFlops({ ...shape, batch: 1, lenK: lk }), 0),
+        kvBytesPerToken: kvBytesPerToken(shape, 'float32'), skipTs: why, skipPeers: why,
+      });
     }
     if (!quick) {
       // The long-context memory goal: a 32768-token int8 cache at Hkv = 8, D = 128.

@@ -5,7 +5,7 @@
  */
 import { attention, init, KVCache, matmul, memoryStats, softmax, Tensor } from '../dist/index.js';
 import { attentionTs, matmulTs, softmaxTs } from '../dist/baseline/index.js';
-import { type Case, CHECK_SHAPES, samplingPlan, TOLERANCE } from './cases.js';
+import { type Case, cachedTokens, CHECK_SHAPES, samplingPlan, TOLERANCE } from './cases.js';
 import { maxAbsDiff, randoms } from './data.js';
 import { measurePeak, type PeakResult } from './peak.js';
 import { type BandwidthResult, measureBandwidth } from './bandwidth.js';
@@ -135,7 +135,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
     const c = opts.cases.find((x) => x.id === r.id);
     const median = r.entries[0]?.timing?.median;
     if (c?.op !== 'decode' || !peak || !bandwidth || median === undefined) return r;
-    const bytes = c.kvBytesPerToken * c.shape.lenK;
+    const bytes = c.kvBytesPerToken * cachedTokens(c);
     const bandwidthMs = bytes / bandwidth.gbps / 1e6;
     const computeMs = c.flops / peak.gflops / 1e6;
     const limitMs = Math.max(bandwidthMs, computeMs);
@@ -297,31 +297,37 @@ function prepare(c: Case): Prepared {
 
 /**
  * A cache of `lenK − 1` positions plus the step's own: the timed call is `attend` of one
- * query row per head (what a decode step costs beyond appending one row).
+ * query row per head (what a decode step costs beyond appending one row). A ragged batch
+ * holds `lengths[b]` positions in sequence `b` and attends all of them in one call.
  */
 function prepareDecode(c: Case & { op: 'decode' }): Prepared {
   const s = c.shape;
   const inputs = attentionInputs(s, 21);
-  const cache = new KVCache({ maxLength: s.lenK, numKvHeads: s.headsKv, headDim: s.headDim, dtype: c.dtype });
-  const q = Tensor.from(inputs.q, [s.headsQ, 1, s.headDim]);
-  const out = Tensor.empty([s.headsQ, 1, s.headDim]);
+  const lengths = c.lengths ?? [s.lenK];
+  const cache = new KVCache({ batch: s.batch, maxLength: s.lenK, numKvHeads: s.headsKv, headDim: s.headDim, dtype: c.dtype });
+  const qShape = s.batch === 1 ? [s.headsQ, 1, s.headDim] : [s.batch, s.headsQ, 1, s.headDim];
+  const q = Tensor.from(inputs.q, qShape);
+  const out = Tensor.empty(qShape);
   try {
     // Appended in chunks so the float32 staging tensors stay small (the 32768-token case).
     const chunk = 1024;
-    for (let t = 0; t < s.lenK; t += chunk) {
-      const n = Math.min(chunk, s.lenK - t);
-      const part = (x: Float32Array) => {
-        const r = new Float32Array(s.headsKv * n * s.headDim);
-        for (let h = 0; h < s.headsKv; h++) {
-          r.set(x.subarray((h * s.lenK + t) * s.headDim, (h * s.lenK + t + n) * s.headDim), h * n * s.headDim);
-        }
-        return Tensor.from(r, [s.headsKv, n, s.headDim]);
-      };
-      const kt = part(inputs.k), vt = part(inputs.v);
-      cache.append(kt, vt);
-      kt.dispose();
-      vt.dispose();
-    }
+    lengths.forEach((len, b) => {
+      for (let t = 0; t < len; t += chunk) {
+        const n = Math.min(chunk, len - t);
+        const part = (x: Float32Array) => {
+          const r = new Float32Array(s.headsKv * n * s.headDim);
+          for (let h = 0; h < s.headsKv; h++) {
+            const row = (b * s.headsKv + h) * s.lenK + t;
+            r.set(x.subarray(row * s.headDim, (row + n) * s.headDim), h * n * s.headDim);
+          }
+          return Tensor.from(r, [s.headsKv, n, s.headDim]);
+        };
+        const kt = part(inputs.k), vt = part(inputs.v);
+        cache.append(kt, vt, { sequence: b });
+        kt.dispose();
+        vt.dispose();
+      }
+    });
   } catch (e) {
     cache.dispose(); q.dispose(); out.dispose();
     throw e;

@@ -1,10 +1,11 @@
 // AttentionPool in Chromium: Web Workers started from the source embedded in the
 // bundle (Blob URL) or from the bundle's pool/worker.js (workerUrl), checked against
-// the float64 reference for a head split and a decoding key split.
+// the float64 reference for a head split and a decoding key split, and decoding a
+// ragged batched KVCache equal to the main thread's KVCache.attend.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // init() comes from the separate-file entry, the pool from its own: they share one
 // library instance, so the pool gets the module that init() loaded.
-import { init, initInfo } from '../../dist/separate.js';
+import { KVCache, Tensor, init, initInfo } from '../../dist/separate.js';
 import { AttentionPool } from '../../dist/pool/index.js';
 import { attention64, randoms } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
@@ -50,5 +51,27 @@ describe.each([
     const q = randoms(H * D, 51, -2, 2), k = randoms(H * Lk * D, 52, -2, 2), v = randoms(H * Lk * D, 53);
     const r = await pool.attention(q, k, v, { headsQ: H, lenQ: 1, lenK: Lk, headDim: D }, { split: 'keys', causal: true });
     expectClose(r.out, attention64(q, k, v, 1, H, H, 1, Lk, D, D).out, 'out');
+  });
+
+  it('decodes a ragged batched int8 KVCache by keys, as KVCache.attend does', async () => {
+    const [B, Hq, Hkv, D] = [3, 4, 2, 16];
+    const cache = new KVCache({ batch: B, maxLength: 300, numKvHeads: Hkv, headDim: D, dtype: 'int8' });
+    const qt = Tensor.from(randoms(B * Hq * D, 80, -2, 2), [B, Hq, 1, D]);
+    try {
+      [5, 17, 300].forEach((L, b) => {
+        const k = Tensor.from(randoms(Hkv * L * D, 60 + b, -2, 2), [Hkv, L, D]);
+        const v = Tensor.from(randoms(Hkv * L * D, 70 + b), [Hkv, L, D]);
+        cache.append(k, v, { sequence: b });
+        k.dispose();
+        v.dispose();
+      });
+      const want = cache.attend(qt);
+      const r = await pool.attend(cache, qt.toArray(), { split: 'keys' });
+      expectClose(r.out, want.data, 'out', 1e-5, 0);
+      want.dispose();
+    } finally {
+      qt.dispose();
+      cache.dispose();
+    }
   });
 });

@@ -24,8 +24,12 @@ export function dims(s: PoolShape): Dims {
   return d;
 }
 
-/** Throws when the arrays or options do not fit the sizes. */
-export function checkInputs(q: Float32Array, k: Float32Array, v: Float32Array, d: Dims, o: PoolAttentionOptions): void {
+/**
+ * Throws when the arrays or options do not fit the sizes; returns the checked
+ * per-sequence key lengths (`seqLens`), if given.
+ */
+export function checkInputs(q: Float32Array, k: Float32Array, v: Float32Array, d: Dims,
+  o: PoolAttentionOptions): readonly number[] | undefined {
   const want = {
     q: d.batch * d.headsQ * d.lenQ * d.headDim, k: d.batch * d.headsKv * d.lenK * d.headDim,
     v: d.batch * d.headsKv * d.lenK * d.valueDim,
@@ -47,21 +51,33 @@ export function checkInputs(q: Float32Array, k: Float32Array, v: Float32Array, d
       throw new RangeError(`wasm-attention: AttentionPool.attention: ${name} needs ${d.headsQ} values (one per query head), got ${a.length}`);
     }
   }
+  if (o.seqLens === undefined) return undefined;
+  const lens = Array.from(o.seqLens);
+  if (lens.length !== d.batch) {
+    throw new RangeError(`wasm-attention: AttentionPool.attention: seqLens needs ${d.batch} values (one per sequence), got ${lens.length}`);
+  }
+  lens.forEach((l, b) => {
+    if (!Number.isInteger(l) || l < 0 || l > d.lenK) {
+      throw new RangeError(`wasm-attention: AttentionPool.attention: seqLens[${b}] must be an integer in [0, ${d.lenK}], got ${String(l)}`);
+    }
+  });
+  return lens;
 }
 
 /** Picks heads or keys; keys only where chunks are independent of position. */
-export function choosePlan(d: Dims, n: number, o: PoolAttentionOptions): Plan {
+export function choosePlan(d: Dims, n: number, o: PoolAttentionOptions, lens?: readonly number[]): Plan {
   const positional = o.window !== undefined || o.alibiSlopes !== undefined || (o.causal === true && d.lenQ !== 1);
   const split = o.split ?? 'auto';
   if (split === 'keys') {
     if (positional) {
       throw new RangeError('wasm-attention: split: \'keys\' needs Lq = 1 with causal, and no window or ALiBi');
     }
-    return planKeys(d, n);
+    return planKeys(d, n, lens);
   }
   if (split !== 'heads' && split !== 'auto') {
     throw new TypeError(`wasm-attention: AttentionPool split must be 'auto', 'heads' or 'keys', got ${String(split)}`);
   }
-  if (split === 'auto' && !positional && d.lenQ === 1 && n > 1 && d.lenK >= 512 * n) return planKeys(d, n);
-  return planHeads(d, n);
+  const longest = lens === undefined ? d.lenK : Math.max(0, ...lens);
+  if (split === 'auto' && !positional && d.lenQ === 1 && n > 1 && longest >= 512 * n) return planKeys(d, n, lens);
+  return planHeads(d, n, lens);
 }

@@ -5,4 +5,4 @@
  */
 export { AttentionPool } from './pool.js';
 export { PoolWorkerError } from './errors.js';
-export type { PoolOptions, PoolShape, PoolAttentionOptions, PoolResult } from './options.js';
+export type { PoolOptions, PoolShape, PoolAttentionOptions, PoolCacheAttendOptions, PoolResult } from './options.js';

@@ -64,6 +64,29 @@ export interface PoolAttentionOptions {
    * @defaultValue 'auto'
    */
   split?: 'auto' | 'heads' | 'keys';
+  /**
+   * Live keys per sequence (ragged batch, as flash-attention's `cache_seqlens`): `B`
+   * integers in `[0, Lk]`. Sequence `b` attends to key/value rows `[0, seqLens[b])` of
+   * `k [B, Hkv, Lk, D]` and `v` (later rows are ignored), with causal alignment, windows
+   * and ALiBi distances counted from its own last key. @defaultValue every sequence has `Lk`
+   */
+  seqLens?: ArrayLike<number>;
+}
+
+/** Options of {@link AttentionPool.attend}: those of `KVCache.attend`, and how to split. */
+export interface PoolCacheAttendOptions {
+  /** Query rows `L_q` per sequence (the newest cached positions). @defaultValue 1 */
+  lenQ?: number;
+  /** Score scale. @defaultValue 1/√D */
+  scale?: number;
+  /** Causal alignment of the queries (as `KVCache.attend`). @defaultValue true */
+  causal?: boolean;
+  /** Logit soft-cap. @defaultValue 0 (off) */
+  softcap?: number;
+  /** Also return the per-row log-sum-exp `[B, Hq, Lq]`. @defaultValue false */
+  returnLse?: boolean;
+  /** As {@link PoolAttentionOptions.split}. @defaultValue 'auto' */
+  split?: 'auto' | 'heads' | 'keys';
 }
 
 /** Output of {@link AttentionPool.attention}: `[B, Hq, Lq, Dv]` and, on request, `[B, Hq, Lq]`. */

@@ -8,12 +8,12 @@
  * are transferred. See plan.ts for how work is divided, merge.ts for decoding and
  * member.ts for how a lost worker is noticed and replaced.
  */
-import { init, initInfo } from '../index.js';
+import { init, initInfo, KVCache } from '../index.js';
 import { checkInputs, choosePlan, dims } from './args.js';
 import { INTERNALS, type InternalOptions, type PoolInternals } from './internal.js';
 import { Member, type MemberEvents, type Reply } from './member.js';
 import { mergeChunks } from './merge.js';
-import type { PoolAttentionOptions, PoolOptions, PoolResult, PoolShape } from './options.js';
+import type { PoolAttentionOptions, PoolCacheAttendOptions, PoolOptions, PoolResult, PoolShape } from './options.js';
 import type { Dims, Plan } from './plan.js';
 import type { CallPlan, Task, TaskOptions } from './protocol.js';
 import { hardwareThreads, isNode, spawnWorkers } from './spawn.js';
@@ -121,14 +121,16 @@ export class AttentionPool {
   /**
    * Exact attention `softmax(q·kᵀ·scale)·v` of contiguous `q [B, Hq, Lq, D]`,
    * `k [B, Hkv, Lk, D]`, `v [B, Hkv, Lk, Dv]`, computed by the workers. The inputs are
-   * not modified. Fully masked rows give 0 (and lse −∞), as `attention()`.
+   * not modified. Fully masked rows give 0 (and lse −∞), as `attention()`. With
+   * `options.seqLens` the batch is ragged: `k`/`v` are `[B, Hkv, Lk, D]` buffers of which
+   * sequence `b` uses its first `seqLens[b]` rows.
    */
   async attention(q: Float32Array, k: Float32Array, v: Float32Array, shape: PoolShape,
     options: PoolAttentionOptions = {}): Promise<PoolResult> {
     if (this.#disposed) throw disposedError();
     const d = dims(shape);
-    checkInputs(q, k, v, d, options);
-    const plan = choosePlan(d, this.threads, options);
+    const lens = checkInputs(q, k, v, d, options);
+    const plan = choosePlan(d, this.threads, options, lens);
     const rows = d.batch * d.headsQ * d.lenQ;
     const wantLse = plan.kind === 'keys' || options.returnLse === true;
     const taskOptions: TaskOptions = {
@@ -146,6 +148,47 @@ export class AttentionPool {
     const lse = options.returnLse ? new Float32Array(rows) : null;
     mergeChunks(space.out, space.lse!, this.threads, rows, d.valueDim, out, lse);
     return lse ? { out, lse } : { out };
+  }
+
+  /**
+   * `cache.attend(q)` for every sequence of a (batched) {@link KVCache}, computed by the
+   * workers: `q [B, Hq, Lq, D]` (`Lq = options.lenQ`, `Hq` follows from `q.length`) gives
+   * `[B, Hq, Lq, Dv]`, each sequence over its own length, causal, windowed like the cache.
+   * The live rows are read as float32 when called (16-bit caches widen exactly, int8
+   * dequantises to code·scale), so later appends do not affect the call.
+   * A windowed cache with `Lq = 1` sends only the last `W` rows of each sequence (all the
+   * query can see) without a window, so decoding may still split by keys.
+   */
+  async attend(cache: KVCache, q: Float32Array, options: PoolCacheAttendOptions = {}): Promise<PoolResult> {
+    const op = 'AttentionPool.attend';
+    if (this.#disposed) throw disposedError();
+    if (!(cache instanceof KVCache)) throw new TypeError(`wasm-attention: ${op}: cache must be a KVCache`);
+    if (cache.disposed) throw new Error(`wasm-attention: ${op}: KVCache used after dispose()`);
+    if (!(q instanceof Float32Array)) throw new TypeError(`wasm-attention: ${op}: q must be a Float32Array`);
+    const lenQ = options.lenQ ?? 1;
+    if (!Number.isInteger(lenQ) || lenQ < 1) {
+      throw new RangeError(`wasm-attention: ${op}: lenQ must be an integer >= 1, got ${String(lenQ)}`);
+    }
+    const { batch: B, numKvHeads: Hkv, headDim: D, window: W } = cache;
+    const headsQ = q.length / (B * lenQ * D);
+    if (!Number.isInteger(headsQ) || headsQ < 1 || headsQ % Hkv !== 0) {
+      throw new RangeError(`wasm-attention: ${op}: q has ${q.length} elements, not [${B}, Hq, ${lenQ}, ${D}] with Hq a multiple of ${Hkv}`);
+    }
+    const lengths = cache.lengths;
+    lengths.forEach((l, b) => {
+      if (l < lenQ) throw new RangeError(`wasm-attention: ${op}: sequence ${b} has ${l} cached positions, fewer than ${lenQ} query rows (append first)`);
+    });
+    // One query row sees the last W rows at most: send those, and no window.
+    const trim = W !== undefined && lenQ === 1;
+    const starts = lengths.map((l) => (trim ? Math.max(0, l - W) : 0));
+    const { keys, values, extent } = cache.readRows(starts);
+    return this.attention(q, keys, values, {
+      batch: B, headsQ, headsKv: Hkv, lenQ, lenK: extent, headDim: D, valueDim: cache.valueDim,
+    }, {
+      causal: options.causal ?? true, scale: options.scale, softcap: options.softcap, returnLse: options.returnLse,
+      split: options.split, window: W !== undefined && !trim ? [W - 1, 0] : undefined,
+      seqLens: lengths.map((l, b) => l - starts[b]!),
+    });
   }
 
   /** Inputs in SharedArrayBuffers read by every worker; outputs written in place. */

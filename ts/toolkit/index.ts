@@ -9,7 +9,9 @@ export {
   MultiHeadAttention, type MultiHeadAttentionConfig, type MultiHeadAttentionWeights,
   type MultiHeadAttentionForwardOptions, type MultiHeadAttentionOutput,
 } from './multi-head-attention.js';
-export { KVCache, decodeStep, type KVCacheConfig, type KVCacheAttendOptions, type DecodeStepOptions } from './kv-cache.js';
+export {
+  KVCache, decodeStep, type KVCacheConfig, type KVCacheAttendOptions, type KVCacheSequenceOptions, type DecodeStepOptions,
+} from './kv-cache.js';
 export { attentionMap, mapRows, type AttentionMapOptions } from './attention-map.js';
 export { sinusoidalEncoding, addPositional, type SinusoidalOptions, type AddPositionalOptions } from './positional.js';
 export { applyRope, ropeTables, type RopeOptions } from './rope.js';

@@ -6,6 +6,12 @@
  * straight on these buffers (head stride `maxLength·D`, row stride `D`, `L_k = length`),
  * so a decode step copies nothing but the new token's keys and values.
  *
+ * A batched cache (`batch: B`) holds `B` sequences, `[B, H_kv, maxLength, D]`, each with
+ * its own length (ragged, as flash-attention's `cache_seqlens`). Attending every sequence
+ * at once issues one kernel call per run of adjacent sequences of equal length: the
+ * pointers move to the run's first sequence and the batch stride steps over whole
+ * sequences, so nothing is copied or padded.
+ *
  * Storage dtype (`dtype`): float32, float16 or bfloat16 (rounded to nearest even on
  * `append`), or int8: each appended key/value row of each head is quantised
  * symmetrically with its own float32 scale (`max|x| / 127`). The decode kernel widens
@@ -20,7 +26,7 @@
  */
 import { Tensor } from '../tensor.js';
 import { describe, formatShape } from '../shape.js';
-import { type CacheDType, dtypeArg, type TensorDType } from '../dtype.js';
+import { type CacheDType, dtypeArg, dtypeSize, type TensorDType } from '../dtype.js';
 import { outArg, tensorArg } from '../ops/args.js';
 import { callAttention } from '../ops/attention-call.js';
 import { KVStore } from './kv-store.js';
@@ -49,13 +55,27 @@ export interface KVCacheConfig {
    * `'int8'` quarters them (plus one float32 scale per row and head). @defaultValue 'float32'
    */
   dtype?: CacheDType;
+  /**
+   * Sequences `B` held side by side, each with its own length. Calls without a
+   * `sequence` option then take `[B, …]` tensors. @defaultValue 1
+   */
+  batch?: number;
+}
+
+/** Selects one sequence of a batched {@link KVCache}. */
+export interface KVCacheSequenceOptions {
+  /**
+   * Index of the sequence in `[0, batch)`. @defaultValue undefined: every sequence
+   * (an unbatched cache: its only one)
+   */
+  sequence?: number;
 }
 
 const CACHE_DTYPES: readonly CacheDType[] = ['float32', 'float16', 'bfloat16', 'int8'];
 const QUERY_DTYPES: readonly TensorDType[] = ['float32', 'float16', 'bfloat16'];
 
 /** Options of {@link KVCache.attend}. */
-export interface KVCacheAttendOptions {
+export interface KVCacheAttendOptions extends KVCacheSequenceOptions {
   /** Score scale. @defaultValue 1/√D */
   scale?: number;
   /**
@@ -65,7 +85,7 @@ export interface KVCacheAttendOptions {
   causal?: boolean;
   /** Logit soft-capping `c·tanh(s / c)`. @defaultValue 0 (off) */
   softcap?: number;
-  /** Where to write the `[H_q, L_q, D_v]` output. @defaultValue a new tensor */
+  /** Where to write the output (`[H_q, L_q, D_v]`, or `[B, H_q, L_q, D_v]`). @defaultValue a new tensor */
   out?: Tensor;
 }
 
@@ -77,10 +97,13 @@ function intArg(x: unknown, name: string, min: number): number {
 }
 
 /**
- * Keys and values of the positions decoded so far, for one sequence. Append each
- * step's keys/values, then `attend` the step's queries. Owns WASM memory: `dispose()`.
+ * Keys and values of the positions decoded so far, for one sequence or a batch of them.
+ * Append each step's keys/values, then `attend` the step's queries. Owns WASM memory:
+ * `dispose()`.
  */
 export class KVCache {
+  /** Sequences held. @defaultValue 1 */
+  readonly batch: number;
   /** Capacity in rows per head. */
   readonly maxLength: number;
   /** Key/value heads. */
@@ -95,8 +118,8 @@ export class KVCache {
   readonly dtype: CacheDType;
   #k: KVStore;
   #v: KVStore;
-  #length = 0;
-  #position = 0;
+  #lengths: number[];
+  #positions: number[];
 
   /** Allocates the key and value buffers for `config.maxLength` positions. */
   constructor(config: KVCacheConfig) {
@@ -114,9 +137,12 @@ export class KVCache {
       }
     }
     this.dtype = config.dtype === undefined ? 'float32' : dtypeArg(config.dtype, CACHE_DTYPES, 'KVCache');
-    this.#k = new KVStore(this.dtype, this.numKvHeads, this.maxLength, this.headDim);
+    this.batch = intArg(config.batch ?? 1, 'batch', 1);
+    this.#lengths = new Array<number>(this.batch).fill(0);
+    this.#positions = new Array<number>(this.batch).fill(0);
+    this.#k = new KVStore(this.dtype, this.batch, this.numKvHeads, this.maxLength, this.headDim);
     try {
-      this.#v = new KVStore(this.dtype, this.numKvHeads, this.maxLength, this.valueDim);
+      this.#v = new KVStore(this.dtype, this.batch, this.numKvHeads, this.maxLength, this.valueDim);
     } catch (e) {
       this.#k.dispose();
       throw e;
@@ -128,104 +154,159 @@ export class KVCache {
     return this.#k.bytes + this.#v.bytes;
   }
 
-  /** Rows held now (the keys a new query attends to). */
+  /**
+   * Rows held now (the keys a new query attends to). A batched cache: the longest
+   * sequence's (see `lengths`).
+   */
   get length(): number {
-    return this.#length;
+    return this.batch === 1 ? this.#lengths[0]! : Math.max(...this.#lengths);
   }
 
-  /** Positions appended in total (the absolute position of the next token, e.g. a RoPE offset). */
+  /**
+   * Positions appended in total (the absolute position of the next token, e.g. a RoPE
+   * offset). A batched cache: the largest over its sequences (see `positions`).
+   */
   get position(): number {
-    return this.#position;
+    return this.batch === 1 ? this.#positions[0]! : Math.max(...this.#positions);
   }
 
-  /** The key buffer `[H_kv, maxLength, D]` in the cache's dtype (rows `≥ length` are stale; not for int8). */
+  /** Rows held now by each sequence (a copy). */
+  get lengths(): readonly number[] {
+    return Object.freeze(this.#lengths.slice());
+  }
+
+  /** Positions appended to each sequence (a copy; each one's next RoPE offset). */
+  get positions(): readonly number[] {
+    return Object.freeze(this.#positions.slice());
+  }
+
+  /**
+   * The key buffer `[H_kv, maxLength, D]` (batched: `[B, H_kv, maxLength, D]`) in the
+   * cache's dtype (rows `≥ length` are stale; not for int8).
+   */
   get keys(): Tensor<TensorDType> {
     return this.#k.tensor('keys');
   }
 
-  /** The value buffer `[H_kv, maxLength, D_v]` in the cache's dtype (rows `≥ length` are stale; not for int8). */
+  /**
+   * The value buffer `[H_kv, maxLength, D_v]` (batched: `[B, H_kv, maxLength, D_v]`) in the
+   * cache's dtype (rows `≥ length` are stale; not for int8).
+   */
   get values(): Tensor<TensorDType> {
     return this.#v.tensor('values');
   }
 
   /**
    * Appends `n` positions: `k [H_kv, n, D]`, `v [H_kv, n, D_v]` (or `[n, D]` / `[n, D_v]` with
-   * one head). Throws a RangeError when a full cache would overflow, or when a windowed
-   * cache cannot hold `W − 1 + n` rows.
+   * one head) to the sequence `options.sequence`, or to every sequence of a batched cache
+   * from `k [B, H_kv, n, D]`, `v [B, H_kv, n, D_v]`. Throws a RangeError when a full
+   * sequence would overflow, or when a windowed one cannot hold `W − 1 + n` rows; then no
+   * sequence changes.
    */
-  append(k: Tensor, v: Tensor): this {
+  append(k: Tensor, v: Tensor, options: KVCacheSequenceOptions = {}): this {
     const op = 'KVCache.append';
     tensorArg(k, op, 'k');
     tensorArg(v, op, 'v');
-    const Hkv = this.numKvHeads, D = this.headDim, Dv = this.valueDim, cap = this.maxLength;
-    const n = this.#rowsOf(k, D, op, 'k');
-    if (this.#rowsOf(v, Dv, op, 'v') !== n) {
+    const seqs = this.#sequences(options, op, k.rank === 4);
+    const all = seqs.length > 1 || k.rank === 4;
+    const D = this.headDim, Dv = this.valueDim, cap = this.maxLength;
+    const n = this.#rowsOf(k, D, op, 'k', all);
+    if (this.#rowsOf(v, Dv, op, 'v', all) !== n) {
       throw new RangeError(`wasm-attention: ${op}: k ${formatShape(k.shape)} and v ${formatShape(v.shape)} hold different numbers of positions`);
     }
     if (this.#k.disposed) throw new Error(`wasm-attention: ${op}: KVCache used after dispose()`);
-    if (this.#length + n > cap) {
+    // Every sequence is checked (and its shift planned) before any changes.
+    const keeps = seqs.map((s) => {
+      const length = this.#lengths[s]!;
+      if (length + n <= cap) return -1;
       if (this.window === undefined) {
-        throw new RangeError(`wasm-attention: ${op}: ${this.#length} + ${n} positions exceed maxLength ${cap}`);
+        throw new RangeError(`wasm-attention: ${op}: ${this.#label(s)}${length} + ${n} positions exceed maxLength ${cap}`);
       }
-      const keep = Math.min(this.#length, this.window - 1);
+      const keep = Math.min(length, this.window - 1);
       if (keep + n > cap) {
-        throw new RangeError(`wasm-attention: ${op}: a window of ${this.window} needs ${keep} + ${n} rows, more than maxLength ${cap}`);
+        throw new RangeError(`wasm-attention: ${op}: ${this.#label(s)}a window of ${this.window} needs ${keep} + ${n} rows, more than maxLength ${cap}`);
       }
-      // Shift: the newest `keep` rows move to the front of every head.
-      const from = this.#length - keep;
-      this.#k.shift(from, keep);
-      this.#v.shift(from, keep);
-      this.#length = keep;
-    }
-    this.#k.write(k.ptr, n, this.#length, op);
-    this.#v.write(v.ptr, n, this.#length, op);
-    this.#length += n;
-    this.#position += n;
+      return keep;
+    });
+    const kBlock = this.numKvHeads * n * D * 4, vBlock = this.numKvHeads * n * Dv * 4;
+    seqs.forEach((s, i) => {
+      const keep = keeps[i]!;
+      if (keep >= 0) {
+        // Shift: the newest `keep` rows move to the front of every head of this sequence.
+        const from = this.#lengths[s]! - keep;
+        this.#k.shift(s, from, keep);
+        this.#v.shift(s, from, keep);
+        this.#lengths[s] = keep;
+      }
+      this.#k.write(s, k.ptr + i * kBlock, n, this.#lengths[s]!, op);
+      this.#v.write(s, v.ptr + i * vBlock, n, this.#lengths[s]!, op);
+      this.#lengths[s]! += n;
+      this.#positions[s]! += n;
+    });
     return this;
   }
 
   /**
-   * Rolls back to `n` rows (drops the newest `length − n`, e.g. rejected speculative tokens).
+   * Rolls back to `n` rows (drops the newest `length − n`, e.g. rejected speculative tokens)
+   * in the sequence `options.sequence`, or in every sequence (each must hold `n`).
    * `position` moves back by the same amount.
    */
-  truncate(n: number): this {
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > this.#length) {
-      throw new RangeError(`wasm-attention: KVCache.truncate: n must be an integer in [0, ${this.#length}], got ${describe(n)}`);
+  truncate(n: number, options: KVCacheSequenceOptions = {}): this {
+    const seqs = this.#sequences(options, 'KVCache.truncate');
+    const max = Math.min(...seqs.map((s) => this.#lengths[s]!));
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
+      throw new RangeError(`wasm-attention: KVCache.truncate: n must be an integer in [0, ${max}], got ${describe(n)}`);
     }
-    this.#position -= this.#length - n;
-    this.#length = n;
+    for (const s of seqs) {
+      this.#positions[s]! -= this.#lengths[s]! - n;
+      this.#lengths[s] = n;
+    }
     return this;
   }
 
-  /** Empties the cache (keeps its memory). */
-  clear(): this {
-    this.#length = 0;
-    this.#position = 0;
-    this.#k.reset();
-    this.#v.reset();
+  /** Empties the sequence `options.sequence`, or the whole cache (keeps its memory). */
+  clear(options: KVCacheSequenceOptions = {}): this {
+    const seqs = this.#sequences(options, 'KVCache.clear');
+    for (const s of seqs) {
+      this.#lengths[s] = 0;
+      this.#positions[s] = 0;
+    }
+    if (seqs.length === this.batch) {
+      this.#k.reset();
+      this.#v.reset();
+    }
     return this;
   }
 
   /**
-   * Attention of `q [H_q, L_q, D]` (or `[L_q, D]`) against the cached rows, which must
-   * already include the `L_q` query positions as their newest rows: causal with the
-   * diagonal bottom-right aligned, grouped-query when `H_q > H_kv`, windowed in window
-   * mode. Returns `[H_q, L_q, D_v]` (`[L_q, D_v]`).
+   * Attention of `q [H_q, L_q, D]` (or `[L_q, D]`) against the cached rows of the sequence
+   * `options.sequence`, which must already include the `L_q` query positions as their
+   * newest rows: causal with the diagonal bottom-right aligned, grouped-query when
+   * `H_q > H_kv`, windowed in window mode. Returns `[H_q, L_q, D_v]` (`[L_q, D_v]`).
+   * Without `sequence`, a batched cache takes `q [B, H_q, L_q, D]` and attends every
+   * sequence over its own length, returning `[B, H_q, L_q, D_v]`.
    */
   attend(q: Tensor<TensorDType>, options: KVCacheAttendOptions = {}): Tensor {
     const op = 'KVCache.attend';
     tensorArg(q, op, 'q', QUERY_DTYPES);
+    const seqs = this.#sequences(options, op, q.rank === 4);
     if (this.#k.disposed) throw new Error(`wasm-attention: ${op}: KVCache used after dispose()`);
-    const Hkv = this.numKvHeads, D = this.headDim, Dv = this.valueDim;
-    if ((q.rank !== 2 && q.rank !== 3) || q.shape[q.rank - 1] !== D) {
+    const Hkv = this.numKvHeads, D = this.headDim, Dv = this.valueDim, B = this.batch;
+    if (seqs.length > 1 || q.rank === 4) {
+      if (q.rank !== 4 || q.shape[0] !== seqs.length || q.shape[3] !== D) {
+        throw new RangeError(`wasm-attention: ${op}: q must be [${B}, H_q, L_q, ${D}] (every sequence; or pass { sequence }), got ${formatShape(q.shape)}`);
+      }
+    } else if ((q.rank !== 2 && q.rank !== 3) || q.shape[q.rank - 1] !== D) {
       throw new RangeError(`wasm-attention: ${op}: q must be [H_q, L_q, ${D}] or [L_q, ${D}], got ${formatShape(q.shape)}`);
     }
-    const Hq = q.rank === 3 ? q.shape[0]! : 1, Lq = q.shape[q.rank - 2]!;
+    const Hq = q.rank >= 3 ? q.shape[q.rank - 3]! : 1, Lq = q.shape[q.rank - 2]!;
     if (Hq % Hkv !== 0) {
       throw new RangeError(`wasm-attention: ${op}: query heads (${Hq}) must be a multiple of the cache's ${Hkv} key/value heads`);
     }
-    if (Lq > this.#length) {
-      throw new RangeError(`wasm-attention: ${op}: ${Lq} query rows but only ${this.#length} cached positions (append first)`);
+    for (const s of seqs) {
+      if (Lq > this.#lengths[s]!) {
+        throw new RangeError(`wasm-attention: ${op}: ${this.#label(s)}${Lq} query rows but only ${this.#lengths[s]} cached positions (append first)`);
+      }
     }
     const scale = options.scale ?? 1 / Math.sqrt(D);
     const softcap = options.softcap ?? 0;
@@ -234,25 +315,38 @@ export class KVCache {
     }
     const causal = options.causal ?? true;
     const out = outArg(options.out, [...q.shape.slice(0, -1), Dv], op, { q: q as Tensor });
-    const Lk = this.#length;
-    const k = this.#k.operand(), v = this.#v.operand();
-    // Keys and values are widened by the same code: the fast float16 path only when both allow it.
-    const finite = k.finite === true && v.finite === true;
+    const qBlock = Hq * Lq * D * dtypeSize(q.dtype), outBlock = Hq * Lq * Dv * 4;
     try {
-      // One call for every query head: the kernel groups the heads that share a K/V head
-      // (decoding: one pass over each cached head per step) and reads the cache in place.
-      callAttention({
-        scale, softcap, causal,
-        window: this.window === undefined ? undefined : [this.window - 1, 0],
-        dims: { batch: 1, headsQ: Hq, headsKv: Hkv, lenQ: Lq, lenK: Lk, headDim: D, valueDim: Dv },
-        q: { ptr: q.ptr, strides: { batch: Hq * Lq * D, head: Lq * D, row: D }, dtype: q.dtype },
-        k: { ...k, finite }, v: { ...v, finite },
-      }, { ptr: out.ptr, strides: { batch: Hq * Lq * Dv, head: Lq * Dv, row: Dv } });
+      // A run of adjacent sequences with one length is one call (batch = the run), so an
+      // unragged batch is a single call. Within a call the kernel groups the query heads
+      // that share a K/V head (decoding: one pass over each cached head per step) and
+      // reads the cache in place.
+      for (let i = 0; i < seqs.length;) {
+        const s = seqs[i]!, Lk = this.#lengths[s]!;
+        let j = i + 1;
+        while (j < seqs.length && this.#lengths[seqs[j]!] === Lk) j++;
+        const k = this.#k.operand(s), v = this.#v.operand(s);
+        // Keys and values are widened by the same code: the fast float16 path only when both allow it.
+        const finite = k.finite === true && v.finite === true;
+        callAttention({
+          scale, softcap, causal,
+          window: this.window === undefined ? undefined : [this.window - 1, 0],
+          dims: { batch: j - i, headsQ: Hq, headsKv: Hkv, lenQ: Lq, lenK: Lk, headDim: D, valueDim: Dv },
+          q: { ptr: q.ptr + i * qBlock, strides: { batch: Hq * Lq * D, head: Lq * D, row: D }, dtype: q.dtype },
+          k: { ...k, finite }, v: { ...v, finite },
+        }, { ptr: out.ptr + i * outBlock, strides: { batch: Hq * Lq * Dv, head: Lq * Dv, row: Dv } });
+        i = j;
+      }
     } catch (e) {
       if (out !== options.out) out.dispose();
       throw e;
     }
     return out;
+  }
+
+  /** Whether `dispose()` has been called. */
+  get disposed(): boolean {
+    return this.#k.disposed;
   }
 
   /** Frees both buffers. Calling it twice does nothing. */
@@ -266,8 +360,59 @@ export class KVCache {
     this.dispose();
   }
 
-  #rowsOf(t: Tensor, width: number, op: string, name: string): number {
-    const Hkv = this.numKvHeads;
+  /**
+   * Live rows `[starts[b], lengths[b])` of every sequence as float32 (16-bit rows widened,
+   * int8 rows dequantised): `keys [B, H_kv, extent, D]`, `values [B, H_kv, extent, D_v]`,
+   * where `extent` is the most rows any sequence gives; shorter sequences are zero-padded.
+   * For handing a cache to other WASM instances (the pool's workers).
+   * @internal
+   */
+  readRows(starts: readonly number[]): { keys: Float32Array; values: Float32Array; extent: number } {
+    if (this.#k.disposed) throw new Error('wasm-attention: KVCache used after dispose()');
+    const Hkv = this.numKvHeads, D = this.headDim, Dv = this.valueDim;
+    const extent = Math.max(0, ...this.#lengths.map((l, b) => l - starts[b]!));
+    const keys = new Float32Array(this.batch * Hkv * extent * D);
+    const values = new Float32Array(this.batch * Hkv * extent * Dv);
+    for (let b = 0; b < this.batch; b++) {
+      this.#k.read(b, starts[b]!, this.#lengths[b]!, keys, b * Hkv * extent * D, extent);
+      this.#v.read(b, starts[b]!, this.#lengths[b]!, values, b * Hkv * extent * Dv, extent);
+    }
+    return { keys, values, extent };
+  }
+
+  /**
+   * The sequences a call addresses: `options.sequence` (checked), else all of them. A
+   * batched cache given no sequence, or a `[B, …]` tensor (`batchedShape`), means all.
+   */
+  #sequences(options: KVCacheSequenceOptions, op: string, batchedShape = false): number[] {
+    if (options == null || typeof options !== 'object') {
+      throw new TypeError(`wasm-attention: ${op}: options must be an object, got ${describe(options)}`);
+    }
+    const s = options.sequence;
+    if (s === undefined) return Array.from({ length: this.batch }, (_, b) => b);
+    if (typeof s !== 'number' || !Number.isInteger(s) || s < 0 || s >= this.batch) {
+      throw new RangeError(`wasm-attention: ${op}: sequence must be an integer in [0, ${this.batch}), got ${describe(s)}`);
+    }
+    if (batchedShape) {
+      throw new RangeError(`wasm-attention: ${op}: with { sequence } tensors are one sequence's ([H, n, D]), not [B, H, n, D]`);
+    }
+    return [s];
+  }
+
+  /** `'sequence s: '` in errors of a batched cache, nothing otherwise. */
+  #label(s: number): string {
+    return this.batch === 1 ? '' : `sequence ${s}: `;
+  }
+
+  /** Rows `n` of `t`: `[H_kv, n, W]` (`[n, W]` with one head), or `[B, H_kv, n, W]` when `all`. */
+  #rowsOf(t: Tensor, width: number, op: string, name: string, all: boolean): number {
+    const Hkv = this.numKvHeads, B = this.batch;
+    if (all) {
+      if (t.rank !== 4 || t.shape[0] !== B || t.shape[1] !== Hkv || t.shape[3] !== width) {
+        throw new RangeError(`wasm-attention: ${op}: ${name} must be [${B}, ${Hkv}, n, ${width}] (every sequence; or pass { sequence }), got ${formatShape(t.shape)}`);
+      }
+      return t.shape[2]!;
+    }
     const ok = t.shape[t.rank - 1] === width &&
       ((t.rank === 3 && t.shape[0] === Hkv) || (t.rank === 2 && Hkv === 1));
     if (!ok) {
@@ -283,7 +428,9 @@ export type DecodeStepOptions = KVCacheAttendOptions;
 /**
  * One decoding step: appends the new position's `k [H_kv, 1, D]` and `v [H_kv, 1, D_v]`,
  * then attends `q [H_q, 1, D]` over the whole cache. Returns `[H_q, 1, D_v]` (written
- * into `options.out` when given, so a loop allocates nothing).
+ * into `options.out` when given, so a loop allocates nothing). `options.sequence` picks
+ * the sequence of a batched cache for both; without it a batched cache takes
+ * `[B, H, 1, D]` tensors and steps every sequence.
  *
  * @example
  * A step at `L_k = 4096`, `H_q = 32`, `H_kv = 8`, `D = 128`:
@@ -299,5 +446,5 @@ export function decodeStep(cache: KVCache, q: Tensor, k: Tensor, v: Tensor, opti
   if (!(cache instanceof KVCache)) {
     throw new TypeError(`wasm-attention: decodeStep: cache must be a KVCache, got ${describe(cache)}`);
   }
-  return cache.append(k, v).attend(q, options);
+  return cache.append(k, v, { sequence: options.sequence }).attend(q, options);
 }

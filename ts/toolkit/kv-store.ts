@@ -1,6 +1,7 @@
 /**
- * One side (keys or values) of a {@link KVCache}: `[H, capacity, W]` elements of a
- * storage dtype in one WASM block, and for int8 one float32 scale per row.
+ * One side (keys or values) of a {@link KVCache}: `[B, H, capacity, W]` elements of a
+ * storage dtype in one WASM block, and for int8 one float32 scale per row. Every
+ * method addresses one sequence `b` of the batch (rows of other sequences are untouched).
  *
  * Rows are written from float32 tensors and converted in WASM as they are stored:
  * float16/bfloat16 round to nearest even; int8 quantises each row symmetrically
@@ -25,6 +26,7 @@ const registry = typeof FinalizationRegistry === 'function'
 
 export class KVStore {
   readonly dtype: CacheDType;
+  readonly batch: number;
   readonly heads: number;
   readonly capacity: number;
   readonly width: number;
@@ -38,14 +40,17 @@ export class KVStore {
   /** float16: no stored row holds ±inf/NaN (checked on write), so the fast widening applies. */
   #finite = true;
 
-  constructor(dtype: CacheDType, heads: number, capacity: number, width: number) {
+  /** `batch = 1` keeps the tensor view `[H, capacity, W]` of an unbatched cache. */
+  constructor(dtype: CacheDType, batch: number, heads: number, capacity: number, width: number) {
     this.dtype = dtype;
+    this.batch = batch;
     this.heads = heads;
     this.capacity = capacity;
     this.width = width;
-    const rows = heads * capacity;
+    const rows = batch * heads * capacity;
     if (dtype !== 'int8') {
-      this.#tensor = Tensor.empty([heads, capacity, width], { dtype });
+      const shape = batch === 1 ? [heads, capacity, width] : [batch, heads, capacity, width];
+      this.#tensor = Tensor.empty(shape, { dtype });
       this.#elems = this.#tensor.ptr;
       return;
     }
@@ -60,7 +65,7 @@ export class KVStore {
     registry?.register(this, this.#owned, this);
   }
 
-  /** The storage as a tensor `[H, capacity, W]` (float dtypes only). */
+  /** The storage as a tensor `[H, capacity, W]` (`[B, H, capacity, W]` when batched; float dtypes only). */
   tensor(what: string): Tensor<TensorDType> {
     this.#check();
     if (this.#tensor === null) {
@@ -71,19 +76,27 @@ export class KVStore {
 
   /** Bytes held: elements plus scales. */
   get bytes(): number {
-    const rows = this.heads * this.capacity;
+    const rows = this.batch * this.heads * this.capacity;
     return rows * this.width * dtypeSize(this.dtype) + (this.dtype === 'int8' ? rows * 4 : 0);
   }
 
-  /** Stores rows `[h, 0..n)` of the contiguous float32 `[H, n, W]` block at `srcPtr` as rows `at..at+n` of every head. */
-  write(srcPtr: number, n: number, at: number, op: string): void {
+  /** First row of head `h` of sequence `b`, counted over the whole store. */
+  #row(b: number, h: number): number {
+    return (b * this.heads + h) * this.capacity;
+  }
+
+  /**
+   * Stores rows `[h, 0..n)` of the contiguous float32 `[H, n, W]` block at `srcPtr` as
+   * rows `at..at+n` of every head of sequence `b`.
+   */
+  write(b: number, srcPtr: number, n: number, at: number, op: string): void {
     this.#check();
-    const { width: w, capacity: cap } = this;
+    const w = this.width;
     const size = dtypeSize(this.dtype);
     const wasm = raw.wasm();
     for (let h = 0; h < this.heads; h++) {
       const src = srcPtr + h * n * w * 4;
-      const row = h * cap + at;
+      const row = this.#row(b, h) + at;
       const dst = this.#elems + row * w * size;
       if (this.dtype === 'float32') {
         raw.heapU8().copyWithin(dst, src, src + n * w * 4);
@@ -105,30 +118,78 @@ export class KVStore {
     this.#finite = true;
   }
 
-  /** Moves rows `from..from+keep` of every head to the front. */
-  shift(from: number, keep: number): void {
+  /** Moves rows `from..from+keep` of every head of sequence `b` to the front. */
+  shift(b: number, from: number, keep: number): void {
     this.#check();
     const heap = raw.heapU8();
     const rowBytes = this.width * dtypeSize(this.dtype);
     for (let h = 0; h < this.heads; h++) {
-      const base = this.#elems + h * this.capacity * rowBytes;
+      const base = this.#elems + this.#row(b, h) * rowBytes;
       heap.copyWithin(base, base + from * rowBytes, base + (from + keep) * rowBytes);
       if (this.#scales) {
-        const sb = this.#scales + h * this.capacity * 4;
+        const sb = this.#scales + this.#row(b, h) * 4;
         heap.copyWithin(sb, sb + from * 4, sb + (from + keep) * 4);
       }
     }
   }
 
-  /** The stored elements as a kernel operand (batch of one). */
-  operand(): Operand {
+  /**
+   * The stored elements from sequence `b` on as a kernel operand: a call with batch `n`
+   * reads sequences `b..b+n` (the batch stride steps over one sequence).
+   */
+  operand(b: number): Operand {
     this.#check();
     const { heads, capacity: cap, width: w } = this;
     const strides = { batch: heads * cap * w, head: cap * w, row: w };
+    const row = this.#row(b, 0);
     return {
-      ptr: this.#elems, strides, dtype: this.dtype, finite: this.dtype === 'float16' && this.#finite,
-      scales: this.#scales ? { ptr: this.#scales, strides: { batch: heads * cap, head: cap, row: 1 } } : undefined,
+      ptr: this.#elems + row * w * dtypeSize(this.dtype), strides, dtype: this.dtype,
+      finite: this.dtype === 'float16' && this.#finite,
+      scales: this.#scales ? { ptr: this.#scales + row * 4, strides: { batch: heads * cap, head: cap, row: 1 } } : undefined,
     };
+  }
+
+  /**
+   * Copies rows `[from, to)` of every head of sequence `b` as float32 into `dst`, head `h`
+   * at element `at + h·stride·W`: 16-bit rows widen exactly, int8 rows dequantise to
+   * `code·scale` (the kernel applies the same scale once per row's dot product or weight,
+   * so the two agree up to float32 rounding).
+   */
+  read(b: number, from: number, to: number, dst: Float32Array, at: number, stride: number): void {
+    this.#check();
+    const n = to - from, w = this.width;
+    if (n === 0) return;
+    if (this.dtype === 'int8') {
+      const heap = raw.heapU8();
+      const codes = new Int8Array(heap.buffer, heap.byteOffset, heap.length);
+      const scales = raw.heapF32();
+      for (let h = 0; h < this.heads; h++) {
+        const row = this.#row(b, h) + from;
+        for (let r = 0; r < n; r++) {
+          const scale = scales[(this.#scales >>> 2) + row + r]!;
+          const src = this.#elems + (row + r) * w, out = at + (h * stride + r) * w;
+          for (let t = 0; t < w; t++) dst[out + t] = codes[src + t]! * scale;
+        }
+      }
+      return;
+    }
+    const size = dtypeSize(this.dtype);
+    // 16-bit rows widen through one scratch block in WASM memory (all heads at once).
+    const tmp = this.dtype === 'float32' ? 0 : raw.alloc(this.heads * n * w * 4);
+    try {
+      for (let h = 0; h < this.heads; h++) {
+        const src = this.#elems + (this.#row(b, h) + from) * w * size;
+        let f32 = src >>> 2;
+        if (tmp !== 0) {
+          const wide = tmp + h * n * w * 4;
+          raw.check(raw.wasm().wa_convert(src, dtypeCode(this.dtype), wide, 0, n * w), 'KVCache read');
+          f32 = wide >>> 2;
+        }
+        dst.set(raw.heapF32().subarray(f32, f32 + n * w), at + h * stride * w);
+      }
+    } finally {
+      if (tmp !== 0) raw.free(tmp);
+    }
   }
 
   /** Byte offset of the elements (and of the scales: 0 unless int8). */
