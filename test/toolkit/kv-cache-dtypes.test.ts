@@ -79,6 +79,29 @@ describe('KVCache storage dtypes', () => {
     expect(Array.from(after.data).some(Number.isNaN)).toBe(true);
   });
 
+  it('float16 cache with very large queries (the raw-lane factor is split between queries and scores)', () => {
+    // |q·scale|·2^112 would overflow float32 beyond ~2e3; the kernel moves part of the
+    // factor onto the scores. Softer and sharper score ranges, against both references.
+    const [Hq, Hkv, T, D] = [4, 2, 40, 16];
+    const k = randoms(Hkv * T * D, 31, -2, 2), v = randoms(Hkv * T * D, 32);
+    using cache = new KVCache({ maxLength: T, numKvHeads: Hkv, headDim: D, dtype: 'float16' });
+    using kt = Tensor.from(k, [Hkv, T, D]);
+    using vt = Tensor.from(v, [Hkv, T, D]);
+    cache.append(kt, vt);
+    using k16 = Tensor.from(k, [Hkv, T, D], { dtype: 'float16' });
+    using v16 = Tensor.from(v, [Hkv, T, D], { dtype: 'float16' });
+    for (const [amp, scale] of [[3e4, 1], [1e5, 1], [1e6, 1], [1e30, 1e-30]] as const) {
+      const q = randoms(Hq * D, 33, -amp, amp);
+      using qt = Tensor.from(q, [Hq, 1, D]);
+      using got = cache.attend(qt, { scale });
+      using want = attention(qt, k16, v16, { causal: true, scale });
+      expectClose(got.data, want.data, `f16 cache vs f16 attention, |q| ≤ ${amp}`, 1e-6, 1e-6);
+      const exact = attention64(q, k16.toArray(), v16.toArray(), 1, Hq, Hkv, 1, T, D, D, { scale });
+      expectClose(got.data, exact.out, `f16 cache vs float64, |q| ≤ ${amp}`, 2e-6, 2e-5);
+      expect(Array.from(got.data).every(Number.isFinite)).toBe(true);
+    }
+  });
+
   it('bytes per dtype; an int8 cache of 32768 tokens at Hkv = 8, D = 128 fits in 66 MiB', () => {
     const cfg = { maxLength: 1000, numKvHeads: 2, headDim: 64 };
     const bytes = (dtype: CacheDType) => {

@@ -240,6 +240,35 @@ pub trait Elem: Copy + 'static {
     unsafe fn load16(p: *const Self) -> [core::arch::wasm32::v128; 4] {
         [Self::load4(p), Self::load4(p.add(4)), Self::load4(p.add(8)), Self::load4(p.add(12))]
     }
+
+    /// Raw lanes are the values times `1 / RAW_SCALE` (a power of two): a type whose
+    /// widening ends in a multiply by a constant ([`F16Finite`]) can leave it out and
+    /// let the caller fold `RAW_SCALE` into its other operand (`(a·2^k)·(x·2^-k)` is
+    /// `a·x`, exactly, while neither factor overflows). 1 for every other type.
+    const RAW_SCALE: f32 = 1.0;
+    /// One element as a raw lane (`to_f32() / RAW_SCALE`, exact).
+    #[inline(always)]
+    fn to_f32_raw(self) -> f32 {
+        self.to_f32()
+    }
+    /// [`Elem::load4`] as raw lanes.
+    ///
+    /// # Safety
+    /// As [`Elem::load4`].
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[inline(always)]
+    unsafe fn load4_raw(p: *const Self) -> core::arch::wasm32::v128 {
+        Self::load4(p)
+    }
+    /// [`Elem::load16`] as raw lanes.
+    ///
+    /// # Safety
+    /// As [`Elem::load16`].
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[inline(always)]
+    unsafe fn load16_raw(p: *const Self) -> [core::arch::wasm32::v128; 4] {
+        Self::load16(p)
+    }
 }
 
 /// A binary16 element (its bits).
@@ -295,6 +324,16 @@ impl Elem for F16Finite {
     #[inline(always)]
     unsafe fn load4(p: *const F16Finite) -> core::arch::wasm32::v128 {
         simd::load_f16x4_finite(p as *const u16)
+    }
+    const RAW_SCALE: f32 = F16_RESCALE;
+    #[inline(always)]
+    fn to_f32_raw(self) -> f32 {
+        f16_to_f32(self.0) * (1.0 / F16_RESCALE)
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[inline(always)]
+    unsafe fn load4_raw(p: *const F16Finite) -> core::arch::wasm32::v128 {
+        simd::load_f16x4_finite_raw(p as *const u16)
     }
 }
 
@@ -412,8 +451,17 @@ mod simd {
     /// `p..p+4` must be readable.
     #[inline(always)]
     pub unsafe fn load_f16x4_finite(p: *const u16) -> v128 {
+        f32x4_mul(load_f16x4_finite_raw(p), f32x4_splat(super::F16_RESCALE))
+    }
+
+    /// [`load_f16x4_finite`] before its rescale: the values times 2^-112 (exact).
+    ///
+    /// # Safety
+    /// `p..p+4` must be readable.
+    #[inline(always)]
+    pub unsafe fn load_f16x4_finite_raw(p: *const u16) -> v128 {
         let x = i32x4_shl(i32x4_load_extend_i16x4(p as *const i16), 13);
-        f32x4_mul(v128_and(x, u32x4_splat(0x8fff_e000)), f32x4_splat(super::F16_RESCALE))
+        v128_and(x, u32x4_splat(0x8fff_e000))
     }
 }
 

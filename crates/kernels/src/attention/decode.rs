@@ -32,6 +32,9 @@
 //! fit in cache were 0.8–0.9× with the new orders, so they keep the adjacent tiles.
 //! The 16-bit and int8 paths spend their time widening, not waiting for memory
 //! (0.9–1.0× with the new orders), and keep the register-blocked tiles too.
+//! Finite float16 is widened without its last step, the multiply by 2^112
+//! ([`Elem::RAW_SCALE`]); the queries and the weights carry that factor instead
+//! (bit-identical results; float16 decode 1.05–1.15× in the same A/B harness).
 //!
 //! Scratch: `rows·(D + CHUNK + Dv)` floats; nothing proportional to `len_k`.
 
@@ -110,6 +113,7 @@ pub fn attention_decode<T: Elem>(
         let mut corr = [0f32; DECODE_ROWS];
         let mut hs = [0usize; DECODE_ROWS];
         let mut is = [0usize; DECODE_ROWS];
+        let mut qmax = 0f32;
         for b in 0..shape.batch {
             for hk in 0..shape.heads_kv {
                 // Row r is query row r % len_q of head hk·group + r / len_q.
@@ -120,6 +124,7 @@ pub fn attention_decode<T: Elem>(
                     let qr = &mut qb[r * d..(r + 1) * d];
                     load_q(b, h, i, qr);
                     qr.iter_mut().for_each(|x| *x *= qscale);
+                    qmax = qr.iter().fold(qmax, |a, x| a.max(x.abs()));
                     let (m0, l0) = match opts.sinks {
                         Some(sk) => (sk[h] * LOG2E, 1.0),
                         None => (f32::NEG_INFINITY, 0.0),
@@ -127,6 +132,19 @@ pub fn attention_decode<T: Elem>(
                     m[r] = m0;
                     l[r] = l0;
                 }
+                // Raw key/value lanes (Elem::RAW_SCALE): the queries take the factor, split
+                // as 2^(112−e)·2^e when |q|·RAW_SCALE could overflow, the 2^e going on
+                // the scores (powers of two: exact).
+                let mut sfac = 1.0f32;
+                if T::RAW_SCALE != 1.0 {
+                    let mut f = T::RAW_SCALE;
+                    while qmax * f > 1e37 && f > 1.0 {
+                        f *= 1.0 / 65536.0;
+                        sfac *= 65536.0;
+                    }
+                    qb.iter_mut().for_each(|x| *x *= f);
+                }
+                qmax = 0.0;
                 o.iter_mut().for_each(|x| *x = 0.0);
                 let kr = KeyRange::new(&shape, opts, 0, shape.len_q);
                 let kbase = k.layout.offset(b, hk, 0);
@@ -143,6 +161,9 @@ pub fn attention_decode<T: Elem>(
                                 *x *= sc.data[base + (c0 + jj) * sc.layout.row];
                             }
                         }
+                    }
+                    if sfac != 1.0 {
+                        (0..rows).for_each(|r| s[r * CHUNK..r * CHUNK + n].iter_mut().for_each(|x| *x *= sfac));
                     }
                     // 2. Score options, in the tiled kernel's order.
                     let masked = kr.needs_mask(c0, n);
@@ -180,6 +201,10 @@ pub fn attention_decode<T: Elem>(
                                 *x *= sc.data[base + (c0 + jj) * sc.layout.row];
                             }
                         }
+                    }
+                    if T::RAW_SCALE != 1.0 {
+                        // Weights ≤ 1 take the raw values' factor (≤ 2^112: no overflow).
+                        (0..rows).for_each(|r| s[r * CHUNK..r * CHUNK + n].iter_mut().for_each(|x| *x *= T::RAW_SCALE));
                     }
                     // 4. O += P·V over the chunk.
                     imp::weighted_sum(s, rows, n, &v.data[vbase..], v.layout.row, c0, dv, o, streaming);
@@ -257,7 +282,7 @@ mod imp {
             // Int8: 16 codes per load; query vectors are re-read per key (L1 hits).
             while p + 16 <= d4 {
                 for kk in 0..KB {
-                    let kv = T::load16(k[kk].add(p));
+                    let kv = T::load16_raw(k[kk].add(p));
                     for x in 0..4 {
                         for rr in 0..RB {
                             let qv = v128_load(q[rr].add(p + 4 * x) as *const v128);
@@ -274,7 +299,7 @@ mod imp {
                 qv[rr] = v128_load(q[rr].add(p) as *const v128);
             }
             for kk in 0..KB {
-                let kv = T::load4(k[kk].add(p));
+                let kv = T::load4_raw(k[kk].add(p));
                 for rr in 0..RB {
                     acc[kk][rr] = f32x4_add(acc[kk][rr], f32x4_mul(qv[rr], kv));
                 }
@@ -333,7 +358,7 @@ mod imp {
         let krow = |j: usize| -> *const T { k[(c0 + j) * kstride..].as_ptr() };
         let tail_fn = |r: usize, j: usize| -> f32 {
             let kr = &k[(c0 + j) * kstride..];
-            (d4..d).map(|p| q[r * d + p] * kr[p].to_f32()).sum()
+            (d4..d).map(|p| q[r * d + p] * kr[p].to_f32_raw()).sum()
         };
         // Components past the last whole vector (D not a multiple of 4), scalar.
         let tail: Option<&dyn Fn(usize, usize) -> f32> = if d4 < d { Some(&tail_fn) } else { None };
@@ -407,14 +432,14 @@ mod imp {
             let mut vv = [f32x4_splat(0.0); W];
             if T::WIDE && W % 4 == 0 {
                 for g in 0..W / 4 {
-                    let w4 = T::load16(vp.add(16 * g));
+                    let w4 = T::load16_raw(vp.add(16 * g));
                     for x in 0..4 {
                         vv[4 * g + x] = w4[x];
                     }
                 }
             } else {
                 for x in 0..W {
-                    vv[x] = T::load4(vp.add(4 * x));
+                    vv[x] = T::load4_raw(vp.add(4 * x));
                 }
             }
             for rr in 0..RB {
@@ -460,7 +485,7 @@ mod imp {
         let krow = |j: usize| -> *const T { k[(c0 + j) * kstride..].as_ptr() };
         let tail_fn = |r: usize, j: usize| -> f32 {
             let kr = &k[(c0 + j) * kstride..];
-            (d4..d).map(|p| q[r * d + p] * kr[p].to_f32()).sum()
+            (d4..d).map(|p| q[r * d + p] * kr[p].to_f32_raw()).sum()
         };
         let tail: Option<&dyn Fn(usize, usize) -> f32> = if d4 < d { Some(&tail_fn) } else { None };
         let mut r = 0;
@@ -529,8 +554,8 @@ mod imp {
     unsafe fn axpy2_rows<T: Elem, const RB: usize>(w0: [v128; RB], w1: [v128; RB], v0: *const T, v1: *const T, o: [*mut f32; RB], dv4: usize) {
         let mut c = 0;
         while c < dv4 {
-            let x0 = T::load4(v0.add(c));
-            let x1 = T::load4(v1.add(c));
+            let x0 = T::load4_raw(v0.add(c));
+            let x1 = T::load4_raw(v1.add(c));
             for rr in 0..RB {
                 let op = o[rr].add(c) as *mut v128;
                 let a = f32x4_add(f32x4_mul(w0[rr], x0), f32x4_mul(w1[rr], x1));
@@ -571,7 +596,7 @@ mod imp {
                     for x in 0..rb {
                         let (a, b) = (w[(r + x) * CHUNK + j0], w[(r + x) * CHUNK + j1]);
                         for cc in dv4..dv {
-                            *orow(x).add(cc) += a * (*v0.add(cc)).to_f32() + b * (*v1.add(cc)).to_f32();
+                            *orow(x).add(cc) += a * (*v0.add(cc)).to_f32_raw() + b * (*v1.add(cc)).to_f32_raw();
                         }
                     }
                 }
@@ -589,7 +614,7 @@ mod imp {
                     let orow = op.add(r * dv);
                     axpy_rows::<T, 1>([f32x4_splat(a)], vr, [orow], dv4);
                     for cc in dv4..dv {
-                        *orow.add(cc) += a * (*vr.add(cc)).to_f32();
+                        *orow.add(cc) += a * (*vr.add(cc)).to_f32_raw();
                     }
                 }
             }
@@ -603,7 +628,7 @@ mod imp {
         let mut c = 0;
         if T::WIDE {
             while c + 16 <= dv4 {
-                let x = T::load16(v.add(c));
+                let x = T::load16_raw(v.add(c));
                 for u in 0..4 {
                     for rr in 0..RB {
                         let op = o[rr].add(c + 4 * u) as *mut v128;
@@ -614,8 +639,8 @@ mod imp {
             }
         }
         while c + 8 <= dv4 {
-            let x0 = T::load4(v.add(c));
-            let x1 = T::load4(v.add(c + 4));
+            let x0 = T::load4_raw(v.add(c));
+            let x1 = T::load4_raw(v.add(c + 4));
             for rr in 0..RB {
                 let op = o[rr].add(c) as *mut v128;
                 v128_store(op, f32x4_add(v128_load(op), f32x4_mul(w[rr], x0)));
@@ -625,7 +650,7 @@ mod imp {
             c += 8;
         }
         while c < dv4 {
-            let x0 = T::load4(v.add(c));
+            let x0 = T::load4_raw(v.add(c));
             for rr in 0..RB {
                 let op = o[rr].add(c) as *mut v128;
                 v128_store(op, f32x4_add(v128_load(op), f32x4_mul(w[rr], x0)));
@@ -677,7 +702,7 @@ mod imp {
                     for cc in c..dv {
                         let mut a = o[rr * dv + cc];
                         for jj in 0..n {
-                            a += w[rr * CHUNK + jj] * (*v.add(jj * vstride + cc)).to_f32();
+                            a += w[rr * CHUNK + jj] * (*v.add(jj * vstride + cc)).to_f32_raw();
                         }
                         o[rr * dv + cc] = a;
                     }
@@ -705,12 +730,12 @@ mod imp {
                 let d4 = d / 4 * 4;
                 for p in (0..d4).step_by(4) {
                     for x in 0..4 {
-                        acc[x] += qr[p + x] * kr[p + x].to_f32();
+                        acc[x] += qr[p + x] * kr[p + x].to_f32_raw();
                     }
                 }
                 let mut t = (acc[0] + acc[2]) + (acc[1] + acc[3]);
                 for p in d4..d {
-                    t += qr[p] * kr[p].to_f32();
+                    t += qr[p] * kr[p].to_f32_raw();
                 }
                 s[r * CHUNK + jj] = t;
             }
@@ -725,7 +750,7 @@ mod imp {
             for r in 0..rows {
                 let p = w[r * CHUNK + jj];
                 for (a, x) in o[r * dv..(r + 1) * dv].iter_mut().zip(vr) {
-                    *a += p * x.to_f32();
+                    *a += p * x.to_f32_raw();
                 }
             }
         }
