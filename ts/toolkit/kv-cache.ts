@@ -15,7 +15,8 @@
  * Storage dtype (`dtype`): float32, float16 or bfloat16 (rounded to nearest even on
  * `append`), or int8: each appended key/value row of each head is quantised
  * symmetrically with its own float32 scale (`max|x| / 127`). The decode kernel widens
- * or dequantises elements in registers; nothing is converted back per step.
+ * elements in registers (int8: integer dot products of the codes with int16-rounded queries
+ * and weights); nothing is converted back per step.
  *
  * Sliding-window mode (`window: W`) keeps the positions a windowed query can still see.
  * It shifts rather than wraps: the rows stay in order (so causal alignment, windows and

@@ -15,7 +15,13 @@
 //!   4. accumulates `P·V` reading each value row in place, in column blocks whose
 //!      accumulators stay in registers across the chunk's keys.
 //! Int8 storage carries an f32 scale per row: it multiplies the dot product (keys) or
-//! is folded into the weight (values), so codes are dequantised in registers only.
+//! is folded into the weight (values). The codes are never widened to floats: scores are
+//! exact i32 dot products of the codes with the query rows rounded to int16
+//! ([`quantize_rows`]), and `P·V` exact i32 sums of the codes times the chunk's weights
+//! rounded to int16 ([`quantize_weights`]), both with `i32x4.dot_i16x8_s` (eight products
+//! per instruction) — against widening each code to f32 (six instructions per four) this
+//! made int8 decoding 1.6× faster at GQA 32/8 and 1.3–1.45× at MHA 12 (A/B, CPU time). A
+//! query or weight row holding inf/NaN takes the float path, so NaN still propagates.
 //!
 //! **Order of memory reads (f32 calls larger than [`STREAM_BYTES`]).** On the
 //! development machine (AMD EPYC, Zen 5, 1 MiB L2) a loop reading one forward stream
@@ -104,10 +110,30 @@ pub fn attention_decode<T: Elem>(
     let qscale = if fast { opts.scale * LOG2E } else { opts.scale };
     let streaming = T::DTYPE == DType::F32
         && shape.batch.saturating_mul(shape.heads_kv).saturating_mul(lk).saturating_mul(d + dv).saturating_mul(4) > STREAM_BYTES;
-    let sizes = [rows * d, rows * CHUNK, rows * dv];
+    // Int8 keys score as integer dot products (see `quantize_rows`).
+    let int_keys = T::DTYPE == DType::I8;
+    let sizes = [rows * d, rows * CHUNK, rows * dv, if int_keys { (rows * d + 1) / 2 + rows * CHUNK / 2 } else { 0 }];
     crate::scratch::with_scratch(sizes.iter().sum(), |buf| {
         let (qb, rest) = buf.split_at_mut(sizes[0]);
-        let (s, o) = rest.split_at_mut(sizes[1]);
+        let (s, rest) = rest.split_at_mut(sizes[1]);
+        let (o, q16) = rest.split_at_mut(sizes[2]);
+        // SAFETY: f32 storage reinterpreted as twice as many i16 (alignment 4 ≥ 2).
+        let i16s = unsafe { core::slice::from_raw_parts_mut(q16.as_mut_ptr() as *mut i16, q16.len() * 2) };
+        let (q16, w16) = i16s.split_at_mut(if int_keys { rows * d } else { 0 });
+        let v_i8: &[i8] = if int_keys {
+            // SAFETY: as for the keys below.
+            unsafe { core::slice::from_raw_parts(v.data.as_ptr() as *const i8, v.data.len()) }
+        } else {
+            &[]
+        };
+        let mut sw = [0f32; DECODE_ROWS];
+        let k_i8: &[i8] = if int_keys {
+            // SAFETY: Elem's int8 implementation is i8 itself (DType::I8 is only its).
+            unsafe { core::slice::from_raw_parts(k.data.as_ptr() as *const i8, k.data.len()) }
+        } else {
+            &[]
+        };
+        let mut sq = [0f32; DECODE_ROWS];
         let mut m = [0f32; DECODE_ROWS];
         let mut l = [0f32; DECODE_ROWS];
         let mut corr = [0f32; DECODE_ROWS];
@@ -144,6 +170,7 @@ pub fn attention_decode<T: Elem>(
                     }
                     qb.iter_mut().for_each(|x| *x *= f);
                 }
+                let int_dot = int_keys && quantize_rows(qb, rows, d, q16, &mut sq);
                 qmax = 0.0;
                 o.iter_mut().for_each(|x| *x = 0.0);
                 let kr = KeyRange::new(&shape, opts, 0, shape.len_q);
@@ -153,14 +180,13 @@ pub fn attention_decode<T: Elem>(
                 while c0 < kr.end {
                     let n = CHUNK.min(kr.end - c0);
                     // 1. Scores of every row against keys c0..c0+n.
-                    imp::scores(qb, rows, d, &k.data[kbase..], k.layout.row, c0, n, s, streaming);
+                    if int_dot {
+                        imp::scores_i8(q16, &sq, rows, d, &k_i8[kbase..], k.layout.row, c0, n, s);
+                    } else {
+                        imp::scores(qb, rows, d, &k.data[kbase..], k.layout.row, c0, n, s, streaming);
+                    }
                     if let Some(sc) = k.scales {
-                        let base = sc.layout.offset(b, hk, 0);
-                        for r in 0..rows {
-                            for (jj, x) in s[r * CHUNK..r * CHUNK + n].iter_mut().enumerate() {
-                                *x *= sc.data[base + (c0 + jj) * sc.layout.row];
-                            }
-                        }
+                        apply_scales(s, rows, n, sc, sc.layout.offset(b, hk, c0));
                     }
                     if sfac != 1.0 {
                         (0..rows).for_each(|r| s[r * CHUNK..r * CHUNK + n].iter_mut().for_each(|x| *x *= sfac));
@@ -195,19 +221,27 @@ pub fn attention_decode<T: Elem>(
                     }
                     rescale_rows(o, dv, dv, rows, &corr);
                     if let Some(sc) = v.scales {
-                        let base = sc.layout.offset(b, hk, 0);
-                        for r in 0..rows {
-                            for (jj, x) in s[r * CHUNK..r * CHUNK + n].iter_mut().enumerate() {
-                                *x *= sc.data[base + (c0 + jj) * sc.layout.row];
-                            }
-                        }
+                        apply_scales(s, rows, n, sc, sc.layout.offset(b, hk, c0));
                     }
                     if T::RAW_SCALE != 1.0 {
                         // Weights ≤ 1 take the raw values' factor (≤ 2^112: no overflow).
                         (0..rows).for_each(|r| s[r * CHUNK..r * CHUNK + n].iter_mut().for_each(|x| *x *= T::RAW_SCALE));
                     }
                     // 4. O += P·V over the chunk.
-                    imp::weighted_sum(s, rows, n, &v.data[vbase..], v.layout.row, c0, dv, o, streaming);
+                    let mut int_pv = int_keys;
+                    if int_pv {
+                        for r in 0..rows {
+                            match quantize_weights(&s[r * CHUNK..r * CHUNK + n], &mut w16[r * CHUNK..r * CHUNK + n]) {
+                                Some(x) => sw[r] = x,
+                                None => int_pv = false,
+                            }
+                        }
+                    }
+                    if int_pv {
+                        imp::weighted_sum_i8(w16, &sw, rows, n, &v_i8[vbase..], v.layout.row, c0, dv, o);
+                    } else {
+                        imp::weighted_sum(s, rows, n, &v.data[vbase..], v.layout.row, c0, dv, o, streaming);
+                    }
                     c0 += n;
                 }
                 // Normalise and store.
@@ -232,6 +266,67 @@ pub fn attention_decode<T: Elem>(
             }
         }
     });
+}
+
+/// Rounds each query row to int16 for the integer dot products with int8 key codes:
+/// `q16 = round(q / sq)`, `sq = max|q| / Q` per row, with `Q = min(32767, ⌊(2³¹ − 1) /
+/// (127·D)⌋)` so that a row's sum of `q16·code` cannot overflow i32. The rounding is
+/// at most `sq / 2` per element (relative 1.5e-5 of the row's largest element for
+/// D ≤ 516), next to the int8 keys' own `scale / 2`, i.e. 1/254 of the key row's
+/// largest element. The sums are exact; `dot · sq` (and the key's scale, applied by
+/// the caller) gives the score.
+/// Returns false (and the caller keeps the float path) when a query holds inf or NaN.
+fn quantize_rows(q: &[f32], rows: usize, d: usize, q16: &mut [i16], sq: &mut [f32; DECODE_ROWS]) -> bool {
+    if !q[..rows * d].iter().all(|x| x.is_finite()) {
+        return false;
+    }
+    let qlim = (32767usize).min(i32::MAX as usize / (127 * d.max(1))).max(1) as f32;
+    for r in 0..rows {
+        let row = &q[r * d..(r + 1) * d];
+        let mx = row.iter().fold(0f32, |a, x| a.max(x.abs()));
+        let step = mx / qlim;
+        sq[r] = step;
+        let inv = if step > 0.0 { 1.0 / step } else { 0.0 };
+        for (dst, &x) in q16[r * d..(r + 1) * d].iter_mut().zip(row) {
+            // |x·inv| ≤ qlim (+ rounding) ≤ 32767: the cast cannot saturate wrongly.
+            *dst = (x * inv).round() as i16;
+        }
+    }
+    true
+}
+
+/// `s[r·CHUNK + jj] *= scale of key row c0 + jj` (row scales from `at` on, `layout.row`
+/// apart; contiguous scales take a loop the compiler vectorises).
+fn apply_scales(s: &mut [f32], rows: usize, n: usize, sc: RowScales, at: usize) {
+    let stride = sc.layout.row;
+    for r in 0..rows {
+        let row = &mut s[r * CHUNK..r * CHUNK + n];
+        if stride == 1 {
+            row.iter_mut().zip(&sc.data[at..at + n]).for_each(|(x, &f)| *x *= f);
+        } else {
+            row.iter_mut().enumerate().for_each(|(jj, x)| *x *= sc.data[at + jj * stride]);
+        }
+    }
+}
+
+/// Rounds one row of `n` softmax weights (already multiplied by the value rows' int8
+/// scales: ≥ 0) to int16 for the integer `P·V`: `w16 = round(w / sw)`, `sw = max w /
+/// 32767`; sums of `n ≤ CHUNK` products `w16·code` stay below 256·32767·127 < 2³¹.
+/// Each weight moves by at most `sw / 2` (1/65534 of the chunk's largest). Returns `sw`,
+/// or `None` (float path) when a weight is inf or NaN (a poisoned row must stay NaN).
+fn quantize_weights(w: &[f32], w16: &mut [i16]) -> Option<f32> {
+    // One pass for both: a NaN or inf anywhere makes `bad` NaN/inf (0·x is NaN for them).
+    let (mut mx, mut bad) = (0f32, 0f32);
+    for &x in w {
+        mx = mx.max(x);
+        bad += 0.0 * x;
+    }
+    if bad != 0.0 || bad.is_nan() {
+        return None;
+    }
+    let sw = mx / 32767.0;
+    imp::round_to_i16(w, if sw > 0.0 { 1.0 / sw } else { 0.0 }, w16);
+    Some(sw)
 }
 
 /// The general score function on `row[jj] = scale·q·k` of keys `c0 + jj`: softcap,
@@ -313,6 +408,227 @@ mod imp {
             }
         }
         out
+    }
+
+
+    /// `acc[kk][rr] = Σ_p q[rr][p]·k[kk][p]` over `p < d16` in exact i32 arithmetic: int8
+    /// codes sign-extended to i16, multiplied by int16 queries pairwise (`i32x4.dot_i16x8_s`:
+    /// eight products into four lanes per instruction).
+    #[inline(always)]
+    unsafe fn tile_i8<const KB: usize, const RB: usize>(q: [*const i16; RB], k: [*const i8; KB], d16: usize) -> [[i32; RB]; KB] {
+        let mut acc = [[i32x4_splat(0); RB]; KB];
+        let mut p = 0;
+        while p < d16 {
+            for kk in 0..KB {
+                let kv = v128_load(k[kk].add(p) as *const v128);
+                let (lo, hi) = (i16x8_extend_low_i8x16(kv), i16x8_extend_high_i8x16(kv));
+                for rr in 0..RB {
+                    let q0 = v128_load(q[rr].add(p) as *const v128);
+                    let q1 = v128_load(q[rr].add(p + 8) as *const v128);
+                    acc[kk][rr] = i32x4_add(acc[kk][rr], i32x4_add(i32x4_dot_i16x8(q0, lo), i32x4_dot_i16x8(q1, hi)));
+                }
+            }
+            p += 16;
+        }
+        let mut out = [[0i32; RB]; KB];
+        for kk in 0..KB {
+            for rr in 0..RB {
+                let v = acc[kk][rr];
+                let v = i32x4_add(v, i32x4_shuffle::<2, 3, 0, 1>(v, v));
+                let v = i32x4_add(v, i32x4_shuffle::<1, 0, 3, 2>(v, v));
+                out[kk][rr] = i32x4_extract_lane::<0>(v);
+            }
+        }
+        out
+    }
+
+    /// Integer scores of int8 keys: `s[r·CHUNK + jj] = sq[r] · Σ_p q16[r][p]·code_{c0+jj}[p]`
+    /// (the key's own scale is applied by the caller). Keys of a tile are `n/KB` apart.
+    #[allow(clippy::too_many_arguments)]
+    pub fn scores_i8(q: &[i16], sq: &[f32], rows: usize, d: usize, k: &[i8], kstride: usize, c0: usize, n: usize, s: &mut [f32]) {
+        assert!(q.len() >= rows * d && sq.len() >= rows && s.len() >= rows * CHUNK && n <= CHUNK);
+        assert!(n == 0 || k.len() >= (c0 + n - 1) * kstride + d);
+        let d16 = d / 16 * 16;
+        let krow = |j: usize| -> *const i8 { k[(c0 + j) * kstride..].as_ptr() };
+        let put = |s: &mut [f32], r: usize, rb: usize, j: usize, dots: &[i32]| {
+            let kr = &k[(c0 + j) * kstride..];
+            for x in 0..rb {
+                let tail: i32 = (d16..d).map(|p| q[(r + x) * d + p] as i32 * kr[p] as i32).sum();
+                s[(r + x) * CHUNK + j] = (dots[x] + tail) as f32 * sq[r + x];
+            }
+        };
+        let mut r = 0;
+        while r < rows {
+            let rb = if rows - r >= 4 { 4 } else if rows - r >= 2 { 2 } else { 1 };
+            let qp = |x: usize| q[(r + x.min(rb - 1)) * d..].as_ptr();
+            // SAFETY: keys < n (asserted extent), query rows r..r+rb of d int16 each.
+            unsafe {
+                if rb == 4 {
+                    let h = n / 2;
+                    for j in 0..h {
+                        let t = tile_i8::<2, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j), krow(j + h)], d16);
+                        put(s, r, 4, j, &t[0]);
+                        put(s, r, 4, j + h, &t[1]);
+                    }
+                    for j in 2 * h..n {
+                        let t = tile_i8::<1, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j)], d16);
+                        put(s, r, 4, j, &t[0]);
+                    }
+                } else {
+                    let h = n / 4;
+                    for j in 0..h {
+                        let js = [j, j + h, j + 2 * h, j + 3 * h];
+                        let ks = [krow(js[0]), krow(js[1]), krow(js[2]), krow(js[3])];
+                        if rb == 2 {
+                            let t = tile_i8::<4, 2>([qp(0), qp(1)], ks, d16);
+                            (0..4).for_each(|kk| put(s, r, 2, js[kk], &t[kk]));
+                        } else {
+                            let t = tile_i8::<4, 1>([qp(0)], ks, d16);
+                            (0..4).for_each(|kk| put(s, r, 1, js[kk], &t[kk]));
+                        }
+                    }
+                    for j in 4 * h..n {
+                        let t = tile_i8::<1, 2>([qp(0), qp(1)], [krow(j)], d16);
+                        put(s, r, rb, j, &t[0]);
+                    }
+                }
+            }
+            r += rb;
+        }
+    }
+
+
+    /// Integer `P·V` of int8 value rows: for RB rows, `o[rr][c..c+8·W] += sw[rr] ·
+    /// Σ_jj w16[rr][jj]·code_jj[c..]`. Keys go in pairs: the codes of rows `jj` and
+    /// `jj+1` are interleaved byte by byte and sign-extended, so `i32x4.dot_i16x8_s`
+    /// against the splatted weight pair `(w_jj, w_jj+1)` adds both keys' products for
+    /// four columns at once. The i32 accumulators (2·W per row) live in registers
+    /// across the chunk.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn pv_i8_block<const RB: usize, const W: usize>(
+        wp: *const u32, r: usize, pairs: usize, v: *const i8, vstride: usize, c: usize, acc_out: &mut [[v128; 8]; RB],
+    ) {
+        let mut acc = [[i32x4_splat(0); 8]; RB];
+        for pj in 0..pairs {
+            let (a, b) = (v.add(2 * pj * vstride + c), v.add((2 * pj + 1) * vstride + c));
+            let mut ext = [i32x4_splat(0); 8];
+            for x in 0..W {
+                // 8 columns of both rows → 16 interleaved bytes → two i16x8 (4 columns × 2 keys each).
+                let lo = v128_load64_zero(a.add(8 * x) as *const u64);
+                let hi = v128_load64_zero(b.add(8 * x) as *const u64);
+                let il = i8x16_shuffle::<0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23>(lo, hi);
+                ext[2 * x] = i16x8_extend_low_i8x16(il);
+                ext[2 * x + 1] = i16x8_extend_high_i8x16(il);
+            }
+            for rr in 0..RB {
+                let wv = v128_load32_splat(wp.add((r + rr) * (super::CHUNK / 2) + pj));
+                for x in 0..2 * W {
+                    acc[rr][x] = i32x4_add(acc[rr][x], i32x4_dot_i16x8(ext[x], wv));
+                }
+            }
+        }
+        for rr in 0..RB {
+            for x in 0..2 * W {
+                acc_out[rr][x] = acc[rr][x];
+            }
+        }
+    }
+
+    /// See [`pv_i8_block`]; `w16` rows are CHUNK apart, `n` keys (an odd last key is added
+    /// on its own), `o` rows `dv` apart.
+    #[allow(clippy::too_many_arguments)]
+    pub fn weighted_sum_i8(w16: &[i16], sw: &[f32], rows: usize, n: usize, v: &[i8], vstride: usize, c0: usize, dv: usize, o: &mut [f32]) {
+        assert!(w16.len() >= rows * CHUNK && sw.len() >= rows && o.len() >= rows * dv && n <= CHUNK);
+        if n == 0 || dv == 0 {
+            return;
+        }
+        assert!(v.len() >= (c0 + n - 1) * vstride + dv);
+        let pairs = n / 2;
+        let vb = v[c0 * vstride..].as_ptr();
+        // SAFETY: w16 rows hold CHUNK int16 (CHUNK/2 u32 pairs, 4-byte aligned: scratch
+        // f32 storage); value rows < n hold dv codes; columns c..c+8W ≤ dv.
+        unsafe {
+            let wp = w16.as_ptr() as *const u32;
+            let mut r = 0;
+            while r < rows {
+                let rb = if rows - r >= 4 { 4 } else if rows - r >= 2 { 2 } else { 1 };
+                let mut c = 0;
+                let mut acc = [[i32x4_splat(0); 8]; 4];
+                macro_rules! block {
+                    ($rb:literal, $w:literal) => {{
+                        let mut a = [[i32x4_splat(0); 8]; $rb];
+                        pv_i8_block::<$rb, $w>(wp, r, pairs, vb, vstride, c, &mut a);
+                        for rr in 0..$rb {
+                            acc[rr] = a[rr];
+                        }
+                    }};
+                }
+                // Column blocks of 8·W: 8 accumulators (W = 4, 2, 1 for 1, 2, 4 rows).
+                let wcols = match rb { 4 => 8, 2 => 16, _ => 32 };
+                while c < dv {
+                    let width = if c + wcols <= dv { wcols } else if c + 8 <= dv { 8 } else { 0 };
+                    if width == 0 {
+                        break;
+                    }
+                    match (rb, width) {
+                        (4, _) => block!(4, 1),
+                        (2, 16) => block!(2, 2),
+                        (2, _) => block!(2, 1),
+                        (_, 32) => block!(1, 4),
+                        (_, _) => block!(1, 1),
+                    }
+                    for rr in 0..rb {
+                        let scale = f32x4_splat(sw[r + rr]);
+                        for x in 0..width / 4 {
+                            let op = o.as_mut_ptr().add((r + rr) * dv + c + 4 * x) as *mut v128;
+                            v128_store(op, f32x4_add(v128_load(op), f32x4_mul(f32x4_convert_i32x4(acc[rr][x]), scale)));
+                        }
+                    }
+                    c += width;
+                }
+                // Ragged columns and the odd last key, scalar (exact integer sums).
+                for rr in r..r + rb {
+                    let w = &w16[rr * CHUNK..];
+                    for cc in 0..dv {
+                        let mut t: i32 = 0;
+                        if cc >= c {
+                            for jj in 0..2 * pairs {
+                                t += w[jj] as i32 * *vb.add(jj * vstride + cc) as i32;
+                            }
+                        }
+                        if n % 2 == 1 {
+                            t += w[n - 1] as i32 * *vb.add((n - 1) * vstride + cc) as i32;
+                        }
+                        if t != 0 {
+                            o[rr * dv + cc] += t as f32 * sw[rr];
+                        }
+                    }
+                }
+                r += rb;
+            }
+        }
+    }
+
+
+    /// `dst[i] = round(src[i]·inv)` for values with `|src·inv| ≤ 32767` (nearest, ties
+    /// to even), four lanes at a time.
+    pub fn round_to_i16(src: &[f32], inv: f32, dst: &mut [i16]) {
+        let n = src.len().min(dst.len());
+        let f = f32x4_splat(inv);
+        let mut i = 0;
+        while i + 8 <= n {
+            // SAFETY: i + 8 ≤ n elements of both slices.
+            unsafe {
+                let a = i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v128_load(src.as_ptr().add(i) as *const v128), f)));
+                let b = i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v128_load(src.as_ptr().add(i + 4) as *const v128), f)));
+                v128_store(dst.as_mut_ptr().add(i) as *mut v128, i16x8_narrow_i32x4(a, b));
+            }
+            i += 8;
+        }
+        for j in i..n {
+            dst[j] = (src[j] * inv).round() as i16;
+        }
     }
 
     /// Stores a tile's dot products (plus the scalar tail past d4) at rows r.., keys j...
@@ -717,6 +1033,44 @@ mod imp {
 mod imp {
     use super::CHUNK;
     use crate::dtype::Elem;
+
+    /// `dst[i] = round(src[i]·inv)` (nearest, ties to even, as the SIMD version).
+    pub fn round_to_i16(src: &[f32], inv: f32, dst: &mut [i16]) {
+        for (d, &x) in dst.iter_mut().zip(src) {
+            let y = x * inv;
+            let r = y.round();
+            // Ties to even, as f32x4.nearest.
+            let r = if (y - y.trunc()).abs() == 0.5 && r % 2.0 != 0.0 { r - y.signum() } else { r };
+            *d = r as i16;
+        }
+    }
+
+    /// Integer `P·V` of int8 value rows (see the SIMD version): exact i32 sums per chunk.
+    #[allow(clippy::too_many_arguments)]
+    pub fn weighted_sum_i8(w16: &[i16], sw: &[f32], rows: usize, n: usize, v: &[i8], vstride: usize, c0: usize, dv: usize, o: &mut [f32]) {
+        assert!(w16.len() >= rows * CHUNK && sw.len() >= rows && o.len() >= rows * dv && n <= CHUNK);
+        for r in 0..rows {
+            for cc in 0..dv {
+                let t: i32 = (0..n).map(|jj| w16[r * CHUNK + jj] as i32 * v[(c0 + jj) * vstride + cc] as i32).sum();
+                if t != 0 {
+                    o[r * dv + cc] += t as f32 * sw[r];
+                }
+            }
+        }
+    }
+
+    /// Integer scores of int8 keys (see the SIMD version): exact i32 sums.
+    #[allow(clippy::too_many_arguments)]
+    pub fn scores_i8(q: &[i16], sq: &[f32], rows: usize, d: usize, k: &[i8], kstride: usize, c0: usize, n: usize, s: &mut [f32]) {
+        assert!(q.len() >= rows * d && sq.len() >= rows && s.len() >= rows * CHUNK && n <= CHUNK);
+        for jj in 0..n {
+            let kr = &k[(c0 + jj) * kstride..(c0 + jj) * kstride + d];
+            for r in 0..rows {
+                let dot: i32 = q[r * d..(r + 1) * d].iter().zip(kr).map(|(&a, &b)| a as i32 * b as i32).sum();
+                s[r * CHUNK + jj] = dot as f32 * sq[r];
+            }
+        }
+    }
 
     #[allow(clippy::too_many_arguments)]
     pub fn scores<T: Elem>(q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32], _streaming: bool) {
