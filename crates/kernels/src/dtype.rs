@@ -241,6 +241,11 @@ pub trait Elem: Copy + 'static {
         [Self::load4(p), Self::load4(p.add(4)), Self::load4(p.add(8)), Self::load4(p.add(12))]
     }
 
+    /// Whether the decode kernel reads this type in place with its own register tiles.
+    /// `false` (float16 that may hold inf/NaN; int8, whose kernels are integer) makes it
+    /// widen a chunk of rows into f32 scratch and run the f32 tiles: one instantiation of
+    /// the tiles fewer in the binary, for paths that are rare (inf/NaN data) or fallbacks.
+    const TILES: bool = true;
     /// Raw lanes are the values times `1 / RAW_SCALE` (a power of two): a type whose
     /// widening ends in a multiply by a constant ([`F16Finite`]) can leave it out and
     /// let the caller fold `RAW_SCALE` into its other operand (`(a·2^k)·(x·2^-k)` is
@@ -303,6 +308,7 @@ impl Elem for f32 {
 
 impl Elem for F16 {
     const DTYPE: DType = DType::F16;
+    const TILES: bool = false;
     #[inline(always)]
     fn to_f32(self) -> f32 {
         f16_to_f32(self.0)
@@ -352,6 +358,7 @@ impl Elem for BF16 {
 
 impl Elem for i8 {
     const DTYPE: DType = DType::I8;
+    const TILES: bool = false;
     #[inline(always)]
     fn to_f32(self) -> f32 {
         self as f32

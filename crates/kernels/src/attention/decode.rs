@@ -112,11 +112,16 @@ pub fn attention_decode<T: Elem>(
         && shape.batch.saturating_mul(shape.heads_kv).saturating_mul(lk).saturating_mul(d + dv).saturating_mul(4) > STREAM_BYTES;
     // Int8 keys score as integer dot products (see `quantize_rows`).
     let int_keys = T::DTYPE == DType::I8;
-    let sizes = [rows * d, rows * CHUNK, rows * dv, if int_keys { (rows * d + 1) / 2 + rows * CHUNK / 2 } else { 0 }];
+    let sizes = [
+        rows * d, rows * CHUNK, rows * dv,
+        if int_keys { (rows * d + 1) / 2 + rows * CHUNK / 2 } else { 0 },
+        if T::TILES { 0 } else { CHUNK * d.max(dv) },
+    ];
     crate::scratch::with_scratch(sizes.iter().sum(), |buf| {
         let (qb, rest) = buf.split_at_mut(sizes[0]);
         let (s, rest) = rest.split_at_mut(sizes[1]);
-        let (o, q16) = rest.split_at_mut(sizes[2]);
+        let (o, rest) = rest.split_at_mut(sizes[2]);
+        let (q16, kw) = rest.split_at_mut(sizes[3]);
         // SAFETY: f32 storage reinterpreted as twice as many i16 (alignment 4 ≥ 2).
         let i16s = unsafe { core::slice::from_raw_parts_mut(q16.as_mut_ptr() as *mut i16, q16.len() * 2) };
         let (q16, w16) = i16s.split_at_mut(if int_keys { rows * d } else { 0 });
@@ -183,7 +188,12 @@ pub fn attention_decode<T: Elem>(
                     if int_dot {
                         imp::scores_i8(q16, &sq, rows, d, &k_i8[kbase..], k.layout.row, c0, n, s);
                     } else {
-                        imp::scores(qb, rows, d, &k.data[kbase..], k.layout.row, c0, n, s, streaming);
+                        if T::TILES {
+                            imp::scores(qb, rows, d, &k.data[kbase..], k.layout.row, c0, n, s, streaming);
+                        } else {
+                            widen_rows(&k.data[kbase..], k.layout.row, c0, n, d, kw);
+                            imp::scores::<f32>(qb, rows, d, kw, d, 0, n, s, false);
+                        }
                     }
                     if let Some(sc) = k.scales {
                         apply_scales(s, rows, n, sc, sc.layout.offset(b, hk, c0));
@@ -240,7 +250,12 @@ pub fn attention_decode<T: Elem>(
                     if int_pv {
                         imp::weighted_sum_i8(w16, &sw, rows, n, &v_i8[vbase..], v.layout.row, c0, dv, o);
                     } else {
-                        imp::weighted_sum(s, rows, n, &v.data[vbase..], v.layout.row, c0, dv, o, streaming);
+                        if T::TILES {
+                            imp::weighted_sum(s, rows, n, &v.data[vbase..], v.layout.row, c0, dv, o, streaming);
+                        } else {
+                            widen_rows(&v.data[vbase..], v.layout.row, c0, n, dv, kw);
+                            imp::weighted_sum::<f32>(s, rows, n, kw, dv, 0, dv, o, false);
+                        }
                     }
                     c0 += n;
                 }
@@ -293,6 +308,17 @@ fn quantize_rows(q: &[f32], rows: usize, d: usize, q16: &mut [i16], sq: &mut [f3
         }
     }
     true
+}
+
+/// Widens rows `c0..c0+n` (`stride` apart, `w` elements each) into contiguous f32 `dst`
+/// (int8: the codes, unscaled).
+fn widen_rows<T: Elem>(src: &[T], stride: usize, c0: usize, n: usize, w: usize, dst: &mut [f32]) {
+    for jj in 0..n {
+        let row = &src[(c0 + jj) * stride..(c0 + jj) * stride + w];
+        for (x, e) in dst[jj * w..(jj + 1) * w].iter_mut().zip(row) {
+            *x = e.to_f32();
+        }
+    }
 }
 
 /// `s[r·CHUNK + jj] *= scale of key row c0 + jj` (row scales from `at` on, `layout.row`
