@@ -167,7 +167,7 @@ pub fn attention_decode<T: Elem>(
                 // as 2^(112−e)·2^e when |q|·RAW_SCALE could overflow, the 2^e going on
                 // the scores (powers of two: exact).
                 let mut sfac = 1.0f32;
-                if T::RAW_SCALE != 1.0 {
+                if T::TILES && T::RAW_SCALE != 1.0 {
                     let mut f = T::RAW_SCALE;
                     while qmax * f > 1e37 && f > 1.0 {
                         f *= 1.0 / 65536.0;
@@ -233,7 +233,7 @@ pub fn attention_decode<T: Elem>(
                     if let Some(sc) = v.scales {
                         apply_scales(s, rows, n, sc, sc.layout.offset(b, hk, c0));
                     }
-                    if T::RAW_SCALE != 1.0 {
+                    if T::TILES && T::RAW_SCALE != 1.0 {
                         // Weights ≤ 1 take the raw values' factor (≤ 2^112: no overflow).
                         (0..rows).for_each(|r| s[r * CHUNK..r * CHUNK + n].iter_mut().for_each(|x| *x *= T::RAW_SCALE));
                     }
@@ -315,9 +315,7 @@ fn quantize_rows(q: &[f32], rows: usize, d: usize, q16: &mut [i16], sq: &mut [f3
 fn widen_rows<T: Elem>(src: &[T], stride: usize, c0: usize, n: usize, w: usize, dst: &mut [f32]) {
     for jj in 0..n {
         let row = &src[(c0 + jj) * stride..(c0 + jj) * stride + w];
-        for (x, e) in dst[jj * w..(jj + 1) * w].iter_mut().zip(row) {
-            *x = e.to_f32();
-        }
+        imp::widen(row, &mut dst[jj * w..(jj + 1) * w]);
     }
 }
 
@@ -654,6 +652,21 @@ mod imp {
         }
         for j in i..n {
             dst[j] = (src[j] * inv).round() as i16;
+        }
+    }
+
+
+    /// `dst = src` widened to f32, four lanes at a time.
+    pub fn widen<T: Elem>(src: &[T], dst: &mut [f32]) {
+        let n = src.len().min(dst.len());
+        let mut i = 0;
+        while i + 4 <= n {
+            // SAFETY: i + 4 ≤ n elements of both.
+            unsafe { v128_store(dst.as_mut_ptr().add(i) as *mut v128, T::load4(src.as_ptr().add(i))) };
+            i += 4;
+        }
+        for j in i..n {
+            dst[j] = src[j].to_f32();
         }
     }
 
@@ -1059,6 +1072,13 @@ mod imp {
 mod imp {
     use super::CHUNK;
     use crate::dtype::Elem;
+
+    /// `dst = src` widened to f32.
+    pub fn widen<T: Elem>(src: &[T], dst: &mut [f32]) {
+        for (x, e) in dst.iter_mut().zip(src) {
+            *x = e.to_f32();
+        }
+    }
 
     /// `dst[i] = round(src[i]·inv)` (nearest, ties to even, as the SIMD version).
     pub fn round_to_i16(src: &[f32], inv: f32, dst: &mut [i16]) {
