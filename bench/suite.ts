@@ -4,6 +4,7 @@
  * and in the browser (no Node imports); the caller supplies the peers and a logger.
  */
 import { attention, type Build, init, KVCache, matmul, memoryStats, softmax, Tensor } from '../dist/index.js';
+import { init as initSeparate } from '../dist/separate.js';
 import { attentionTs, matmulTs, softmaxTs } from '../dist/baseline/index.js';
 import { type Case, CHECK_SHAPES, samplingPlan, TOLERANCE } from './cases.js';
 import { maxAbsDiff, randoms } from './data.js';
@@ -101,7 +102,9 @@ export interface SuiteOptions {
 export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   const started = performance.now();
   const { log } = opts;
-  const info = await init({ build: opts.build ?? 'auto' });
+  // The relaxed-SIMD binary is not embedded in the default entry: the separate entry loads it.
+  const build = opts.build ?? 'auto';
+  const info = await (build === 'relaxed-simd' ? initSeparate : init)({ build });
   log(`${info.build} build`);
   log('measuring the SIMD128 mul+add peak…');
   const firstPeak = measurePeak();

@@ -18,5 +18,6 @@ else
   bash scripts/setup.sh
   bash scripts/build.sh --if-needed
 fi
-if [ "$relaxed" = 1 ]; then export NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-wasm-relaxed-simd"; fi
+# V8 flags are not allowed in NODE_OPTIONS, so node is started with the flag and tsx as a loader.
+if [ "$relaxed" = 1 ]; then exec node --experimental-wasm-relaxed-simd --import tsx bench/main.ts "$@"; fi
 exec npx tsx bench/main.ts "$@"
