@@ -5,8 +5,8 @@
  * build (fused multiply-add) when the engine validates a relaxed-SIMD probe, else the
  * SIMD128 build when it validates a SIMD probe, else the scalar build — and checks a
  * small known result; a build that gets it wrong is replaced by the next one. Where
- * the binaries come from is the entry point's choice (`BinarySource`): embedded in the default entry (SIMD128 and scalar), files in
- * `wasm-attention/separate` (all three).
+ * the binaries come from is the entry point's choice (`BinarySource`): embedded in
+ * the default entry (SIMD128 and scalar), files in `wasm-attention/separate` (all three).
  *
  * The state here (the one instance) is shared by every entry point of the package:
  * the bundles import it from one shared chunk, so `init()` from any entry serves all.
