@@ -1,9 +1,9 @@
 // Bundles ts/ into dist/: one rollup build with four entry points that share one chunk.
 //
-//   dist/index.js          the default entry ('wasm-attention' under every condition): both
-//                          binaries embedded as base64, so init() needs no file and no bundler set-up
+//   dist/index.js          the default entry ('wasm-attention' under every condition): the SIMD128 and
+//                          scalar binaries embedded as base64, so init() needs no file and no bundler set-up
 //   dist/separate.js       'wasm-attention/separate': the same API, init() loads the binaries from
-//                          dist/wasm-attention-{simd,scalar}.wasm via new URL('./…', import.meta.url)
+//                          dist/wasm-attention-{relaxed-simd,simd,scalar}.wasm via new URL('./…', import.meta.url)
 //   dist/pool/index.js     'wasm-attention/pool': AttentionPool (imports the default entry)
 //   dist/models/index.js   'wasm-attention/models': causal LMs built on the API (imports the default entry)
 //   dist/lib.js            the library itself — Tensor, ops, toolkit and the one instance's state —
@@ -23,7 +23,7 @@ const WORKER_SOURCE_ID = 'wasm-attention:pool-worker-source';
 /** The global name the worker IIFE assigns (used by ts/pool/spawn.ts to start it). */
 const WORKER_GLOBAL = 'wasmAttentionPoolWorker';
 /** A wasm-pack output binary: pkg/<variant>/wasm_attention_bg.wasm. */
-const BINARY = /pkg[\\/](simd|scalar)[\\/]wasm_attention_bg\.wasm$/;
+const BINARY = /pkg[\\/](relaxed-simd|simd|scalar)[\\/]wasm_attention_bg\.wasm$/;
 
 const ts = () => typescript({
   tsconfig: './tsconfig.build.json', declaration: false, declarationMap: false, outDir: 'dist', sourceMap: false,
@@ -44,13 +44,13 @@ function binaries({ embed }) {
     },
     generateBundle() {
       if (!embed) return;
-      for (const variant of ['simd', 'scalar']) {
+      for (const variant of ['relaxed-simd', 'simd', 'scalar']) {
         this.emitFile({
           type: 'asset', fileName: `wasm-attention-${variant}.wasm`,
           source: readFileSync(`pkg/${variant}/wasm_attention_bg.wasm`),
         });
       }
-      // Types of the './simd.wasm' and './scalar.wasm' exports.
+      // Types of the './relaxed-simd.wasm', './simd.wasm' and './scalar.wasm' exports.
       this.emitFile({
         type: 'asset', fileName: 'wasm-module.d.ts', source: `/**
  * A wasm-attention binary as platforms that compile \`.wasm\` imports at deploy time give it

@@ -1,17 +1,18 @@
-// The suite runs twice in Node, once per WebAssembly build (SIMD128 and scalar), against
-// the bundle in dist/ — the artifact users import — and once more in a real browser:
+// The suite runs three times in Node, once per WebAssembly build (relaxed SIMD, SIMD128 and
+// scalar), against the bundle in dist/ — the artifact users import — and once more in a real browser:
 // Debian's Chromium (/usr/bin/chromium, headless) through @vitest/browser-playwright,
 // running test/browser/*.spec.ts against both browser bundles, in Web Workers and the pool.
 import { configDefaults, defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 
-const variant = (name) => ({
+const variant = (name, build = name, execArgv = []) => ({
   test: {
     name,
     include: ['test/**/*.test.ts'],
     exclude: [...configDefaults.exclude, 'test/consumers/**'],
     setupFiles: ['test/helpers/setup.ts'],
-    env: { WASM_ATTENTION_BUILD: name },
+    env: { WASM_ATTENTION_BUILD: build },
+    execArgv,
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
@@ -59,6 +60,8 @@ const consumers = {
 
 export default defineConfig({
   test: {
-    projects: [variant('simd'), variant('scalar'), browser, consumers],
+    // Node 20 has relaxed SIMD behind a flag (on by default from Node 22 and in Chromium ≥ 114).
+    projects: [variant('relaxed', 'relaxed-simd', ['--experimental-wasm-relaxed-simd']), variant('simd'), variant('scalar'),
+      browser, consumers],
   },
 });

@@ -24,4 +24,4 @@ for (const [name, contents] of cases) {
   });
   line(name, r.outputFiles[0].contents);
 }
-for (const v of ['simd', 'scalar']) line(`wasm-attention-${v}.wasm`, readFileSync(dist(`wasm-attention-${v}.wasm`)));
+for (const v of ['relaxed-simd', 'simd', 'scalar']) line(`wasm-attention-${v}.wasm`, readFileSync(dist(`wasm-attention-${v}.wasm`)));

@@ -13,13 +13,21 @@ export interface CliOptions {
   readonly json: boolean;
   /** Threads asked for with --threads (every run uses 1: see {@link threadsNotice}). */
   readonly threads: number;
+  /** The build of our kernels to measure (`init({ build })`). */
+  readonly build: BuildChoice;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only=${GROUPS.join('|')}[,...]] [--json] [--threads=1]
+/** Values of --build. */
+export const BUILDS = ['auto', 'relaxed-simd', 'simd', 'scalar'] as const;
+export type BuildChoice = (typeof BUILDS)[number];
+
+export const USAGE = `usage: npm run bench -- [--quick] [--only=${GROUPS.join('|')}[,...]] [--json] [--threads=1] [--build=${BUILDS.join('|')}]
   --quick     smaller sizes and fewer samples (under a minute)
   --only=...  run only these case groups (comma-separated)
   --json      print the JSON result only (progress goes to stderr)
-  --threads=N threads per implementation; only 1 is supported for now (others run with 1)`;
+  --threads=N threads per implementation; only 1 is supported for now (others run with 1)
+  --build=B   our kernels' build (default auto); scripts/bench.sh runs Node with
+              --experimental-wasm-relaxed-simd for relaxed-simd (Node 20 needs it)`;
 
 /** The message printed when more than one thread is asked for, or null. */
 export function threadsNotice(threads: number): string | null {
@@ -34,6 +42,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   let json = false;
   let threads = 1;
   let only = new Set<Group>(GROUPS);
+  let build: BuildChoice = 'auto';
   for (const arg of argv) {
     if (arg === '--') continue;
     if (arg === '--quick') quick = true;
@@ -51,11 +60,15 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       const value = arg.slice('--threads='.length);
       threads = Number(value);
       if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got '${value}'`);
+    } else if (arg.startsWith('--build=')) {
+      const value = arg.slice('--build='.length);
+      if (!(BUILDS as readonly string[]).includes(value)) throw new Error(`--build: unknown build '${value}' (expected ${BUILDS.join(', ')})`);
+      build = value as BuildChoice;
     } else if (arg === '--help' || arg === '-h') {
       throw new Error(USAGE);
     } else {
       throw new Error(`unknown option '${arg}'\n${USAGE}`);
     }
   }
-  return { quick, only, json, threads };
+  return { quick, only, json, threads, build };
 }

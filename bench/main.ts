@@ -30,7 +30,7 @@ log(`wasm-attention benchmarks (${options.quick ? 'quick' : 'full'}) — ${machi
   `${machine.runtime}, 1 thread`);
 const { peers, unavailable } = await loadNodePeers();
 const suite = await runSuite({
-  quick: options.quick, cases: buildCases(options.quick, options.only), peers, unavailable, log,
+  quick: options.quick, cases: buildCases(options.quick, options.only), peers, unavailable, log, build: options.build,
 });
 const report: Report = {
   schema: 1, date: new Date().toISOString(), mode: options.quick ? 'quick' : 'full', threads: 1, machine,

@@ -1,7 +1,9 @@
 /**
  * Measured SIMD128 peak: a hand-assembled WebAssembly loop that does nothing but
  * independent `f32x4.mul` + `f32x4.add` pairs, the same instruction mix as the GEMM
- * microkernel's inner loop (which has no fused multiply-add in SIMD128).
+ * microkernel's inner loop (which has no fused multiply-add in SIMD128). The FMA peak
+ * is the same loop with each pair replaced by one `f32x4.relaxed_madd` (the
+ * relaxed-SIMD build's inner loop), measured where the engine has relaxed SIMD.
  *
  * Twelve accumulators `acc ← acc·c + d` form twelve independent dependency chains,
  * enough to keep the floating-point pipes busy despite each chain's mul→add
@@ -23,11 +25,12 @@ const F32X4_SPLAT = [SIMD, ...leb(0x13)];
 const F32X4_EXTRACT_LANE0 = [SIMD, ...leb(0x1f), 0];
 const F32X4_ADD = [SIMD, ...leb(0xe4)];
 const F32X4_MUL = [SIMD, ...leb(0xe6)];
+const F32X4_RELAXED_MADD = [SIMD, ...leb(0x105)];
 const get = (i: number) => [0x20, ...leb(i)];
 const set = (i: number) => [0x21, ...leb(i)];
 
-/** `(func (param $n i32) (result f32))` running `$n` iterations of the mul+add block. */
-function peakModuleBytes(): Uint8Array<ArrayBuffer> {
+/** `(func (param $n i32) (result f32))` running `$n` iterations of the mul+add (or fused) block. */
+function peakModuleBytes(fused: boolean): Uint8Array<ArrayBuffer> {
   const n = 0;
   const acc = (i: number) => 1 + i;
   const c = 1 + ACCUMULATORS;
@@ -38,7 +41,8 @@ function peakModuleBytes(): Uint8Array<ArrayBuffer> {
   for (let i = 0; i < ACCUMULATORS; i++) body.push(...f32(i / ACCUMULATORS), ...F32X4_SPLAT, ...set(acc(i)));
   body.push(0x03, 0x40); // loop (no result)
   for (let i = 0; i < ACCUMULATORS; i++) {
-    body.push(...get(acc(i)), ...get(c), ...F32X4_MUL, ...get(d), ...F32X4_ADD, ...set(acc(i)));
+    if (fused) body.push(...get(acc(i)), ...get(c), ...get(d), ...F32X4_RELAXED_MADD, ...set(acc(i)));
+    else body.push(...get(acc(i)), ...get(c), ...F32X4_MUL, ...get(d), ...F32X4_ADD, ...set(acc(i)));
   }
   body.push(...get(n), 0x41, 1, 0x6b, 0x22, ...leb(n), 0x0d, 0); // n = n - 1; br_if n != 0
   body.push(0x0b); // end loop
@@ -70,7 +74,16 @@ export interface PeakResult {
 
 /** Times the mul+add loop (after warm-up calls for V8's optimising tier); null without SIMD128. */
 export function measurePeak(now: () => number = () => performance.now()): PeakResult | null {
-  const bytes = peakModuleBytes();
+  return measureLoop(false, now);
+}
+
+/** Times the `f32x4.relaxed_madd` loop (fused multiply-add, 8 flops each); null without relaxed SIMD. */
+export function measureFmaPeak(now: () => number = () => performance.now()): PeakResult | null {
+  return measureLoop(true, now);
+}
+
+function measureLoop(fused: boolean, now: () => number): PeakResult | null {
+  const bytes = peakModuleBytes(fused);
   if (!WebAssembly.validate(bytes)) return null;
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
   const peak = instance.exports.peak as (n: number) => number;
@@ -88,6 +101,7 @@ export function measurePeak(now: () => number = () => performance.now()): PeakRe
     gflops: rates[rates.length - 1]!,
     medianGflops: rates[rates.length >> 1]!,
     runs: rates.length,
-    method: `hand-written WASM loop, ${ACCUMULATORS} independent f32x4 mul+add chains, best of ${rates.length} runs`,
+    method: `hand-written WASM loop, ${ACCUMULATORS} independent f32x4 ${fused ? 'relaxed_madd' : 'mul+add'} chains, `
+      + `best of ${rates.length} runs`,
   };
 }

@@ -113,10 +113,12 @@ function decodeTable(r: Report): { console: string; markdown: string[] } | null 
 }
 
 function peakLine(r: Report): string {
-  return r.peak
+  return (r.peak
     ? `SIMD128 peak measured in this run: ${r.peak.gflops.toFixed(1)} GFLOP/s (${r.peak.method}; median ` +
       `${r.peak.medianGflops.toFixed(1)}); reference for this machine type: ${r.referencePeakGflops} GFLOP/s.`
-    : `SIMD128 unavailable: no peak measured (reference for this machine type: ${r.referencePeakGflops} GFLOP/s).`;
+    : `SIMD128 unavailable: no peak measured (reference for this machine type: ${r.referencePeakGflops} GFLOP/s).`)
+    + (r.fmaPeak ? ` Relaxed-SIMD FMA peak measured in this run: ${r.fmaPeak.gflops.toFixed(1)} GFLOP/s (${r.fmaPeak.method}; `
+      + `median ${r.fmaPeak.medianGflops.toFixed(1)}).` : '');
 }
 
 /** The Markdown report (links the SVG chart `chartFile`). */
@@ -125,7 +127,7 @@ export function markdown(r: Report, chartFile: string): string {
   const out: string[] = [];
   out.push(`# wasm-attention benchmarks (${r.mode})`, '');
   out.push(`${r.date} — ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.os}, ${r.machine.runtime}, ` +
-    `${r.simd ? 'SIMD128' : 'scalar'} build, ${r.threads} thread. Suite time ${r.seconds.toFixed(0)} s.`, '');
+    `${r.build ?? (r.simd ? 'simd' : 'scalar')} build, ${r.threads} thread. Suite time ${r.seconds.toFixed(0)} s.`, '');
   out.push(`![speed-up of wasm-attention per case](${chartFile})`, '');
   const bad = disagreements(r);
   if (bad.length > 0) {

@@ -3,11 +3,12 @@
  * peer on the same inputs, in the same process, one after another. Works in Node
  * and in the browser (no Node imports); the caller supplies the peers and a logger.
  */
-import { attention, init, KVCache, matmul, memoryStats, softmax, Tensor } from '../dist/index.js';
+import { attention, type Build, init, KVCache, matmul, memoryStats, softmax, Tensor } from '../dist/index.js';
+import { init as initSeparate } from '../dist/separate.js';
 import { attentionTs, matmulTs, softmaxTs } from '../dist/baseline/index.js';
 import { type Case, cachedTokens, CHECK_SHAPES, samplingPlan, TOLERANCE } from './cases.js';
 import { maxAbsDiff, randoms } from './data.js';
-import { measurePeak, type PeakResult } from './peak.js';
+import { measureFmaPeak, measurePeak, type PeakResult } from './peak.js';
 import { type BandwidthResult, measureBandwidth } from './bandwidth.js';
 import type { AttentionShape, Peer, PeerOp } from './peers/peer.js';
 import { time, type Timing } from './timing.js';
@@ -73,8 +74,12 @@ export interface PeerStatus {
 }
 
 export interface SuiteResult {
+  /** The build of our kernels that ran. */
+  readonly build: Build;
   readonly simd: boolean;
   readonly peak: PeakResult | null;
+  /** The relaxed-SIMD FMA peak, where the engine has relaxed SIMD. */
+  readonly fmaPeak: PeakResult | null;
   /** Memory read bandwidth (best of the start and end measurements), null without SIMD128. */
   readonly bandwidth?: BandwidthResult | null;
   readonly peers: PeerStatus[];
@@ -90,16 +95,22 @@ export interface SuiteOptions {
   readonly unavailable?: readonly PeerStatus[];
   /** Progress lines. */
   readonly log: (line: string) => void;
+  /** Our kernels' build (`init({ build })`). */
+  readonly build?: Build | 'auto';
 }
 
 export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   const started = performance.now();
   const { log } = opts;
-  const info = await init();
-  log(`${info.simd ? 'SIMD128' : 'scalar'} build`);
+  // The relaxed-SIMD binary is not embedded in the default entry: the separate entry loads it.
+  const build = opts.build ?? 'auto';
+  const info = await (build === 'relaxed-simd' ? initSeparate : init)({ build });
+  log(`${info.build} build`);
   log('measuring the SIMD128 mul+add peak…');
   const firstPeak = measurePeak();
   if (firstPeak) log(`  peak ${firstPeak.gflops.toFixed(1)} GFLOP/s (median ${firstPeak.medianGflops.toFixed(1)})`);
+  const firstFma = measureFmaPeak();
+  if (firstFma) log(`  relaxed-SIMD FMA peak ${firstFma.gflops.toFixed(1)} GFLOP/s (median ${firstFma.medianGflops.toFixed(1)})`);
   const hasDecode = opts.cases.some((c) => c.op === 'decode');
   if (hasDecode) log('measuring the memory read bandwidth…');
   const firstBandwidth = hasDecode ? measureBandwidth() : null;
@@ -125,6 +136,9 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   const lastPeak = measurePeak();
   const peak = firstPeak && lastPeak && lastPeak.gflops > firstPeak.gflops ? lastPeak : firstPeak;
   if (peak) log(`SIMD128 peak: ${peak.gflops.toFixed(1)} GFLOP/s (best of the start and end measurements)`);
+  const lastFma = firstFma ? measureFmaPeak() : null;
+  const fmaPeak = firstFma && lastFma && lastFma.gflops > firstFma.gflops ? lastFma : firstFma;
+  if (fmaPeak) log(`relaxed-SIMD FMA peak: ${fmaPeak.gflops.toFixed(1)} GFLOP/s (best of the start and end measurements)`);
   let bandwidth: BandwidthResult | null = null;
   if (firstBandwidth) {
     const last = measureBandwidth();
@@ -142,7 +156,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
     return { ...r, decode: { dtype: c.dtype, kvBytesPerToken: c.kvBytesPerToken, bytes, bandwidthMs, computeMs,
       limitMs, fractionOfLimit: limitMs / median } };
   });
-  return { simd: info.simd, peak, bandwidth, peers: statuses, cases, seconds: (performance.now() - started) / 1000 };
+  return { build: info.build, simd: info.simd, peak, fmaPeak, bandwidth, peers: statuses, cases, seconds: (performance.now() - started) / 1000 };
 }
 
 /** Calls every kernel on small inputs until V8 has tiered them up. */

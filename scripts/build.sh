@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the two WebAssembly binaries (SIMD128 and scalar) from crates/wasm with
-# wasm-pack, optimises them with wasm-opt, proves the SIMD one holds SIMD opcodes
-# (and the scalar one none), then bundles ts/ into dist/ with rollup.
+# Builds the three WebAssembly binaries from crates/wasm: SIMD128 and scalar with
+# wasm-pack, optimised with wasm-opt, and relaxed-SIMD made from the SIMD128 one by
+# scripts/relaxed-fma.mjs (fused multiply-add; rustc 1.63 cannot emit those opcodes).
+# Proves the SIMD ones hold SIMD opcodes (and the scalar one none), that only the
+# relaxed one holds f32x4.relaxed_madd, then bundles ts/ into dist/ with rollup.
 #
 # wasm-pack runs with Debian's cargo/rustc 1.63 first on PATH (the only Rust here
 # with a wasm32 standard library) and --mode no-install (uses the wasm-bindgen
@@ -19,7 +21,7 @@ mkdir -p target && exec 9>target/.build.lock && flock 9
 # The stamp lives in target/, so it is never packed with dist/.
 STAMP=target/.build-stamp
 INPUTS=(crates ts Cargo.toml Cargo.lock .cargo package.json package-lock.json rollup.config.mjs
-  tsconfig.json tsconfig.build.json scripts/build.sh)
+  tsconfig.json tsconfig.build.json scripts/build.sh scripts/relaxed-fma.mjs)
 if [ "${1:-}" = "--if-needed" ] && [ -f "$STAMP" ] && [ -f dist/index.js ] && [ -z "$(find "${INPUTS[@]}" -name target -prune -o -newer "$STAMP" -print -quit)" ]; then
   log "dist/ is up to date"
   exit 0
@@ -42,6 +44,10 @@ build_variant() { # name rustflags wasm-opt-flags...
 
 build_variant simd "-C target-feature=+simd128" -O3 --enable-simd
 build_variant scalar "" -O3
+log "relaxed-fma (relaxed-simd from simd)"
+rm -rf pkg/relaxed-simd
+node scripts/relaxed-fma.mjs pkg/simd/wasm_attention_bg.wasm pkg/relaxed-simd/wasm_attention_bg.wasm \
+  || fail "relaxed-fma"
 
 # 0xfd is the prefix byte of every SIMD128 opcode.
 simd_ops=$(wasm-objdump -d pkg/simd/wasm_attention_bg.wasm | grep -cE '^ [0-9a-f]+: fd ' || true)
@@ -49,6 +55,13 @@ scalar_ops=$(wasm-objdump -d pkg/scalar/wasm_attention_bg.wasm | grep -cE '^ [0-
 log "SIMD instructions: simd build $simd_ops, scalar build $scalar_ops"
 [ "$simd_ops" -gt 0 ] || fail "the SIMD build holds no SIMD instructions"
 [ "$scalar_ops" -eq 0 ] || fail "the scalar build holds SIMD instructions"
+# f32x4.relaxed_madd is 0xfd 0x105: the prefix, then 0x105 as LEB128 (85 02).
+madd_ops() { wasm-objdump -d "$1" | grep -cE '^ [0-9a-f]+: fd 85 02 ' || true; }
+relaxed_madd=$(madd_ops pkg/relaxed-simd/wasm_attention_bg.wasm)
+simd_madd=$(madd_ops pkg/simd/wasm_attention_bg.wasm)
+log "f32x4.relaxed_madd: relaxed-simd build $relaxed_madd, simd build $simd_madd"
+[ "$relaxed_madd" -gt 0 ] || fail "the relaxed-SIMD build holds no f32x4.relaxed_madd"
+[ "$simd_madd" -eq 0 ] || fail "the SIMD build holds f32x4.relaxed_madd"
 
 # Both builds come from one source, so their JS glue is the same; ship one copy.
 cmp -s pkg/simd/wasm_attention.js pkg/scalar/wasm_attention.js || fail "SIMD and scalar glue differ"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole check from a fresh clone: set-up, build, native Rust tests, then the
-# TypeScript suite against both WebAssembly builds.
+# TypeScript suite against the three WebAssembly builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,7 +15,7 @@ echo "[test] type check"
 npx tsc -p tsconfig.json
 echo "[test] vitest"
 npx vitest run --reporter=default --reporter=json --outputFile.json=target/vitest.json "$@"
-# One closing line for the whole TypeScript suite (Node, both builds, and Chromium).
+# One closing line for the whole TypeScript suite (Node, the three builds, and Chromium).
 node -e 'const r = require("./target/vitest.json");
   console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);'
 

@@ -5,7 +5,9 @@
  */
 import './disposable.js';
 
-export { initSync, initInfo, simdSupported, type InitOptions, type InitInfo } from './init.js';
+export {
+  initSync, initInfo, relaxedSimdSupported, simdSupported, type Build, type InitOptions, type InitInfo,
+} from './init.js';
 export { Tensor, type TensorData, type TensorOptions } from './tensor.js';
 export { dtypeSize, type TensorDType, type HalfDType, type CacheDType, type DataOf } from './dtype.js';
 export type { Shape } from './shape.js';

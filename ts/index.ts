@@ -7,13 +7,14 @@
  * @packageDocumentation
  */
 import { initWith, type InitInfo, type InitOptions } from './init.js';
-import { loadEmbedded } from './binaries/embedded.js';
+import { embedded } from './binaries/embedded.js';
 
 export * from './api.js';
 
 /**
  * Loads and instantiates the WebAssembly module: with no `module` option, the
- * binary embedded in this bundle (SIMD128 when the engine supports it, else scalar).
+ * binary embedded in this bundle (SIMD128 when the engine supports it, else scalar;
+ * the relaxed-SIMD build is in `wasm-attention/separate`, see `InitOptions.build`).
  * Safe to call many times and concurrently: every call resolves to the same instance,
  * which every entry point of the package (`wasm-attention/pool`,
  * `wasm-attention/separate`) shares.
@@ -25,5 +26,5 @@ export * from './api.js';
  * ```
  */
 export function init(options?: InitOptions): Promise<InitInfo> {
-  return initWith(loadEmbedded, options);
+  return initWith(embedded, options);
 }

@@ -1,20 +1,23 @@
 /**
  * Loading: one `init()` for Node, browsers, workers and edge runtimes.
  *
- * With no module given it compiles one of the package's binaries — the SIMD128
- * build when the engine validates a SIMD probe, the scalar build otherwise — and
- * checks a small known result; if the SIMD build gets it wrong it falls back to the
- * scalar build. Where the binaries come from is the entry point's choice
- * (`BinaryLoader`): embedded in the default entry, files in `wasm-attention/separate`.
+ * With no module given it compiles one of the entry point's binaries — the relaxed-SIMD
+ * build (fused multiply-add) when the engine validates a relaxed-SIMD probe, else the
+ * SIMD128 build when it validates a SIMD probe, else the scalar build — and checks a
+ * small known result; a build that gets it wrong is replaced by the next one. Where
+ * the binaries come from is the entry point's choice (`BinarySource`): embedded in
+ * the default entry (SIMD128 and scalar), files in `wasm-attention/separate` (all three).
  *
  * The state here (the one instance) is shared by every entry point of the package:
  * the bundles import it from one shared chunk, so `init()` from any entry serves all.
  */
 import * as raw from './raw.js';
 import { selfTest } from './self-test.js';
-import { variantPreference, type BinaryLoader } from './binaries/variants.js';
+import {
+  buildName, buildOfMarker, buildPreference, isBuildChoice, type BinarySource, type Build,
+} from './binaries/variants.js';
 
-export { simdSupported } from './binaries/variants.js';
+export { relaxedSimdSupported, simdSupported, type Build } from './binaries/variants.js';
 
 /** What `init()` accepts. */
 export interface InitOptions {
@@ -25,20 +28,31 @@ export interface InitOptions {
    */
   module?: WebAssembly.Module | BufferSource;
   /**
-   * Which of the package's builds to use: `true` SIMD128, `false` scalar, `'auto'` probe.
+   * Which of the package's builds to use: `'auto'` probes the engine and takes the best
+   * build that passes the start-up self-test (relaxed SIMD, then SIMD128, then scalar;
+   * the default entry embeds only SIMD128 and scalar, `wasm-attention/separate` has all
+   * three); a named build is used alone, and `init()` rejects if the engine lacks its
+   * feature or the entry point the build.
    * Ignored when `module` is given.
    * @defaultValue 'auto'
+   */
+  build?: Build | 'auto';
+  /**
+   * The older spelling of `build`: `true` is `'simd'`, `false` is `'scalar'`.
+   * @deprecated use `build`
    */
   simd?: boolean | 'auto';
 }
 
 /** What the library is running on after `init()`. */
 export interface InitInfo {
-  /** Whether the active binary uses SIMD128 kernels. */
+  /** The active build (what its binary reports, also when it was given as `module`). */
+  readonly build: Build;
+  /** Whether the active binary uses SIMD128 kernels (the relaxed-SIMD and SIMD128 builds). */
   readonly simd: boolean;
   /** The compiled module in use; post it to workers and pass it to `initSync({ module })`. */
   readonly module: WebAssembly.Module;
-  /** Set when the SIMD build failed the start-up self-test and the scalar build replaced it. */
+  /** Set when a better build failed the start-up self-test and the next one replaced it. */
   readonly fallbackReason?: string;
 }
 
@@ -46,17 +60,23 @@ let info: InitInfo | null = null;
 let pending: Promise<InitInfo> | null = null;
 
 /**
- * `init()` of an entry point: loads the package's binaries through `loader`.
+ * `init()` of an entry point: loads the package's binaries from `source`.
  * Safe to call many times and concurrently: every call resolves to the same instance.
  * @internal
  */
-export function initWith(loader: BinaryLoader, options: InitOptions = {}): Promise<InitInfo> {
+export function initWith(source: BinarySource, options: InitOptions = {}): Promise<InitInfo> {
   if (options === null || typeof options !== 'object') {
     return Promise.reject(new TypeError('wasm-attention: init() takes an options object, e.g. init({ module })'));
   }
-  if (info !== null) return Promise.resolve(sameOrThrow(info, options));
+  let build: Build | 'auto';
+  try {
+    build = requestedBuild(options);
+    if (info !== null) return Promise.resolve(sameOrThrow(info, options, build));
+  } catch (e) {
+    return Promise.reject(e);
+  }
   if (pending === null) {
-    pending = load(loader, options).then(
+    pending = load(source, options, build).then(
       (result) => { info = result; pending = null; return result; },
       (error: unknown) => { pending = null; throw error; },
     );
@@ -73,7 +93,7 @@ export function initSync(options: { module: WebAssembly.Module | BufferSource })
   if (options == null || options.module == null) {
     throw new TypeError('wasm-attention: initSync() needs { module: WebAssembly.Module | BufferSource }');
   }
-  if (info !== null) return sameOrThrow(info, options);
+  if (info !== null) return sameOrThrow(info, options, 'auto');
   if (pending !== null) throw new Error('wasm-attention: initSync() called while init() is still loading');
   const module = toModuleSync(options.module);
   info = activate(module);
@@ -85,32 +105,51 @@ export function initInfo(): InitInfo | null {
   return info;
 }
 
-function sameOrThrow(current: InitInfo, options: InitOptions): InitInfo {
+/** The build `options` ask for: `build`, else the deprecated `simd`, else `'auto'`. */
+function requestedBuild(options: InitOptions): Build | 'auto' {
+  const { build, simd } = options;
+  if (build !== undefined && !isBuildChoice(build)) {
+    throw new TypeError(`wasm-attention: init({ build }) must be 'auto', 'relaxed-simd', 'simd' or 'scalar', not ${String(build)}`);
+  }
+  if (simd !== undefined && simd !== true && simd !== false && simd !== 'auto') {
+    throw new TypeError(`wasm-attention: init({ simd }) must be true, false or 'auto', not ${String(simd)}`);
+  }
+  const fromSimd = simd === undefined ? undefined : simd === 'auto' ? 'auto' : simd ? 'simd' : 'scalar';
+  if (build !== undefined && fromSimd !== undefined && build !== fromSimd) {
+    throw new TypeError(`wasm-attention: init() got build: '${build}' and simd: ${String(simd)}, which disagree; pass build only`);
+  }
+  return build ?? fromSimd ?? 'auto';
+}
+
+function sameOrThrow(current: InitInfo, options: InitOptions, build: Build | 'auto'): InitInfo {
   if (options.module instanceof WebAssembly.Module && options.module !== current.module) {
     throw new Error('wasm-attention: already initialised with another module');
+  }
+  if (options.module === undefined && build !== 'auto' && build !== current.build) {
+    throw new Error(`wasm-attention: already initialised with the ${current.build} build, not ${build}`);
   }
   return current;
 }
 
-async function load(loader: BinaryLoader, options: InitOptions): Promise<InitInfo> {
+async function load(source: BinarySource, options: InitOptions, build: Build | 'auto'): Promise<InitInfo> {
   if (options.module !== undefined) {
     const module = options.module instanceof WebAssembly.Module
       ? options.module
       : await WebAssembly.compile(bytesOf(options.module));
     return activate(module);
   }
-  const variants = variantPreference(options.simd ?? 'auto');
+  const builds = buildPreference(build, source);
   let reason: string | undefined;
   for (let i = 0; ; i++) {
-    const module = await loader(variants[i]!);
+    const module = await source.load(builds[i]!);
     try {
       const active = activate(module);
       return reason === undefined ? active : { ...active, fallbackReason: reason };
     } catch (e) {
-      if (i + 1 >= variants.length) throw e;
+      if (i + 1 >= builds.length) throw e;
       // This build computed a wrong answer on this engine: use the next one.
       reason = (e as Error).message;
-      console.warn(`${reason}; falling back to the ${variants[i + 1]} build`);
+      console.warn(`${reason}; falling back to the ${buildName(builds[i + 1]!)} build`);
     }
   }
 }
@@ -127,11 +166,11 @@ function bytesOf(source: BufferSource): BufferSource {
 /** Instantiates `module` and checks a known result; throws if the binary computes it wrongly. */
 function activate(module: WebAssembly.Module): InitInfo {
   const active = raw.instantiate(module);
-  const simd = active.wa_simd() === 1;
+  const build = buildOfMarker(active.wa_simd());
   const failure = selfTest();
   if (failure !== null) {
     raw.deactivate();
-    throw new Error(`wasm-attention: the ${simd ? 'SIMD128' : 'scalar'} build failed its start-up self-test (${failure})`);
+    throw new Error(`wasm-attention: the ${buildName(build)} build failed its start-up self-test (${failure})`);
   }
-  return { simd, module };
+  return { build, simd: build !== 'scalar', module };
 }

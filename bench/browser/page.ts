@@ -6,7 +6,7 @@
 import type * as Tf from '@tensorflow/tfjs-core';
 import { buildCases } from '../cases.js';
 import { chartSvg } from '../chart.js';
-import { GROUPS } from '../cli.js';
+import { BUILDS, type BuildChoice, GROUPS } from '../cli.js';
 import { onnxPeers } from '../peers/onnx.js';
 import type { Peer } from '../peers/peer.js';
 import { tfjsPeer } from '../peers/tfjs.js';
@@ -56,7 +56,11 @@ async function main(): Promise<void> {
   };
   log(`${brand}, ${machine.cores} logical cores, 1 thread`);
   const { peers, unavailable } = await loadPeers();
-  const suite = await runSuite({ quick, cases: buildCases(quick, new Set(GROUPS)), peers, unavailable, log });
+  // ?build= (npm run bench:browser -- --build=...): the build of our kernels to measure.
+  const asked = new URLSearchParams(location.search).get('build') ?? 'auto';
+  if (!(BUILDS as readonly string[]).includes(asked)) throw new Error(`unknown build '${asked}'`);
+  const build = asked as BuildChoice;
+  const suite = await runSuite({ quick, cases: buildCases(quick, new Set(GROUPS)), peers, unavailable, log, build });
   const report: Report = {
     schema: 1, date: new Date().toISOString(), mode: 'quick', threads: 1, machine,
     referencePeakGflops: REFERENCE_PEAK_GFLOPS, notes: NOTES, ...suite,

@@ -3,17 +3,32 @@
  * bench/browser/index.html in Debian's Chromium (headless, via playwright-core),
  * runs the quick suite there, prints the table and saves
  * bench/results/browser.{png,json}. Needs a built dist/ (npm run build).
+ * `npm run bench:browser -- --build=relaxed-simd` (or simd, scalar) measures that build of
+ * our kernels and saves bench/results/browser-<build>.{png,json} instead.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { BUILDS, type BuildChoice } from '../cli.js';
 import { consoleTable, type Report } from '../report.js';
 import { serve } from './serve.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TIMEOUT_MS = 10 * 60_000;
+
+let build: BuildChoice = 'auto';
+for (const arg of process.argv.slice(2)) {
+  const value = arg.startsWith('--build=') ? arg.slice('--build='.length) : null;
+  if (arg === '--') continue;
+  if (value === null || !(BUILDS as readonly string[]).includes(value)) {
+    console.error(`usage: npm run bench:browser -- [--build=${BUILDS.join('|')}] (got '${arg}')`);
+    process.exit(2);
+  }
+  build = value as BuildChoice;
+}
+const base = build === 'auto' ? 'browser' : `browser-${build}`;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 if (!existsSync(CHROMIUM)) {
@@ -41,7 +56,7 @@ try {
   page.on('console', (m) => console.log(`[page] ${m.text()}`));
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
   console.log(`browser: ${context.browser()?.version() ?? 'Chromium'}; page ${url}/bench/browser/index.html`);
-  await page.goto(`${url}/bench/browser/index.html`);
+  await page.goto(`${url}/bench/browser/index.html?build=${build}`);
   await page.waitForFunction(() => {
     const w = globalThis as { benchResult?: unknown; benchError?: unknown };
     return w.benchResult !== undefined || w.benchError !== undefined;
@@ -52,14 +67,14 @@ try {
   });
   const dir = path.join(root, 'bench/results');
   mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: path.join(dir, 'browser.png'), fullPage: true });
+  await page.screenshot({ path: path.join(dir, `${base}.png`), fullPage: true });
   if (error !== undefined || result === undefined) {
     failed = true;
     console.error(`the suite failed in the page: ${error}`);
   } else {
-    writeFileSync(path.join(dir, 'browser.json'), JSON.stringify(result, null, 2) + '\n');
+    writeFileSync(path.join(dir, `${base}.json`), JSON.stringify(result, null, 2) + '\n');
     console.log(`\n${consoleTable(result)}\n`);
-    console.log(`wrote bench/results/browser.{png,json} — suite ${result.seconds.toFixed(1)} s in the page`);
+    console.log(`wrote bench/results/${base}.{png,json} — suite ${result.seconds.toFixed(1)} s in the page`);
   }
 } finally {
   await context.close();

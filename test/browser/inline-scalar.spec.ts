@@ -4,7 +4,8 @@ import * as lib from '../../dist/index.js';
 import { correctnessSuite } from './suite.js';
 
 beforeAll(async () => {
-  const info = await lib.init({ simd: false });
+  const info = await lib.init({ build: 'scalar' });
+  expect(info.build).toBe('scalar');
   expect(info.simd).toBe(false);
 });
 

@@ -1,10 +1,12 @@
-// The inline bundle (binaries embedded as base64) in Chromium, SIMD128 build.
+// The inline bundle (SIMD128 and scalar binaries embedded as base64) in Chromium: init()
+// with no argument takes the better embedded build, SIMD128.
 import { beforeAll, expect, it } from 'vitest';
 import * as lib from '../../dist/index.js';
 import { correctnessSuite } from './suite.js';
 
 beforeAll(async () => {
-  const info = await lib.init({ simd: true });
+  const info = await lib.init();
+  expect(info.build).toBe('simd');
   expect(info.simd).toBe(true);
 });
 

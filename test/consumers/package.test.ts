@@ -27,9 +27,10 @@ describe('tarball contents', () => {
   });
   afterAll(() => project?.remove());
 
-  it('has the LICENSE, the README, both binaries and every exported file', () => {
+  it('has the LICENSE, the README, the three binaries and every exported file', () => {
     for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/lib.js', 'dist/separate.js',
-      'dist/pool/index.js', 'dist/pool-worker.js', 'dist/wasm-attention-simd.wasm', 'dist/wasm-attention-scalar.wasm']) {
+      'dist/pool/index.js', 'dist/pool-worker.js', 'dist/wasm-attention-relaxed-simd.wasm', 'dist/wasm-attention-simd.wasm',
+      'dist/wasm-attention-scalar.wasm']) {
       expect(files).toContain(f);
     }
     expect(readFileSync(join(project.dir, 'node_modules/wasm-attention/LICENSE'), 'utf8')).toMatch(/^MIT License/);
@@ -60,7 +61,7 @@ it('attw: every entry point resolves with types under node10, node16 and bundler
   // (README, "Packaging"). Every other problem of every entry point fails this test.
   const r = tool('attw', [tarball(), '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'ascii']);
   expect(r.status, r.output).toBe(0);
-  for (const entry of ['wasm-attention', 'wasm-attention/pool', 'wasm-attention/separate', 'wasm-attention/simd.wasm',
+  for (const entry of ['wasm-attention', 'wasm-attention/pool', 'wasm-attention/separate', 'wasm-attention/relaxed-simd.wasm', 'wasm-attention/simd.wasm',
     'wasm-attention/scalar.wasm', 'wasm-attention/pool-worker.js', 'wasm-attention/baseline']) {
     expect(r.output).toContain(`"${entry}"`);
   }

@@ -1,9 +1,12 @@
 // Initialises the build this project runs (see vitest.config.mjs) before each file.
+// The relaxed-SIMD binary is not embedded in the default entry: that project initialises
+// through wasm-attention/separate, which shares the one instance with every entry.
 import { beforeAll } from 'vitest';
 import { init } from '../../dist/index.js';
+import { init as initSeparate } from '../../dist/separate.js';
 
 beforeAll(async () => {
-  const simd = process.env.WASM_ATTENTION_BUILD !== 'scalar';
-  const info = await init({ simd });
-  if (info.simd !== simd) throw new Error(`expected the ${simd ? 'SIMD' : 'scalar'} build, got the other`);
+  const build = (process.env.WASM_ATTENTION_BUILD ?? 'simd') as 'relaxed-simd' | 'simd' | 'scalar';
+  const info = await (build === 'relaxed-simd' ? initSeparate : init)({ build });
+  if (info.build !== build) throw new Error(`expected the ${build} build, got the ${info.build} build`);
 });

@@ -1,13 +1,17 @@
 /**
  * The binaries embedded in the bundle (base64 text, see rollup.config.mjs), so the
  * default entry needs no file lookup, no server set-up and no bundler plugin.
+ *
+ * Two of the three builds: SIMD128 and scalar. The relaxed-SIMD one would add its
+ * whole size again to every app that bundles the default entry (measured in the
+ * README, "Runtimes"); `wasm-attention/separate` loads it, or pass it as `init({ module })`.
  * @internal
  */
 import simdBase64 from '../../pkg/simd/wasm_attention_bg.wasm';
 import scalarBase64 from '../../pkg/scalar/wasm_attention_bg.wasm';
-import type { Variant } from './variants.js';
+import type { BinarySource, Build } from './variants.js';
 
-const BASE64: Record<Variant, string> = { simd: simdBase64, scalar: scalarBase64 };
+const BASE64: Partial<Record<Build, string>> = { simd: simdBase64, scalar: scalarBase64 };
 
 /** Value of each base64 character code (the standard alphabet); 255 for any other. */
 const SEXTET = new Uint8Array(128).fill(255);
@@ -41,7 +45,14 @@ export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** Compiles the embedded binary of `variant`. */
-export function loadEmbedded(variant: Variant): Promise<WebAssembly.Module> {
-  return WebAssembly.compile(decodeBase64(BASE64[variant]));
-}
+/** The embedded binaries as the default entry's source. */
+export const embedded: BinarySource = {
+  builds: ['simd', 'scalar'],
+  elsewhere: "the default entry embeds the simd and scalar builds; 'wasm-attention/separate' loads all three, "
+    + "or pass init({ module }) the binary 'wasm-attention/relaxed-simd.wasm'",
+  load(build: Build): Promise<WebAssembly.Module> {
+    const text = BASE64[build];
+    if (text === undefined) throw new Error(`wasm-attention: the ${build} binary is not embedded`);
+    return WebAssembly.compile(decodeBase64(text));
+  },
+};

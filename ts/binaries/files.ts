@@ -1,6 +1,7 @@
 /**
- * The binaries as files next to the bundle: `wasm-attention-simd.wasm` and
- * `wasm-attention-scalar.wasm`, located with `new URL('./…', import.meta.url)`.
+ * The binaries as files next to the bundle: `wasm-attention-relaxed-simd.wasm`,
+ * `wasm-attention-simd.wasm` and `wasm-attention-scalar.wasm`, located with
+ * `new URL('./…', import.meta.url)`.
  *
  * That expression is written out literally so that bundlers (Vite, webpack 5,
  * Rollup with an asset plugin, Parcel) see it, copy the file into their output and
@@ -9,12 +10,14 @@
  * read from disk (Node's `fetch` does not read files).
  * @internal
  */
-import type { Variant } from './variants.js';
+import type { BinarySource, Build } from './variants.js';
 
-function url(variant: Variant): URL {
-  return variant === 'simd'
-    ? new URL('./wasm-attention-simd.wasm', import.meta.url)
-    : new URL('./wasm-attention-scalar.wasm', import.meta.url);
+function url(build: Build): URL {
+  switch (build) {
+    case 'relaxed-simd': return new URL('./wasm-attention-relaxed-simd.wasm', import.meta.url);
+    case 'simd': return new URL('./wasm-attention-simd.wasm', import.meta.url);
+    case 'scalar': return new URL('./wasm-attention-scalar.wasm', import.meta.url);
+  }
 }
 
 interface NodeFs { readFile(path: URL): Promise<Uint8Array<ArrayBuffer>> }
@@ -27,9 +30,16 @@ function nodeFs(): NodeFs | null {
   return proc.getBuiltinModule('node:fs/promises') as NodeFs;
 }
 
-/** Fetches (or reads) and compiles the binary of `variant`. */
-export async function loadFile(variant: Variant): Promise<WebAssembly.Module> {
-  const where = url(variant);
+/** The `.wasm` files beside the bundle as the separate-file entry's source: all three builds. */
+export const files: BinarySource = {
+  builds: ['relaxed-simd', 'simd', 'scalar'],
+  elsewhere: 'pass init({ module })',
+  load: loadFile,
+};
+
+/** Fetches (or reads) and compiles the binary of `build`. */
+async function loadFile(build: Build): Promise<WebAssembly.Module> {
+  const where = url(build);
   if (where.protocol === 'file:') {
     const fs = nodeFs();
     if (fs !== null) return WebAssembly.compile(await fs.readFile(where));

@@ -55,7 +55,8 @@ pub fn wa_live_blocks() -> u32 {
     memory::live_blocks() as u32
 }
 
-/// 1 when this binary was compiled with SIMD128 kernels, 0 for the scalar build.
+/// 1 when this binary was compiled with SIMD128 kernels, 0 for the scalar build;
+/// scripts/relaxed-fma.mjs makes it return 2 in the relaxed-SIMD binary it derives.
 #[wasm_bindgen]
 pub fn wa_simd() -> u32 {
     cfg!(target_feature = "simd128") as u32
