@@ -182,7 +182,7 @@ function drawChart(result) {
     return;
   }
   const rows = [
-    { label: `wasm-attention (${window.demo.simd ? 'SIMD128' : 'scalar'})`, ms: result.wasmMs, fill: '#2f5fd0' },
+    { label: `wasm-attention (${BUILD_LABEL[window.demo.build].replace(' build', '')})`, ms: result.wasmMs, fill: '#2f5fd0' },
     { label: 'TypeScript baseline', ms: result.tsMs, fill: '#9aa5b8' },
   ];
   const max = Math.max(...rows.map((r) => r.ms));
@@ -198,9 +198,12 @@ function drawChart(result) {
 
 // ---- start ------------------------------------------------------------------------
 window.demo = { ready: false };
-const info = await init({ simd: params.get('simd') === '0' ? false : 'auto' });
+// ?build=relaxed-simd|simd|scalar forces a build (?simd=0 is the older spelling of scalar).
+const BUILD_LABEL = { 'relaxed-simd': 'relaxed-SIMD build', simd: 'SIMD128 build', scalar: 'scalar build' };
+const info = await init({ build: params.get('build') ?? (params.get('simd') === '0' ? 'scalar' : 'auto') });
 window.demo.simd = info.simd;
-document.getElementById('build').textContent = info.simd ? 'SIMD128 build' : 'scalar build';
+window.demo.build = info.build;
+document.getElementById('build').textContent = BUILD_LABEL[info.build];
 document.getElementById('bench-desc').textContent =
   `causal attention, ${BENCH.H} heads × ${BENCH.L} tokens × ${BENCH.D} dims`;
 document.getElementById('sentence').addEventListener('input', update);

@@ -28,7 +28,9 @@ describe('demo page in Chromium', () => {
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS, headless: true });
     page = await browser.newPage({ viewport: { width: 1500, height: 760 }, deviceScaleFactor: 1 });
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(simd ? started.url : `${started.url}?bench=small&simd=0`);
+    // The build of this test process (Node: SIMD128 or scalar), so a shown weight can be
+    // compared bit for bit; Chromium alone would pick the relaxed-SIMD build.
+    await page.goto(simd ? `${started.url}?build=simd` : `${started.url}?bench=small&build=scalar`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
   });
   afterAll(async () => {
