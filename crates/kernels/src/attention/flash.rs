@@ -21,10 +21,10 @@
 //! offsets into the loads once loop strength reduction has rewritten the pointers.
 //! Variants measured against this kernel (CPU time, interleaved in one process) and
 //! not adopted: the O rescale fused into the P·V microkernel with fixed-stride copies
-//! of the microkernel for both products, 0.82–0.94× (wasm-opt inlined them into the large
-//! entry function); the same behind an indirect call, 1.00–1.02×; that plus V packed
-//! into NR-wide panels, ~0.96×; the exp pass one
-//! vector at a time instead of four interleaved, 1.00×.
+//! of the microkernel for both products, 0.82–0.94× (wasm-opt inlined them into the
+//! large entry function); the same behind an indirect call, 1.00–1.02×; that plus V
+//! packed into NR-wide panels, ~0.96×; the exp pass one vector at a time instead of
+//! four interleaved, 1.00×.
 
 use super::online;
 use super::scores::{allowed, check_common, check_tensor, is_fast, pack_keys, pack_queries, HeadScores, TileRows, LOG2E};
