@@ -131,8 +131,9 @@ impl<'s> Tile<'s> {
     /// Runs every visible key block for the tile's rows, leaving the unnormalised
     /// output in `o` (stride round_up(dv, NR)) and the row statistics in `m`, `l`.
     /// `v` starts at row 0 of the kv head, rows `vrow` apart.
-    // Not inlined by LLVM; note that wasm-opt -O3 still inlines it into its only caller
-    // (seen in the optimised wasm: the entry point calls the microkernel directly).
+    // Not inlined by LLVM; wasm-opt -O3 still inlines it into its only caller,
+    // `attention_tiled` (seen in the optimised wasm: that function calls the
+    // microkernel itself), so V8 cannot tier it up apart from that call.
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
     fn run(&mut self, head: &HeadScores, rows: &TileRows, q: &[f32], ql: Layout, v: &[f32], vrow: usize, vtail: &[f32]) {
