@@ -152,8 +152,12 @@ pub fn attention_forward_elems(
 /// Query rows per tile (a multiple of the microkernel's 8 columns). 32–128 × 32–128
 /// all measured within ~5% of each other for H=8, D=64, N=1024; 64×64 keeps the
 /// per-tile buffers (queries, scores, output: 16 KiB each at D=64) near L1.
+/// Measured again at D=128 too (CPU time, variants interleaved in one process, H=8,
+/// N=1024 and 2048): BLOCK_Q=32 ran at 0.93–1.03×, BLOCK_Q=128 at 0.93–1.07× and
+/// BLOCK_K=128 at 0.95–1.03× the speed of 64×64, with no consistent winner at either
+/// head size.
 pub const BLOCK_Q: usize = 64;
-/// Keys per block (a multiple of the microkernel's 4 rows).
+/// Keys per block (a multiple of the microkernel's 4 rows). See [`BLOCK_Q`].
 pub const BLOCK_K: usize = 64;
 /// Row stride of the transposed score block (keys × queries). Padded past BLOCK_Q as a
 /// precaution so rows 16 apart are not exactly 4 KiB apart (store/load address
