@@ -1,6 +1,6 @@
 // Serves the repository over HTTP on localhost for the demo page (npm run demo).
 // /demo/ is the page; /dist/ the bundles (the separate-file bundle fetches
-// /dist/wasm-attention-{simd,scalar}.wasm, beside itself).
+// /dist/wasm-attention-{relaxed-simd,simd,scalar}.wasm, beside itself).
 //
 //   node demo/serve.mjs [port]        (default 8080; prints the URL)
 import { createServer } from 'node:http';

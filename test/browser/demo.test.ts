@@ -13,7 +13,10 @@ import { expectClose } from '../helpers/expect-close.js';
 // @ts-expect-error: a plain JavaScript module without declarations
 import { startServer } from '../../demo/serve.mjs';
 
-const simd = process.env.WASM_ATTENTION_BUILD !== 'scalar';
+/** This process's build (relaxed-simd, simd or scalar): the page is asked for the same one. */
+const build = process.env.WASM_ATTENTION_BUILD ?? 'simd';
+const simd = build !== 'scalar';
+const LABEL: Record<string, string> = { 'relaxed-simd': 'relaxed-SIMD build', simd: 'SIMD128 build', scalar: 'scalar build' };
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SEED = [[0.43, 0.15, 0.89], [0.55, 0.87, 0.66], [0.57, 0.85, 0.64], [0.22, 0.58, 0.33], [0.77, 0.25, 0.10], [0.05, 0.80, 0.55]];
@@ -28,9 +31,9 @@ describe('demo page in Chromium', () => {
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS, headless: true });
     page = await browser.newPage({ viewport: { width: 1500, height: 760 }, deviceScaleFactor: 1 });
     page.on('pageerror', (e) => errors.push(e.message));
-    // The build of this test process (Node: SIMD128 or scalar), so a shown weight can be
-    // compared bit for bit; Chromium alone would pick the relaxed-SIMD build.
-    await page.goto(simd ? `${started.url}?build=simd` : `${started.url}?bench=small&build=scalar`);
+    // The build of this test process, so a shown weight can be compared bit for bit
+    // (Chromium alone would pick the relaxed-SIMD build).
+    await page.goto(simd ? `${started.url}?build=${build}` : `${started.url}?bench=small&build=scalar`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
   });
   afterAll(async () => {
@@ -43,7 +46,7 @@ describe('demo page in Chromium', () => {
     for (const key of ['simple', 'head1', 'head2']) {
       expect(await page.locator(`[data-map="${key}"] .cell`).count()).toBe(36);
     }
-    expect(await page.textContent('#build')).toBe(simd ? 'SIMD128 build' : 'scalar build');
+    expect(await page.textContent('#build')).toBe(LABEL[build]);
   });
 
   it('shows the library value (and the float64 softmax of x·xᵀ) in the simplified map', async () => {
