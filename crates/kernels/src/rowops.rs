@@ -200,6 +200,39 @@ mod imp {
             *x *= s;
         }
     }
+
+    pub fn scale_max(row: &mut [f32], s: f32, next: &[f32]) -> f32 {
+        assert!(next.len() == row.len());
+        let n = row.len();
+        let (n16, n4) = (n / 16 * 16, n / 4 * 4);
+        let vs = f32x4_splat(s);
+        let (p, q) = (row.as_mut_ptr(), next.as_ptr());
+        let ninf = f32x4_splat(f32::NEG_INFINITY);
+        let mut a = [ninf; 4];
+        let mut j = 0;
+        // SAFETY: j + 16 ≤ n16 (first loop) and j + 4 ≤ n4 (second) ≤ n for every access;
+        // `row` is &mut and `next` &, so they do not overlap.
+        unsafe {
+            while j < n16 {
+                for (k, ak) in a.iter_mut().enumerate() {
+                    st(p.add(j + 4 * k), f32x4_mul(ld(p.add(j + 4 * k)), vs));
+                    *ak = f32x4_pmax(ld(q.add(j + 4 * k)), *ak);
+                }
+                j += 16;
+            }
+            while j < n4 {
+                st(p.add(j), f32x4_mul(ld(p.add(j)), vs));
+                a[0] = f32x4_pmax(ld(q.add(j)), a[0]);
+                j += 4;
+            }
+        }
+        let mut m = hmax(f32x4_pmax(f32x4_pmax(a[0], a[1]), f32x4_pmax(a[2], a[3])));
+        for (x, &y) in row[n4..].iter_mut().zip(&next[n4..]) {
+            *x *= s;
+            m = max_nan(y, m);
+        }
+        m
+    }
 }
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
@@ -243,6 +276,12 @@ mod imp {
     pub fn scale(row: &mut [f32], s: f32) {
         row.iter_mut().for_each(|x| *x *= s);
     }
+
+    pub fn scale_max(row: &mut [f32], s: f32, next: &[f32]) -> f32 {
+        assert!(next.len() == row.len());
+        scale(row, s);
+        max(next)
+    }
 }
 
 /// Maximum of a row (`-inf` for an empty row); with a NaN present the result is NaN
@@ -276,4 +315,12 @@ pub fn exp2_sub_sum(row: &mut [f32], m: f32) -> f32 {
 #[inline]
 pub fn scale(row: &mut [f32], s: f32) {
     imp::scale(row, s)
+}
+
+/// `x ← x·s` over `row`, and the maximum of `next` (same length) as [`max`] gives it:
+/// one pass over both, so that the softmax's last pass over one row also reads the
+/// next row for its maximum.
+#[inline]
+pub fn scale_max(row: &mut [f32], s: f32, next: &[f32]) -> f32 {
+    imp::scale_max(row, s, next)
 }
