@@ -55,4 +55,26 @@ describe('softmax rows across block boundaries', () => {
     expect(Array.from(row1.subarray(32, 96)).every((v) => v === 0)).toBe(true);
     expectClose(row1, softmaxRow64(xd.subarray(cols)), 'row with blocked entries', 1e-7, 2e-6);
   });
+
+  it('fully blocked first and last rows, in place and out of place', () => {
+    // The pass that scales one row also finds the next row's maximum: blocked rows at
+    // either end and in the middle must not disturb their neighbours.
+    const cols = 100, rows = 5;
+    const xd = randoms(rows * cols, 10, -6, 6);
+    for (const r of [0, 2, 4]) xd.fill(-Infinity, r * cols, (r + 1) * cols);
+    xd[2 * cols + 50] = NaN; // a NaN among blocked entries: that row is NaN, not zeros
+    const want = reference(xd, cols);
+    using x = Tensor.from(xd, [rows, cols]);
+    using y = softmax(x);
+    using z = Tensor.from(xd, [rows, cols]);
+    softmax(z, { out: z });
+    for (const got of [y.data, z.data]) {
+      expect(Array.from(got.subarray(0, cols)).every((v) => v === 0)).toBe(true);
+      expect(Array.from(got.subarray(2 * cols, 3 * cols)).every(Number.isNaN)).toBe(true);
+      expect(Array.from(got.subarray(4 * cols)).every((v) => v === 0)).toBe(true);
+      for (const r of [1, 3]) {
+        expectClose(got.subarray(r * cols, (r + 1) * cols), want.subarray(r * cols, (r + 1) * cols), `row ${r}`, 1e-7, 2e-6);
+      }
+    }
+  });
 });
