@@ -115,12 +115,17 @@ mod imp {
     /// as [`crate::exp::exp_nonpos`] of its argument; only the order of the additions
     /// in the sum differs from a sequential loop.
     ///
-    /// Measured (interleaved A/B, CPU time, 1024×1024, Node 20 TurboFan, whole softmax
+    /// Measured (scratch wasm harness, interleaved A/B, CPU time, 1024×1024, Node 20, whole softmax
     /// against one vector per iteration): blocks of 4 vectors 1.17×, 6: 1.15×,
     /// 8: 1.25–1.33× with 8 partial sums, 1.21× with 1, 1.37× with 2, 1.35× with 4;
     /// 12: 1.10×, 16: 0.94× (the blocks' registers spill). An Estrin-form polynomial
     /// (shorter chain) was 1.22× at 4 vectors but raised `exp`'s maximum relative error
-    /// from 9.9e-8 to 1.1e-7; unrolling the final scaling pass gave nothing measurable.
+    /// from 9.9e-8 to 1.1e-7; summing each block as a pairwise tree into one sum was
+    /// 0.9× of two partial sums; unrolling the final scaling pass gave nothing
+    /// measurable. `2^((x − m)·log2 e)` through `exp2_nonpos_f32x4x4`
+    /// (no two-constant reduction) was a further 1.08×, but rounding `(x − m)·log2 e`
+    /// costs relative error proportional to `|x − m|`: measured max 9.3e-7 on
+    /// [−16, 0] and 3.9e-6 on [−87.3, 0], against 9.9e-8 here, so it is not used.
     ///
     /// Not inlined on purpose: here `src` and `dst` may alias, so LLVM keeps each
     /// block's eight loads ahead of its stores. Inlined into a caller holding `&` and
