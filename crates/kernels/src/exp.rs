@@ -143,7 +143,7 @@ pub fn exp_nonpos_in_place(data: &mut [f32]) {
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use simd::{exp2_nonpos_f32x4, exp2_nonpos_f32x4x4, exp_f32x4, exp_nonpos_f32x4};
+pub use simd::{exp2_nonpos_f32x4, exp2_nonpos_f32x4x4, exp_f32x4, exp_nonpos_f32x4, exp_nonpos_f32x4xn};
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd {
@@ -204,6 +204,50 @@ mod simd {
         p = f32x4_add(f32x4_splat(1.0), f32x4_mul(r, p));
         p = f32x4_add(f32x4_splat(1.0), f32x4_mul(r, p));
         f32x4_mul(p, i32x4_shl(v, 23))
+    }
+
+    /// [`exp_nonpos_f32x4`] on `N` vectors at once, each step issued for all `N` before
+    /// the next. One vector's reduction and Horner polynomial is a chain of ~20 dependent
+    /// operations (~60 cycles); issued one vector after another, the out-of-order window
+    /// does not reach far enough ahead to fill the FP pipes. Side by side, the `N` chains
+    /// are adjacent in program order. Same operations per lane, same results.
+    #[inline(always)]
+    pub fn exp_nonpos_f32x4xn<const N: usize>(x: [v128; N]) -> [v128; N] {
+        let lo = opaque(&CLAMP_EXP_NONPOS_LO);
+        let magic = f32x4_splat(ROUND_MAGIC_BIASED);
+        let mut xc = x;
+        for i in 0..N {
+            xc[i] = f32x4_pmax(x[i], lo);
+        }
+        let mut v = xc;
+        for i in 0..N {
+            v[i] = f32x4_add(f32x4_mul(xc[i], f32x4_splat(LOG2E)), magic);
+        }
+        let mut r = xc;
+        for i in 0..N {
+            let n_f = f32x4_sub(v[i], magic);
+            r[i] = f32x4_sub(f32x4_sub(xc[i], f32x4_mul(n_f, f32x4_splat(LN2_HI))), f32x4_mul(n_f, f32x4_splat(LN2_LO)));
+        }
+        let mut p = r;
+        for i in 0..N {
+            p[i] = f32x4_add(f32x4_splat(E5), f32x4_mul(r[i], f32x4_splat(E6)));
+        }
+        macro_rules! horner {
+            ($c:expr) => {
+                for i in 0..N {
+                    p[i] = f32x4_add(f32x4_splat($c), f32x4_mul(r[i], p[i]));
+                }
+            };
+        }
+        horner!(E4);
+        horner!(E3);
+        horner!(E2);
+        horner!(1.0);
+        horner!(1.0);
+        for i in 0..N {
+            p[i] = f32x4_mul(p[i], i32x4_shl(v[i], 23));
+        }
+        p
     }
 
     /// Four-lane [`exp2_nonpos`](super::exp2_nonpos); same operations, same results.
