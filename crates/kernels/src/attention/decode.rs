@@ -155,7 +155,9 @@ pub fn attention_decode<T: Elem>(
                     let qr = &mut qb[r * d..(r + 1) * d];
                     load_q(b, h, i, qr);
                     qr.iter_mut().for_each(|x| *x *= qscale);
-                    qmax = qr.iter().fold(qmax, |a, x| a.max(x.abs()));
+                    if T::TILES && T::RAW_SCALE != 1.0 {
+                        qmax = qr.iter().fold(qmax, |a, x| a.max(x.abs()));
+                    }
                     let (m0, l0) = match opts.sinks {
                         Some(sk) => (sk[h] * LOG2E, 1.0),
                         None => (f32::NEG_INFINITY, 0.0),
@@ -670,103 +672,15 @@ mod imp {
         }
     }
 
-    /// Stores a tile's dot products (plus the scalar tail past d4) at rows r.., keys j...
-    #[inline(always)]
-    fn put<const KB: usize, const RB: usize>(
-        s: &mut [f32], r: usize, j: usize, t: &[[f32; RB]; KB], tail: Option<&dyn Fn(usize, usize) -> f32>,
-    ) {
-        for kk in 0..KB {
-            for rr in 0..RB {
-                s[(r + rr) * CHUNK + j + kk] = t[kk][rr];
-            }
-        }
-        if let Some(tail) = tail {
-            for kk in 0..KB {
-                for rr in 0..RB {
-                    s[(r + rr) * CHUNK + j + kk] += tail(r + rr, j + kk);
-                }
-            }
-        }
-    }
-
     /// `s[r·CHUNK + jj] = q_r · k_{c0+jj}` for rows `< rows`, keys `jj < n`.
     /// `k` starts at key 0 of the head, rows `kstride` apart.
     ///
     /// Two orders of the same sums (bit-identical results): streaming f32 calls take
-    /// tiles of keys `n/KB` apart ([`scores_far`]), the others tiles of adjacent keys
-    /// ([`scores_adjacent`]). See the module docs for what was measured.
+    /// tiles of keys `n/KB` apart, the others tiles of adjacent keys ([`scores_spaced`]).
+    /// See the module docs for what was measured.
     #[allow(clippy::too_many_arguments)]
     pub fn scores<T: Elem>(q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32], streaming: bool) {
-        if streaming {
-            scores_far(q, rows, d, k, kstride, c0, n, s)
-        } else {
-            scores_adjacent(q, rows, d, k, kstride, c0, n, s)
-        }
-    }
-
-    /// [`scores`] with the keys of a tile adjacent (KB consecutive rows of K).
-    #[allow(clippy::too_many_arguments)]
-    fn scores_adjacent<T: Elem>(q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32]) {
-        assert!(q.len() >= rows * d && s.len() >= rows * CHUNK && n <= CHUNK);
-        assert!(n == 0 || k.len() >= (c0 + n - 1) * kstride + d);
-        let d4 = d / 4 * 4;
-        let krow = |j: usize| -> *const T { k[(c0 + j) * kstride..].as_ptr() };
-        let tail_fn = |r: usize, j: usize| -> f32 {
-            let kr = &k[(c0 + j) * kstride..];
-            (d4..d).map(|p| q[r * d + p] * kr[p].to_f32_raw()).sum()
-        };
-        // Components past the last whole vector (D not a multiple of 4), scalar.
-        let tail: Option<&dyn Fn(usize, usize) -> f32> = if d4 < d { Some(&tail_fn) } else { None };
-        let mut r = 0;
-        while r < rows {
-            // Four rows: 2 keys × 4 rows (each key widened once for four rows);
-            // otherwise 4 keys × 2 or × 1 rows. Eight accumulators either way.
-            let rb = if rows - r >= 4 { 4 } else if rows - r >= 2 { 2 } else { 1 };
-            let qp = |x: usize| q[(r + x.min(rb - 1)) * d..].as_ptr();
-            let mut j = 0;
-            // SAFETY: key rows c0+j.. < c0+n hold d readable elements (asserted); query
-            // rows r..r+rb < rows hold d floats; p < d4 ≤ d.
-            unsafe {
-                match rb {
-                    4 => {
-                        while j + 2 <= n {
-                            let t = tile::<T, 2, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j), krow(j + 1)], d4);
-                            put(s, r, j, &t, tail);
-                            j += 2;
-                        }
-                        if j < n {
-                            let t = tile::<T, 1, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j)], d4);
-                            put(s, r, j, &t, tail);
-                        }
-                    }
-                    2 => {
-                        while j + 4 <= n {
-                            let t = tile::<T, 4, 2>([qp(0), qp(1)], [krow(j), krow(j + 1), krow(j + 2), krow(j + 3)], d4);
-                            put(s, r, j, &t, tail);
-                            j += 4;
-                        }
-                        while j < n {
-                            let t = tile::<T, 1, 2>([qp(0), qp(1)], [krow(j)], d4);
-                            put(s, r, j, &t, tail);
-                            j += 1;
-                        }
-                    }
-                    _ => {
-                        while j + 4 <= n {
-                            let t = tile::<T, 4, 1>([qp(0)], [krow(j), krow(j + 1), krow(j + 2), krow(j + 3)], d4);
-                            put(s, r, j, &t, tail);
-                            j += 4;
-                        }
-                        while j < n {
-                            let t = tile::<T, 1, 1>([qp(0)], [krow(j)], d4);
-                            put(s, r, j, &t, tail);
-                            j += 1;
-                        }
-                    }
-                }
-            }
-            r += rb;
-        }
+        scores_spaced(q, rows, d, k, kstride, c0, n, s, streaming)
     }
 
     /// `o[rr][c..c+4W] += Σ_jj w[rr][jj] · v_{c0+jj}[c..c+4W]` for RB rows from `r`:
@@ -830,10 +744,13 @@ mod imp {
         c
     }
 
-    /// As [`scores`], with the KB keys of a tile `n/KB` rows apart: KB forward streams
-    /// through K, each in its own pages.
+    /// [`scores`] by register tiles of KB keys × RB rows (2 × 4 for four rows, each key
+    /// widened once for the four; otherwise 4 × 2 or 4 × 1: eight accumulators either
+    /// way). The keys of tile `t` are `t·KB + x` (adjacent rows of K) or, `far`, `t + x·g`
+    /// with `g = n/KB` (KB forward streams through K, each in its own pages); the last
+    /// `n − g·KB` keys go one at a time.
     #[allow(clippy::too_many_arguments)]
-    fn scores_far<T: Elem>(q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32]) {
+    fn scores_spaced<T: Elem>(q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32], far: bool) {
         assert!(q.len() >= rows * d && s.len() >= rows * CHUNK && n <= CHUNK);
         assert!(n == 0 || k.len() >= (c0 + n - 1) * kstride + d);
         let d4 = d / 4 * 4;
@@ -842,44 +759,40 @@ mod imp {
             let kr = &k[(c0 + j) * kstride..];
             (d4..d).map(|p| q[r * d + p] * kr[p].to_f32_raw()).sum()
         };
+        // Components past the last whole vector (D not a multiple of 4), scalar.
         let tail: Option<&dyn Fn(usize, usize) -> f32> = if d4 < d { Some(&tail_fn) } else { None };
         let mut r = 0;
         while r < rows {
             let rb = if rows - r >= 4 { 4 } else if rows - r >= 2 { 2 } else { 1 };
             let qp = |x: usize| q[(r + x.min(rb - 1)) * d..].as_ptr();
-            // SAFETY: every key index < n (rows c0.. of k, asserted); query rows r..r+rb.
+            let kb = if rb == 4 { 2 } else { 4 };
+            let g = n / kb;
+            let key = |t: usize, x: usize| if far { t + x * g } else { t * kb + x };
+            // SAFETY: every key index < n (rows c0.. of k, asserted); query rows r..r+rb < rows.
             unsafe {
-                if rb == 4 {
-                    let h = n / 2;
-                    for j in 0..h {
-                        let t = tile::<T, 2, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j), krow(j + h)], d4);
-                        put_at(s, r, [j, j + h], &t, tail);
-                    }
-                    for j in 2 * h..n {
-                        let t = tile::<T, 1, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j)], d4);
-                        put_at(s, r, [j], &t, tail);
-                    }
-                } else {
-                    let h = n / 4;
-                    for j in 0..h {
-                        let js = [j, j + h, j + 2 * h, j + 3 * h];
-                        let ks = [krow(js[0]), krow(js[1]), krow(js[2]), krow(js[3])];
-                        if rb == 2 {
-                            let t = tile::<T, 4, 2>([qp(0), qp(1)], ks, d4);
-                            put_at(s, r, js, &t, tail);
-                        } else {
-                            let t = tile::<T, 4, 1>([qp(0)], ks, d4);
-                            put_at(s, r, js, &t, tail);
+                for t in 0..g {
+                    match rb {
+                        4 => {
+                            let js = [key(t, 0), key(t, 1)];
+                            let tl = tile::<T, 2, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(js[0]), krow(js[1])], d4);
+                            put_at(s, r, js, &tl, tail);
+                        }
+                        _ => {
+                            let js = [key(t, 0), key(t, 1), key(t, 2), key(t, 3)];
+                            let ks = [krow(js[0]), krow(js[1]), krow(js[2]), krow(js[3])];
+                            if rb == 2 {
+                                put_at(s, r, js, &tile::<T, 4, 2>([qp(0), qp(1)], ks, d4), tail);
+                            } else {
+                                put_at(s, r, js, &tile::<T, 4, 1>([qp(0)], ks, d4), tail);
+                            }
                         }
                     }
-                    for j in 4 * h..n {
-                        if rb == 2 {
-                            let t = tile::<T, 1, 2>([qp(0), qp(1)], [krow(j)], d4);
-                            put_at(s, r, [j], &t, tail);
-                        } else {
-                            let t = tile::<T, 1, 1>([qp(0)], [krow(j)], d4);
-                            put_at(s, r, [j], &t, tail);
-                        }
+                }
+                for j in g * kb..n {
+                    match rb {
+                        4 => put_at(s, r, [j], &tile::<T, 1, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j)], d4), tail),
+                        2 => put_at(s, r, [j], &tile::<T, 1, 2>([qp(0), qp(1)], [krow(j)], d4), tail),
+                        _ => put_at(s, r, [j], &tile::<T, 1, 1>([qp(0)], [krow(j)], d4), tail),
                     }
                 }
             }
