@@ -533,7 +533,7 @@ mod imp {
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     unsafe fn pv_i8_block<const RB: usize, const W: usize>(
-        wp: *const u32, r: usize, pairs: usize, v: *const i8, vstride: usize, c: usize, acc_out: &mut [[v128; 8]; RB],
+        wp: *const u32, r: usize, pairs: usize, v: *const i8, vstride: usize, c: usize, acc_out: &mut [[v128; 8]; 4],
     ) {
         let mut acc = [[i32x4_splat(0); 8]; RB];
         for pj in 0..pairs {
@@ -581,15 +581,6 @@ mod imp {
                 let rb = if rows - r >= 4 { 4 } else if rows - r >= 2 { 2 } else { 1 };
                 let mut c = 0;
                 let mut acc = [[i32x4_splat(0); 8]; 4];
-                macro_rules! block {
-                    ($rb:literal, $w:literal) => {{
-                        let mut a = [[i32x4_splat(0); 8]; $rb];
-                        pv_i8_block::<$rb, $w>(wp, r, pairs, vb, vstride, c, &mut a);
-                        for rr in 0..$rb {
-                            acc[rr] = a[rr];
-                        }
-                    }};
-                }
                 // Column blocks of 8·W: 8 accumulators (W = 4, 2, 1 for 1, 2, 4 rows).
                 let wcols = match rb { 4 => 8, 2 => 16, _ => 32 };
                 while c < dv {
@@ -598,11 +589,11 @@ mod imp {
                         break;
                     }
                     match (rb, width) {
-                        (4, _) => block!(4, 1),
-                        (2, 16) => block!(2, 2),
-                        (2, _) => block!(2, 1),
-                        (_, 32) => block!(1, 4),
-                        (_, _) => block!(1, 1),
+                        (4, _) => pv_i8_block::<4, 1>(wp, r, pairs, vb, vstride, c, &mut acc),
+                        (2, 16) => pv_i8_block::<2, 2>(wp, r, pairs, vb, vstride, c, &mut acc),
+                        (2, _) => pv_i8_block::<2, 1>(wp, r, pairs, vb, vstride, c, &mut acc),
+                        (_, 32) => pv_i8_block::<1, 4>(wp, r, pairs, vb, vstride, c, &mut acc),
+                        (_, _) => pv_i8_block::<1, 1>(wp, r, pairs, vb, vstride, c, &mut acc),
                     }
                     for rr in 0..rb {
                         let scale = f32x4_splat(sw[r + rr]);
