@@ -7,7 +7,7 @@ import { expectClose } from './helpers/expect-close.js';
 
 interface Case { B: number; Hq: number; Hkv: number; Lq: number; Lk: number; D: number; Dv: number }
 
-/** Largest absolute error for unit-scale data, per stored dtype (measured margins in the README). */
+/** Largest absolute error for unit-scale data, per stored dtype (measured errors: docs/toolkit.md). */
 const BOUND: Record<TensorDType, number> = { float32: 1e-5, float16: 3e-3, bfloat16: 2e-2 };
 
 function run(c: Case, dtype: TensorDType, qDtype: TensorDType, opts: Attention64Options = {}, seed = 1) {

@@ -68,7 +68,7 @@ describe.each([
       const want = cache.attend(qt);
       const r = await pool.attend(cache, qt.toArray(), { split: 'keys' });
       // The cache's kernel rounds queries and weights to int16 for its integer dot products;
-      // the pool gets the rows dequantised to float32 (README: about 1e-5 apart).
+      // the pool gets the rows dequantised to float32 (docs/runtimes.md: about 1e-5 apart).
       expectClose(r.out, want.data, 'out', 5e-5, 0);
       want.dispose();
     } finally {

@@ -58,7 +58,7 @@ it('publint --strict finds nothing', () => {
 
 it('attw: every entry point resolves with types under node10, node16 and bundler (ESM-only: CJS must import())', () => {
   // The one rule left out: the package is ESM only, so require() from CommonJS resolves to ESM
-  // (README, "Packaging"). Every other problem of every entry point fails this test.
+  // (docs/runtimes.md, "Packaging"). Every other problem of every entry point fails this test.
   const r = tool('attw', [tarball(), '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'ascii']);
   expect(r.status, r.output).toBe(0);
   for (const entry of ['wasm-attention', 'wasm-attention/pool', 'wasm-attention/separate', 'wasm-attention/relaxed-simd.wasm', 'wasm-attention/simd.wasm',

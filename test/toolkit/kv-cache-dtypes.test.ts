@@ -6,7 +6,7 @@ import { attention64, randoms, worstError } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 import { decode, rows } from './helpers/kv-feed.js';
 
-/** Worst absolute output error allowed for unit-scale data (the README lists the measured errors). */
+/** Worst absolute output error allowed for unit-scale data (docs/toolkit.md lists the measured errors). */
 const BOUND: Record<CacheDType, number> = { float32: 2e-5, float16: 3e-3, bfloat16: 2e-2, int8: 2e-2 };
 const DTYPES: CacheDType[] = ['float32', 'float16', 'bfloat16', 'int8'];
 

@@ -3,8 +3,8 @@
  * default entry needs no file lookup, no server set-up and no bundler plugin.
  *
  * Two of the three builds: SIMD128 and scalar. The relaxed-SIMD one would add its
- * whole size again to every app that bundles the default entry (measured in the
- * README, "Runtimes"); `wasm-attention/separate` loads it, or pass it as `init({ module })`.
+ * whole size again to every app that bundles the default entry (measured in
+ * docs/performance.md); `wasm-attention/separate` loads it, or pass it as `init({ module })`.
  * @internal
  */
 import simdBase64 from '../../pkg/simd/wasm_attention_bg.wasm';

@@ -153,7 +153,7 @@ export class KVStore {
    * Copies rows `[from, to)` of every head of sequence `b` as float32 into `dst`, head `h`
    * at element `at + h·stride·W`: 16-bit rows widen exactly, int8 rows dequantise to
    * `code·scale`. The decode kernel instead meets the codes with queries and weights
-   * rounded to int16 in integer dot products, so the two agree to about 1e-5 (README).
+   * rounded to int16 in integer dot products, so the two agree to about 1e-5 (docs/runtimes.md).
    */
   read(b: number, from: number, to: number, dst: Float32Array, at: number, stride: number): void {
     this.#check();
