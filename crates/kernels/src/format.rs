@@ -206,6 +206,25 @@ fn q4_0_block(x: &[f32], q: &mut [u8]) -> u16 {
     f32_to_f16(d)
 }
 
+/// Quantises one row of `cols = x.len()` f32 values to q8_0 or q4_0: its
+/// `format.blocks(cols)` blocks of codes into `codes` and their float16 scales
+/// (little-endian) into `scales` (the row's slices of the two planes).
+pub fn quantize_row(format: Format, x: &[f32], codes: &mut [u8], scales: &mut [u8]) {
+    assert!(format.is_block(), "format::quantize_row: {:?} is not a block format", format);
+    let nb = format.blocks(x.len());
+    let bb = format.layout().block_bytes;
+    assert!(codes.len() == nb * bb && scales.len() == 2 * nb, "format::quantize_row: plane lengths");
+    for b in 0..nb {
+        let xb = &x[b * QK..x.len().min((b + 1) * QK)];
+        let q = &mut codes[b * bb..(b + 1) * bb];
+        let d = match format {
+            Format::Q8_0 => q8_0_block(xb, q),
+            _ => q4_0_block(xb, q),
+        };
+        scales[2 * b..2 * b + 2].copy_from_slice(&d.to_le_bytes());
+    }
+}
+
 /// Quantises `rows` rows of `cols` f32 values (row stride `ld`) into a q8_0 or q4_0
 /// matrix buffer `dst` of `format.matrix_bytes(rows, cols)` bytes (layout in the
 /// module docs).
@@ -217,15 +236,8 @@ pub fn quantize(format: Format, src: &[f32], ld: usize, rows: usize, cols: usize
     let bb = format.layout().block_bytes;
     let (codes, scales) = dst.split_at_mut(rows * nb * bb);
     for r in 0..rows {
-        for b in 0..nb {
-            let x = &src[r * ld + b * QK..r * ld + cols.min((b + 1) * QK)];
-            let q = &mut codes[(r * nb + b) * bb..(r * nb + b + 1) * bb];
-            let d = match format {
-                Format::Q8_0 => q8_0_block(x, q),
-                _ => q4_0_block(x, q),
-            };
-            scales[2 * (r * nb + b)..2 * (r * nb + b) + 2].copy_from_slice(&d.to_le_bytes());
-        }
+        let x = if cols == 0 { &[][..] } else { &src[r * ld..r * ld + cols] };
+        quantize_row(format, x, &mut codes[r * nb * bb..(r + 1) * nb * bb], &mut scales[2 * r * nb..2 * (r + 1) * nb]);
     }
 }
 

@@ -67,6 +67,10 @@ pub fn gemv<E: Elem>(
         return;
     }
     assert!(w.len() >= n * k, "gemv: w too short");
+    if k == 0 {
+        fill_bias(m, n, bias, y, ldy);
+        return;
+    }
     imp::float_gemv(m, k, n, x, ldx, w, bias, y, ldy);
 }
 
@@ -134,11 +138,7 @@ pub fn gemv_q(
     let (wq, ws) = crate::format::planes(format, w, n, k);
     let nb = format.blocks(k);
     if nb == 0 {
-        for i in 0..m {
-            for j in 0..n {
-                y[i * ldy + j] = bias.map_or(0.0, |b| b[j]);
-            }
-        }
+        fill_bias(m, n, bias, y, ldy);
         return;
     }
     let rows = m.min(Q_ROWS);
@@ -168,4 +168,13 @@ pub fn gemv_q(
 #[inline(always)]
 fn scale_at(ws: &[u8], i: usize) -> f32 {
     crate::dtype::f16_to_f32(u16::from_le_bytes([ws[2 * i], ws[2 * i + 1]]))
+}
+
+/// The product of an empty inner dimension: `Y = bias` (or 0).
+fn fill_bias(m: usize, n: usize, bias: Option<&[f32]>, y: &mut [f32], ldy: usize) {
+    for i in 0..m {
+        for j in 0..n {
+            y[i * ldy + j] = bias.map_or(0.0, |b| b[j]);
+        }
+    }
 }
