@@ -133,3 +133,27 @@ describe('matmul with transposeB and few rows uses the matrix–vector kernel', 
     });
   }
 });
+
+describe('float16 weights holding ±inf or NaN', () => {
+  it('give the float32 results of the widened values (exact widening for such tiles)', () => {
+    const [n, k] = [9, 40];
+    const wd = randoms(n * k, 21);
+    using t = Tensor.from(wd, [n, k], { dtype: 'float16' });
+    const bits = t.data as Uint16Array;
+    bits[2 * k + 3] = 0x7c00; // +inf in row 2
+    bits[5 * k + 10] = 0x7e00; // NaN in row 5
+    bits[8 * k + 39] = 0xfc00; // −inf in the tail columns of row 8
+    using w = Weight.from(t);
+    const xd = randoms(k, 22, 0.5, 1); // positive: inf·x keeps its sign
+    using x = Tensor.from(xd, [1, k]);
+    using y = linear(x, w);
+    const wv = Float64Array.from(t.toArray());
+    const ref = linear64(xd, wv, 1, k, n);
+    for (let j = 0; j < n; j++) {
+      if (j === 2) expect(y.data[j]).toBe(Infinity);
+      else if (j === 5) expect(y.data[j]).toBeNaN();
+      else if (j === 8) expect(y.data[j]).toBe(-Infinity);
+      else expect(Math.abs(y.data[j]! - ref.y[j]!)).toBeLessThanOrEqual((k + 4) * 1.2e-7 * ref.mag[j]!);
+    }
+  });
+});

@@ -164,12 +164,6 @@ pub fn gemv_q(
     });
 }
 
-/// The float16 scale of block `i` of a scale plane, as f32.
-#[inline(always)]
-fn scale_at(ws: &[u8], i: usize) -> f32 {
-    crate::dtype::f16_to_f32(u16::from_le_bytes([ws[2 * i], ws[2 * i + 1]]))
-}
-
 /// The product of an empty inner dimension: `Y = bias` (or 0).
 fn fill_bias(m: usize, n: usize, bias: Option<&[f32]>, y: &mut [f32], ldy: usize) {
     for i in 0..m {

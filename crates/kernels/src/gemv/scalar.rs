@@ -1,7 +1,7 @@
 //! Scalar gemv kernels: the same tiling as the SIMD128 ones ([`super::NR`] weight rows,
 //! one accumulator each), plain f32 and i32 arithmetic.
 
-use super::{scale_at, QRows, NR};
+use super::{QRows, NR};
 use crate::dtype::Elem;
 use crate::format::QK;
 
@@ -93,4 +93,10 @@ pub fn q4_0_gemv(m: usize, n: usize, q: &QRows, wq: &[u8], ws: &[u8], bias: Opti
         let byte = wq[(r * nb + b) * (QK / 2) + e % (QK / 2)];
         (if e < QK / 2 { byte & 15 } else { byte >> 4 }) as i32 - 8
     })
+}
+
+/// The float16 scale of block `i` of a scale plane, as f32.
+#[inline(always)]
+fn scale_at(ws: &[u8], i: usize) -> f32 {
+    crate::dtype::f16_to_f32(u16::from_le_bytes([ws[2 * i], ws[2 * i + 1]]))
 }

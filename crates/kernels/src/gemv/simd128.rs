@@ -8,7 +8,7 @@
 
 use core::arch::wasm32::*;
 
-use super::{scale_at, QRows, NR};
+use super::{QRows, NR};
 use crate::dtype::Elem;
 use crate::format::QK;
 
@@ -88,6 +88,72 @@ unsafe fn float_dot4_simd128<E: Elem>(k: usize, x: *const f32, w: [*const E; NR]
     s
 }
 
+/// 2^112, the exponent rebias from binary16 to f32 (as `dtype::F16_RESCALE`).
+const F16_RESCALE: f32 = 5.192_297e33;
+
+/// Eight binary16 values known finite → two f32x4 (exact): sign-extended, shifted so the
+/// exponent|mantissa bits sit under f32's and the sign stays at bit 31 (the copies of the
+/// sign at bits 30..28 masked off), then rescaled by 2^112 (see `dtype::load_f16x4_finite`).
+#[inline(always)]
+fn f16x8_finite(h: v128) -> (v128, v128) {
+    let mask = u32x4_splat(0x8fff_e000);
+    let r = f32x4_splat(F16_RESCALE);
+    let lo = v128_and(i32x4_shl(i32x4_extend_low_i16x8(h), 13), mask);
+    let hi = v128_and(i32x4_shl(i32x4_extend_high_i16x8(h), 13), mask);
+    (f32x4_mul(lo, r), f32x4_mul(hi, r))
+}
+
+/// [`float_dot4_simd128`] for float16 rows with the cheap widening of finite halves
+/// (half the integer operations of the exact one). It also keeps the largest
+/// `h << 1` seen (the bits without the sign): at or above `0x7c00 << 1` a row held ±inf or
+/// NaN, and the caller recomputes the tile with the exact widening. `None` then.
+#[inline(always)]
+unsafe fn f16_dot4_simd128(k: usize, x: *const f32, w: [*const u16; NR]) -> Option<v128> {
+    let z = f32x4_splat(0.0);
+    let (mut a0, mut a1, mut a2, mut a3) = (z, z, z, z);
+    let (mut b0, mut b1, mut b2, mut b3) = (z, z, z, z);
+    let mut seen = z;
+    let mut p = 0;
+    while p + 8 <= k {
+        let x0 = v128_load(x.add(p) as *const v128);
+        let x1 = v128_load(x.add(p + 4) as *const v128);
+        let h0 = v128_load(w[0].add(p) as *const v128);
+        let h1 = v128_load(w[1].add(p) as *const v128);
+        let h2 = v128_load(w[2].add(p) as *const v128);
+        let h3 = v128_load(w[3].add(p) as *const v128);
+        seen = u16x8_max(u16x8_max(seen, i16x8_shl(h0, 1)), u16x8_max(i16x8_shl(h1, 1), seen));
+        seen = u16x8_max(u16x8_max(seen, i16x8_shl(h2, 1)), i16x8_shl(h3, 1));
+        let (l, h) = f16x8_finite(h0);
+        a0 = f32x4_add(a0, f32x4_mul(l, x0));
+        b0 = f32x4_add(b0, f32x4_mul(h, x1));
+        let (l, h) = f16x8_finite(h1);
+        a1 = f32x4_add(a1, f32x4_mul(l, x0));
+        b1 = f32x4_add(b1, f32x4_mul(h, x1));
+        let (l, h) = f16x8_finite(h2);
+        a2 = f32x4_add(a2, f32x4_mul(l, x0));
+        b2 = f32x4_add(b2, f32x4_mul(h, x1));
+        let (l, h) = f16x8_finite(h3);
+        a3 = f32x4_add(a3, f32x4_mul(l, x0));
+        b3 = f32x4_add(b3, f32x4_mul(h, x1));
+        p += 8;
+    }
+    if v128_any_true(u16x8_ge(seen, u16x8_splat(0x7c00 << 1))) {
+        return None;
+    }
+    let mut s = hsum4(f32x4_add(a0, b0), f32x4_add(a1, b1), f32x4_add(a2, b2), f32x4_add(a3, b3));
+    if p < k {
+        let mut t = [0.0f32; NR];
+        for q in p..k {
+            let xv = *x.add(q);
+            for (r, tr) in t.iter_mut().enumerate() {
+                *tr += crate::dtype::f16_to_f32(*w[r].add(q)) * xv;
+            }
+        }
+        s = f32x4_add(s, v128_load(t.as_ptr() as *const v128));
+    }
+    Some(s)
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn float_gemv<E: Elem>(
     m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[E], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
@@ -100,8 +166,20 @@ pub fn float_gemv<E: Elem>(
         // x rows i < m hold k floats at i·ldx; y[i·ldy + j .. + nr] lies inside y.
         unsafe {
             let wp = [w.as_ptr().add(rows[0] * k), w.as_ptr().add(rows[1] * k), w.as_ptr().add(rows[2] * k), w.as_ptr().add(rows[3] * k)];
+            let half = E::DTYPE == crate::dtype::DType::F16;
             for i in 0..m {
-                let s = float_dot4_simd128(k, x.as_ptr().add(i * ldx), wp);
+                let xi = x.as_ptr().add(i * ldx);
+                // float16 (bits in u16 lanes, E is repr(transparent)): the fast widening
+                // unless the tile holds ±inf/NaN.
+                let fast = if half {
+                    f16_dot4_simd128(k, xi, [wp[0] as *const u16, wp[1] as *const u16, wp[2] as *const u16, wp[3] as *const u16])
+                } else {
+                    None
+                };
+                let s = match fast {
+                    Some(s) => s,
+                    None => float_dot4_simd128(k, xi, wp),
+                };
                 store_tile(s, nr, bias, j, &mut y[i * ldy + j..i * ldy + j + nr]);
             }
         }
@@ -150,17 +228,18 @@ pub fn quantize_block(x: &[f32], q: &mut [i16]) -> f32 {
     }
 }
 
-/// The four f32 scale products `d_w(row r, block b) · d_x` of a tile.
+/// The four f32 scale products `d_w(row r, block b) · d_x` of a tile (one block).
 #[inline(always)]
-fn scales4(ws: &[u8], rows: [usize; NR], nb: usize, b: usize, xs: f32) -> [v128; NR] {
-    [
-        f32x4_splat(scale_at(ws, rows[0] * nb + b) * xs),
-        f32x4_splat(scale_at(ws, rows[1] * nb + b) * xs),
-        f32x4_splat(scale_at(ws, rows[2] * nb + b) * xs),
-        f32x4_splat(scale_at(ws, rows[3] * nb + b) * xs),
-    ]
+unsafe fn scales4(ws: *const u16, rows: [usize; NR], nb: usize, b: usize, xs: f32) -> [v128; NR] {
+    let f = |r: usize| f32x4_splat(crate::dtype::f16_to_f32(ws.add(rows[r] * nb + b).read_unaligned()) * xs);
+    [f(0), f(1), f(2), f(3)]
 }
 
+/// Lane `L` of `v` in every lane.
+#[inline(always)]
+fn splat_lane<const L: usize>(v: v128) -> v128 {
+    i32x4_shuffle::<L, L, L, L>(v, v)
+}
 /// i32x4 partial dot of 32 int8 weight codes `c0, c1` (16 each) with 32 int16 activations.
 #[inline(always)]
 fn dot32_i8(c0: v128, c1: v128, x: &[v128; 4]) -> v128 {
@@ -180,15 +259,34 @@ unsafe fn load_xblock(xq: *const i16) -> [v128; 4] {
     ]
 }
 
-/// Shared tile loop of q8_0 and q4_0: `codes(row_ptr_offset)` turns the byte offset of a
-/// weight block into its 32 codes as two i8x16 (elements 0..15, 16..31).
+/// One block of a tile: `acc[r] += s[r] · dot(codes of row r, block b; x)`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn q_block<F: Fn(*const u8) -> (v128, v128)>(
+    acc: &mut [v128; NR], xrow: *const i16, s: [v128; NR], w0: *const u8, rows: [usize; NR], nb: usize, b: usize,
+    block_bytes: usize, codes: &F,
+) {
+    let xv = load_xblock(xrow.add(b * QK));
+    for r in 0..NR {
+        let (c0, c1) = codes(w0.add((rows[r] * nb + b) * block_bytes));
+        let d = dot32_i8(c0, c1, &xv);
+        acc[r] = f32x4_add(acc[r], f32x4_mul(f32x4_convert_i32x4(d), s[r]));
+    }
+}
+
+/// Shared tile loop of q8_0 and q4_0: `codes(p)` turns the address of a weight block
+/// into its 32 codes as two i8x16 (elements 0..15, 16..31). Scale products are made
+/// four blocks at a time: four float16 weight scales of a row are contiguous (one
+/// widening load) and multiply the four activation scales in one vector; each block
+/// then takes its lane.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn q_gemv(
+fn q_gemv<F: Fn(*const u8) -> (v128, v128)>(
     m: usize, n: usize, q: &QRows, wq: &[u8], ws: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
-    block_bytes: usize, codes: impl Fn(*const u8) -> (v128, v128),
+    block_bytes: usize, codes: F,
 ) {
     let nb = q.nb;
+    let wsp = ws.as_ptr() as *const u16;
     let mut j = 0;
     while j < n {
         let nr = (n - j).min(NR);
@@ -196,19 +294,36 @@ fn q_gemv(
         for i in 0..m {
             let z = f32x4_splat(0.0);
             let mut acc = [z; NR];
-            // SAFETY: rows < n; wq holds n·nb blocks of block_bytes and the activation
-            // codes rows·nb blocks of 32 (checked when the planes were split/sliced).
+            // SAFETY: rows < n; wq holds n·nb blocks of block_bytes, ws n·nb float16
+            // (read unaligned), the activation codes and scales rows·nb blocks (checked
+            // when the planes were split and the scratch sliced).
             unsafe {
                 let w0 = wq.as_ptr();
                 let xrow = q.codes.as_ptr().add(i * nb * QK);
-                for b in 0..nb {
-                    let xv = load_xblock(xrow.add(b * QK));
-                    let s = scales4(ws, rows, nb, b, *q.scales.get_unchecked(i * nb + b));
-                    for r in 0..NR {
-                        let (c0, c1) = codes(w0.add((rows[r] * nb + b) * block_bytes));
-                        let d = dot32_i8(c0, c1, &xv);
-                        acc[r] = f32x4_add(acc[r], f32x4_mul(f32x4_convert_i32x4(d), s[r]));
-                    }
+                let xsr = q.scales.as_ptr().add(i * nb);
+                let mut b = 0;
+                while b + 4 <= nb {
+                    let xs4 = v128_load(xsr.add(b) as *const v128);
+                    let s4 = [
+                        f32x4_mul(crate::dtype::load_f16x4(wsp.add(rows[0] * nb + b)), xs4),
+                        f32x4_mul(crate::dtype::load_f16x4(wsp.add(rows[1] * nb + b)), xs4),
+                        f32x4_mul(crate::dtype::load_f16x4(wsp.add(rows[2] * nb + b)), xs4),
+                        f32x4_mul(crate::dtype::load_f16x4(wsp.add(rows[3] * nb + b)), xs4),
+                    ];
+                    let lane0 = [splat_lane::<0>(s4[0]), splat_lane::<0>(s4[1]), splat_lane::<0>(s4[2]), splat_lane::<0>(s4[3])];
+                    q_block(&mut acc, xrow, lane0, w0, rows, nb, b, block_bytes, &codes);
+                    let lane1 = [splat_lane::<1>(s4[0]), splat_lane::<1>(s4[1]), splat_lane::<1>(s4[2]), splat_lane::<1>(s4[3])];
+                    q_block(&mut acc, xrow, lane1, w0, rows, nb, b + 1, block_bytes, &codes);
+                    let lane2 = [splat_lane::<2>(s4[0]), splat_lane::<2>(s4[1]), splat_lane::<2>(s4[2]), splat_lane::<2>(s4[3])];
+                    q_block(&mut acc, xrow, lane2, w0, rows, nb, b + 2, block_bytes, &codes);
+                    let lane3 = [splat_lane::<3>(s4[0]), splat_lane::<3>(s4[1]), splat_lane::<3>(s4[2]), splat_lane::<3>(s4[3])];
+                    q_block(&mut acc, xrow, lane3, w0, rows, nb, b + 3, block_bytes, &codes);
+                    b += 4;
+                }
+                while b < nb {
+                    let s = scales4(wsp, rows, nb, b, *xsr.add(b));
+                    q_block(&mut acc, xrow, s, w0, rows, nb, b, block_bytes, &codes);
+                    b += 1;
                 }
                 let out = hsum4(acc[0], acc[1], acc[2], acc[3]);
                 store_tile(out, nr, bias, j, &mut y[i * ldy + j..i * ldy + j + nr]);
