@@ -230,8 +230,8 @@ pub fn quantize_block(x: &[f32], q: &mut [i16]) -> f32 {
 
 /// The four f32 scale products `d_w(row r, block b) · d_x` of a tile (one block).
 #[inline(always)]
-unsafe fn scales4(ws: *const u16, rows: [usize; NR], nb: usize, b: usize, xs: f32) -> [v128; NR] {
-    let f = |r: usize| f32x4_splat(crate::dtype::f16_to_f32(ws.add(rows[r] * nb + b).read_unaligned()) * xs);
+unsafe fn scales4(sr: [*const u16; NR], b: usize, xs: f32) -> [v128; NR] {
+    let f = |r: usize| f32x4_splat(crate::dtype::f16_to_f32(sr[r].add(b).read_unaligned()) * xs);
     [f(0), f(1), f(2), f(3)]
 }
 
@@ -259,19 +259,23 @@ unsafe fn load_xblock(xq: *const i16) -> [v128; 4] {
     ]
 }
 
-/// One block of a tile: `acc[r] += s[r] · dot(codes of row r, block b; x)`.
+/// One block of a tile: `acc[r] += s[r] · dot(block of row r at byte offset off; x)`.
+/// Rows written out one by one (constant indices) so that the tile stays in locals.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 unsafe fn q_block<F: Fn(*const u8) -> (v128, v128)>(
-    acc: &mut [v128; NR], xrow: *const i16, s: [v128; NR], w0: *const u8, rows: [usize; NR], nb: usize, b: usize,
-    block_bytes: usize, codes: &F,
-) {
+    acc: [v128; NR], xrow: *const i16, s: [v128; NR], wr: [*const u8; NR], b: usize, block_bytes: usize, codes: &F,
+) -> [v128; NR] {
     let xv = load_xblock(xrow.add(b * QK));
-    for r in 0..NR {
-        let (c0, c1) = codes(w0.add((rows[r] * nb + b) * block_bytes));
-        let d = dot32_i8(c0, c1, &xv);
-        acc[r] = f32x4_add(acc[r], f32x4_mul(f32x4_convert_i32x4(d), s[r]));
-    }
+    let off = b * block_bytes;
+    let (c0, c1) = codes(wr[0].add(off));
+    let a0 = f32x4_add(acc[0], f32x4_mul(f32x4_convert_i32x4(dot32_i8(c0, c1, &xv)), s[0]));
+    let (c0, c1) = codes(wr[1].add(off));
+    let a1 = f32x4_add(acc[1], f32x4_mul(f32x4_convert_i32x4(dot32_i8(c0, c1, &xv)), s[1]));
+    let (c0, c1) = codes(wr[2].add(off));
+    let a2 = f32x4_add(acc[2], f32x4_mul(f32x4_convert_i32x4(dot32_i8(c0, c1, &xv)), s[2]));
+    let (c0, c1) = codes(wr[3].add(off));
+    let a3 = f32x4_add(acc[3], f32x4_mul(f32x4_convert_i32x4(dot32_i8(c0, c1, &xv)), s[3]));
+    [a0, a1, a2, a3]
 }
 
 /// Shared tile loop of q8_0 and q4_0: `codes(p)` turns the address of a weight block
@@ -286,7 +290,6 @@ fn q_gemv<F: Fn(*const u8) -> (v128, v128)>(
     block_bytes: usize, codes: F,
 ) {
     let nb = q.nb;
-    let wsp = ws.as_ptr() as *const u16;
     let mut j = 0;
     while j < n {
         let nr = (n - j).min(NR);
@@ -298,31 +301,32 @@ fn q_gemv<F: Fn(*const u8) -> (v128, v128)>(
             // (read unaligned), the activation codes and scales rows·nb blocks (checked
             // when the planes were split and the scratch sliced).
             unsafe {
-                let w0 = wq.as_ptr();
+                let row = |r: usize| wq.as_ptr().add(rows[r] * nb * block_bytes);
+                let wr = [row(0), row(1), row(2), row(3)];
+                let srow = |r: usize| (ws.as_ptr() as *const u16).add(rows[r] * nb);
+                let sr = [srow(0), srow(1), srow(2), srow(3)];
                 let xrow = q.codes.as_ptr().add(i * nb * QK);
                 let xsr = q.scales.as_ptr().add(i * nb);
                 let mut b = 0;
                 while b + 4 <= nb {
                     let xs4 = v128_load(xsr.add(b) as *const v128);
-                    let s4 = [
-                        f32x4_mul(crate::dtype::load_f16x4(wsp.add(rows[0] * nb + b)), xs4),
-                        f32x4_mul(crate::dtype::load_f16x4(wsp.add(rows[1] * nb + b)), xs4),
-                        f32x4_mul(crate::dtype::load_f16x4(wsp.add(rows[2] * nb + b)), xs4),
-                        f32x4_mul(crate::dtype::load_f16x4(wsp.add(rows[3] * nb + b)), xs4),
-                    ];
-                    let lane0 = [splat_lane::<0>(s4[0]), splat_lane::<0>(s4[1]), splat_lane::<0>(s4[2]), splat_lane::<0>(s4[3])];
-                    q_block(&mut acc, xrow, lane0, w0, rows, nb, b, block_bytes, &codes);
-                    let lane1 = [splat_lane::<1>(s4[0]), splat_lane::<1>(s4[1]), splat_lane::<1>(s4[2]), splat_lane::<1>(s4[3])];
-                    q_block(&mut acc, xrow, lane1, w0, rows, nb, b + 1, block_bytes, &codes);
-                    let lane2 = [splat_lane::<2>(s4[0]), splat_lane::<2>(s4[1]), splat_lane::<2>(s4[2]), splat_lane::<2>(s4[3])];
-                    q_block(&mut acc, xrow, lane2, w0, rows, nb, b + 2, block_bytes, &codes);
-                    let lane3 = [splat_lane::<3>(s4[0]), splat_lane::<3>(s4[1]), splat_lane::<3>(s4[2]), splat_lane::<3>(s4[3])];
-                    q_block(&mut acc, xrow, lane3, w0, rows, nb, b + 3, block_bytes, &codes);
+                    let s0 = f32x4_mul(crate::dtype::load_f16x4(sr[0].add(b)), xs4);
+                    let s1 = f32x4_mul(crate::dtype::load_f16x4(sr[1].add(b)), xs4);
+                    let s2 = f32x4_mul(crate::dtype::load_f16x4(sr[2].add(b)), xs4);
+                    let s3 = f32x4_mul(crate::dtype::load_f16x4(sr[3].add(b)), xs4);
+                    let l0 = [splat_lane::<0>(s0), splat_lane::<0>(s1), splat_lane::<0>(s2), splat_lane::<0>(s3)];
+                    acc = q_block(acc, xrow, l0, wr, b, block_bytes, &codes);
+                    let l1 = [splat_lane::<1>(s0), splat_lane::<1>(s1), splat_lane::<1>(s2), splat_lane::<1>(s3)];
+                    acc = q_block(acc, xrow, l1, wr, b + 1, block_bytes, &codes);
+                    let l2 = [splat_lane::<2>(s0), splat_lane::<2>(s1), splat_lane::<2>(s2), splat_lane::<2>(s3)];
+                    acc = q_block(acc, xrow, l2, wr, b + 2, block_bytes, &codes);
+                    let l3 = [splat_lane::<3>(s0), splat_lane::<3>(s1), splat_lane::<3>(s2), splat_lane::<3>(s3)];
+                    acc = q_block(acc, xrow, l3, wr, b + 3, block_bytes, &codes);
                     b += 4;
                 }
                 while b < nb {
-                    let s = scales4(wsp, rows, nb, b, *xsr.add(b));
-                    q_block(&mut acc, xrow, s, w0, rows, nb, b, block_bytes, &codes);
+                    let s = scales4(sr, b, *xsr.add(b));
+                    acc = q_block(acc, xrow, s, wr, b, block_bytes, &codes);
                     b += 1;
                 }
                 let out = hsum4(acc[0], acc[1], acc[2], acc[3]);
