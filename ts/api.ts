@@ -9,9 +9,12 @@ export {
   initSync, initInfo, relaxedSimdSupported, simdSupported, type Build, type InitOptions, type InitInfo,
 } from './init.js';
 export { Tensor, type TensorData, type TensorOptions } from './tensor.js';
-export { dtypeSize, type TensorDType, type HalfDType, type CacheDType, type DataOf } from './dtype.js';
+export { dtypeSize, STORAGE_FORMATS, storageBytes, type StorageFormat, type TensorDType, type HalfDType, type CacheDType, type DataOf } from './dtype.js';
 export type { Shape } from './shape.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
+export {
+  linear, Weight, GEMV_MAX_ROWS, type LinearOptions, type WeightFormat, type WeightOptions, type WeightSource,
+} from './ops/linear.js';
 export { memoryStats, reserveMemory, type MemoryStats } from './memory.js';
 export { softmax, type SoftmaxOptions } from './ops/softmax.js';
 export {

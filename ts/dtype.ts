@@ -36,3 +36,41 @@ export function dtypeArg<D extends CacheDType>(x: unknown, allowed: readonly D[]
   throw new TypeError(
     `wasm-attention: ${what}: dtype must be ${allowed.map((d) => `'${d}'`).join(', ')}; got ${describe(x)}`);
 }
+
+/**
+ * How a matrix row is stored: one entry per format of the kernels' registry
+ * (`crates/kernels/src/format.rs`, same codes). Element formats store each value as
+ * one element; block formats store blocks of `blockSize` codes (`bytesPerBlock` bytes
+ * in the code plane) with one float16 scale per block in a plane after the codes.
+ */
+export interface StorageFormat {
+  /** Registry name (the kernels' name for the block formats). */
+  readonly name: 'float32' | 'float16' | 'bfloat16' | 'int8-row' | 'q8_0' | 'q4_0';
+  /** The kernels' code. */
+  readonly code: number;
+  /** Values per block (1 for element formats). */
+  readonly blockSize: number;
+  /** Bytes of codes per block (the element size for element formats). */
+  readonly bytesPerBlock: number;
+  /** Where the scale lives: none, one float32 per row (KV cache int8), one float16 per block. */
+  readonly scale: 'none' | 'row-f32' | 'block-f16';
+}
+
+/** The format registry, in code order. */
+export const STORAGE_FORMATS: readonly StorageFormat[] = Object.freeze([
+  { name: 'float32', code: 0, blockSize: 1, bytesPerBlock: 4, scale: 'none' },
+  { name: 'float16', code: 1, blockSize: 1, bytesPerBlock: 2, scale: 'none' },
+  { name: 'bfloat16', code: 2, blockSize: 1, bytesPerBlock: 2, scale: 'none' },
+  { name: 'int8-row', code: 3, blockSize: 1, bytesPerBlock: 1, scale: 'row-f32' },
+  { name: 'q8_0', code: 4, blockSize: 32, bytesPerBlock: 32, scale: 'block-f16' },
+  { name: 'q4_0', code: 5, blockSize: 32, bytesPerBlock: 16, scale: 'block-f16' },
+] as const);
+
+/**
+ * Bytes of a `rows × cols` matrix in `format`: the codes plus, for block formats, the
+ * float16 scale plane (int8 rows keep their float32 scales elsewhere).
+ */
+export function storageBytes(format: StorageFormat, rows: number, cols: number): number {
+  const blocks = Math.ceil(cols / format.blockSize);
+  return rows * blocks * (format.bytesPerBlock + (format.scale === 'block-f16' ? 2 : 0));
+}

@@ -28,6 +28,9 @@ export interface RawExports {
   wa_convert(src: number, from: number, dst: number, to: number, n: number): number;
   wa_quantize_rows(src: number, dst: number, scales: number, rows: number, cols: number): number;
   wa_all_finite(src: number, n: number): number;
+  wa_linear(m: number, k: number, n: number, x: number, ldx: number, w: number, wFormat: number,
+    bias: number, y: number, ldy: number): number;
+  wa_quantize(src: number, srcFormat: number, dst: number, dstFormat: number, rows: number, cols: number): number;
 }
 
 /** Length in u32 words of the attention call descriptor (crates/wasm/src/attention.rs). */

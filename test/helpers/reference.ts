@@ -131,3 +131,82 @@ export function attention64(
   }
   return { out, lse, weights };
 }
+
+/** `x` rounded to the nearest binary16 value (ties to even; ±65520 and beyond → ±Infinity), in float64. */
+export function f16Round(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const a = Math.abs(x);
+  if (a >= 65520) return Math.sign(x) * Infinity;
+  const e = Math.max(Math.floor(Math.log2(a)), -14);
+  let ulp = 2 ** (e - 10);
+  if (a / ulp >= 2048) ulp *= 2; // log2 rounded down past a power of two
+  const q = a / ulp, f = Math.floor(q), r = q - f;
+  const n = r > 0.5 || (r === 0.5 && f % 2 === 1) ? f + 1 : f;
+  return Math.sign(x) * n * ulp;
+}
+
+/**
+ * The values a ggml-style q8_0 / q4_0 quantisation of `rows × cols` float32 values
+ * stands for, from the format's definition: per block of 32 of a row, q8_0
+ * `d = max|x|/127`, `q = round(x·(1/d))` (half away from zero), q4_0 `d = m/−8` with `m`
+ * the signed value of largest magnitude, `q = min(15, trunc(x·(1/d) + 8.5)) − 8`; the
+ * stored scale is `d` rounded to float16; value = scale·q. Float32 steps are emulated
+ * with `Math.fround` so that codes equal those of a float32 implementation.
+ */
+export function quantize64(format: 'q8_0' | 'q4_0', data: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  const f = Math.fround;
+  for (let r = 0; r < rows; r++) {
+    for (let b0 = 0; b0 < cols; b0 += 32) {
+      const b1 = Math.min(b0 + 32, cols);
+      let amax = 0, big = 0;
+      for (let c = b0; c < b1; c++) {
+        const v = data[r * cols + c]!;
+        if (Math.abs(v) > amax) { amax = Math.abs(v); big = v; }
+      }
+      const d = format === 'q8_0' ? f(amax / 127) : f(big / -8);
+      const id = d !== 0 ? f(1 / d) : 0;
+      const scale = f16Round(d);
+      for (let c = b0; c < b1; c++) {
+        const t = f(data[r * cols + c]! * id);
+        const q = format === 'q8_0'
+          ? Math.max(-127, Math.min(127, Math.sign(t) * Math.round(Math.abs(t))))
+          : Math.min(15, Math.trunc(f(t + 8.5))) - 8;
+        out[r * cols + c] = scale * q;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * `y = x·Wᵀ + bias` in float64 for `x [m, k]`, `w [n, k]`, and per output the bound of
+ * int8 activation quantisation per block of 32: `Σ_blocks max|x_block|/254 · Σ_block |w|`,
+ * and `Σ|x·w|` (for float32 rounding allowances).
+ */
+export function linear64(
+  x: ArrayLike<number>, w: ArrayLike<number>, m: number, k: number, n: number, bias?: ArrayLike<number>,
+): { y: Float64Array; qbound: Float64Array; mag: Float64Array } {
+  const y = new Float64Array(m * n), qbound = new Float64Array(m * n), mag = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0, e = 0, a = 0;
+      for (let b0 = 0; b0 < k; b0 += 32) {
+        let amax = 0, wsum = 0;
+        for (let p = b0; p < Math.min(b0 + 32, k); p++) {
+          const xv = x[i * k + p]!, wv = w[j * k + p]!;
+          amax = Math.max(amax, Math.abs(xv));
+          wsum += Math.abs(wv);
+          s += xv * wv;
+          a += Math.abs(xv * wv);
+        }
+        e += amax / 254 * wsum;
+      }
+      const bv = bias ? bias[j]! : 0;
+      y[i * n + j] = s + bv;
+      qbound[i * n + j] = e;
+      mag[i * n + j] = a + Math.abs(bv);
+    }
+  }
+  return { y, qbound, mag };
+}

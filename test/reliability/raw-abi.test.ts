@@ -9,6 +9,7 @@ interface Raw {
   wa_alloc(n: number): number; wa_free(p: number): number; wa_live_blocks(): number;
   wa_sgemm(...a: number[]): number; wa_softmax(...a: number[]): number;
   wa_attention(d: number): number; wa_attention_probs(d: number): number;
+  wa_linear(...a: number[]): number; wa_quantize(...a: number[]): number;
 }
 
 /** A private instance of the active binary, so these calls cannot disturb other tests. */
@@ -96,5 +97,43 @@ describe('raw ABI bounds checks', () => {
     expect(w.wa_attention_probs(desc)).toBe(BAD_SHAPE);
     good();
     expect(w.wa_attention(desc)).toBe(0);
+  });
+
+  it('linear and quantize reject foreign, short, misaligned and aliased ranges', () => {
+    const w = instance();
+    const [m, k, n] = [2, 40, 5];
+    const x = w.wa_alloc(m * k * 4), y = w.wa_alloc(m * n * 4), bias = w.wa_alloc(n * 4);
+    const wf = w.wa_alloc(n * k * 4), q8 = w.wa_alloc(n * 2 * 34), q4 = w.wa_alloc(n * 2 * 18);
+    const sentinel = w.wa_alloc(64);
+    const heap = () => new Float32Array(w.memory.buffer);
+    heap().fill(0.25, x >> 2, (x >> 2) + m * k);
+    heap().fill(0.5, wf >> 2, (wf >> 2) + n * k);
+    heap().fill(7, sentinel >> 2, (sentinel >> 2) + 16);
+    expect(w.wa_quantize(wf, 0, q8, 4, n, k)).toBe(0);
+    expect(w.wa_quantize(wf, 0, q4, 5, n, k)).toBe(0);
+    expect(w.wa_quantize(wf, 0, q8, 4, n + 1, k)).toBe(BAD_POINTER); // src and dst too short
+    expect(w.wa_quantize(wf, 0, q4, 4, n, k)).toBe(BAD_POINTER); // q8_0 does not fit in the q4_0 block
+    expect(w.wa_quantize(wf, 0, wf, 4, n, k)).toBe(ALIASED);
+    expect(w.wa_quantize(wf, 0, q8, 1, n, k)).toBe(BAD_SHAPE); // not a block format
+    expect(w.wa_quantize(wf, 3, q8, 4, n, k)).toBe(BAD_SHAPE); // int8 source
+    expect(w.wa_quantize(wf, 0, q8, 4, 0xffffffff, 0xffffffff)).not.toBe(0);
+    for (const [wp, f] of [[wf, 0], [wf, 1], [wf, 2], [q8, 4], [q4, 5]] as const) {
+      expect(w.wa_linear(m, k, n, x, k, wp, f, bias, y, n), `format ${f}`).toBe(0);
+      expect(w.wa_linear(m, k, n, x, k, wp, f, 0, y, n)).toBe(0);
+    }
+    expect(Array.from(heap().subarray(y >> 2, (y >> 2) + m * n)).every((v) => Math.abs(v - 5) < 0.1)).toBe(true);
+    expect(w.wa_linear(m, k, n, x, k, q8, 3, 0, y, n)).toBe(BAD_SHAPE); // int8 rows are no weight format
+    expect(w.wa_linear(m, k, n, x, k, q8, 6, 0, y, n)).toBe(BAD_SHAPE);
+    expect(w.wa_linear(m, k, n, x, k, q4, 4, 0, y, n)).toBe(BAD_POINTER); // q4_0 block read as q8_0
+    expect(w.wa_linear(m, k, n + 1, x, k, wf, 0, 0, y, n + 1)).toBe(BAD_POINTER); // w and y too short
+    expect(w.wa_linear(m, k, n, x, k, wf, 0, sentinel + 48, y, n)).toBe(BAD_POINTER); // bias runs past its block
+    expect(w.wa_linear(m, k, n, x + 2, k, wf, 0, 0, y, n)).toBe(BAD_POINTER); // misaligned
+    expect(w.wa_linear(m, k, n, x, k - 1, wf, 0, 0, y, n)).toBe(BAD_SHAPE); // ldx < k
+    expect(w.wa_linear(m, k, n, x, k, wf, 0, 0, x, n)).toBe(ALIASED);
+    expect(w.wa_linear(m, k, n, x, k, wf, 0, 0, wf, n)).toBe(ALIASED);
+    expect(w.wa_linear(m, k, n, x, k, wf, 0, y, y, n)).toBe(ALIASED); // bias is the output
+    expect(w.wa_linear(0x7fffffff, 0x7fffffff, n, x, 0x7fffffff, wf, 0, 0, y, n)).not.toBe(0);
+    expect(w.wa_linear(m, k, 0x7fffffff, x, k, q8, 4, 0, y, 0x7fffffff)).not.toBe(0);
+    expect(Array.from(heap().subarray(sentinel >> 2, (sentinel >> 2) + 16))).toEqual(new Array(16).fill(7));
   });
 });

@@ -4,6 +4,7 @@ import { dtypeCode, dtypeSize, type TensorDType } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import { formatShape, sameShape } from '../shape.js';
 import { numberArg, outArg, product, tensorArg } from './args.js';
+import { GEMV_MAX_ROWS } from './linear.js';
 
 /** Options of {@link matmul}. */
 export interface MatmulOptions {
@@ -27,6 +28,10 @@ export interface MatmulOptions {
  * `b` may be stored as float16 or bfloat16 (e.g. a Linear weight `[out, in]` with
  * `transposeB`): the kernel widens it exactly to float32 while it packs B, so the
  * product equals that of `b.to('float32')` without a float32 copy. `a` and `out` are float32.
+ *
+ * With `transposeB`, a 2-D `b` and at most 16 rows of `a` in all (e.g. one decoding
+ * token times a `[out, in]` weight), the product runs on the matrix–vector kernel of
+ * {@link linear}, which reads `b` once where it lies instead of packing it.
  */
 export function matmul(a: Tensor, b: Tensor<TensorDType>, options: MatmulOptions = {}): Tensor {
   const op = 'matmul';
@@ -57,6 +62,11 @@ export function matmul(a: Tensor, b: Tensor<TensorDType>, options: MatmulOptions
   const w = raw.wasm();
   const ldb = transB ? k : n, tb = transB ? 1 : 0;
   const bCode = dtypeCode(b.dtype), bSize = dtypeSize(b.dtype);
+  if (transB && b.rank === 2 && alpha === 1 && beta === 0 && batches * m <= GEMV_MAX_ROWS) {
+    // A few rows against a [n, k] matrix: the matrix–vector kernel streams b once, unpacked.
+    raw.check(w.wa_linear(batches * m, k, n, a.ptr, k, b.ptr, bCode, 0, out.ptr, n), op);
+    return out;
+  }
   if (product(bBatch) === 1 && sameShape(batchDims, aBatch) && batches > 1) {
     // One shared B: the batch folds into the rows of a single GEMM.
     raw.check(w.wa_gemm(batches * m, k, n, alpha, a.ptr, k, b.ptr, ldb, tb, bCode, beta, out.ptr, n), op);

@@ -4,6 +4,9 @@
 //! * [`exp`]: polynomial `exp`/`exp2` with range reduction (accuracy documented there);
 //! * [`softmax`]: numerically stable row softmax with an optional additive [`Mask`];
 //! * [`dtype`]: storage dtypes (float16, bfloat16, int8) and exact conversions to/from f32;
+//! * [`format`]: the registry of matrix storage formats (the dtypes plus block-quantised
+//!   q8_0 and q4_0), their quantisers and dequantisers;
+//! * [`gemv`]: small-m products `X·Wᵀ` that stream each weight row once, every format;
 //! * [`attention`]: FlashAttention-2 style fused forward pass (online softmax, causal
 //!   and window block skipping, GQA, strided layouts, softcap/ALiBi/sinks/mask) and
 //!   `attention_probs` for exact attention weights of selected rows.
@@ -16,7 +19,9 @@
 pub mod attention;
 pub mod dtype;
 pub mod exp;
+pub mod format;
 pub mod gemm;
+pub mod gemv;
 pub mod softmax;
 
 mod rowops;

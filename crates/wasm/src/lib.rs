@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::*;
 mod attention;
 mod dtype;
 mod extent;
+mod linear;
 mod memory;
 mod softmax;
 mod status;

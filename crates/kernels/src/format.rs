@@ -1,0 +1,298 @@
+//! Storage formats of matrices: one registry for plain dtypes and block-quantised formats.
+//!
+//! A [`Format`] says how a row of `cols` values is stored: as elements of one
+//! [`DType`](crate::dtype::DType) (float32, float16, bfloat16), as int8 codes with one
+//! f32 scale per row (the KV cache's rows), or as blocks of 32 codes with one float16
+//! scale per block (q8_0, q4_0, as in ggml). Every format is a [`Layout`]: elements
+//! per block, bytes of codes per block and where the scale lives. Codes 0..3 are the
+//! [`DType`](crate::dtype::DType) codes (the KV cache and `ts/dtype.ts` use them);
+//! 4 and 5 are the block formats.
+//!
+//! # Block-quantised matrices in memory
+//!
+//! A `rows × cols` matrix in q8_0 or q4_0 is one byte buffer of two planes, each
+//! row-major, a row's `nb = ceil(cols / 32)` blocks in order:
+//!
+//! * the **code plane** first, `rows · nb · block_bytes` bytes: q8_0 holds 32 `i8`
+//!   codes per block (element `j` at byte `j`); q4_0 holds 16 bytes per block, byte `j`
+//!   carrying element `j` in its low nibble and element `j + 16` in its high nibble
+//!   (ggml's order), each nibble the code `q + 8` of a value `scale · q`, `q ∈ [−8, 7]`;
+//! * then the **scale plane**, `rows · nb` float16 scales (little-endian), block `b`
+//!   of row `r` at index `r · nb + b`.
+//!
+//! Codes and scales apart keep each plane's loads aligned and contiguous (a block's
+//! 32 codes are two aligned `v128` loads in q8_0, one in q4_0). A last partial block
+//! is padded with zero values (codes 0; nibble 8) so kernels never read past a row.
+
+use crate::dtype::{f16_to_f32, f32_to_f16, DType};
+
+/// Elements per quantisation block in q8_0 and q4_0 (ggml's `QK8_0`/`QK4_0`).
+pub const QK: usize = 32;
+
+/// Where a format keeps its scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// No scale: the stored elements are the values.
+    None,
+    /// One f32 per row, stored beside the codes by their owner (KV cache rows).
+    RowF32,
+    /// One float16 per block, in a plane after the codes (see the module docs).
+    BlockF16,
+}
+
+/// A format's geometry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Elements per block (1 for element formats).
+    pub block: usize,
+    /// Bytes of codes per block (the element size for element formats).
+    pub block_bytes: usize,
+    pub scale: Scale,
+}
+
+/// A storage format of a matrix row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    F32,
+    F16,
+    BF16,
+    /// Symmetric int8 codes with an f32 scale per row ([`crate::dtype::quantize_i8`]).
+    I8Row,
+    /// Blocks of 32: one float16 scale `d` and 32 int8 codes; value = `d · q`.
+    Q8_0,
+    /// Blocks of 32: one float16 scale `d` and 32 4-bit codes; value = `d · (nibble − 8)`.
+    Q4_0,
+}
+
+impl Format {
+    /// Every format, in code order.
+    pub const ALL: [Format; 6] = [Format::F32, Format::F16, Format::BF16, Format::I8Row, Format::Q8_0, Format::Q4_0];
+
+    /// The ABI code: 0 f32, 1 f16, 2 bf16, 3 int8 rows, 4 q8_0, 5 q4_0.
+    pub fn code(self) -> u32 {
+        match self {
+            Format::F32 => 0,
+            Format::F16 => 1,
+            Format::BF16 => 2,
+            Format::I8Row => 3,
+            Format::Q8_0 => 4,
+            Format::Q4_0 => 5,
+        }
+    }
+
+    pub fn from_code(code: u32) -> Option<Format> {
+        Format::ALL.iter().copied().find(|f| f.code() == code)
+    }
+
+    /// The format of rows stored as plain `dtype` elements.
+    pub fn of(dtype: DType) -> Format {
+        match dtype {
+            DType::F32 => Format::F32,
+            DType::F16 => Format::F16,
+            DType::BF16 => Format::BF16,
+            DType::I8 => Format::I8Row,
+        }
+    }
+
+    /// The element dtype of an element format (`None` for the block formats).
+    pub fn dtype(self) -> Option<DType> {
+        match self {
+            Format::F32 => Some(DType::F32),
+            Format::F16 => Some(DType::F16),
+            Format::BF16 => Some(DType::BF16),
+            Format::I8Row => Some(DType::I8),
+            Format::Q8_0 | Format::Q4_0 => None,
+        }
+    }
+
+    pub fn layout(self) -> Layout {
+        match self {
+            Format::F32 => Layout { block: 1, block_bytes: 4, scale: Scale::None },
+            Format::F16 | Format::BF16 => Layout { block: 1, block_bytes: 2, scale: Scale::None },
+            Format::I8Row => Layout { block: 1, block_bytes: 1, scale: Scale::RowF32 },
+            Format::Q8_0 => Layout { block: QK, block_bytes: QK, scale: Scale::BlockF16 },
+            Format::Q4_0 => Layout { block: QK, block_bytes: QK / 2, scale: Scale::BlockF16 },
+        }
+    }
+
+    /// Blocks per row of `cols` values.
+    pub fn blocks(self, cols: usize) -> usize {
+        let b = self.layout().block;
+        cols / b + (cols % b != 0) as usize
+    }
+
+    /// Bytes of the code plane of a `rows × cols` matrix (`None` on overflow).
+    pub fn code_bytes(self, rows: usize, cols: usize) -> Option<usize> {
+        rows.checked_mul(self.blocks(cols))?.checked_mul(self.layout().block_bytes)
+    }
+
+    /// Bytes of a whole `rows × cols` matrix: codes plus, for the block formats, the
+    /// scale plane after them (int8 rows keep their f32 scales elsewhere, so only
+    /// the codes count). `None` on overflow.
+    pub fn matrix_bytes(self, rows: usize, cols: usize) -> Option<usize> {
+        let codes = self.code_bytes(rows, cols)?;
+        match self.layout().scale {
+            Scale::BlockF16 => codes.checked_add(rows.checked_mul(self.blocks(cols))?.checked_mul(2)?),
+            _ => Some(codes),
+        }
+    }
+
+    /// Whether this is a block-quantised format (q8_0, q4_0).
+    pub fn is_block(self) -> bool {
+        self.layout().scale == Scale::BlockF16
+    }
+}
+
+/// Splits a block-format matrix buffer into its code plane and scale plane.
+/// Panics unless `buf` is exactly `format.matrix_bytes(rows, cols)` long.
+pub fn planes(format: Format, buf: &[u8], rows: usize, cols: usize) -> (&[u8], &[u8]) {
+    assert!(format.is_block(), "format::planes: {:?} is not a block format", format);
+    let codes = format.code_bytes(rows, cols).expect("format::planes: size overflows");
+    assert!(Some(buf.len()) == format.matrix_bytes(rows, cols), "format::planes: buffer length");
+    buf.split_at(codes)
+}
+
+/// Quantises one block (≤ 32 values; missing ones count as 0) to q8_0, as ggml does:
+/// `d = max|x| / 127`, `q = round(x / d)` (ties away from zero; computed as `x · (1/d)`
+/// in f32), and the stored scale is `d` rounded to float16. A block holding ±inf or
+/// NaN gets a NaN scale and zero codes, so whatever reads it becomes NaN.
+fn q8_0_block(x: &[f32], q: &mut [u8]) -> u16 {
+    let mut amax = 0.0f32;
+    let mut finite = true;
+    for &v in x {
+        finite &= v.is_finite();
+        amax = amax.max(v.abs());
+    }
+    q.iter_mut().for_each(|c| *c = 0);
+    if !finite {
+        return f32_to_f16(f32::NAN);
+    }
+    let d = amax / 127.0;
+    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    for (c, &v) in q.iter_mut().zip(x) {
+        *c = ((v * id).round() as i32).max(-127).min(127) as i8 as u8;
+    }
+    f32_to_f16(d)
+}
+
+/// Quantises one block to q4_0, as ggml does: `m` is the value of largest magnitude
+/// (with its sign), `d = m / −8`, nibble = `min(15, trunc(x / d + 8.5))` (round half up
+/// of `x/d`, then offset by 8); the extreme value maps to code −8 exactly. Non-finite
+/// blocks as in q8_0 (NaN scale, codes 0 = nibble 8).
+fn q4_0_block(x: &[f32], q: &mut [u8]) -> u16 {
+    let mut amax = 0.0f32;
+    let mut max = 0.0f32;
+    let mut finite = true;
+    for &v in x {
+        finite &= v.is_finite();
+        if v.abs() > amax {
+            amax = v.abs();
+            max = v;
+        }
+    }
+    q.iter_mut().for_each(|c| *c = 0x88);
+    if !finite {
+        return f32_to_f16(f32::NAN);
+    }
+    let d = max / -8.0;
+    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    let code = |j: usize| -> u8 {
+        let v = x.get(j).copied().unwrap_or(0.0);
+        ((v * id + 8.5) as i32).max(0).min(15) as u8
+    };
+    for (j, c) in q.iter_mut().enumerate() {
+        *c = code(j) | (code(j + QK / 2) << 4);
+    }
+    f32_to_f16(d)
+}
+
+/// Quantises one row of `cols = x.len()` f32 values to q8_0 or q4_0: its
+/// `format.blocks(cols)` blocks of codes into `codes` and their float16 scales
+/// (little-endian) into `scales` (the row's slices of the two planes).
+pub fn quantize_row(format: Format, x: &[f32], codes: &mut [u8], scales: &mut [u8]) {
+    assert!(format.is_block(), "format::quantize_row: {:?} is not a block format", format);
+    let nb = format.blocks(x.len());
+    let bb = format.layout().block_bytes;
+    assert!(codes.len() == nb * bb && scales.len() == 2 * nb, "format::quantize_row: plane lengths");
+    for b in 0..nb {
+        let xb = &x[b * QK..x.len().min((b + 1) * QK)];
+        let q = &mut codes[b * bb..(b + 1) * bb];
+        let d = match format {
+            Format::Q8_0 => q8_0_block(xb, q),
+            _ => q4_0_block(xb, q),
+        };
+        scales[2 * b..2 * b + 2].copy_from_slice(&d.to_le_bytes());
+    }
+}
+
+/// Quantises `rows` rows of `cols` f32 values (row stride `ld`) into a q8_0 or q4_0
+/// matrix buffer `dst` of `format.matrix_bytes(rows, cols)` bytes (layout in the
+/// module docs).
+pub fn quantize(format: Format, src: &[f32], ld: usize, rows: usize, cols: usize, dst: &mut [u8]) {
+    assert!(format.is_block(), "format::quantize: {:?} is not a block format", format);
+    assert!(rows == 0 || cols == 0 || (ld >= cols && src.len() >= (rows - 1) * ld + cols), "format::quantize: src too short");
+    assert!(Some(dst.len()) == format.matrix_bytes(rows, cols), "format::quantize: dst length");
+    let nb = format.blocks(cols);
+    let bb = format.layout().block_bytes;
+    let (codes, scales) = dst.split_at_mut(rows * nb * bb);
+    for r in 0..rows {
+        let x = if cols == 0 { &[][..] } else { &src[r * ld..r * ld + cols] };
+        quantize_row(format, x, &mut codes[r * nb * bb..(r + 1) * nb * bb], &mut scales[2 * r * nb..2 * (r + 1) * nb]);
+    }
+}
+
+/// [`quantize`] to q8_0.
+pub fn quantize_q8_0(src: &[f32], ld: usize, rows: usize, cols: usize, dst: &mut [u8]) {
+    quantize(Format::Q8_0, src, ld, rows, cols, dst)
+}
+
+/// [`quantize`] to q4_0.
+pub fn quantize_q4_0(src: &[f32], ld: usize, rows: usize, cols: usize, dst: &mut [u8]) {
+    quantize(Format::Q4_0, src, ld, rows, cols, dst)
+}
+
+/// The values of a q8_0 or q4_0 matrix buffer: `dst[r · cols + c] = d · q` (exact in
+/// f32: a float16 scale times a code of at most 8 bits needs at most 19 bits).
+pub fn dequantize(format: Format, src: &[u8], rows: usize, cols: usize, dst: &mut [f32]) {
+    let (codes, scales) = planes(format, src, rows, cols);
+    assert!(dst.len() == rows * cols, "format::dequantize: dst length");
+    let nb = format.blocks(cols);
+    let bb = format.layout().block_bytes;
+    for r in 0..rows {
+        for c in 0..cols {
+            let (b, j) = (c / QK, c % QK);
+            let blk = r * nb + b;
+            let d = f16_to_f32(u16::from_le_bytes([scales[2 * blk], scales[2 * blk + 1]]));
+            let q = match format {
+                Format::Q8_0 => codes[blk * bb + j] as i8 as i32,
+                _ => {
+                    let byte = codes[blk * bb + j % (QK / 2)];
+                    (if j < QK / 2 { byte & 15 } else { byte >> 4 }) as i32 - 8
+                }
+            };
+            dst[r * cols + c] = d * q as f32;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_codes_and_sizes() {
+        for f in Format::ALL {
+            assert_eq!(Format::from_code(f.code()), Some(f));
+            if let Some(d) = f.dtype() {
+                assert_eq!(d.code(), f.code());
+                assert_eq!(Format::of(d), f);
+                assert_eq!(f.layout().block_bytes, d.size());
+            }
+        }
+        assert_eq!(Format::from_code(6), None);
+        assert_eq!(Format::Q8_0.matrix_bytes(3, 64), Some(3 * 2 * 34));
+        assert_eq!(Format::Q4_0.matrix_bytes(3, 33), Some(3 * 2 * 18));
+        assert_eq!(Format::F16.matrix_bytes(3, 5), Some(30));
+        assert_eq!(Format::Q8_0.matrix_bytes(usize::MAX, 64), None);
+    }
+}

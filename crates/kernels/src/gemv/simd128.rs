@@ -1,0 +1,353 @@
+//! SIMD128 gemv kernels.
+//!
+//! A tile is [`NR`] = 4 weight rows against one activation row: one f32x4 accumulator
+//! per weight row (two for the float formats, to break the add chain), lanes summed at
+//! the end by a 4×4 transpose-add that leaves the tile's four outputs in one vector,
+//! bias added and stored at once. Rows past `n` in the last tile repeat the last row
+//! (its outputs are computed and dropped), so every tile runs the same code.
+
+use core::arch::wasm32::*;
+
+use super::{QRows, NR};
+use crate::dtype::Elem;
+use crate::format::QK;
+
+/// `[Σa, Σb, Σc, Σd]`: the lane sums of four vectors in one.
+#[inline(always)]
+fn hsum4(a: v128, b: v128, c: v128, d: v128) -> v128 {
+    let ab = f32x4_add(i32x4_shuffle::<0, 4, 1, 5>(a, b), i32x4_shuffle::<2, 6, 3, 7>(a, b));
+    let cd = f32x4_add(i32x4_shuffle::<0, 4, 1, 5>(c, d), i32x4_shuffle::<2, 6, 3, 7>(c, d));
+    f32x4_add(i32x4_shuffle::<0, 1, 4, 5>(ab, cd), i32x4_shuffle::<2, 3, 6, 7>(ab, cd))
+}
+
+/// Pointers to the four weight rows of the tile starting at row `j`.
+#[inline(always)]
+fn tile_rows(j: usize, n: usize) -> [usize; NR] {
+    let last = n - 1;
+    [j, (j + 1).min(last), (j + 2).min(last), (j + 3).min(last)]
+}
+
+/// Stores the tile's outputs `v` (+ bias) at `y[0..nr]`.
+#[inline(always)]
+unsafe fn store_tile(v: v128, nr: usize, bias: Option<&[f32]>, j: usize, y: &mut [f32]) {
+    let mut out = [0.0f32; NR];
+    let v = match bias {
+        Some(b) if nr == NR => f32x4_add(v, v128_load(b.as_ptr().add(j) as *const v128)),
+        _ => v,
+    };
+    if nr == NR {
+        v128_store(y.as_mut_ptr() as *mut v128, v);
+        return;
+    }
+    v128_store(out.as_mut_ptr() as *mut v128, v);
+    for r in 0..nr {
+        y[r] = out[r] + bias.map_or(0.0, |b| b[j + r]);
+    }
+}
+
+/// Dot products of activation row `x[0..k]` with four weight rows (f32 lanes widened
+/// as loaded), eight columns a step (two accumulators per row), then four, then one.
+#[inline(always)]
+unsafe fn float_dot4_simd128<E: Elem>(k: usize, x: *const f32, w: [*const E; NR]) -> v128 {
+    let z = f32x4_splat(0.0);
+    let (mut a0, mut a1, mut a2, mut a3) = (z, z, z, z);
+    let (mut b0, mut b1, mut b2, mut b3) = (z, z, z, z);
+    let mut p = 0;
+    while p + 8 <= k {
+        let x0 = v128_load(x.add(p) as *const v128);
+        let x1 = v128_load(x.add(p + 4) as *const v128);
+        a0 = f32x4_add(a0, f32x4_mul(E::load4(w[0].add(p)), x0));
+        a1 = f32x4_add(a1, f32x4_mul(E::load4(w[1].add(p)), x0));
+        a2 = f32x4_add(a2, f32x4_mul(E::load4(w[2].add(p)), x0));
+        a3 = f32x4_add(a3, f32x4_mul(E::load4(w[3].add(p)), x0));
+        b0 = f32x4_add(b0, f32x4_mul(E::load4(w[0].add(p + 4)), x1));
+        b1 = f32x4_add(b1, f32x4_mul(E::load4(w[1].add(p + 4)), x1));
+        b2 = f32x4_add(b2, f32x4_mul(E::load4(w[2].add(p + 4)), x1));
+        b3 = f32x4_add(b3, f32x4_mul(E::load4(w[3].add(p + 4)), x1));
+        p += 8;
+    }
+    if p + 4 <= k {
+        let x0 = v128_load(x.add(p) as *const v128);
+        a0 = f32x4_add(a0, f32x4_mul(E::load4(w[0].add(p)), x0));
+        a1 = f32x4_add(a1, f32x4_mul(E::load4(w[1].add(p)), x0));
+        a2 = f32x4_add(a2, f32x4_mul(E::load4(w[2].add(p)), x0));
+        a3 = f32x4_add(a3, f32x4_mul(E::load4(w[3].add(p)), x0));
+        p += 4;
+    }
+    let mut s = hsum4(f32x4_add(a0, b0), f32x4_add(a1, b1), f32x4_add(a2, b2), f32x4_add(a3, b3));
+    if p < k {
+        let mut t = [0.0f32; NR];
+        for q in p..k {
+            let xv = *x.add(q);
+            for (r, tr) in t.iter_mut().enumerate() {
+                *tr += (*w[r].add(q)).to_f32() * xv;
+            }
+        }
+        s = f32x4_add(s, v128_load(t.as_ptr() as *const v128));
+    }
+    s
+}
+
+/// 2^112, the exponent rebias from binary16 to f32 (as `dtype::F16_RESCALE`).
+const F16_RESCALE: f32 = 5.192_297e33;
+
+/// Eight binary16 values known finite → two f32x4 (exact): sign-extended, shifted so the
+/// exponent|mantissa bits sit under f32's and the sign stays at bit 31 (the copies of the
+/// sign at bits 30..28 masked off), then rescaled by 2^112 (see `dtype::load_f16x4_finite`).
+#[inline(always)]
+fn f16x8_finite(h: v128) -> (v128, v128) {
+    let mask = u32x4_splat(0x8fff_e000);
+    let r = f32x4_splat(F16_RESCALE);
+    let lo = v128_and(i32x4_shl(i32x4_extend_low_i16x8(h), 13), mask);
+    let hi = v128_and(i32x4_shl(i32x4_extend_high_i16x8(h), 13), mask);
+    (f32x4_mul(lo, r), f32x4_mul(hi, r))
+}
+
+/// [`float_dot4_simd128`] for float16 rows with the cheap widening of finite halves
+/// (half the integer operations of the exact one). It also keeps the largest
+/// `h << 1` seen (the bits without the sign): at or above `0x7c00 << 1` a row held ±inf or
+/// NaN, and the caller recomputes the tile with the exact widening. `None` then.
+#[inline(always)]
+unsafe fn f16_dot4_simd128(k: usize, x: *const f32, w: [*const u16; NR]) -> Option<v128> {
+    let z = f32x4_splat(0.0);
+    let (mut a0, mut a1, mut a2, mut a3) = (z, z, z, z);
+    let (mut b0, mut b1, mut b2, mut b3) = (z, z, z, z);
+    let mut seen = z;
+    let mut p = 0;
+    while p + 8 <= k {
+        let x0 = v128_load(x.add(p) as *const v128);
+        let x1 = v128_load(x.add(p + 4) as *const v128);
+        let h0 = v128_load(w[0].add(p) as *const v128);
+        let h1 = v128_load(w[1].add(p) as *const v128);
+        let h2 = v128_load(w[2].add(p) as *const v128);
+        let h3 = v128_load(w[3].add(p) as *const v128);
+        seen = u16x8_max(u16x8_max(seen, i16x8_shl(h0, 1)), u16x8_max(i16x8_shl(h1, 1), seen));
+        seen = u16x8_max(u16x8_max(seen, i16x8_shl(h2, 1)), i16x8_shl(h3, 1));
+        let (l, h) = f16x8_finite(h0);
+        a0 = f32x4_add(a0, f32x4_mul(l, x0));
+        b0 = f32x4_add(b0, f32x4_mul(h, x1));
+        let (l, h) = f16x8_finite(h1);
+        a1 = f32x4_add(a1, f32x4_mul(l, x0));
+        b1 = f32x4_add(b1, f32x4_mul(h, x1));
+        let (l, h) = f16x8_finite(h2);
+        a2 = f32x4_add(a2, f32x4_mul(l, x0));
+        b2 = f32x4_add(b2, f32x4_mul(h, x1));
+        let (l, h) = f16x8_finite(h3);
+        a3 = f32x4_add(a3, f32x4_mul(l, x0));
+        b3 = f32x4_add(b3, f32x4_mul(h, x1));
+        p += 8;
+    }
+    if v128_any_true(u16x8_ge(seen, u16x8_splat(0x7c00 << 1))) {
+        return None;
+    }
+    let mut s = hsum4(f32x4_add(a0, b0), f32x4_add(a1, b1), f32x4_add(a2, b2), f32x4_add(a3, b3));
+    if p < k {
+        let mut t = [0.0f32; NR];
+        for q in p..k {
+            let xv = *x.add(q);
+            for (r, tr) in t.iter_mut().enumerate() {
+                *tr += crate::dtype::f16_to_f32(*w[r].add(q)) * xv;
+            }
+        }
+        s = f32x4_add(s, v128_load(t.as_ptr() as *const v128));
+    }
+    Some(s)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn float_gemv<E: Elem>(
+    m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[E], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
+) {
+    let mut j = 0;
+    while j < n {
+        let nr = (n - j).min(NR);
+        let rows = tile_rows(j, n);
+        // SAFETY: every row index is < n and w holds n·k elements (checked by the caller);
+        // x rows i < m hold k floats at i·ldx; y[i·ldy + j .. + nr] lies inside y.
+        unsafe {
+            let wp = [w.as_ptr().add(rows[0] * k), w.as_ptr().add(rows[1] * k), w.as_ptr().add(rows[2] * k), w.as_ptr().add(rows[3] * k)];
+            let half = E::DTYPE == crate::dtype::DType::F16;
+            for i in 0..m {
+                let xi = x.as_ptr().add(i * ldx);
+                // float16 (bits in u16 lanes, E is repr(transparent)): the fast widening
+                // unless the tile holds ±inf/NaN.
+                let fast = if half {
+                    f16_dot4_simd128(k, xi, [wp[0] as *const u16, wp[1] as *const u16, wp[2] as *const u16, wp[3] as *const u16])
+                } else {
+                    None
+                };
+                let s = match fast {
+                    Some(s) => s,
+                    None => float_dot4_simd128(k, xi, wp),
+                };
+                store_tile(s, nr, bias, j, &mut y[i * ldy + j..i * ldy + j + nr]);
+            }
+        }
+        j += nr;
+    }
+}
+
+/// One activation block (≤ 32 values) to int8 codes held as int16; returns its scale.
+/// `q = nearest(x · 127/max|x|)`; |x · 127/max|x|| ≤ 127·(1 + 2⁻²³) rounds to ±127 at most.
+pub fn quantize_block(x: &[f32], q: &mut [i16]) -> f32 {
+    let mut buf = [0.0f32; QK];
+    buf[..x.len()].copy_from_slice(x);
+    // SAFETY: buf holds 32 floats; q holds 32 i16 (checked by the caller's slicing).
+    unsafe {
+        let p = buf.as_ptr();
+        let v: [v128; 8] = [
+            v128_load(p as *const v128), v128_load(p.add(4) as *const v128),
+            v128_load(p.add(8) as *const v128), v128_load(p.add(12) as *const v128),
+            v128_load(p.add(16) as *const v128), v128_load(p.add(20) as *const v128),
+            v128_load(p.add(24) as *const v128), v128_load(p.add(28) as *const v128),
+        ];
+        // f32x4.max propagates NaN; the lane maximum of |x|, then across lanes.
+        let mut a = f32x4_abs(v[0]);
+        for vi in &v[1..] {
+            a = f32x4_max(a, f32x4_abs(*vi));
+        }
+        a = f32x4_max(a, i32x4_shuffle::<2, 3, 0, 1>(a, a));
+        a = f32x4_max(a, i32x4_shuffle::<1, 0, 3, 2>(a, a));
+        let amax = f32x4_extract_lane::<0>(a);
+        if !amax.is_finite() {
+            q[..QK].iter_mut().for_each(|c| *c = 0);
+            return f32::NAN;
+        }
+        if amax == 0.0 {
+            q[..QK].iter_mut().for_each(|c| *c = 0);
+            return 0.0;
+        }
+        let inv = f32x4_splat(127.0 / amax);
+        let qp = q.as_mut_ptr();
+        for h in 0..4 {
+            let lo = i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v[2 * h], inv)));
+            let hi = i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v[2 * h + 1], inv)));
+            v128_store(qp.add(8 * h) as *mut v128, i16x8_narrow_i32x4(lo, hi));
+        }
+        amax / 127.0
+    }
+}
+
+/// The four f32 scale products `d_w(row r, block b) · d_x` of a tile (one block).
+#[inline(always)]
+unsafe fn scales4(sr: [*const u16; NR], b: usize, xs: f32) -> [v128; NR] {
+    let f = |r: usize| f32x4_splat(crate::dtype::f16_to_f32(sr[r].add(b).read_unaligned()) * xs);
+    [f(0), f(1), f(2), f(3)]
+}
+
+/// Lane `L` of `v` in every lane.
+#[inline(always)]
+fn splat_lane<const L: usize>(v: v128) -> v128 {
+    i32x4_shuffle::<L, L, L, L>(v, v)
+}
+/// i32x4 partial dot of 32 int8 weight codes `c0, c1` (16 each) with 32 int16 activations.
+#[inline(always)]
+fn dot32_i8(c0: v128, c1: v128, x: &[v128; 4]) -> v128 {
+    let d0 = i32x4_add(i32x4_dot_i16x8(i16x8_extend_low_i8x16(c0), x[0]), i32x4_dot_i16x8(i16x8_extend_high_i8x16(c0), x[1]));
+    let d1 = i32x4_add(i32x4_dot_i16x8(i16x8_extend_low_i8x16(c1), x[2]), i32x4_dot_i16x8(i16x8_extend_high_i8x16(c1), x[3]));
+    i32x4_add(d0, d1)
+}
+
+/// Loads block `b` of an activation row's int16 codes.
+#[inline(always)]
+unsafe fn load_xblock(xq: *const i16) -> [v128; 4] {
+    [
+        v128_load(xq as *const v128),
+        v128_load(xq.add(8) as *const v128),
+        v128_load(xq.add(16) as *const v128),
+        v128_load(xq.add(24) as *const v128),
+    ]
+}
+
+/// One block of a tile: `acc[r] += s[r] · dot(block of row r at byte offset off; x)`.
+/// Rows written out one by one (constant indices) so that the tile stays in locals.
+#[inline(always)]
+unsafe fn q_block<F: Fn(*const u8) -> (v128, v128)>(
+    acc: [v128; NR], xrow: *const i16, s: [v128; NR], wr: [*const u8; NR], b: usize, block_bytes: usize, codes: &F,
+) -> [v128; NR] {
+    let xv = load_xblock(xrow.add(b * QK));
+    let off = b * block_bytes;
+    let (c0, c1) = codes(wr[0].add(off));
+    let a0 = f32x4_add(acc[0], f32x4_mul(f32x4_convert_i32x4(dot32_i8(c0, c1, &xv)), s[0]));
+    let (c0, c1) = codes(wr[1].add(off));
+    let a1 = f32x4_add(acc[1], f32x4_mul(f32x4_convert_i32x4(dot32_i8(c0, c1, &xv)), s[1]));
+    let (c0, c1) = codes(wr[2].add(off));
+    let a2 = f32x4_add(acc[2], f32x4_mul(f32x4_convert_i32x4(dot32_i8(c0, c1, &xv)), s[2]));
+    let (c0, c1) = codes(wr[3].add(off));
+    let a3 = f32x4_add(acc[3], f32x4_mul(f32x4_convert_i32x4(dot32_i8(c0, c1, &xv)), s[3]));
+    [a0, a1, a2, a3]
+}
+
+/// Shared tile loop of q8_0 and q4_0: `codes(p)` turns the address of a weight block
+/// into its 32 codes as two i8x16 (elements 0..15, 16..31). Scale products are made
+/// four blocks at a time: four float16 weight scales of a row are contiguous (one
+/// widening load) and multiply the four activation scales in one vector; each block
+/// then takes its lane.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn q_gemv<F: Fn(*const u8) -> (v128, v128)>(
+    m: usize, n: usize, q: &QRows, wq: &[u8], ws: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
+    block_bytes: usize, codes: F,
+) {
+    let nb = q.nb;
+    let mut j = 0;
+    while j < n {
+        let nr = (n - j).min(NR);
+        let rows = tile_rows(j, n);
+        for i in 0..m {
+            let z = f32x4_splat(0.0);
+            let mut acc = [z; NR];
+            // SAFETY: rows < n; wq holds n·nb blocks of block_bytes, ws n·nb float16
+            // (read unaligned), the activation codes and scales rows·nb blocks (checked
+            // when the planes were split and the scratch sliced).
+            unsafe {
+                let row = |r: usize| wq.as_ptr().add(rows[r] * nb * block_bytes);
+                let wr = [row(0), row(1), row(2), row(3)];
+                let srow = |r: usize| (ws.as_ptr() as *const u16).add(rows[r] * nb);
+                let sr = [srow(0), srow(1), srow(2), srow(3)];
+                let xrow = q.codes.as_ptr().add(i * nb * QK);
+                let xsr = q.scales.as_ptr().add(i * nb);
+                let mut b = 0;
+                while b + 4 <= nb {
+                    let xs4 = v128_load(xsr.add(b) as *const v128);
+                    let s0 = f32x4_mul(crate::dtype::load_f16x4(sr[0].add(b)), xs4);
+                    let s1 = f32x4_mul(crate::dtype::load_f16x4(sr[1].add(b)), xs4);
+                    let s2 = f32x4_mul(crate::dtype::load_f16x4(sr[2].add(b)), xs4);
+                    let s3 = f32x4_mul(crate::dtype::load_f16x4(sr[3].add(b)), xs4);
+                    let l0 = [splat_lane::<0>(s0), splat_lane::<0>(s1), splat_lane::<0>(s2), splat_lane::<0>(s3)];
+                    acc = q_block(acc, xrow, l0, wr, b, block_bytes, &codes);
+                    let l1 = [splat_lane::<1>(s0), splat_lane::<1>(s1), splat_lane::<1>(s2), splat_lane::<1>(s3)];
+                    acc = q_block(acc, xrow, l1, wr, b + 1, block_bytes, &codes);
+                    let l2 = [splat_lane::<2>(s0), splat_lane::<2>(s1), splat_lane::<2>(s2), splat_lane::<2>(s3)];
+                    acc = q_block(acc, xrow, l2, wr, b + 2, block_bytes, &codes);
+                    let l3 = [splat_lane::<3>(s0), splat_lane::<3>(s1), splat_lane::<3>(s2), splat_lane::<3>(s3)];
+                    acc = q_block(acc, xrow, l3, wr, b + 3, block_bytes, &codes);
+                    b += 4;
+                }
+                while b < nb {
+                    let s = scales4(sr, b, *xsr.add(b));
+                    acc = q_block(acc, xrow, s, wr, b, block_bytes, &codes);
+                    b += 1;
+                }
+                let out = hsum4(acc[0], acc[1], acc[2], acc[3]);
+                store_tile(out, nr, bias, j, &mut y[i * ldy + j..i * ldy + j + nr]);
+            }
+        }
+        j += nr;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn q8_0_gemv(m: usize, n: usize, q: &QRows, wq: &[u8], ws: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize) {
+    q_gemv(m, n, q, wq, ws, bias, y, ldy, QK, |p| unsafe { (v128_load(p as *const v128), v128_load(p.add(16) as *const v128)) })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn q4_0_gemv(m: usize, n: usize, q: &QRows, wq: &[u8], ws: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize) {
+    q_gemv(m, n, q, wq, ws, bias, y, ldy, QK / 2, |p| unsafe {
+        let c = v128_load(p as *const v128);
+        let eight = i8x16_splat(8);
+        // Low nibbles are elements 0..15, high nibbles 16..31; codes are nibble − 8.
+        (i8x16_sub(v128_and(c, i8x16_splat(0x0f)), eight), i8x16_sub(u8x16_shr(c, 4), eight))
+    })
+}

@@ -1,0 +1,268 @@
+//! Small-m products and the block formats against float64 references written from the
+//! format's definition (module docs of `kernels::format`), independent of the kernels.
+mod common;
+use common::Rng;
+use kernels::dtype::{bf16_to_f32, f16_to_f32, f32_to_bf16, f32_to_f16, BF16, F16};
+use kernels::format::{dequantize, quantize_q4_0, quantize_q8_0, Format, QK};
+use kernels::gemv::{gemv, gemv_q, quantize_rows};
+
+const SIZES: [usize; 10] = [0, 1, 3, 5, 17, 31, 32, 33, 63, 65];
+
+fn h(bytes: &[u8], i: usize) -> f64 {
+    f16_to_f32(u16::from_le_bytes([bytes[2 * i], bytes[2 * i + 1]])) as f64
+}
+
+/// The weight values a q8_0/q4_0 buffer stands for, read straight from the layout.
+fn ref_weights(format: Format, buf: &[u8], n: usize, k: usize) -> Vec<f64> {
+    let nb = (k + QK - 1) / QK;
+    let bb = if format == Format::Q8_0 { 32 } else { 16 };
+    let scales = &buf[n * nb * bb..];
+    let mut w = vec![0.0; n * k];
+    for r in 0..n {
+        for c in 0..k {
+            let blk = r * nb + c / 32;
+            let e = c % 32;
+            let q = if format == Format::Q8_0 {
+                buf[blk * 32 + e] as i8 as f64
+            } else {
+                let byte = buf[blk * 16 + e % 16];
+                let nib = if e < 16 { byte & 15 } else { byte >> 4 };
+                nib as f64 - 8.0
+            };
+            w[r * k + c] = h(scales, blk) * q;
+        }
+    }
+    w
+}
+
+/// Float64 `x·wᵀ + bias` and, per output, `Σ_blocks max|x_block|/254 · Σ_block |w|` (the
+/// activation-quantisation bound) and `Σ |x||w|` (for f32 rounding).
+#[allow(clippy::type_complexity)]
+fn reference(x: &[f32], ldx: usize, w: &[f64], m: usize, k: usize, n: usize, bias: Option<&[f32]>) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let (mut y, mut qb, mut mag) = (vec![0.0; m * n], vec![0.0; m * n], vec![0.0; m * n]);
+    for i in 0..m {
+        for j in 0..n {
+            let (mut s, mut e, mut a) = (0.0, 0.0, 0.0);
+            for b0 in (0..k).step_by(32) {
+                let b1 = (b0 + 32).min(k);
+                let amax = (b0..b1).map(|p| (x[i * ldx + p] as f64).abs()).fold(0.0, f64::max);
+                let wsum: f64 = (b0..b1).map(|p| w[j * k + p].abs()).sum();
+                e += amax / 254.0 * wsum;
+                for p in b0..b1 {
+                    s += x[i * ldx + p] as f64 * w[j * k + p];
+                    a += (x[i * ldx + p] as f64 * w[j * k + p]).abs();
+                }
+            }
+            y[i * n + j] = s + bias.map_or(0.0, |b| b[j] as f64);
+            qb[i * n + j] = e;
+            mag[i * n + j] = a + bias.map_or(0.0, |b| (b[j] as f64).abs());
+        }
+    }
+    (y, qb, mag)
+}
+
+fn check(what: &str, got: &[f32], ldy: usize, want: &[f64], bound: &[f64], m: usize, n: usize) {
+    for i in 0..m {
+        for j in 0..n {
+            let (g, w, b) = (got[i * ldy + j] as f64, want[i * n + j], bound[i * n + j]);
+            assert!((g - w).abs() <= b, "{}: y[{}, {}] = {} but want {} (bound {:e})", what, i, j, g, w, b);
+        }
+    }
+}
+
+#[test]
+fn float_formats_against_float64() {
+    let mut rng = Rng::new(7);
+    for &m in &[1usize, 2, 3, 5, 16, 17] {
+        for &k in &SIZES {
+            for &n in &SIZES {
+                let (ldx, ldy) = (k + 3, n + 1);
+                let x = rng.vec(m * ldx, 1.0);
+                let wf = rng.vec(n * k, 1.0);
+                let bias = rng.vec(n, 1.0);
+                let b = if (m + n) % 2 == 0 { Some(&bias[..]) } else { None };
+                let w16: Vec<F16> = wf.iter().map(|&v| F16(f32_to_f16(v))).collect();
+                let wb: Vec<BF16> = wf.iter().map(|&v| BF16(f32_to_bf16(v))).collect();
+                let ws: [(&str, Vec<f64>); 3] = [
+                    ("f32", wf.iter().map(|&v| v as f64).collect()),
+                    ("f16", w16.iter().map(|v| f16_to_f32(v.0) as f64).collect()),
+                    ("bf16", wb.iter().map(|v| bf16_to_f32(v.0) as f64).collect()),
+                ];
+                for (name, wref) in &ws {
+                    let mut y = vec![f32::NAN; m * ldy];
+                    match *name {
+                        "f32" => gemv(m, k, n, &x, ldx, &wf, b, &mut y, ldy),
+                        "f16" => gemv(m, k, n, &x, ldx, &w16, b, &mut y, ldy),
+                        _ => gemv(m, k, n, &x, ldx, &wb, b, &mut y, ldy),
+                    }
+                    let (want, _, mag) = reference(&x, ldx, wref, m, k, n, b);
+                    // f32 summation of k products: |error| ≤ (k + 2)·2⁻²⁴·Σ|x·w| (plus bias).
+                    let bound: Vec<f64> = mag.iter().map(|a| (k as f64 + 2.0) * 6e-8 * a + 1e-30).collect();
+                    check(&format!("{} m={} k={} n={}", name, m, k, n), &y, ldy, &want, &bound, m, n);
+                    for i in 0..m {
+                        assert!(y[i * ldy + n..(i + 1) * ldy].iter().all(|v| v.is_nan()), "{}: wrote past n", name);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn block_formats_against_float64_of_the_same_quantised_weights() {
+    let mut rng = Rng::new(11);
+    for format in [Format::Q8_0, Format::Q4_0] {
+        for &m in &[1usize, 2, 4, 16, 17, 33] {
+            for &k in &SIZES {
+                for &n in &SIZES {
+                    if m > 17 && (k > 33 || n > 33) {
+                        continue;
+                    }
+                    let (ldx, ldy) = (k + 1, n + 2);
+                    let x = rng.vec(m * ldx, 2.0);
+                    let wf = rng.vec(n * k, 0.5);
+                    let bias = rng.vec(n, 1.0);
+                    let b = if (m + k) % 2 == 0 { Some(&bias[..]) } else { None };
+                    let mut buf = vec![0u8; format.matrix_bytes(n, k).unwrap()];
+                    if format == Format::Q8_0 {
+                        quantize_q8_0(&wf, k, n, k, &mut buf);
+                    } else {
+                        quantize_q4_0(&wf, k, n, k, &mut buf);
+                    }
+                    let wref = ref_weights(format, &buf, n, k);
+                    let mut y = vec![f32::NAN; m * ldy];
+                    gemv_q(format, m, k, n, &x, ldx, &buf, b, &mut y, ldy);
+                    let (want, qb, mag) = reference(&x, ldx, &wref, m, k, n, b);
+                    // Activation rounding (≤ d_x/2 per element, d_x computed in f32: ×(1 + 2⁻²⁰))
+                    // plus f32 accumulation of the per-block partial sums.
+                    let bound: Vec<f64> = qb
+                        .iter()
+                        .zip(&mag)
+                        .map(|(e, a)| e * (1.0 + 1e-6) + (k as f64 / 32.0 + 4.0) * 1.2e-7 * (a + e) + 1e-30)
+                        .collect();
+                    check(&format!("{:?} m={} k={} n={}", format, m, k, n), &y, ldy, &want, &bound, m, n);
+                    for i in 0..m {
+                        assert!(y[i * ldy + n..(i + 1) * ldy].iter().all(|v| v.is_nan()), "wrote past n");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn exact_activations_give_exact_products() {
+    // Activations already on the int8 grid of their block (max 127·d) quantise without
+    // error, so the product equals the float64 one up to f32 rounding only.
+    let (m, k, n) = (3, 96, 9);
+    let mut rng = Rng::new(5);
+    let x: Vec<f32> = (0..m * k).map(|i| if i % 32 == 0 { 127.0 } else { ((rng.next_u32() % 255) as i32 - 127) as f32 } * 0.25).collect();
+    let wf = rng.vec(n * k, 1.0);
+    let mut buf = vec![0u8; Format::Q8_0.matrix_bytes(n, k).unwrap()];
+    quantize_q8_0(&wf, k, n, k, &mut buf);
+    let wref = ref_weights(Format::Q8_0, &buf, n, k);
+    let mut y = vec![0.0; m * n];
+    gemv_q(Format::Q8_0, m, k, n, &x, k, &buf, None, &mut y, n);
+    let (want, _, mag) = reference(&x, k, &wref, m, k, n, None);
+    let bound: Vec<f64> = mag.iter().map(|a| 8.0 * 1.2e-7 * a).collect();
+    check("on-grid activations", &y, n, &want, &bound, m, n);
+}
+
+#[test]
+fn non_finite_activations_poison_their_outputs() {
+    let (k, n) = (64, 5);
+    let wf = Rng::new(3).vec(n * k, 1.0);
+    let mut buf = vec![0u8; Format::Q8_0.matrix_bytes(n, k).unwrap()];
+    quantize_q8_0(&wf, k, n, k, &mut buf);
+    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+        let mut x = vec![0.5f32; 2 * k];
+        x[40] = bad;
+        let mut y = vec![0.0; 2 * n];
+        gemv_q(Format::Q8_0, 2, k, n, &x, k, &buf, None, &mut y, n);
+        assert!(y[..n].iter().all(|v| v.is_nan()), "{:?}", &y[..n]);
+        assert!(y[n..].iter().all(|v| v.is_finite()));
+    }
+}
+
+/// The quantisers against the format's definition in float64.
+#[test]
+fn quantisers_match_the_format_definition() {
+    let mut rng = Rng::new(9);
+    for &(rows, cols) in &[(1usize, 1usize), (3, 31), (2, 32), (5, 33), (4, 100), (7, 64)] {
+        let mut src = rng.vec(rows * cols, 3.0);
+        // Exact extremes, ties and zero blocks.
+        src[0] = -3.0;
+        if cols > 40 {
+            src[33..cols.min(64)].iter_mut().for_each(|v| *v = 0.0);
+        }
+        for format in [Format::Q8_0, Format::Q4_0] {
+            let mut buf = vec![0u8; format.matrix_bytes(rows, cols).unwrap()];
+            if format == Format::Q8_0 {
+                quantize_q8_0(&src, cols, rows, cols, &mut buf);
+            } else {
+                quantize_q4_0(&src, cols, rows, cols, &mut buf);
+            }
+            let nb = (cols + 31) / 32;
+            let bb = if format == Format::Q8_0 { 32 } else { 16 };
+            let scales = &buf[rows * nb * bb..];
+            let vals = ref_weights(format, &buf, rows, cols);
+            let mut deq = vec![0f32; rows * cols];
+            dequantize(format, &buf, rows, cols, &mut deq);
+            for r in 0..rows {
+                for b in 0..nb {
+                    let xs: Vec<f64> = (b * 32..cols.min(b * 32 + 32)).map(|c| src[r * cols + c] as f64).collect();
+                    let (mut amax, mut big) = (0.0f64, 0.0f64);
+                    for &v in &xs {
+                        if v.abs() > amax {
+                            amax = v.abs();
+                            big = v;
+                        }
+                    }
+                    // The scale: d = max|x|/127 (q8_0) or (signed extreme)/−8 (q4_0), stored as float16.
+                    let d = if format == Format::Q8_0 { amax / 127.0 } else { big / -8.0 };
+                    let ds = h(scales, r * nb + b);
+                    assert_eq!(ds, f16_to_f32(f32_to_f16(d as f32)) as f64, "{:?} scale r={} b={}", format, r, b);
+                    for (e, &v) in xs.iter().enumerate() {
+                        let c = b * 32 + e;
+                        // Codes: round(x/d) in the format's range (a tie may go either way in f32).
+                        let t = if d == 0.0 { 0.0 } else { v / d };
+                        let q = vals[r * cols + c] / if ds == 0.0 { 1.0 } else { ds };
+                        let (lo, hi) = if format == Format::Q8_0 { (-127.0, 127.0) } else { (-8.0, 7.0) };
+                        let near = t.round().max(lo).min(hi);
+                        let tie = (t - t.trunc()).abs() > 0.5 - 1e-5 && (t - t.trunc()).abs() < 0.5 + 1e-5;
+                        assert!(q == near || (tie && (q - t).abs() <= 0.5 + 1e-5), "{:?} code r={} c={}: {} vs {} (x/d = {})", format, r, c, q, near, t);
+                        assert!(q >= lo && q <= hi);
+                        assert_eq!(deq[r * cols + c] as f64, vals[r * cols + c], "dequantize r={} c={}", r, c);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn activation_quantiser_rounds_to_nearest_within_half_a_step() {
+    let mut rng = Rng::new(13);
+    let (rows, k) = (3, 70);
+    let x = rng.vec(rows * k, 4.0);
+    let nb = 3;
+    let mut codes = vec![0i16; rows * nb * 32];
+    let mut scales = vec![0f32; rows * nb];
+    quantize_rows(&x, k, rows, k, &mut codes, &mut scales);
+    for r in 0..rows {
+        for b in 0..nb {
+            let d = scales[r * nb + b] as f64;
+            for e in 0..32 {
+                let c = b * 32 + e;
+                let q = codes[(r * nb + b) * 32 + e] as f64;
+                if c >= k {
+                    assert_eq!(q, 0.0);
+                    continue;
+                }
+                let v = x[r * k + c] as f64;
+                assert!(q.abs() <= 127.0);
+                assert!((v - d * q).abs() <= d * 0.5 * (1.0 + 1e-5), "r={} c={}", r, c);
+            }
+        }
+    }
+}

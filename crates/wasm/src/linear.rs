@@ -1,0 +1,108 @@
+//! `Linear` products and weight packing: `Y = X·Wᵀ + bias` with `W [n, k]` in any
+//! storage format (`kernels::format`), on the small-m kernels (`kernels::gemv`).
+
+use wasm_bindgen::prelude::*;
+
+use kernels::dtype::{self, DType, BF16, F16};
+use kernels::format::{self, Format};
+
+use crate::status::{self, run, Status};
+use crate::{extent, memory};
+
+/// `Y[m, n] = X[m, k] · Wᵀ (+ bias)`: `x` f32 rows at stride `ldx`, `w` a `[n, k]`
+/// matrix in format `w_format` (0 f32, 1 float16, 2 bfloat16 as contiguous rows;
+/// 4 q8_0, 5 q4_0 as packed by [`wa_quantize`]; 3 is not a weight format), `bias`
+/// n f32 or 0 for none, `y` f32 rows at stride `ldy` (only written; must not
+/// overlap an input). Streams W once per 16 rows of X (any `m` is accepted; the
+/// blocked GEMM is faster for large `m` with float weights).
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn wa_linear(
+    m: usize, k: usize, n: usize, x: usize, ldx: usize, w: usize, w_format: u32, bias: usize, y: usize, ldy: usize,
+) -> i32 {
+    run(|| {
+        let format = Format::from_code(w_format).ok_or(Status::BadShape)?;
+        if format == Format::I8Row {
+            return Err(Status::BadShape);
+        }
+        let x_len = extent::matrix(m, k, ldx)?;
+        let y_len = extent::matrix(m, n, ldy)?;
+        let w_bytes = format.matrix_bytes(n, k).ok_or(Status::BadShape)?;
+        let bias_len = if bias != 0 { n } else { 0 };
+        let xb = x_len.checked_mul(4).ok_or(Status::BadShape)?;
+        let yb = y_len.checked_mul(4).ok_or(Status::BadShape)?;
+        memory::disjoint_bytes((y, yb), &[(x, xb), (w, w_bytes), (bias, bias_len * 4)])?;
+        let xs = memory::floats(x, x_len)?;
+        let bs = if bias != 0 { Some(memory::floats(bias, n)?) } else { None };
+        let wcount = w_bytes / format.layout().block_bytes.max(1);
+        if format.is_block() {
+            // Checked before the output view is made, so a bad w leaves y untouched.
+            let ws = memory::elems::<u8>(w, w_bytes)?;
+            let ys = memory::floats_mut(y, y_len)?;
+            return status::kernel(|| kernels::gemv::gemv_q(format, m, k, n, xs, ldx, ws, bs, ys, ldy));
+        }
+        match format.dtype() {
+            Some(DType::F32) => {
+                let ws = memory::floats(w, wcount)?;
+                let ys = memory::floats_mut(y, y_len)?;
+                kernels::gemv::gemv(m, k, n, xs, ldx, ws, bs, ys, ldy);
+            }
+            Some(DType::F16) => {
+                let ws = memory::elems::<F16>(w, wcount)?;
+                let ys = memory::floats_mut(y, y_len)?;
+                kernels::gemv::gemv(m, k, n, xs, ldx, ws, bs, ys, ldy);
+            }
+            Some(DType::BF16) => {
+                let ws = memory::elems::<BF16>(w, wcount)?;
+                let ys = memory::floats_mut(y, y_len)?;
+                kernels::gemv::gemv(m, k, n, xs, ldx, ws, bs, ys, ldy);
+            }
+            _ => return Err(Status::BadShape),
+        }
+        Ok(())
+    })
+}
+
+/// Packs `rows × cols` contiguous rows at `src` (format `src_format`: 0 f32, 1 float16
+/// or 2 bfloat16) into the q8_0 (4) or q4_0 (5) matrix buffer `dst` of
+/// `Format::matrix_bytes(rows, cols)` bytes (`kernels::format`: code plane, then
+/// float16 scale plane). 16-bit rows are widened one at a time (exactly).
+#[wasm_bindgen]
+pub fn wa_quantize(src: usize, src_format: u32, dst: usize, dst_format: u32, rows: usize, cols: usize) -> i32 {
+    run(|| {
+        let from = Format::from_code(src_format).and_then(|f| f.dtype()).ok_or(Status::BadShape)?;
+        let to = Format::from_code(dst_format).ok_or(Status::BadShape)?;
+        if from == DType::I8 || !to.is_block() {
+            return Err(Status::BadShape);
+        }
+        let count = rows.checked_mul(cols).ok_or(Status::BadShape)?;
+        let src_bytes = count.checked_mul(from.size()).ok_or(Status::BadShape)?;
+        let dst_bytes = to.matrix_bytes(rows, cols).ok_or(Status::BadShape)?;
+        memory::check_elems(src, count, from.size())?;
+        memory::disjoint_bytes((dst, dst_bytes), &[(src, src_bytes)])?;
+        let d: &mut [u8] = memory::elems_mut(dst, dst_bytes)?;
+        if rows == 0 {
+            return Ok(());
+        }
+        let nb = to.blocks(cols);
+        let bb = to.layout().block_bytes;
+        let (codes, scales) = d.split_at_mut(rows * nb * bb);
+        let mut row: Vec<f32> = Vec::new();
+        if from != DType::F32 {
+            row.try_reserve_exact(cols).map_err(|_| Status::OutOfMemory)?;
+            row.resize(cols, 0.0);
+        }
+        let s: &[u8] = memory::elems(src, src_bytes)?;
+        let rb = cols * from.size();
+        for r in 0..rows {
+            let x: &[f32] = if from == DType::F32 {
+                memory::floats(src + r * rb, cols)?
+            } else {
+                dtype::widen(from, &s[r * rb..(r + 1) * rb], &mut row);
+                &row
+            };
+            format::quantize_row(to, x, &mut codes[r * nb * bb..(r + 1) * nb * bb], &mut scales[2 * r * nb..2 * (r + 1) * nb]);
+        }
+        Ok(())
+    })
+}

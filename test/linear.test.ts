@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { Tensor, Weight, linear, matmul, memoryStats, type WeightFormat } from '../dist/index.js';
+import { linear64, matmul64, quantize64, randoms } from './helpers/reference.js';
+
+const FORMATS: WeightFormat[] = ['float32', 'float16', 'bfloat16', 'int8', 'int4'];
+const SHAPES: [number, number][] = [[1, 1], [31, 5], [32, 17], [33, 33], [65, 7], [100, 64]];
+
+/** The weight values each format stands for, independently of the kernels. */
+function weightValues(format: WeightFormat, data: Float32Array, n: number, k: number): Float64Array {
+  if (format === 'int8') return quantize64('q8_0', data, n, k);
+  if (format === 'int4') return quantize64('q4_0', data, n, k);
+  if (format === 'float32') return Float64Array.from(data);
+  using t = Tensor.from(data, [n, k], { dtype: format });
+  return Float64Array.from(t.toArray());
+}
+
+/** Asserts |got − want| ≤ bound elementwise, naming the worst element. */
+function expectWithin(got: ArrayLike<number>, want: ArrayLike<number>, bound: ArrayLike<number>, what: string): void {
+  let worst = 0, at = -1;
+  for (let i = 0; i < want.length; i++) {
+    const r = Math.abs(got[i]! - want[i]!) / bound[i]!;
+    if (!(r <= worst)) { worst = r; at = i; }
+  }
+  expect(worst, `${what}: worst at ${at}: got ${got[at]}, want ${want[at]}, bound ${bound[at]}`).toBeLessThanOrEqual(1);
+}
+
+describe('linear against a float64 reference', () => {
+  for (const format of FORMATS) {
+    it(`${format}: m = 1..17, awkward k and n, with and without bias`, () => {
+      const before = memoryStats().liveBlocks;
+      for (const [k, n] of SHAPES) {
+        const wd = randoms(n * k, k * 31 + n, -0.5, 0.5);
+        using w = Weight.from({ data: wd, shape: [n, k] }, { format });
+        expect(w.shape).toEqual([n, k]);
+        expect(w.format).toBe(format);
+        const wv = weightValues(format, wd, n, k);
+        const bd = randoms(n, n + 5);
+        using bias = Tensor.from(bd, [n]);
+        for (const m of [1, 2, 3, 5, 8, 15, 16, 17]) {
+          const xd = randoms(m * k, m * 1000 + k, -2, 2);
+          using x = Tensor.from(xd, [m, k]);
+          const withBias = (m + k) % 2 === 0;
+          using y = linear(x, w, withBias ? { bias } : {});
+          expect(y.shape).toEqual([m, n]);
+          const ref = linear64(xd, wv, m, k, n, withBias ? bd : undefined);
+          const quant = format === 'int8' || format === 'int4';
+          // Float formats: float32 rounding of k products; block formats add the
+          // activation-quantisation bound Σ max|x_block|/254 · Σ|w_block|.
+          const bound = ref.mag.map((a, i) => (quant ? ref.qbound[i]! * (1 + 1e-6) : 0) + (k + 4) * 1.2e-7 * a + 1e-30);
+          expectWithin(y.data, ref.y, bound, `${format} m=${m} k=${k} n=${n}`);
+        }
+      }
+      expect(memoryStats().liveBlocks).toBe(before);
+    });
+  }
+
+  it('batched x [2, 3, k] and out', () => {
+    const [k, n] = [40, 9];
+    const wd = randoms(n * k, 3);
+    using w = Weight.from({ data: wd, shape: [n, k] }, { format: 'int8' });
+    const xd = randoms(6 * k, 4);
+    using x = Tensor.from(xd, [2, 3, k]);
+    using out = Tensor.zeros([2, 3, n]);
+    const y = linear(x, w, { out });
+    expect(y).toBe(out);
+    const ref = linear64(xd, quantize64('q8_0', wd, n, k), 6, k, n);
+    expectWithin(out.data, ref.y, ref.qbound.map((e, i) => e * (1 + 1e-6) + 1e-5 * ref.mag[i]!), 'batched');
+  });
+
+  it('Weight.from a tensor of any dtype, bytes and dispose', () => {
+    const wd = randoms(5 * 70, 9);
+    using t = Tensor.from(wd, [5, 70], { dtype: 'float16' });
+    const sizes: Record<WeightFormat, number> = {
+      float32: 5 * 70 * 4, float16: 5 * 70 * 2, bfloat16: 5 * 70 * 2, int8: 5 * 3 * 34, int4: 5 * 3 * 18,
+    };
+    for (const format of FORMATS) {
+      const w = Weight.from(t, { format });
+      expect(w.bytes).toBe(sizes[format]);
+      expect(String(w)).toBe(`Weight(${format}, [5, 70])`);
+      w.dispose();
+      expect(w.disposed).toBe(true);
+      w.dispose();
+    }
+    using same = Weight.from(t);
+    expect(same.format).toBe('float16');
+    using x = Tensor.from(randoms(70, 1), [1, 70]);
+    using y = linear(x, same);
+    using y2 = matmul(x, t, { transposeB: true });
+    expect(Array.from(y.data)).toEqual(Array.from(y2.data));
+  });
+
+  it('rejects bad input with clear errors and leaks nothing', () => {
+    const before = memoryStats().liveBlocks;
+    using w = Weight.from({ data: randoms(12, 1), shape: [3, 4] }, { format: 'int4' });
+    using x = Tensor.from(randoms(10, 2), [2, 5]);
+    expect(() => linear(x, w)).toThrow(/x \[2, 5\] must end in in=4 to match weight \[3, 4\]/);
+    using x4 = Tensor.from(randoms(8, 2), [2, 4]);
+    using b = Tensor.from([1, 2], [2]);
+    expect(() => linear(x4, w, { bias: b })).toThrow(/bias has shape \[2\], expected \[3\]/);
+    using badOut = Tensor.zeros([2, 4]);
+    expect(() => linear(x4, w, { out: badOut })).toThrow(/out has shape \[2, 4\], expected \[2, 3\]/);
+    expect(() => linear(x4, {} as Weight)).toThrow(/weight must be a Weight/);
+    expect(() => Weight.from({ data: randoms(12, 1), shape: [3, 4] }, { format: 'int2' as WeightFormat }))
+      .toThrow(/format must be 'float32', 'float16', 'bfloat16', 'int8', 'int4'; got string int2/);
+    expect(() => Weight.from({ data: randoms(12, 1), shape: [12] as unknown as [number, number] }))
+      .toThrow(/shape must be \[out, in\]/);
+    using t3 = Tensor.from(randoms(8, 1), [2, 2, 2]);
+    expect(() => Weight.from(t3)).toThrow(/a weight is 2-D/);
+    const gone = Weight.from({ data: randoms(12, 1), shape: [3, 4] });
+    gone.dispose();
+    expect(() => linear(x4, gone)).toThrow(/weight \[3, 4\] \(float32\) was used after dispose\(\)/);
+    expect(memoryStats().liveBlocks).toBe(before + 6);
+  });
+});
+
+describe('matmul with transposeB and few rows uses the matrix–vector kernel', () => {
+  for (const dtype of ['float32', 'float16', 'bfloat16'] as const) {
+    it(`${dtype}: matches the float64 product for m = 1..16 and the GEMM beyond`, () => {
+      for (const [k, n] of [[3, 5], [64, 33], [129, 17]] as [number, number][]) {
+        const bd = randoms(n * k, k + n);
+        using b = Tensor.from(bd, [n, k], { dtype });
+        const bv = dtype === 'float32' ? bd : b.toArray();
+        for (const m of [1, 4, 16, 17]) {
+          const ad = randoms(m * k, m + k);
+          using a = Tensor.from(ad, [m, k]);
+          using c = matmul(a, b, { transposeB: true });
+          const ref = linear64(ad, bv, m, k, n);
+          expectWithin(c.data, ref.y, ref.mag.map((x) => (k + 4) * 1.2e-7 * x + 1e-30), `${dtype} m=${m} k=${k} n=${n}`);
+          const ref2 = matmul64(ad, bv, m, k, n, { transB: true });
+          expect(ref2.length).toBe(ref.y.length);
+        }
+      }
+    });
+  }
+});
+
+describe('float16 weights holding ±inf or NaN', () => {
+  it('give the float32 results of the widened values (exact widening for such tiles)', () => {
+    const [n, k] = [9, 40];
+    const wd = randoms(n * k, 21);
+    using t = Tensor.from(wd, [n, k], { dtype: 'float16' });
+    const bits = t.data as Uint16Array;
+    bits[2 * k + 3] = 0x7c00; // +inf in row 2
+    bits[5 * k + 10] = 0x7e00; // NaN in row 5
+    bits[8 * k + 39] = 0xfc00; // −inf in the tail columns of row 8
+    using w = Weight.from(t);
+    const xd = randoms(k, 22, 0.5, 1); // positive: inf·x keeps its sign
+    using x = Tensor.from(xd, [1, k]);
+    using y = linear(x, w);
+    const wv = Float64Array.from(t.toArray());
+    const ref = linear64(xd, wv, 1, k, n);
+    for (let j = 0; j < n; j++) {
+      if (j === 2) expect(y.data[j]).toBe(Infinity);
+      else if (j === 5) expect(y.data[j]).toBeNaN();
+      else if (j === 8) expect(y.data[j]).toBe(-Infinity);
+      else expect(Math.abs(y.data[j]! - ref.y[j]!)).toBeLessThanOrEqual((k + 4) * 1.2e-7 * ref.mag[j]!);
+    }
+  });
+});

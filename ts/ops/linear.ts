@@ -1,0 +1,267 @@
+/**
+ * `Linear` layers: weights prepared once in the layout their kernels read, and the
+ * product `x · Wᵀ + b` on the small-m (matrix–vector) kernels.
+ */
+import * as raw from '../raw.js';
+import { dtypeCode, STORAGE_FORMATS, storageBytes, type StorageFormat, type TensorDType } from '../dtype.js';
+import { Tensor, type TensorData } from '../tensor.js';
+import { describe, formatShape, sameShape } from '../shape.js';
+import { tensorArg } from './args.js';
+
+/**
+ * Storage formats of a {@link Weight}: the float dtypes, `'int8'` (q8_0: blocks of 32
+ * int8 codes with a float16 scale each, 8.5 bits a weight) and `'int4'` (q4_0: blocks of
+ * 32 4-bit codes with a float16 scale, 4.5 bits a weight), both quantised once, when the
+ * weight is made (round to nearest, as ggml's q8_0/q4_0).
+ */
+export type WeightFormat = 'float32' | 'float16' | 'bfloat16' | 'int8' | 'int4';
+
+const WEIGHT_FORMATS: readonly WeightFormat[] = ['float32', 'float16', 'bfloat16', 'int8', 'int4'];
+
+/** The registry entry of each weight format. */
+const REGISTRY: Record<WeightFormat, StorageFormat> = {
+  float32: STORAGE_FORMATS[0]!,
+  float16: STORAGE_FORMATS[1]!,
+  bfloat16: STORAGE_FORMATS[2]!,
+  int8: STORAGE_FORMATS[4]!,
+  int4: STORAGE_FORMATS[5]!,
+};
+
+/** Largest number of rows of `x` that {@link linear} and `matmul` run on the matrix–vector kernels. */
+export const GEMV_MAX_ROWS = 16;
+
+/** Options of {@link Weight.from}. */
+export interface WeightOptions {
+  /** How to store the weight. @defaultValue the source's dtype */
+  format?: WeightFormat;
+}
+
+/** Plain data for {@link Weight.from}: row-major `[out, in]` values (or 16-bit bits with `dtype`). */
+export interface WeightSource {
+  data: TensorData;
+  shape: readonly [number, number];
+  /** The dtype of `data` (a `Uint16Array` is raw bits for float16/bfloat16). @defaultValue 'float32' */
+  dtype?: TensorDType;
+}
+
+interface Owned { ptr: number; generation: number }
+
+const registry = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<Owned>((owned) => {
+    if (raw.isReady() && owned.generation === raw.currentGeneration()) raw.free(owned.ptr);
+  })
+  : null;
+
+const disposeSymbol: typeof Symbol.dispose =
+  (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
+
+/**
+ * A `Linear` weight `[out, in]` (PyTorch layout) in WASM memory, stored in the format
+ * its kernel reads, prepared once: float weights as contiguous rows, `'int8'`/`'int4'`
+ * quantised into a code plane followed by a float16 scale plane
+ * (`crates/kernels/src/format.rs`). Owns its memory until `dispose()`.
+ *
+ * @example
+ * ```js
+ * using w = Weight.from(tensor, { format: 'int8' });
+ * using y = linear(x, w, { bias });
+ * ```
+ */
+export class Weight {
+  /** `[out, in]`: `out` outputs, each the dot product of a row with `in` inputs. */
+  readonly shape: readonly [number, number];
+  /** The storage format. */
+  readonly format: WeightFormat;
+  /** Bytes the weight occupies in WASM memory. */
+  readonly bytes: number;
+  #owned: Owned | null;
+
+  private constructor(shape: readonly [number, number], format: WeightFormat, bytes: number, ptr: number) {
+    this.shape = Object.freeze([shape[0], shape[1]] as [number, number]);
+    this.format = format;
+    this.bytes = bytes;
+    this.#owned = { ptr, generation: raw.currentGeneration() };
+    registry?.register(this, this.#owned, this);
+  }
+
+  /**
+   * Prepares a weight from a 2-D tensor `[out, in]` of any dtype (copied; the tensor stays
+   * the caller's) or from plain data: converted to `format` (float dtypes exactly or with
+   * round to nearest even; `'int8'`/`'int4'` quantised per block of 32 of a row).
+   */
+  static from(source: Tensor<TensorDType> | WeightSource, options: WeightOptions = {}): Weight {
+    const op = 'Weight.from';
+    if (source instanceof Tensor) {
+      const t = tensorArg(source, op, 'source', ['float32', 'float16', 'bfloat16']);
+      return Weight.#fromTensor(t, options, op);
+    }
+    if (typeof source !== 'object' || source === null || !('data' in source) || !Array.isArray(source.shape)) {
+      throw new TypeError(`wasm-attention: ${op}: source must be a Tensor or { data, shape, dtype? }, got ${describe(source)}`);
+    }
+    if (source.shape.length !== 2) {
+      throw new RangeError(`wasm-attention: ${op}: shape must be [out, in], got ${formatShape(source.shape)}`);
+    }
+    const tmp = Tensor.from(source.data, source.shape, { dtype: source.dtype ?? 'float32' });
+    try {
+      return Weight.#fromTensor(tmp, options, op);
+    } finally {
+      tmp.dispose();
+    }
+  }
+
+  static #fromTensor(t: Tensor<TensorDType>, options: WeightOptions, op: string): Weight {
+    if (t.rank !== 2) {
+      throw new RangeError(`wasm-attention: ${op}: a weight is 2-D [out, in], got shape ${formatShape(t.shape)}`);
+    }
+    const format = options.format ?? t.dtype;
+    if (!WEIGHT_FORMATS.includes(format)) {
+      throw new TypeError(`wasm-attention: ${op}: format must be ${WEIGHT_FORMATS.map((f) => `'${f}'`).join(', ')}; got ${
+        describe(format)}`);
+    }
+    const [rows, cols] = t.shape as [number, number];
+    const entry = REGISTRY[format];
+    const bytes = storageBytes(entry, rows, cols);
+    const ptr = raw.alloc(bytes);
+    try {
+      const w = raw.wasm();
+      if (entry.scale === 'block-f16') {
+        raw.check(w.wa_quantize(t.ptr, dtypeCode(t.dtype), ptr, entry.code, rows, cols), op);
+      } else if (format === t.dtype) {
+        raw.heapU8().copyWithin(ptr, t.ptr, t.ptr + bytes);
+      } else if (t.dtype === 'float32' || format === 'float32') {
+        raw.check(w.wa_convert(t.ptr, dtypeCode(t.dtype), ptr, entry.code, t.size), op);
+      } else {
+        // float16 ↔ bfloat16 through float32 (widening is exact; one rounding).
+        const tmp = raw.alloc(t.size * 4);
+        try {
+          raw.check(w.wa_convert(t.ptr, dtypeCode(t.dtype), tmp, 0, t.size), op);
+          raw.check(w.wa_convert(tmp, 0, ptr, entry.code, t.size), op);
+        } finally {
+          raw.free(tmp);
+        }
+      }
+    } catch (e) {
+      raw.free(ptr);
+      throw e;
+    }
+    return new Weight([rows, cols], format, bytes, ptr);
+  }
+
+  /** Byte offset of the weight in WASM memory; throws after `dispose()`. @internal */
+  get ptr(): number {
+    const o = this.#owned;
+    if (o === null || o.generation !== raw.currentGeneration()) {
+      throw new Error(`wasm-attention: weight of shape ${formatShape(this.shape)} (${this.format}) was used after dispose()`);
+    }
+    return o.ptr;
+  }
+
+  /** The kernels' format code. @internal */
+  get code(): number {
+    return REGISTRY[this.format].code;
+  }
+
+  /** Whether `dispose()` has been called (or the module was re-initialised). */
+  get disposed(): boolean {
+    return this.#owned === null || this.#owned.generation !== raw.currentGeneration();
+  }
+
+  /** Frees the weight's memory; later use throws. Safe to call twice. */
+  dispose(): void {
+    const o = this.#owned;
+    if (o === null) return;
+    this.#owned = null;
+    registry?.unregister(this);
+    if (raw.isReady() && o.generation === raw.currentGeneration()) raw.free(o.ptr);
+  }
+
+  /** The same as `dispose()`, for `using` declarations. */
+  [disposeSymbol](): void {
+    this.dispose();
+  }
+
+  /** `Weight(int8, [576, 1536])`, for logs. */
+  toString(): string {
+    return `Weight(${this.format}, ${formatShape(this.shape)}${this.disposed ? ', disposed' : ''})`;
+  }
+}
+
+/** Options of {@link linear}. */
+export interface LinearOptions {
+  /** `[out]` float32, added to every row. */
+  bias?: Tensor;
+  /** Where to write the result `[..., out]`; a new tensor when omitted. */
+  out?: Tensor;
+}
+
+/**
+ * `x · Wᵀ + bias` for `x [..., in]` (float32) and a {@link Weight} `[out, in]`: returns
+ * `[..., out]`. Up to {@link GEMV_MAX_ROWS} rows of `x` (e.g. one decoding token) run on the
+ * matrix–vector kernels, which stream every weight row once; more rows with float
+ * weights run on the blocked GEMM. `'int8'`/`'int4'` weights always take the
+ * matrix–vector kernels (16 rows of `x` per pass over the weight; simple and exact to
+ * their bound, not a prefill-speed path): each 32-value block of an `x` row is
+ * quantised to int8 (scale = max|x|/127) and multiplied in integers, so an output is
+ * within `Σ_blocks max|x_block|/254 · Σ_block |w|` of the product of the quantised
+ * weights (plus float32 rounding).
+ */
+export function linear(x: Tensor, weight: Weight, options: LinearOptions = {}): Tensor {
+  const op = 'linear';
+  tensorArg(x, op, 'x');
+  if (!(weight instanceof Weight)) {
+    throw new TypeError(`wasm-attention: ${op}: weight must be a Weight (make one with Weight.from), got ${describe(weight)}`);
+  }
+  if (weight.disposed) {
+    throw new Error(`wasm-attention: ${op}: weight ${formatShape(weight.shape)} (${weight.format}) was used after dispose()`);
+  }
+  const [n, k] = weight.shape;
+  if (x.rank < 1 || x.shape[x.rank - 1] !== k) {
+    throw new RangeError(`wasm-attention: ${op}: x ${formatShape(x.shape)} must end in in=${k} to match weight ${
+      formatShape(weight.shape)} [out, in]`);
+  }
+  const bias = options.bias;
+  if (bias !== undefined) {
+    tensorArg(bias, op, 'bias');
+    if (!sameShape(bias.shape, [n])) {
+      throw new RangeError(`wasm-attention: ${op}: bias has shape ${formatShape(bias.shape)}, expected [${n}]`);
+    }
+  }
+  const outShape = [...x.shape.slice(0, -1), n];
+  let out: Tensor;
+  if (options.out === undefined) {
+    out = Tensor.empty(outShape);
+  } else {
+    out = tensorArg(options.out, op, 'out');
+    if (!sameShape(out.shape, outShape)) {
+      throw new RangeError(`wasm-attention: ${op}: out has shape ${formatShape(out.shape)}, expected ${formatShape(outShape)}`);
+    }
+    if (out === x || out === bias) throw new Error(`wasm-attention: ${op}: out must not be x or bias`);
+  }
+  const rows = product(x.shape.slice(0, -1));
+  try {
+    const w = raw.wasm();
+    if (rows <= GEMV_MAX_ROWS || REGISTRY[weight.format].scale === 'block-f16') {
+      raw.check(w.wa_linear(rows, k, n, x.ptr, k, weight.ptr, weight.code, bias?.ptr ?? 0, out.ptr, n), op);
+    } else {
+      // Large m, float weights: the blocked GEMM (transB), bias rows first with β = 1.
+      let beta = 0;
+      if (bias !== undefined && rows > 0 && n > 0) {
+        const d = out.data;
+        d.set(bias.data, 0);
+        for (let filled = n; filled < rows * n; filled *= 2) d.copyWithin(filled, 0, Math.min(filled, rows * n - filled));
+        beta = 1;
+      }
+      raw.check(w.wa_gemm(rows, k, n, 1, x.ptr, k, weight.ptr, k, 1, weight.code, beta, out.ptr, n), op);
+    }
+  } catch (e) {
+    if (options.out === undefined) out.dispose();
+    throw e;
+  }
+  return out;
+}
+
+function product(dims: readonly number[]): number {
+  let p = 1;
+  for (const d of dims) p *= d;
+  return p;
+}
