@@ -3,6 +3,8 @@
 //! * [`gemm`]: `sgemm`, Goto/BLIS blocking around a 4×8 register-tile microkernel;
 //! * [`exp`]: polynomial `exp`/`exp2` with range reduction (accuracy documented there);
 //! * [`softmax`]: numerically stable row softmax with an optional additive [`Mask`];
+//! * [`elementwise`]: activations (erf/tanh-GELU, SiLU, gated pairs) with bias, adds,
+//!   LayerNorm/RMSNorm and RoPE over f32 rows;
 //! * [`dtype`]: storage dtypes (float16, bfloat16, int8) and exact conversions to/from f32;
 //! * [`attention`]: FlashAttention-2 style fused forward pass (online softmax, causal
 //!   and window block skipping, GQA, strided layouts, softcap/ALiBi/sinks/mask) and
@@ -15,6 +17,7 @@
 
 pub mod attention;
 pub mod dtype;
+pub mod elementwise;
 pub mod exp;
 pub mod gemm;
 pub mod softmax;
