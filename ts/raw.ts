@@ -28,6 +28,14 @@ export interface RawExports {
   wa_convert(src: number, from: number, dst: number, to: number, n: number): number;
   wa_quantize_rows(src: number, dst: number, scales: number, rows: number, cols: number): number;
   wa_all_finite(src: number, n: number): number;
+  wa_bias_act(x: number, ld: number, rows: number, cols: number, bias: number, act: number): number;
+  wa_gated_act(gate: number, ldg: number, up: number, ldu: number, rows: number, cols: number,
+    gateBias: number, upBias: number, act: number): number;
+  wa_add(a: number, lda: number, b: number, out: number, ldo: number, rows: number, cols: number): number;
+  wa_norm(x: number, residual: number, out: number, rows: number, cols: number, gamma: number, beta: number,
+    eps: number): number;
+  wa_rope(x: number, rows: number, ld: number, heads: number, headDim: number, rot: number,
+    cos: number, sin: number, tableRows: number, style: number): number;
 }
 
 /** Length in u32 words of the attention call descriptor (crates/wasm/src/attention.rs). */
