@@ -31,6 +31,14 @@ export interface RawExports {
   wa_linear(m: number, k: number, n: number, x: number, ldx: number, w: number, wFormat: number,
     bias: number, y: number, ldy: number): number;
   wa_quantize(src: number, srcFormat: number, dst: number, dstFormat: number, rows: number, cols: number): number;
+  wa_bias_act(x: number, ld: number, rows: number, cols: number, bias: number, act: number): number;
+  wa_gated_act(gate: number, ldg: number, up: number, ldu: number, rows: number, cols: number,
+    gateBias: number, upBias: number, act: number): number;
+  wa_add(a: number, lda: number, b: number, out: number, ldo: number, rows: number, cols: number): number;
+  wa_norm(x: number, residual: number, out: number, rows: number, cols: number, gamma: number, beta: number,
+    eps: number): number;
+  wa_rope(x: number, rows: number, ld: number, heads: number, headDim: number, rot: number,
+    cos: number, sin: number, tableRows: number, style: number): number;
 }
 
 /** Length in u32 words of the attention call descriptor (crates/wasm/src/attention.rs). */

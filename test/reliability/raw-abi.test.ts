@@ -10,6 +10,8 @@ interface Raw {
   wa_sgemm(...a: number[]): number; wa_softmax(...a: number[]): number;
   wa_attention(d: number): number; wa_attention_probs(d: number): number;
   wa_linear(...a: number[]): number; wa_quantize(...a: number[]): number;
+  wa_bias_act(...a: number[]): number; wa_gated_act(...a: number[]): number; wa_add(...a: number[]): number;
+  wa_norm(...a: number[]): number; wa_rope(...a: number[]): number;
 }
 
 /** A private instance of the active binary, so these calls cannot disturb other tests. */
@@ -135,5 +137,58 @@ describe('raw ABI bounds checks', () => {
     expect(w.wa_linear(0x7fffffff, 0x7fffffff, n, x, 0x7fffffff, wf, 0, 0, y, n)).not.toBe(0);
     expect(w.wa_linear(m, k, 0x7fffffff, x, k, q8, 4, 0, y, 0x7fffffff)).not.toBe(0);
     expect(Array.from(heap().subarray(sentinel >> 2, (sentinel >> 2) + 16))).toEqual(new Array(16).fill(7));
+  it('element-wise exports reject foreign, short, misaligned and aliased ranges', () => {
+    const w = instance();
+    const x = w.wa_alloc(12 * 4), y = w.wa_alloc(12 * 4), v = w.wa_alloc(4 * 4);
+    const sentinel = w.wa_alloc(64);
+    const heap = () => new Float32Array(w.memory.buffer);
+    heap().fill(1, x >> 2, (x >> 2) + 12);
+    heap().fill(7, sentinel >> 2, (sentinel >> 2) + 16);
+    // bias + activation: x [3, 4], bias [4].
+    expect(w.wa_bias_act(x, 4, 3, 4, v, 2)).toBe(0);
+    expect(w.wa_bias_act(x, 4, 3, 4, 0, 4)).toBe(0);
+    expect(w.wa_bias_act(x, 4, 4, 4, v, 2)).toBe(BAD_POINTER); // x too short
+    expect(w.wa_bias_act(x, 3, 3, 4, v, 2)).toBe(BAD_SHAPE); // ld < cols
+    expect(w.wa_bias_act(x, 4, 3, 4, v, 9)).toBe(BAD_SHAPE); // unknown activation
+    expect(w.wa_bias_act(x + 2, 4, 2, 4, 0, 1)).toBe(BAD_POINTER); // misaligned
+    expect(w.wa_bias_act(x, 4, 3, 4, x + 16, 1)).toBe(ALIASED); // bias inside x
+    expect(w.wa_bias_act(16, 4, 1, 4, 0, 1)).toBe(BAD_POINTER); // foreign
+    expect(w.wa_bias_act(x, 0xffffffff, 0xffffffff, 4, 0, 1)).not.toBe(0); // overflow
+    // gated pair: gate x [3, 4], up y [3, 4].
+    expect(w.wa_gated_act(x, 4, y, 4, 3, 4, v, 0, 4)).toBe(0);
+    expect(w.wa_gated_act(x, 4, x, 4, 3, 4, 0, 0, 4)).toBe(ALIASED);
+    expect(w.wa_gated_act(x, 4, y, 5, 3, 4, 0, 0, 4)).toBe(BAD_POINTER); // up too short
+    expect(w.wa_gated_act(x, 4, y, 4, 3, 4, 0, sentinel + 64, 4)).toBe(BAD_POINTER);
+    // add: in place, into b (one row), out of place; partial overlaps rejected.
+    expect(w.wa_add(x, 4, v, x, 4, 3, 4)).toBe(0);
+    expect(w.wa_add(x, 12, y, y, 12, 1, 12)).toBe(0);
+    expect(w.wa_add(x, 12, x, x, 12, 1, 12)).toBe(0);
+    expect(w.wa_add(x, 4, v, y, 4, 3, 4)).toBe(0);
+    expect(w.wa_add(x, 4, v, x + 4, 4, 2, 4)).toBe(ALIASED);
+    expect(w.wa_add(x, 4, x, y, 4, 3, 4)).toBe(0); // b may overlap a (both read)
+    expect(w.wa_add(x, 4, y + 4, y, 4, 3, 4)).toBe(ALIASED);
+    expect(w.wa_add(x, 4, v, y, 4, 3, 5)).not.toBe(0);
+    // norms: LayerNorm with beta, RMSNorm without; residual; eps checked.
+    expect(w.wa_norm(x, 0, y, 3, 4, v, v, 1e-5)).toBe(0);
+    expect(w.wa_norm(x, 0, x, 3, 4, v, 0, 1e-5)).toBe(0);
+    expect(w.wa_norm(x, y, x, 3, 4, v, 0, 1e-5)).toBe(0);
+    expect(w.wa_norm(x, x, y, 3, 4, v, 0, 1e-5)).toBe(ALIASED);
+    expect(w.wa_norm(x, 0, y, 3, 4, y, 0, 1e-5)).toBe(ALIASED); // gamma inside out
+    expect(w.wa_norm(x, 0, y, 3, 4, v, 0, NaN)).toBe(BAD_SHAPE);
+    expect(w.wa_norm(x, 0, y, 4, 4, v, 0, 1e-5)).toBe(BAD_POINTER);
+    expect(w.wa_norm(x, 0, y, 0x10000, 0x10000, v, 0, 1e-5)).not.toBe(0);
+    // RoPE: x [3 rows, 2 heads × 2], tables [2, 1].
+    expect(w.wa_rope(x, 3, 4, 2, 2, 2, v, v + 8, 2, 0)).toBe(0);
+    expect(w.wa_rope(x, 3, 4, 2, 2, 2, v, v + 8, 2, 1)).toBe(0);
+    expect(w.wa_rope(x, 3, 4, 2, 2, 3, v, v + 8, 2, 0)).toBe(BAD_SHAPE); // odd rot
+    expect(w.wa_rope(x, 3, 4, 2, 2, 4, v, v + 8, 2, 0)).toBe(BAD_SHAPE); // rot > head_dim
+    expect(w.wa_rope(x, 3, 4, 2, 2, 2, v, v + 8, 0, 0)).toBe(BAD_SHAPE); // no table rows
+    expect(w.wa_rope(x, 3, 4, 2, 2, 2, v, v + 8, 5, 0)).toBe(BAD_POINTER); // tables too short
+    expect(w.wa_rope(x, 3, 4, 2, 2, 2, x, v, 2, 0)).toBe(ALIASED);
+    expect(w.wa_rope(x, 3, 4, 2, 2, 2, v, v, 2, 7)).toBe(BAD_SHAPE);
+    expect(w.wa_rope(x, 4, 4, 2, 2, 2, v, v, 2, 0)).toBe(BAD_POINTER);
+    expect(Array.from(heap().subarray(sentinel >> 2, (sentinel >> 2) + 16))).toEqual(new Array(16).fill(7));
+    for (const p of [x, y, v, sentinel]) expect(w.wa_free(p)).toBe(0);
   });
 });
+

@@ -7,6 +7,7 @@ import * as raw from '../raw.js';
 import { Tensor } from '../tensor.js';
 import { describe, formatShape } from '../shape.js';
 import { tensorArg } from '../ops/args.js';
+import { addRows } from '../ops/elementwise.js';
 
 /** A parameter vector or matrix: a Tensor, or numbers copied when used. */
 export type Floats = Tensor | ArrayLike<number>;
@@ -54,12 +55,8 @@ export function linearInto(xPtr: number, ldx: number, rows: number, inDim: numbe
 
 /** Adds `bias[offset .. offset + cols)` to every row of a strided `[rows, cols]` block at element `at`. */
 export function addBiasRows(at: number, rows: number, cols: number, ld: number, bias: Tensor, offset = 0): void {
-  const heap = raw.heapF32();
-  const b = bias.data.subarray(offset, offset + cols);
-  for (let r = 0; r < rows; r++) {
-    const row = at + r * ld;
-    for (let c = 0; c < cols; c++) heap[row + c] += b[c]!;
-  }
+  if (rows === 0 || cols === 0) return;
+  addRows(at * 4, ld, bias.ptr + offset * 4, at * 4, ld, rows, cols, 'add');
 }
 
 /** Disposes every tensor given, ignoring nulls. */

@@ -1,9 +1,12 @@
-/** Element-wise pieces of a transformer block: residual sums and activations, in place where asked. */
+/**
+ * Element-wise pieces of a transformer block: residual sums and activations, in place
+ * where asked, on the WASM kernels (`ts/ops/elementwise.ts`; accuracy of the vectorised
+ * erf/tanh-GELU and SiLU in crates/kernels/src/elementwise/activation.rs).
+ */
 import { Tensor } from '../tensor.js';
 import { formatShape } from '../shape.js';
 import { outArg, tensorArg } from '../ops/args.js';
-import { gelu } from './erf.js';
-import { geluTanh, silu } from './activations.js';
+import { ACTIVATION_CODES, addRows, biasActivation } from '../ops/elementwise.js';
 
 /** Options of {@link add}. */
 export interface AddOptions {
@@ -27,9 +30,15 @@ export function add(a: Tensor, b: Tensor, options: AddOptions = {}): Tensor {
     throw new RangeError(`wasm-attention: ${op}: out is b ${formatShape(b.shape)}, too small for a ${formatShape(a.shape)}`);
   }
   const out = options.out === a || options.out === b ? options.out : outArg(options.out, a.shape, op, {});
-  const ad = a.data, bd = b.data, od = out.data, n = b.size;
+  const n = b.size;
   if (n === 0) return out;
-  for (let i = 0; i < a.size; i++) od[i] = ad[i]! + bd[i % n]!;
+  try {
+    // b repeats every n values: a is [a.size / n, n] rows plus b.
+    addRows(a.ptr, n, b.ptr, out.ptr, n, a.size / n, n, op);
+  } catch (e) {
+    if (out !== options.out) out.dispose();
+    throw e;
+  }
   return out;
 }
 
@@ -43,21 +52,18 @@ export function add(a: Tensor, b: Tensor, options: AddOptions = {}): Tensor {
  */
 export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
 
-const ACTIVATIONS: Record<Activation, ((x: number) => number) | null> = {
-  relu: null, gelu, gelu_tanh: geluTanh, silu,
-};
+/** The kernel's code of `activation`; throws a TypeError naming the valid ones. @internal */
+export function activationCode(activation: unknown): number {
+  if (typeof activation !== 'string' || !Object.prototype.hasOwnProperty.call(ACTIVATION_CODES, activation)) {
+    throw new TypeError(`wasm-attention: activation must be one of ${Object.keys(ACTIVATION_CODES).map((a) => `'${a}'`).join(', ')}, got ${String(activation)}`);
+  }
+  return ACTIVATION_CODES[activation as Activation];
+}
 
 /** Applies `activation` to every element of `x` in place and returns `x`. */
 export function applyActivation(x: Tensor, activation: Activation): Tensor {
   tensorArg(x, 'applyActivation', 'x');
-  if (typeof activation !== 'string' || !Object.prototype.hasOwnProperty.call(ACTIVATIONS, activation)) {
-    throw new TypeError(`wasm-attention: activation must be one of ${Object.keys(ACTIVATIONS).map((a) => `'${a}'`).join(', ')}, got ${String(activation)}`);
-  }
-  const d = x.data, f = ACTIVATIONS[activation];
-  if (f === null) {
-    for (let i = 0; i < d.length; i++) if (d[i]! < 0) d[i] = 0;
-  } else {
-    for (let i = 0; i < d.length; i++) d[i] = f(d[i]!);
-  }
+  const code = activationCode(activation);
+  if (x.size > 0) biasActivation(x.ptr, x.size, 1, x.size, 0, code, 'applyActivation');
   return x;
 }

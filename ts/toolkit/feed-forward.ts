@@ -1,7 +1,7 @@
 /**
  * The position-wise feed-forward networks of a transformer block, products on the GEMM
- * kernel (every position of every batch is one row of a single GEMM), bias, activation
- * and gating element-wise:
+ * kernel (every position of every batch is one row of a single GEMM); bias + activation
+ * in one pass, and bias + activation + gating in one pass, on the element-wise kernels:
  * - {@link feedForward}: `FFN(x) = act(x·W₁ᵀ + b₁)·W₂ᵀ + b₂` (PyTorch's transformer layers, GPT-2's MLP);
  * - {@link gatedFeedForward}: `down(act(gate(x)) ⊙ up(x))` (Shazeer 2020, "GLU Variants"):
  *   SwiGLU with SiLU (LLaMA, Mistral, Qwen2, SmolLM's `LlamaMLP`), GeGLU with GELU (Gemma).
@@ -10,8 +10,9 @@ import { Tensor } from '../tensor.js';
 import type { TensorDType } from '../dtype.js';
 import { formatShape } from '../shape.js';
 import { matmul } from '../ops/matmul.js';
-import { type Activation, applyActivation } from './elementwise.js';
-import { addBiasRows, disposeAll, floatsArg, lastAxis } from './common.js';
+import { type Activation, activationCode } from './elementwise.js';
+import { disposeAll, floatsArg, lastAxis } from './common.js';
+import { addRows, biasActivation, gatedActivation, stage } from '../ops/elementwise.js';
 
 /**
  * Weights in PyTorch's `Linear` layout (`[out, in]`), float32 or float16/bfloat16 (widened
@@ -43,8 +44,15 @@ export function feedForward(x: Tensor, weights: FeedForwardWeights): Tensor {
     const rows = x.size / E;
     const h = matmul(x, w1, { transposeB: true });
     temps.push(h);
-    if (weights.b1 !== undefined) addVector(h, weights.b1, F, rows, op, 'b1');
-    applyActivation(h, weights.activation ?? 'relu');
+    if (weights.b1 !== undefined) floatsArg(weights.b1, F, op, `b1 [${F}]`);
+    const act = activationCode(weights.activation ?? 'relu');
+    const b1 = stage(weights.b1);
+    try {
+      // h ← act(h + b₁) in one pass.
+      if (h.size > 0) biasActivation(h.ptr, F, rows, F, b1.ptr, act, op);
+    } finally {
+      b1.release();
+    }
     return project(h, w2, weights.b2, E, rows, op, 'b2');
   } finally {
     disposeAll(...temps);
@@ -88,13 +96,23 @@ export function gatedFeedForward(x: Tensor, weights: GatedFeedForwardWeights): T
     const rows = x.size / E;
     const g = matmul(x, gate, { transposeB: true });
     temps.push(g);
-    if (weights.gateBias !== undefined) addVector(g, weights.gateBias, F, rows, op, 'gateBias');
-    applyActivation(g, weights.activation ?? 'silu');
+    if (weights.gateBias !== undefined) floatsArg(weights.gateBias, F, op, `gateBias [${F}]`);
+    const act = activationCode(weights.activation ?? 'silu');
     const u = matmul(x, up, { transposeB: true });
     temps.push(u);
-    if (weights.upBias !== undefined) addVector(u, weights.upBias, F, rows, op, 'upBias');
-    const gd = g.data, ud = u.data;
-    for (let i = 0; i < gd.length; i++) gd[i] = gd[i]! * ud[i]!;
+    if (weights.upBias !== undefined) floatsArg(weights.upBias, F, op, `upBias [${F}]`);
+    const gb = stage(weights.gateBias);
+    try {
+      const ub = stage(weights.upBias);
+      try {
+        // g ← act(g + b_g) ⊙ (u + b_u) in one pass.
+        if (g.size > 0) gatedActivation(g.ptr, F, u.ptr, F, rows, F, gb.ptr, ub.ptr, act, op);
+      } finally {
+        ub.release();
+      }
+    } finally {
+      gb.release();
+    }
     return project(g, down, weights.downBias, E, rows, op, 'downBias');
   } finally {
     disposeAll(...temps);
@@ -133,12 +151,14 @@ function weightArg(w: unknown, op: string, name: string, rows: number | null, co
   return t;
 }
 
+/** `t[r, :] += v` for the `rows × n` tensor `t` (v a Tensor used in place, or an array copied once). */
 function addVector(t: Tensor, v: Tensor | ArrayLike<number>, n: number, rows: number, op: string, name: string): void {
-  if (v instanceof Tensor) {
-    floatsArg(v, n, op, `${name} [${n}]`);
-    addBiasRows(t.ptr >>> 2, rows, n, n, v);
-    return;
+  floatsArg(v, n, op, `${name} [${n}]`);
+  if (rows === 0 || n === 0) return;
+  const b = stage(v);
+  try {
+    addRows(t.ptr, n, b.ptr, t.ptr, n, rows, n, op);
+  } finally {
+    b.release();
   }
-  const b = floatsArg(v, n, op, `${name} [${n}]`), d = t.data;
-  for (let r = 0; r < rows; r++) for (let c = 0; c < n; c++) d[r * n + c] += b[c]!;
 }

@@ -1,11 +1,14 @@
 /**
- * Normalisation over the last axis (statistics accumulated in float64, one row at a time):
+ * Normalisation over the last axis on the WASM kernel (crates/kernels/src/elementwise/norm.rs:
+ * corrected two-pass statistics, eight float32 partial sums combined in float64):
  * - LayerNorm (Ba et al. 2016): `y = (x − mean) / √(var + ε) · γ + β`, `var` the biased
  *   (population) variance, as PyTorch's `nn.LayerNorm`;
  * - RMSNorm (Zhang & Sennrich 2019): `y = x / √(mean(x²) + ε) · γ`.
  */
 import { Tensor } from '../tensor.js';
-import { outArg } from '../ops/args.js';
+import { outArg, tensorArg } from '../ops/args.js';
+import { normRows, stage, type Staged } from '../ops/elementwise.js';
+import { formatShape, sameShape } from '../shape.js';
 import { type Floats, floatsArg, lastAxis } from './common.js';
 
 /** Options of {@link layerNorm}. */
@@ -14,6 +17,12 @@ export interface LayerNormOptions {
   eps?: number;
   /** Where to write the result; may be `x` (in place). @defaultValue a new tensor */
   out?: Tensor;
+  /**
+   * Added into `x` first, in one pass with the statistics (`x ← x + residual`, then the
+   * norm of the sum): a transformer's residual connection. `x` is modified. Same shape as `x`.
+   * @defaultValue none
+   */
+  residual?: Tensor;
 }
 
 /** Options of {@link rmsNorm}. */
@@ -22,36 +31,50 @@ export interface RmsNormOptions {
   eps?: number;
   /** Where to write the result; may be `x` (in place). @defaultValue a new tensor */
   out?: Tensor;
+  /**
+   * Added into `x` first, in one pass with the statistics (`x ← x + residual`, then the
+   * norm of the sum): a transformer's residual connection. `x` is modified. Same shape as `x`.
+   * @defaultValue none
+   */
+  residual?: Tensor;
 }
 
 /** LayerNorm of `x [..., E]` with `gamma`, `beta` of `E` values. */
 export function layerNorm(x: Tensor, gamma: Floats, beta: Floats, options: LayerNormOptions = {}): Tensor {
-  return normalise('layerNorm', x, gamma, beta, options.eps ?? 1e-5, options.out);
+  return normalise('layerNorm', x, gamma, beta, options.eps ?? 1e-5, options.out, options.residual);
 }
 
 /** RMSNorm of `x [..., E]` with `gamma` of `E` values. */
 export function rmsNorm(x: Tensor, gamma: Floats, options: RmsNormOptions = {}): Tensor {
-  return normalise('rmsNorm', x, gamma, null, options.eps ?? 1e-6, options.out);
+  return normalise('rmsNorm', x, gamma, null, options.eps ?? 1e-6, options.out, options.residual);
 }
 
-function normalise(op: string, x: Tensor, gamma: Floats, beta: Floats | null, eps: number, outOpt?: Tensor): Tensor {
+function normalise(op: string, x: Tensor, gamma: Floats, beta: Floats | null, eps: number, outOpt?: Tensor,
+  residual?: Tensor): Tensor {
   const E = lastAxis(x, op, 'x');
   if (typeof eps !== 'number' || !(eps >= 0)) throw new RangeError(`wasm-attention: ${op}: eps must be ≥ 0, got ${eps}`);
-  const out = outOpt === x ? x : outArg(outOpt, x.shape, op, {});
-  // Parameters may be Tensors: read their views after every allocation.
-  const g = Float64Array.from(floatsArg(gamma, E, op, `gamma [${E}]`));
-  const b = beta === null ? null : Float64Array.from(floatsArg(beta, E, op, `beta [${E}]`));
-  const xd = x.data, od = out.data;
-  for (let r = 0; r < x.size; r += E) {
-    let mean = 0;
-    if (b !== null) {
-      for (let c = 0; c < E; c++) mean += xd[r + c]!;
-      mean /= E;
+  if (residual !== undefined) {
+    tensorArg(residual, op, 'residual');
+    if (!sameShape(residual.shape, x.shape)) {
+      throw new RangeError(`wasm-attention: ${op}: residual has shape ${formatShape(residual.shape)}, expected ${formatShape(x.shape)}`);
     }
-    let sq = 0;
-    for (let c = 0; c < E; c++) { const t = xd[r + c]! - mean; sq += t * t; }
-    const inv = 1 / Math.sqrt(sq / E + eps);
-    for (let c = 0; c < E; c++) od[r + c] = (xd[r + c]! - mean) * inv * g[c]! + (b === null ? 0 : b[c]!);
+  }
+  floatsArg(gamma, E, op, `gamma [${E}]`);
+  if (beta !== null) floatsArg(beta, E, op, `beta [${E}]`);
+  const out = outOpt === x ? x : outArg(outOpt, x.shape, op, {});
+  let g: Staged | null = null, b: Staged | null = null;
+  try {
+    g = stage(gamma);
+    b = stage(beta);
+    if (x.size > 0) {
+      normRows(x.ptr, residual?.ptr ?? 0, out.ptr, x.size / E, E, g.ptr, b.ptr, eps, op);
+    }
+  } catch (e) {
+    if (out !== outOpt) out.dispose();
+    throw e;
+  } finally {
+    if (g) g.release();
+    if (b) b.release();
   }
   return out;
 }

@@ -17,7 +17,7 @@
 import { Tensor } from '../tensor.js';
 import { describe, formatShape } from '../shape.js';
 import { tensorArg } from '../ops/args.js';
-import * as raw from '../raw.js';
+import { ropeRows, stage } from '../ops/elementwise.js';
 
 /** Options of {@link applyRope}. */
 export interface RopeOptions {
@@ -146,24 +146,23 @@ export function planRope(o: RopeOptions, L: number, width: number, headDim: numb
 /**
  * Rotates, in WASM memory, `rows` rows starting at float index `at` with row stride `ld`;
  * each row holds `width / headDim` heads (width given by the plan's caller), row `r` is at
- * sequence position index `r mod L`. @internal
+ * sequence position index `r mod L`. The plan's `[L, half]` tables are copied into WASM
+ * memory as float32 once per call; the rotation runs on the kernel (`wa_rope`). @internal
  */
 export function rotateRows(plan: RopePlan, at: number, rows: number, width: number, L: number, ld = width): void {
-  const { headDim, half, style, cos, sin } = plan;
+  const { headDim, half, style } = plan;
   if (half === 0 || rows === 0) return;
-  const d = raw.heapF32();
-  // Partner offsets of pair i inside a head: (i, i + half) or (2i, 2i + 1).
-  const step = style === 'half' ? 1 : 2, second = style === 'half' ? half : 1;
-  for (let row = 0; row < rows; row++) {
-    const t = (row % L) * half, start = at + row * ld;
-    for (let h0 = start; h0 < start + width; h0 += headDim) {
-      for (let i = 0; i < half; i++) {
-        const ia = h0 + i * step, ib = ia + second;
-        const a = d[ia]!, b = d[ib]!, c = cos[t + i]!, s = sin[t + i]!;
-        d[ia] = a * c - b * s;
-        d[ib] = b * c + a * s;
-      }
+  const cos = stage(plan.cos);
+  try {
+    const sin = stage(plan.sin);
+    try {
+      ropeRows(at * 4, rows, ld, width / headDim, headDim, 2 * half, cos.ptr, sin.ptr, L, style === 'half' ? 0 : 1,
+        'applyRope');
+    } finally {
+      sin.release();
     }
+  } finally {
+    cos.release();
   }
 }
 

@@ -165,10 +165,9 @@ function preNorm(x: Tensor, norm: NormWeights, eps: number, sublayer: (t: Tensor
   }
 }
 
-/** `y ← LN(x + y)` in place in `y`. */
+/** `y ← LN(x + y)` in place in `y` (the residual add fused into the norm's first pass). */
 function addAndNorm(x: Tensor, y: Tensor, norm: NormWeights, eps: number): void {
-  add(x, y, { out: y });
-  layerNorm(y, norm.gamma, norm.beta, { eps, out: y });
+  layerNorm(y, norm.gamma, norm.beta, { eps, out: y, residual: x });
 }
 
 /** `LN(h + FFN(h))` as a new tensor. */

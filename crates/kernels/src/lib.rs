@@ -3,6 +3,8 @@
 //! * [`gemm`]: `sgemm`, Goto/BLIS blocking around a 4×8 register-tile microkernel;
 //! * [`exp`]: polynomial `exp`/`exp2` with range reduction (accuracy documented there);
 //! * [`softmax`]: numerically stable row softmax with an optional additive [`Mask`];
+//! * [`elementwise`]: activations (erf/tanh-GELU, SiLU, gated pairs) with bias, adds,
+//!   LayerNorm/RMSNorm and RoPE over f32 rows;
 //! * [`dtype`]: storage dtypes (float16, bfloat16, int8) and exact conversions to/from f32;
 //! * [`format`]: the registry of matrix storage formats (the dtypes plus block-quantised
 //!   q8_0 and q4_0), their quantisers and dequantisers;
@@ -18,6 +20,7 @@
 
 pub mod attention;
 pub mod dtype;
+pub mod elementwise;
 pub mod exp;
 pub mod format;
 pub mod gemm;

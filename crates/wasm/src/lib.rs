@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 
 mod attention;
 mod dtype;
+mod elementwise;
 mod extent;
 mod linear;
 mod memory;
