@@ -30,6 +30,7 @@ export interface RawExports {
   wa_all_finite(src: number, n: number): number;
   wa_linear(m: number, k: number, n: number, x: number, ldx: number, w: number, wFormat: number,
     bias: number, y: number, ldy: number): number;
+  wa_gather_rows(w: number, wFormat: number, rows: number, cols: number, ids: number, n: number, dst: number): number;
   wa_quantize(src: number, srcFormat: number, dst: number, dstFormat: number, rows: number, cols: number): number;
   wa_bias_act(x: number, ld: number, rows: number, cols: number, bias: number, act: number): number;
   wa_gated_act(gate: number, ldg: number, up: number, ldu: number, rows: number, cols: number,

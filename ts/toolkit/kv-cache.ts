@@ -29,7 +29,7 @@ import { Tensor } from '../tensor.js';
 import { describe, formatShape } from '../shape.js';
 import { type CacheDType, dtypeArg, dtypeSize, type TensorDType } from '../dtype.js';
 import { outArg, tensorArg } from '../ops/args.js';
-import { callAttention } from '../ops/attention-call.js';
+import { callAttention, type Operand } from '../ops/attention-call.js';
 import { KVStore } from './kv-store.js';
 
 const disposeSymbol: typeof Symbol.dispose =
@@ -359,6 +359,57 @@ export class KVCache {
   /** The same as `dispose()`, for `using` declarations. */
   [disposeSymbol](): void {
     this.dispose();
+  }
+
+  /**
+   * A planned model's append: `n` positions of one-sequence keys and values already in
+   * WASM memory as contiguous float32 `[H_kv, n, D]` / `[H_kv, n, D_v]` blocks at byte
+   * offsets `kPtr`, `vPtr` (the caller owns them and has checked their extent). The same
+   * capacity rules and window shift as {@link append}; nothing changes on a rejection.
+   * @internal
+   */
+  appendRows(kPtr: number, vPtr: number, n: number): void {
+    const op = 'KVCache.append';
+    if (this.#k.disposed) throw new Error(`wasm-attention: ${op}: KVCache used after dispose()`);
+    if (this.batch !== 1) throw new RangeError(`wasm-attention: ${op}: a planned append takes a one-sequence cache`);
+    const cap = this.maxLength;
+    let length = this.#lengths[0]!;
+    if (length + n > cap) {
+      if (this.window === undefined) throw new RangeError(`wasm-attention: ${op}: ${length} + ${n} positions exceed maxLength ${cap}`);
+      const keep = Math.min(length, this.window - 1);
+      if (keep + n > cap) throw new RangeError(`wasm-attention: ${op}: a window of ${this.window} needs ${keep} + ${n} rows, more than maxLength ${cap}`);
+      this.#k.shift(0, length - keep, keep);
+      this.#v.shift(0, length - keep, keep);
+      length = keep;
+    }
+    this.#k.write(0, kPtr, n, length, op);
+    this.#v.write(0, vPtr, n, length, op);
+    this.#lengths[0] = length + n;
+    this.#positions[0]! += n;
+  }
+
+  /**
+   * A planned model's attention: the `Lq` newest cached positions' queries read from
+   * `q` (float32, any row/head strides, e.g. columns of a fused q|k|v buffer), written
+   * to `out` (any strides, e.g. heads side by side in `[Lq, H_q·D_v]`). Causal with the
+   * diagonal bottom-right aligned, windowed in window mode, grouped-query.
+   * @internal
+   */
+  attendRows(q: Operand, Hq: number, Lq: number, out: Operand, scale: number): void {
+    const op = 'KVCache.attend';
+    if (this.#k.disposed) throw new Error(`wasm-attention: ${op}: KVCache used after dispose()`);
+    const Lk = this.#lengths[0]!;
+    if (Lq > Lk || Hq % this.numKvHeads !== 0) {
+      throw new RangeError(`wasm-attention: ${op}: ${Hq} query heads × ${Lq} rows against ${this.numKvHeads} heads × ${Lk} cached rows`);
+    }
+    const k = this.#k.operand(0), v = this.#v.operand(0);
+    const finite = k.finite === true && v.finite === true;
+    callAttention({
+      scale, softcap: 0, causal: true,
+      window: this.window === undefined ? undefined : [this.window - 1, 0],
+      dims: { batch: 1, headsQ: Hq, headsKv: this.numKvHeads, lenQ: Lq, lenK: Lk, headDim: this.headDim, valueDim: this.valueDim },
+      q, k: { ...k, finite }, v: { ...v, finite },
+    }, out);
   }
 
   /**

@@ -275,6 +275,42 @@ pub fn dequantize(format: Format, src: &[u8], rows: usize, cols: usize, dst: &mu
     }
 }
 
+/// Rows `ids` of a `[rows, cols]` matrix buffer in `format` as f32 (an embedding
+/// lookup from a weight in any storage format): element formats widen exactly, block
+/// formats dequantise (`d · q`, exact in f32). `dst` holds `ids.len() · cols` values;
+/// every id must be `< rows` (checked by the caller; asserted here).
+pub fn gather_rows(format: Format, buf: &[u8], rows: usize, cols: usize, ids: &[u32], dst: &mut [f32]) {
+    assert!(format != Format::I8Row, "format::gather_rows: int8 rows carry their scales elsewhere");
+    assert!(Some(buf.len()) == format.matrix_bytes(rows, cols), "format::gather_rows: buffer length");
+    assert!(dst.len() == ids.len() * cols, "format::gather_rows: dst length");
+    for (i, &id) in ids.iter().enumerate() {
+        let r = id as usize;
+        assert!(r < rows, "format::gather_rows: id out of range");
+        let out = &mut dst[i * cols..(i + 1) * cols];
+        if let Some(d) = format.dtype() {
+            let rb = cols * d.size();
+            crate::dtype::widen(d, &buf[r * rb..(r + 1) * rb], out);
+            continue;
+        }
+        let nb = format.blocks(cols);
+        let bb = format.layout().block_bytes;
+        let (codes, scales) = planes(format, buf, rows, cols);
+        for (c, o) in out.iter_mut().enumerate() {
+            let (b, j) = (c / QK, c % QK);
+            let blk = r * nb + b;
+            let d = f16_to_f32(u16::from_le_bytes([scales[2 * blk], scales[2 * blk + 1]]));
+            let q = match format {
+                Format::Q8_0 => codes[blk * bb + j] as i8 as i32,
+                _ => {
+                    let byte = codes[blk * bb + j % (QK / 2)];
+                    (if j < QK / 2 { byte & 15 } else { byte >> 4 }) as i32 - 8
+                }
+            };
+            *o = d * q as f32;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,5 +330,27 @@ mod tests {
         assert_eq!(Format::Q4_0.matrix_bytes(3, 33), Some(3 * 2 * 18));
         assert_eq!(Format::F16.matrix_bytes(3, 5), Some(30));
         assert_eq!(Format::Q8_0.matrix_bytes(usize::MAX, 64), None);
+    }
+
+    #[test]
+    fn gather_rows_matches_dequantize() {
+        let (rows, cols) = (5, 70);
+        let src: Vec<f32> = (0..rows * cols).map(|i| ((i * 37 % 101) as f32 - 50.0) / 17.0).collect();
+        for f in [Format::Q8_0, Format::Q4_0] {
+            let mut buf = vec![0u8; f.matrix_bytes(rows, cols).unwrap()];
+            quantize(f, &src, cols, rows, cols, &mut buf);
+            let mut all = vec![0.0f32; rows * cols];
+            dequantize(f, &buf, rows, cols, &mut all);
+            let ids = [3u32, 0, 3, 4];
+            let mut got = vec![0.0f32; ids.len() * cols];
+            gather_rows(f, &buf, rows, cols, &ids, &mut got);
+            for (i, &id) in ids.iter().enumerate() {
+                assert_eq!(&got[i * cols..(i + 1) * cols], &all[id as usize * cols..(id as usize + 1) * cols]);
+            }
+        }
+        let bytes: Vec<u8> = src.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let mut got = vec![0.0f32; cols];
+        gather_rows(Format::F32, &bytes, rows, cols, &[2], &mut got);
+        assert_eq!(&got[..], &src[2 * cols..3 * cols]);
     }
 }

@@ -11,6 +11,7 @@ mod attention;
 mod dtype;
 mod elementwise;
 mod extent;
+mod gather;
 mod linear;
 mod memory;
 mod softmax;

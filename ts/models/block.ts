@@ -1,0 +1,181 @@
+/**
+ * One pre-norm transformer block (GPT-2 and the LLaMA family) as a fixed sequence of
+ * kernel calls over activation buffers planned once per token count `n`:
+ * ```
+ * a = norm₁(h += y)                    residual add fused into the norm (y: the previous block's MLP)
+ * qkv = a·W_qkvᵀ (+ b)                 linear: GEMV kernels for n ≤ 16, else the packed GEMM
+ * RoPE(q, k) in place inside qkv       strided kernel (LLaMA family)
+ * cache ← k, v                         n = 1: already [H_kv, 1, D]; else rows gathered by head
+ * o = attend(q)                        fused kernel reads q from qkv, writes [n, H_q·D]
+ * y = o·W_oᵀ (+ b)
+ * a = norm₂(h += y)
+ * y = down(act(gate(a) + b) ⊙ (up(a) + b))   gated (SwiGLU), or GPT-2's down(act(fc(a) + b))
+ * ```
+ * The MLP's `y` is added to `h` by the next block's first norm (or the final norm), so a
+ * block is nine kernel calls and no `Tensor` is allocated once the plan exists. Heads
+ * are addressed by strides, never split or merged by copies.
+ * @internal
+ */
+import { Tensor } from '../tensor.js';
+import { linear, type Weight } from '../ops/linear.js';
+import { ACTIVATION_CODES, biasActivation, gatedActivation, normRows, ropeRows } from '../ops/elementwise.js';
+import type { Activation } from '../toolkit/elementwise.js';
+import type { KVCache } from '../toolkit/kv-cache.js';
+import * as raw from '../raw.js';
+
+/** A norm's parameters: RMSNorm when `beta` is null. */
+export interface Norm { gamma: Tensor; beta: Tensor | null }
+
+/** The weights of one block, each prepared once in its kernels' layout. */
+export interface BlockWeights {
+  norm1: Norm;
+  norm2: Norm;
+  /** `[Hq·D + 2·Hkv·D, E]`: the rows of W_q, W_k, W_v. */
+  qkv: Weight;
+  qkvBias: Tensor | null;
+  /** `[E, Hq·D]`. */
+  out: Weight;
+  outBias: Tensor | null;
+  /** `[F, E]`: GPT-2's `c_fc`, LLaMA's `gate_proj`. */
+  fc: Weight;
+  fcBias: Tensor | null;
+  /** `[F, E]`: LLaMA's `up_proj`; null for GPT-2. */
+  up: Weight | null;
+  upBias: Tensor | null;
+  /** `[E, F]`. */
+  down: Weight;
+  downBias: Tensor | null;
+}
+
+/** Sizes shared by every block of a model. */
+export interface BlockShape {
+  readonly hidden: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly ffn: number;
+  readonly activation: Activation;
+  readonly eps: number;
+  readonly rotaryDim: number;
+  readonly gated: boolean;
+}
+
+/** Activation buffers for `n` tokens, shared by every block of a call with that `n`. */
+export class BlockPlan {
+  readonly n: number;
+  /** `[n, E]` the residual stream. */
+  readonly h: Tensor;
+  /** `[n, E]` a sub-layer's normed input. */
+  readonly a: Tensor;
+  /** `[n, E]` a sub-layer's output, added to `h` by the next norm. */
+  readonly y: Tensor;
+  /** `[n, Hq·D + 2·Hkv·D]`. */
+  readonly qkv: Tensor;
+  /** `[Hkv, n, D]` keys and values gathered by head (`n > 1` only). */
+  readonly k: Tensor | null;
+  readonly v: Tensor | null;
+  /** `[n, Hq·D]` attention output, heads side by side. */
+  readonly o: Tensor;
+  /** `[n, F]` the MLP hidden layer (the gate's when gated). */
+  readonly f: Tensor;
+  /** `[n, F]` the up projection (gated only). */
+  readonly g: Tensor | null;
+  /** `[n]` u32 token ids. */
+  readonly ids: Tensor;
+  readonly #all: Tensor[] = [];
+
+  constructor(s: BlockShape, n: number) {
+    this.n = n;
+    const W = (s.heads + 2 * s.kvHeads) * s.headDim;
+    const make = (shape: number[]) => { const t = Tensor.empty(shape); this.#all.push(t); return t; };
+    try {
+      this.h = make([n, s.hidden]);
+      this.a = make([n, s.hidden]);
+      this.y = make([n, s.hidden]);
+      this.qkv = make([n, W]);
+      this.k = n > 1 ? make([s.kvHeads, n, s.headDim]) : null;
+      this.v = n > 1 ? make([s.kvHeads, n, s.headDim]) : null;
+      this.o = make([n, s.heads * s.headDim]);
+      this.f = make([n, s.ffn]);
+      this.g = s.gated ? make([n, s.ffn]) : null;
+      this.ids = make([n]);
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  /** Bytes the buffers take. */
+  get bytes(): number {
+    return this.#all.reduce((s, t) => s + t.bytes, 0);
+  }
+
+  dispose(): void {
+    for (const t of this.#all) t.dispose();
+  }
+}
+
+/** Float32 rotary tables `[P, rotaryDim/2]` in WASM memory. */
+export interface RopeTables { readonly cos: Tensor; readonly sin: Tensor; readonly rows: number }
+
+/**
+ * `a ← norm(h (+= y))` over the plan's rows: the residual add of the previous sub-layer
+ * fused into the norm when `addY`.
+ */
+export function normInto(plan: BlockPlan, p: Norm, eps: number, addY: boolean, op: string): void {
+  normRows(plan.h.ptr, addY ? plan.y.ptr : 0, plan.a.ptr, plan.n, plan.h.shape[1]!, p.gamma.ptr, p.beta?.ptr ?? 0, eps, op);
+}
+
+/**
+ * Runs one block over `plan.h` at cache position `p0` (see the module notes), leaving the
+ * MLP output in `plan.y` for the caller to add. `addY`: `plan.y` holds the previous
+ * block's output, not yet added to `h`.
+ */
+export function runBlock(s: BlockShape, w: BlockWeights, plan: BlockPlan, cache: KVCache, p0: number,
+  scale: number, rope: RopeTables | null, addY: boolean): void {
+  const op = 'CausalLM.forward';
+  const { n } = plan, Hq = s.heads, Hkv = s.kvHeads, D = s.headDim;
+  const W = (Hq + 2 * Hkv) * D;
+  // Attention.
+  normInto(plan, w.norm1, s.eps, addY, op);
+  linear(plan.a, w.qkv, { bias: w.qkvBias ?? undefined, out: plan.qkv });
+  const base = plan.qkv.ptr;
+  if (rope) {
+    // Table rows p0 … p0+n−1 serve rows 0 … n−1; q's and k's heads are adjacent.
+    const half = s.rotaryDim / 2, at = p0 * half * 4;
+    ropeRows(base, n, W, Hq + Hkv, D, s.rotaryDim, rope.cos.ptr + at, rope.sin.ptr + at, n, 0, op);
+  }
+  const kAt = base + Hq * D * 4, vAt = base + (Hq + Hkv) * D * 4;
+  if (n === 1) {
+    cache.appendRows(kAt, vAt, 1);
+  } else {
+    gatherHeads(kAt, W, n, Hkv, D, plan.k!.ptr);
+    gatherHeads(vAt, W, n, Hkv, D, plan.v!.ptr);
+    cache.appendRows(plan.k!.ptr, plan.v!.ptr, n);
+  }
+  cache.attendRows({ ptr: base, strides: { batch: 0, head: D, row: W } }, Hq, n,
+    { ptr: plan.o.ptr, strides: { batch: 0, head: D, row: Hq * D } }, scale);
+  linear(plan.o, w.out, { bias: w.outBias ?? undefined, out: plan.y });
+  // MLP.
+  normInto(plan, w.norm2, s.eps, true, op);
+  const F = s.ffn, act = ACTIVATION_CODES[s.activation];
+  linear(plan.a, w.fc, { out: plan.f });
+  if (w.up !== null) {
+    linear(plan.a, w.up, { out: plan.g! });
+    gatedActivation(plan.f.ptr, F, plan.g!.ptr, F, n, F, w.fcBias?.ptr ?? 0, w.upBias?.ptr ?? 0, act, op);
+  } else {
+    biasActivation(plan.f.ptr, F, n, F, w.fcBias?.ptr ?? 0, act, op);
+  }
+  linear(plan.f, w.down, { bias: w.downBias ?? undefined, out: plan.y });
+}
+
+/** Rows of `[n, W]` at byte `at` (head `h` at column `h·D`) copied to `[H, n, D]` at `dst`. */
+function gatherHeads(at: number, W: number, n: number, H: number, D: number, dst: number): void {
+  const heap = raw.heapU8();
+  for (let h = 0; h < H; h++) {
+    for (let i = 0; i < n; i++) {
+      const from = at + (i * W + h * D) * 4;
+      heap.copyWithin(dst + (h * n + i) * D * 4, from, from + D * 4);
+    }
+  }
+}
