@@ -6,6 +6,7 @@
  */
 import { Tensor } from '../tensor.js';
 import { outArg } from '../ops/args.js';
+import { checkAttached } from '../raw.js';
 import { type Floats, floatsArg, lastAxis } from './common.js';
 
 /** Options of {@link layerNorm}. */
@@ -37,10 +38,13 @@ export function rmsNorm(x: Tensor, gamma: Floats, options: RmsNormOptions = {}):
 function normalise(op: string, x: Tensor, gamma: Floats, beta: Floats | null, eps: number, outOpt?: Tensor): Tensor {
   const E = lastAxis(x, op, 'x');
   if (typeof eps !== 'number' || !(eps >= 0)) throw new RangeError(`wasm-attention: ${op}: eps must be ≥ 0, got ${eps}`);
-  const out = outOpt === x ? x : outArg(outOpt, x.shape, op, {});
-  // Parameters may be Tensors: read their views after every allocation.
+  // Parameters are checked and copied before `out` is allocated: a bad one then leaks
+  // nothing, and views of WASM memory are read before growth can detach them.
+  checkAttached(gamma, `${op}: gamma`);
+  if (beta !== null) checkAttached(beta, `${op}: beta`);
   const g = Float64Array.from(floatsArg(gamma, E, op, `gamma [${E}]`));
   const b = beta === null ? null : Float64Array.from(floatsArg(beta, E, op, `beta [${E}]`));
+  const out = outOpt === x ? x : outArg(outOpt, x.shape, op, {});
   const xd = x.data, od = out.data;
   for (let r = 0; r < x.size; r += E) {
     let mean = 0;
