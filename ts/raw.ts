@@ -164,6 +164,36 @@ export function alloc(bytes: number): number {
   return ptr;
 }
 
+/**
+ * Throws a TypeError naming `what` when `data` is a view of a detached buffer: a view of
+ * WASM memory taken before an allocation grew memory (growth detaches the old buffer, and
+ * such a view reads as empty), rather than letting it pass as zero values.
+ */
+export function checkAttached(data: unknown, what: string): void {
+  if (!ArrayBuffer.isView(data) || data.byteLength !== 0) return;
+  try {
+    // Node 20 has no ArrayBuffer.prototype.detached; a view of a detached buffer cannot be made.
+    void new Uint8Array(data.buffer as ArrayBuffer, 0, 0);
+  } catch {
+    throw new TypeError(`wasm-attention: ${what} is a view of a detached ArrayBuffer ` +
+      '(a view of WASM memory taken before memory grew: read tensor.data again, or copy it with .slice())');
+  }
+}
+
+/**
+ * `data`, or a copy of it when it is a view of this module's WASM memory, for calls that
+ * allocate before they read their input: an allocation may grow memory, which detaches
+ * every view of the old buffer (so `Tensor.from(t.data)` would read nothing). Views of a
+ * detached buffer throw (see {@link checkAttached}).
+ */
+export function stableSource<T>(data: T, what: string): T {
+  checkAttached(data, what);
+  if (raw !== null && ArrayBuffer.isView(data) && data.buffer === raw.memory.buffer && !(data instanceof DataView)) {
+    return (data as unknown as { slice(): T }).slice();
+  }
+  return data;
+}
+
 export function free(ptr: number): void {
   wasm().wa_free(ptr);
 }

@@ -91,6 +91,9 @@ export class Tensor<D extends TensorDType = 'float32'> {
     const dtype = options.dtype === undefined ? 'float32' : dtypeArg(options.dtype, DTYPES, 'Tensor.from');
     const bits = dtype !== 'float32' && data instanceof Uint16Array;
     checkData(data);
+    // A view of WASM memory (e.g. another tensor's `data`) is copied out before the
+    // allocation below can grow memory and detach it.
+    data = raw.stableSource(data, 'Tensor.from: data');
     const len = (data as ArrayLike<number>).length;
     const s = shape ?? [len];
     const size = checkShape(s);
@@ -129,9 +132,10 @@ export class Tensor<D extends TensorDType = 'float32'> {
   /** A float32 copy of the values (widened exactly from 16-bit dtypes) that outlives the tensor. */
   toArray(): Float32Array {
     if (this.dtype === 'float32') return (this.data as Float32Array).slice();
+    const ptr = this.ptr; // throws after dispose(), before anything is allocated
     const tmp = raw.alloc(this.size * 4);
     try {
-      raw.check(raw.wasm().wa_convert(this.ptr, dtypeCode(this.dtype), tmp, 0, this.size), 'toArray');
+      raw.check(raw.wasm().wa_convert(ptr, dtypeCode(this.dtype), tmp, 0, this.size), 'toArray');
       return raw.heapF32().slice(tmp >>> 2, (tmp >>> 2) + this.size);
     } finally {
       raw.free(tmp);
@@ -141,6 +145,7 @@ export class Tensor<D extends TensorDType = 'float32'> {
   /** A new tensor with the same values in `dtype` (rounded to nearest even when narrowing). */
   to<E extends TensorDType>(dtype: E): Tensor<E> {
     const to: TensorDType = dtypeArg(dtype, DTYPES, 'Tensor.to');
+    void this.ptr; // a disposed tensor throws before the new one is allocated
     let t: Tensor<TensorDType>;
     if (to === 'float32') {
       t = Tensor.from(this.toArray(), this.shape);

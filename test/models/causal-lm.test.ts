@@ -4,9 +4,10 @@
 // weights), greedy generation identical to `generate`, float16 weights within a bound.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Tensor, readSafetensors } from '../../dist/index.js';
+import { Tensor, memoryStats, readSafetensors } from '../../dist/index.js';
 import { CausalLM, argmax, parseConfig, sampleToken, seededRandom } from '../../dist/models/index.js';
 import { expectClose } from '../helpers/expect-close.js';
+import { release, squeeze } from '../helpers/memory.js';
 
 const fixture = (name: string, file: string) => readFileSync(new URL(`../fixtures/models/${name}/${file}`, import.meta.url));
 
@@ -232,5 +233,125 @@ describe('loading errors', () => {
     const g = parseConfig(JSON.parse(fixture('gpt2', 'config.json').toString('utf8')));
     expect(g).toMatchObject({ family: 'gpt2', hiddenSize: 48, numHeads: 4, headDim: 12, activation: 'gelu_tanh', tieWordEmbeddings: true });
     expect(parseConfig(config)).toMatchObject({ family: 'llama', numKvHeads: 2, headDim: 16, tieWordEmbeddings: false });
+  });
+});
+
+describe('rejections change nothing', () => {
+  it('forward and generate validate every option (and the cache\'s room) before any layer runs', () => {
+    const { expected, model } = load('llama');
+    const cache = model.createCache({ maxLength: 16 });
+    try {
+      const prompt = expected.prompt.slice(0, 4);
+      model.forward(prompt, cache).dispose();
+      const state = () => [cache.length, cache.position, ...cache.layers.map((c) => Array.from(c.keys.data.subarray(0, 64)))];
+      const before = JSON.stringify(state());
+      const blocks = memoryStats().liveBlocks;
+      const tries: [() => unknown, ErrorConstructor, RegExp][] = [
+        [() => model.forward([1], cache, { logits: 'first' as never }), TypeError, /logits must be 'all' or 'last', got first/],
+        [() => model.forward([1], cache, null as never), TypeError, /forward options must be an object/],
+        [() => model.generate(prompt, { maxNewTokens: 2, cache, temperature: -1 }), RangeError, /temperature must be a finite number ≥ 0, got -1/],
+        [() => model.generate(prompt, { maxNewTokens: 2, cache, temperature: '1' as never }), TypeError, /temperature must be a number/],
+        [() => model.generate(prompt, { maxNewTokens: 2, cache, topP: 0 }), RangeError, /topP must be in \(0, 1\], got 0/],
+        [() => model.generate(prompt, { maxNewTokens: 2, cache, topK: 1.5 }), RangeError, /topK must be an integer ≥ 0, got 1.5/],
+        [() => model.generate(prompt, { maxNewTokens: 2, cache, eosTokenIds: 2 as never }), TypeError, /options.eosTokenIds must be an array/],
+        [() => model.generate(prompt, { maxNewTokens: 2, cache, eosTokenIds: [1, 'x' as never] }), RangeError, /options.eosTokenIds\[1\] = x is not a token id/],
+        [() => model.generate(prompt, { maxNewTokens: 2, cache, minNewTokens: -1 }), RangeError, /options.minNewTokens must be an integer ≥ 0, got -1/],
+        [() => model.generate(prompt, { maxNewTokens: 2, cache, seed: NaN }), RangeError, /options.seed must be finite/],
+        [() => model.generate(prompt, { maxNewTokens: 2, cache, onToken: 1 as never }), TypeError, /options.onToken must be a function/],
+        [() => model.generate(prompt, { maxNewTokens: 1.5, cache }), RangeError, /options.maxNewTokens must be an integer ≥ 0, got 1.5/],
+        [() => model.generate(prompt, undefined as never), TypeError, /options.maxNewTokens is required/],
+        [() => model.generate(prompt, {} as never), TypeError, /options.maxNewTokens must be an integer ≥ 0, got undefined/],
+        [() => model.generate([1, 999], { maxNewTokens: 2, cache }), RangeError, /prompt\[1\] = 999 is not a token id/],
+        // 4 held + 4 prompt + 8 fed back = 16 fits; one more does not (and would have been lost mid-way).
+        [() => model.generate(prompt, { maxNewTokens: 10, cache }), RangeError, /4 cached \+ 4 prompt \+ 9 generated positions exceed the cache's maxLength 16/],
+        [() => model.generate(prompt, { maxNewTokens: 2, cache: {} as never }), TypeError, /options.cache must be a cache made by this model/],
+      ];
+      for (const [f, Err, re] of tries) {
+        let thrown: unknown = null;
+        try { f(); } catch (e) { thrown = e; }
+        expect(thrown, String(re)).toBeInstanceOf(Err);
+        expect((thrown as Error).message, String(re)).toMatch(re);
+        expect(JSON.stringify(state()), String(re)).toBe(before);
+        expect(memoryStats().liveBlocks, String(re)).toBe(blocks);
+      }
+      // The largest run that fits is accepted and fills the cache exactly.
+      const r = model.generate(prompt, { maxNewTokens: 9, cache });
+      expect(r.ids.length).toBe(9);
+      expect(cache.length).toBe(16);
+    } finally {
+      cache.dispose();
+      model.dispose();
+    }
+  });
+
+  it('GPT-2 refuses a generation past its learned positions up front; a sliding window may run past maxLength', () => {
+    const gpt2 = load('gpt2');
+    try {
+      const P = gpt2.model.config.maxPositions, blocks = memoryStats().liveBlocks;
+      expect(() => gpt2.model.generate([1, 2], { maxNewTokens: P })).toThrow(/position \d+ is past GPT-2's \d+ learned positions/);
+      expect(memoryStats().liveBlocks).toBe(blocks);
+    } finally {
+      gpt2.model.dispose();
+    }
+    const { expected, model } = load('mistral');
+    try {
+      const W = model.config.slidingWindow!;
+      const cache = model.createCache({ maxLength: W + 2 });
+      const r = model.generate(expected.prompt.slice(0, 3), { maxNewTokens: W + 4, cache });
+      expect(r.ids.length).toBe(W + 4);
+      cache.dispose();
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('logits: \'last\' equals the last row of \'all\' when memory has no room left (the row is copied before allocating)', () => {
+    const { expected, model } = load('gpt2');
+    try {
+      const V = model.config.vocabSize, P = expected.prompt.length;
+      const cacheA = model.createCache({ maxLength: P });
+      const all = model.forward(expected.prompt, cacheA);
+      const want = all.toArray().subarray((P - 1) * V);
+      all.dispose();
+      cacheA.dispose();
+      const fillers = squeeze();
+      const cache = model.createCache({ maxLength: P });
+      try {
+        const last = model.forward(expected.prompt, cache, { logits: 'last' });
+        expect(last.toArray()).toEqual(want);
+        last.dispose();
+      } finally {
+        cache.dispose();
+        release(fillers);
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('messages that name the problem', () => {
+  it('load names the weights argument; DecoderCache and CausalLM throw the same error after dispose', () => {
+    const config = JSON.parse(fixture('llama', 'config.json').toString('utf8')) as Record<string, unknown>;
+    expect(() => CausalLM.load(config, 'model.safetensors' as never))
+      .toThrow(/CausalLM.load: weights must be the bytes of model.safetensors \(an ArrayBuffer, Uint8Array or Buffer\) or a SafetensorsFile from readSafetensors\(\), got string model.safetensors/);
+    expect(() => CausalLM.load(config, 'x' as never)).toThrow(TypeError);
+    expect(() => CausalLM.load('{not json', fixture('llama', 'model.safetensors'))).toThrow(/config text is not JSON/);
+    for (const [key, v] of [['hidden_size', 2 ** 40], ['vocab_size', 2 ** 31], ['intermediate_size', 2 ** 33], ['num_hidden_layers', 1e9], ['max_position_embeddings', 2 ** 40]] as const) {
+      let thrown: unknown = null;
+      try { parseConfig({ ...config, [key]: v }); } catch (e) { thrown = e; }
+      expect(thrown, key).toBeInstanceOf(RangeError);
+      expect((thrown as Error).message, key).toMatch(new RegExp(`config\\.${key} ${v}`));
+    }
+    const model = CausalLM.load(config, fixture('llama', 'model.safetensors'));
+    const cache = model.createCache({ maxLength: 4 });
+    cache.dispose();
+    for (const f of [() => cache.truncate(0), () => cache.clear(), () => model.forward([1], cache), () => model.generate([1], { maxNewTokens: 1, cache })]) {
+      expect(f).toThrow(/DecoderCache used after dispose\(\)/);
+    }
+    model.dispose();
+    for (const f of [() => model.createCache(), () => model.forward([1], cache), () => model.generate([1], { maxNewTokens: 1 }), () => model.weightBytes]) {
+      expect(f).toThrow(/the model was used after dispose\(\)/);
+    }
   });
 });

@@ -1,7 +1,8 @@
 // The safetensors reader against files written here by hand (header JSON + little-endian
 // data, as the format's specification describes), and its errors for broken files.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Tensor, readSafetensors } from '../../dist/index.js';
+import { Tensor, memoryStats, readSafetensors } from '../../dist/index.js';
 
 interface Spec { dtype: string; shape: number[]; bytes: Uint8Array }
 
@@ -120,7 +121,7 @@ describe('safetensors reader', () => {
     expect(() => readSafetensors(good.subarray(0, 20))).toThrow(/truncated file: the header needs \d+ bytes but only 12 follow/);
     expect(() => readSafetensors(good.subarray(0, good.length - 1))).toThrow(/truncated file: tensor "w" ends at byte 16 of the data but the file holds 15 data bytes/);
     expect(() => readSafetensors(writeFile({}, undefined, '{"w": '))).toThrow(/bad header: not UTF-8 JSON/);
-    expect(() => readSafetensors(writeFile({}, undefined, '[1, 2]'))).toThrow(/bad header: expected a JSON object/);
+    expect(() => readSafetensors(writeFile({}, undefined, '[1, 2]'))).toThrow(/bad header: it must begin with "\{", got byte 0x5b/);
     expect(() => readSafetensors(writeFile({}, undefined, '{"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 16]}}')))
       .toThrow(/tensor "w" \(F32 \[3\]\) needs 12 bytes but data_offsets \[0, 16\] hold 16/);
     expect(() => readSafetensors(writeFile({}, undefined, '{"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 0]}}')))
@@ -134,5 +135,137 @@ describe('safetensors reader', () => {
     new DataView(huge.buffer).setUint32(4, 1, true); // 2³² header bytes
     expect(() => readSafetensors(huge)).toThrow(/bad header: its length 4294967296 exceeds/);
     expect(() => readSafetensors('file.safetensors' as never)).toThrow(/expected an ArrayBuffer or Uint8Array, got string/);
+  });
+
+  it('as strict as the reference reader: "{" first, unique names, every data byte in exactly one tensor, own dtypes', () => {
+    const blocks = memoryStats().liveBlocks;
+    const entry = (dtype: string, shape: unknown, off: [number, number]) => ({ dtype, shape, data_offsets: off });
+    /** A file from raw header text (so names may repeat) and `data` bytes. */
+    const raw = (header: string, data = 0) => {
+      const h = new TextEncoder().encode(header);
+      const out = new Uint8Array(8 + h.length + data);
+      new DataView(out.buffer).setUint32(0, h.length, true);
+      out.set(h, 8);
+      return out;
+    };
+    const obj = (...kv: [string, unknown][]) => `{${kv.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
+    const w = entry('F32', [2], [0, 8]);
+    const cases: [Uint8Array, RegExp][] = [
+      [raw(`\uFEFF${obj(['w', w])}`, 8), /bad header: it must begin with "\{", got byte 0xef/],
+      [raw(` ${obj(['w', w])}`, 8), /bad header: it must begin with "\{", got byte 0x20/],
+      [raw('', 0), /bad header: it must begin with "\{", got an empty header/],
+      [raw(obj(['w', w], ['w', entry('F32', [1], [0, 4])]), 8), /bad header: the name "w" appears more than once/],
+      [raw(obj(['w', w], ['\u0077', w]), 8), /the name "w" appears more than once/],
+      [raw(obj(['w', w], ['v', entry('F32', [2], [0, 8])]), 8), /tensor "v" at data_offsets \[0, 8\] overlaps another tensor/],
+      [raw(obj(['a', entry('F32', [2], [0, 8])], ['b', entry('F32', [2], [4, 12])]), 12), /tensor "b" at data_offsets \[4, 12\] overlaps another tensor/],
+      [raw(obj(['a', entry('F32', [1], [0, 4])], ['b', entry('F32', [1], [8, 12])]), 12), /data bytes \[4, 8\) belong to no tensor \(before "b"\)/],
+      [raw(obj(['a', entry('F32', [1], [4, 8])]), 8), /data bytes \[0, 4\) belong to no tensor/],
+      [raw(obj(['w', w]), 9), /its last 1 bytes belong to no tensor/],
+      [raw(obj(['w', entry('constructor', [2], [0, 8])]), 8), /unknown dtype "constructor" of tensor "w"/],
+      [raw(obj(['w', entry('toString', [2], [0, 8])]), 8), /unknown dtype "toString"/],
+      [raw(obj(['__metadata__', { a: { b: 'c' } }], ['w', w]), 8), /__metadata__ must map names to strings/],
+      [raw(obj(['__metadata__', ['x']], ['w', w]), 8), /__metadata__ must map names to strings/],
+      [raw(obj(['w', entry('F32', [2 ** 40, 2 ** 40], [0, 8])]), 8), /needs [\d.e+]+ bytes but data_offsets \[0, 8\] hold 8/],
+      [raw(obj(['w', entry('F32', [2.5], [0, 8])]), 8), /invalid shape \[2.5\]/],
+      [raw(obj(['w', [1, 2]]), 8), /entry "w" is not an object/],
+    ];
+    for (const [bytes, re] of cases) {
+      let thrown: unknown = null;
+      try { readSafetensors(bytes); } catch (e) { thrown = e; }
+      expect(thrown, String(re)).toBeInstanceOf(RangeError);
+      expect((thrown as Error).message, String(re)).toMatch(re);
+      expect((thrown as Error).message).toMatch(/^wasm-attention: safetensors: /);
+    }
+    // Zero-sized tensors take no bytes anywhere in the order; an empty file of no tensors is fine.
+    const ok = readSafetensors(raw(obj(['e', entry('F32', [0, 3], [8, 8])], ['w', w], ['z', entry('I64', [0], [0, 0])]), 8));
+    expect(ok.names()).toEqual(['e', 'w', 'z']);
+    expect(readSafetensors(raw('{}')).names()).toEqual([]);
+    expect(memoryStats().liveBlocks).toBe(blocks);
+  });
+
+  it('mutated files (fast-check): each one reads exactly the file\'s bytes for every tensor, or throws a clear Error', () => {
+    const DTYPES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, I64: 8, U8: 1 };
+    const tensorArb = fc.record({
+      dtype: fc.constantFrom(...Object.keys(DTYPES)),
+      shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }),
+      seed: fc.nat(255),
+    });
+    const names = fc.uniqueArray(fc.constantFrom('a', 'b.weight', 'c', '__proto__', 'constructor', 'd\u00e9'), { minLength: 1, maxLength: 4 });
+    const fileArb = fc.tuple(names, fc.array(tensorArb, { minLength: 4, maxLength: 4 }), fc.boolean());
+    const anyValue = fc.oneof(fc.integer({ min: -2, max: 40 }), fc.constant(2 ** 53), fc.constant(1.5), fc.constant('3'), fc.constant(null),
+      fc.constant([]), fc.constant({}));
+    const mutation = fc.oneof(
+      fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
+      fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+      fc.record({ kind: fc.constant('extend' as const), by: fc.integer({ min: 1, max: 9 }) }),
+      fc.record({ kind: fc.constant('offsets' as const), i: fc.nat(3), off: fc.oneof(fc.tuple(anyValue, anyValue), fc.array(fc.nat(40), { maxLength: 3 })) }),
+      fc.record({ kind: fc.constant('dtype' as const), i: fc.nat(3), dtype: fc.constantFrom('F32', 'F16', 'BF16', 'I64', 'F64', 'constructor', '__proto__', 'hasOwnProperty', 'f32', '', 'F8_E4M3') }),
+      fc.record({ kind: fc.constant('shape' as const), i: fc.nat(3), shape: fc.oneof(fc.array(anyValue, { maxLength: 3 }), anyValue) }),
+      fc.record({ kind: fc.constant('rename' as const), i: fc.nat(3), j: fc.nat(3) }),
+      fc.record({ kind: fc.constant('drop' as const), i: fc.nat(3) }),
+      fc.record({ kind: fc.constant('metadata' as const), value: fc.oneof(fc.constant({ k: 'v' }), fc.constant({ k: 1 }), fc.constant('x'), fc.constant({ k: { n: 'v' } })) }),
+      fc.record({ kind: fc.constant('prefix' as const), text: fc.constantFrom('\uFEFF', ' ', '\n', '[', '"') }),
+    );
+    const blocks = memoryStats().liveBlocks;
+    let accepted = 0, rejected = 0;
+    fc.assert(fc.property(fileArb, mutation, ([ns, specs, meta], m) => {
+      // The valid file: tensors in order, back to back.
+      let entries: [string, Record<string, unknown>][] = [];
+      const chunks: Uint8Array[] = [];
+      let at = 0;
+      ns.forEach((name, i) => {
+        const t = specs[i]!, n = t.shape.reduce((p, d) => p * d, 1) * DTYPES[t.dtype]!;
+        chunks.push(Uint8Array.from({ length: n }, (_, b) => (t.seed * 31 + b * 7) & 255));
+        entries.push([name, { dtype: t.dtype, shape: t.shape, data_offsets: [at, at + n] }]);
+        at += n;
+      });
+      let prefix = '';
+      if (meta) entries.unshift(['__metadata__', { format: 'pt' }]);
+      const pick = (i: number) => entries.filter(([k]) => k !== '__metadata__')[i % ns.length]!;
+      if (m.kind === 'offsets') pick(m.i)[1] = { ...pick(m.i)[1], data_offsets: m.off };
+      if (m.kind === 'dtype') pick(m.i)[1] = { ...pick(m.i)[1], dtype: m.dtype };
+      if (m.kind === 'shape') pick(m.i)[1] = { ...pick(m.i)[1], shape: m.shape };
+      if (m.kind === 'rename') pick(m.i)[0] = pick(m.j)[0];
+      if (m.kind === 'drop') { const e = pick(m.i); entries = entries.filter((x) => x !== e); }
+      if (m.kind === 'metadata') entries.unshift(['__metadata__', m.value as Record<string, unknown>]);
+      if (m.kind === 'prefix') prefix = m.text;
+      const header = new TextEncoder().encode(`${prefix}{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`);
+      let bytes = new Uint8Array(8 + header.length + at);
+      new DataView(bytes.buffer).setUint32(0, header.length, true);
+      bytes.set(header, 8);
+      let o = 8 + header.length;
+      for (const c of chunks) { bytes.set(c, o); o += c.length; }
+      if (m.kind === 'flip') bytes[m.at % bytes.length] ^= m.xor;
+      if (m.kind === 'truncate') bytes = bytes.subarray(0, m.at % bytes.length);
+      if (m.kind === 'extend') { const b = new Uint8Array(bytes.length + m.by); b.set(bytes); bytes = b; }
+      let file;
+      try {
+        file = readSafetensors(bytes);
+      } catch (e) {
+        rejected++;
+        expect(e).toBeInstanceOf(Error);
+        expect((e as Error).message).toMatch(/^wasm-attention: safetensors: \S/);
+        return;
+      }
+      accepted++;
+      // Accepted: the tensors tile the data section, and each reads exactly its bytes.
+      const all = file.names().map((n) => file.entry(n)).sort((x, y) => x.begin - y.begin || x.end - y.end);
+      let end = bytes.length - all.reduce((s, e) => s + e.end - e.begin, 0);
+      for (const e of all) { expect(e.begin).toBe(end); end = e.end; }
+      expect(end).toBe(bytes.length);
+      for (const e of all) {
+        if (e.tensorDtype === null) continue;
+        const t = file.tensor(e.name);
+        try {
+          const d = t.data;
+          expect(new Uint8Array(d.buffer, d.byteOffset, t.bytes)).toEqual(bytes.subarray(e.begin, e.end));
+        } finally {
+          t.dispose();
+        }
+      }
+    }), { numRuns: 3000, seed: 18 });
+    expect(accepted).toBeGreaterThan(100);
+    expect(rejected).toBeGreaterThan(1000);
+    expect(memoryStats().liveBlocks).toBe(blocks);
   });
 });

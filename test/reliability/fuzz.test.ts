@@ -2,7 +2,7 @@
 // float64 reference, and random invalid calls that must throw cleanly.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Tensor, attention, matmul, memoryStats, softmax } from '../../dist/index.js';
+import { KVCache, Tensor, attention, decodeStep, matmul, memoryStats, softmax } from '../../dist/index.js';
 import { attention64, matmul64, randoms, softmaxRow64, worstError } from '../helpers/reference.js';
 
 const dim = (max: number) => fc.integer({ min: 1, max });
@@ -92,5 +92,48 @@ describe('fuzz against the float64 reference', () => {
     expect(memoryStats().liveBlocks).toBe(blocks);
     expect(Array.from(keep.data)).toEqual([1, 2, 3]);
     keep.dispose();
+  });
+
+  it('random KVCache calls (shapes, sequences, options, junk): each succeeds or throws cleanly and changes nothing', () => {
+    const shapeArb = fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 4 });
+    const junk = fc.oneof(fc.integer({ min: -2, max: 4 }), fc.constant(0.5), fc.constant(NaN), fc.constant('1'), fc.constant(null),
+      fc.constant(undefined), fc.constant(Infinity), fc.constant(true));
+    const opArb = fc.record({
+      op: fc.constantFrom('append', 'attend', 'truncate', 'clear', 'decodeStep'),
+      shapes: fc.tuple(shapeArb, shapeArb, shapeArb),
+      sequence: junk, n: junk, scale: junk, softcap: junk, causal: junk,
+    });
+    let thrown = 0, ran = 0;
+    for (const window of [undefined, 3]) {
+      const cache = new KVCache({ batch: 2, maxLength: 5, numKvHeads: 2, headDim: 3, window });
+      const state = () => JSON.stringify([cache.lengths, cache.positions, Array.from(cache.keys.data), Array.from(cache.values.data)]);
+      const blocks = memoryStats().liveBlocks;
+      fc.assert(fc.property(opArb, (c) => {
+        const ts = c.shapes.map((sh, i) => Tensor.from(randoms(sh.reduce((p, d) => p * d, 1), i), sh));
+        const [a, b, d] = ts as [Tensor, Tensor, Tensor];
+        const seq = c.sequence === undefined ? {} : { sequence: c.sequence as number };
+        const before = state();
+        try {
+          const r = c.op === 'append' ? cache.append(a, b, seq)
+            : c.op === 'attend' ? cache.attend(a, { ...seq, scale: c.scale as number, softcap: c.softcap as number, causal: c.causal as boolean })
+              : c.op === 'truncate' ? cache.truncate(c.n as number, seq)
+                : c.op === 'clear' ? cache.clear(seq)
+                  : decodeStep(cache, a, b, d, { ...seq, scale: c.scale as number });
+          ran++;
+          if (r instanceof Tensor) r.dispose();
+        } catch (e) {
+          thrown++;
+          expect(e).toBeInstanceOf(Error);
+          expect((e as Error).message).toMatch(/^wasm-attention: [\w.]+: /);
+          expect(state()).toBe(before);
+        } finally {
+          ts.forEach((t) => t.dispose());
+        }
+        expect(memoryStats().liveBlocks).toBe(blocks);
+      }), { numRuns: 1500, seed: 18 + (window ?? 0) });
+      cache.dispose();
+    }
+    expect(thrown).toBeGreaterThan(1500);
+    expect(ran).toBeGreaterThan(30);
   });
 });

@@ -1,7 +1,8 @@
 // Every invalid call must throw a clear error (class and message naming the
 // problem) and leave the module working and memory unchanged.
 import { describe, expect, it } from 'vitest';
-import { Tensor, attention, attentionWeights, matmul, memoryStats, softmax } from '../../dist/index.js';
+import { Tensor, applyRope, attention, attentionWeights, matmul, memoryStats, softmax } from '../../dist/index.js';
+import { AttentionPool } from '../../dist/pool/index.js';
 
 type Make = () => unknown;
 interface Bad { name: string; call: (t: Fixtures) => unknown; error: ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor; message: RegExp }
@@ -32,6 +33,14 @@ export const INVALID: Bad[] = [
   { name: 'string data', call: () => Tensor.from('abc' as never), error: TypeError, message: /expects a Float32Array/ },
   { name: 'non-number element', call: () => Tensor.from([1, {}] as never), error: TypeError, message: /data\[1\] is a Object/ },
   { name: 'disposed data', call: (t) => t.disposed!.data, error: Error, message: /used after dispose\(\)/ },
+  // A disposed tensor throws before anything is allocated (no leaked block).
+  { name: 'disposed to(float16)', call: (t) => t.disposed!.to('float16'), error: Error, message: /used after dispose\(\)/ },
+  { name: 'disposed to(float32)', call: (t) => t.disposed!.to('float32'), error: Error, message: /used after dispose\(\)/ },
+  { name: 'disposed toArray', call: (t) => t.disposed!.toArray(), error: Error, message: /used after dispose\(\)/ },
+  // RoPE positions are checked one by one before x is touched.
+  { name: 'rope position NaN', call: (t) => applyRope(t.x!, { positions: [NaN, 'a', 0] as never }), error: RangeError, message: /applyRope: positions\[0\] = NaN is not a finite number/ },
+  { name: 'rope position string', call: (t) => applyRope(t.x!, { positions: [0, 'a', 1] as never }), error: TypeError, message: /applyRope: positions\[1\] is string a, expected a number/ },
+  { name: 'rope position Infinity', call: (t) => applyRope(t.x!, { positions: [0, 1, Infinity] }), error: RangeError, message: /positions\[2\] = Infinity/ },
   // matmul
   { name: 'matmul inner mismatch', call: (t) => matmul(t.a23!, t.a44!), error: RangeError, message: /inner sizes differ: a \[2, 3\] has k=3 but b \[4, 4\] has k=4/ },
   { name: 'matmul rank 1', call: (t) => matmul(t.v3!, t.a34!), error: RangeError, message: /need at least 2 axes/ },
@@ -91,5 +100,12 @@ describe('invalid input', () => {
     using r = attention(t.q!, t.k!, t.v!, { causal: true });
     expect(r.shape).toEqual([4, 5, 8]);
     tensors.forEach((x) => x.dispose());
+  });
+
+  it('AttentionPool.create refuses absurd worker counts before starting any', async () => {
+    for (const workers of [257, 2 ** 31, 0, 1.5]) {
+      await expect(AttentionPool.create({ workers })).rejects.toThrow(/AttentionPool workers must be an integer in \[1, 256\]/);
+    }
+    await expect(AttentionPool.create(null as never)).rejects.toThrow(TypeError);
   });
 });

@@ -162,6 +162,24 @@ describe('KVCache batch', () => {
     expect(a.lengths).toEqual([3]);
   });
 
+  it('sizes are checked before anything is allocated (no heap abort, no stack overflow on a large batch)', () => {
+    const blocks = memoryStats().liveBlocks;
+    for (const batch of [2 ** 30, 2 ** 32, 2 ** 53]) {
+      expect(() => new KVCache({ batch, maxLength: 8, numKvHeads: 1, headDim: 1 }), String(batch))
+        .toThrow(new RegExp(`KVCache: batch ${batch} × numKvHeads 1 × maxLength 8 × headDim 1 \\(float32\\) needs \\d+ bytes, more than WASM's 4 GiB`));
+    }
+    expect(() => new KVCache({ maxLength: 2 ** 31, numKvHeads: 1, headDim: 1, dtype: 'int8' })).toThrow(RangeError);
+    expect(() => new KVCache({ maxLength: 16, numKvHeads: 1, headDim: 4, valueDim: 1e300 })).toThrow(/valueDim 1e\+300/);
+    expect(() => new KVCache({ batch: 2 ** 24, maxLength: 1, numKvHeads: 1, headDim: 1, dtype: 'int8' })).toThrow(/batch 16777216 exceeds 1048576 sequences/);
+    expect(memoryStats().liveBlocks).toBe(blocks);
+    using big = new KVCache({ batch: 300_000, maxLength: 1, numKvHeads: 1, headDim: 1, dtype: 'int8' });
+    using z = Tensor.zeros([1, 1, 1]);
+    big.append(z, z, { sequence: 299_999 });
+    expect([big.length, big.position]).toEqual([1, 1]);
+    big.truncate(0, { sequence: 299_999 });
+    expect(big.length).toBe(0);
+  });
+
   it('bad input: a clear error, and nothing changed or leaked', () => {
     for (const batch of [0, -1, 1.5, '2', NaN]) {
       expect(() => new KVCache({ batch: batch as number, maxLength: 4, numKvHeads: 1, headDim: 2 }))

@@ -106,4 +106,38 @@ describe('KVCache', () => {
     expect(memoryStats().liveBlocks).toBe(before);
     expect(() => c.keys).toThrow(/after dispose/);
   });
+
+  it('a rejected decodeStep appends nothing; every method throws the same error after dispose', () => {
+    using cache = new KVCache({ maxLength: 4, numKvHeads: 2, headDim: 3 });
+    using k = Tensor.from(randoms(2 * 2 * 3, 1), [2, 2, 3]);
+    cache.append(k, k);
+    const state = () => JSON.stringify([cache.length, cache.position, Array.from(cache.keys.data)]);
+    const before = state(), blocks = memoryStats().liveBlocks;
+    using k1 = Tensor.zeros([2, 1, 3]);
+    using q4 = Tensor.zeros([2, 1, 4]);
+    using q3 = Tensor.zeros([3, 1, 3]);
+    using q2 = Tensor.zeros([2, 4, 3]);
+    using q = Tensor.zeros([2, 1, 3]);
+    using out = Tensor.zeros([2, 1, 5]);
+    const tries: [() => unknown, RegExp][] = [
+      [() => decodeStep(cache, q4, k1, k1), /decodeStep: q must be \[H_q, L_q, 3\] or \[L_q, 3\], got \[2, 1, 4\]/],
+      [() => decodeStep(cache, q3, k1, k1), /decodeStep: query heads \(3\) must be a multiple/],
+      [() => decodeStep(cache, q2, k1, k1), /decodeStep: 4 query rows but only 3 cached positions/],
+      [() => decodeStep(cache, q, k1, k1, { scale: NaN }), /decodeStep: scale must be finite/],
+      [() => decodeStep(cache, q, k1, k1, { out }), /decodeStep: out has shape \[2, 1, 5\], expected \[2, 1, 3\]/],
+      [() => decodeStep(cache, q, k1, k1, { causal: 'yes' as never }), /decodeStep: causal must be a boolean/],
+    ];
+    for (const [f, re] of tries) {
+      expect(f).toThrow(re);
+      expect(state(), String(re)).toBe(before);
+      expect(memoryStats().liveBlocks).toBe(blocks + 6);
+    }
+    decodeStep(cache, q, k1, k1).dispose(); // the same step, valid, appends
+    expect(cache.length).toBe(3);
+    const c = new KVCache({ maxLength: 4, numKvHeads: 2, headDim: 3 });
+    c.dispose();
+    for (const f of [() => c.truncate(0), () => c.clear(), () => c.append(k1, k1), () => c.attend(q), () => decodeStep(c, q, k1, k1), () => c.keys]) {
+      expect(f).toThrow(/KVCache used after dispose\(\)/);
+    }
+  });
 });

@@ -4,9 +4,11 @@
  * "__metadata__": { … } }` — then the tensors' little-endian bytes, offsets relative to
  * the end of the header.
  *
- * `readSafetensors` checks the whole header up front (sizes, offsets inside the file,
- * byte lengths matching shape × dtype), so a truncated or malformed file fails before
- * anything is allocated. `tensor(name)` then makes one copy into WASM memory: `F32`,
+ * `readSafetensors` checks the whole header up front, as strictly as the reference reader
+ * (Hugging Face's `safetensors` crate): the JSON begins with `{`, names are unique, byte
+ * lengths match shape × dtype, and every byte of the data section belongs to exactly one
+ * tensor (no gaps, overlaps or trailing bytes). A truncated or malformed file fails
+ * before anything is allocated. `tensor(name)` then makes one copy into WASM memory: `F32`,
  * `F16` and `BF16` bytes become a `Tensor` of the same storage dtype as they are (WASM
  * memory is little-endian like the file, on every host). Asked for another dtype, the
  * bytes are staged in WASM memory and converted by the kernels (`Tensor.to`'s exact
@@ -17,11 +19,11 @@ import { Tensor } from '../tensor.js';
 import { dtypeArg, dtypeCode, type TensorDType } from '../dtype.js';
 import { describe, formatShape } from '../shape.js';
 
-/** Bytes per element of every dtype the format defines. */
-const DTYPE_BYTES: Record<string, number> = {
+/** Bytes per element of every dtype the format defines (a Map: no inherited keys such as "constructor"). */
+const DTYPE_BYTES: ReadonlyMap<string, number> = new Map(Object.entries({
   BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
   I32: 4, U32: 4, F32: 4, I64: 8, U64: 8, F64: 8,
-};
+}));
 
 /** The floating-point dtypes `tensor()` loads. */
 export const SAFETENSORS_FLOAT_DTYPES = ['F32', 'F16', 'BF16'] as const;
@@ -79,29 +81,35 @@ export class SafetensorsFile {
     const n = hi * 2 ** 32 + lo;
     if (n > MAX_HEADER) fail(`bad header: its length ${n} exceeds ${MAX_HEADER} bytes`);
     if (8 + n > u8.length) fail(`truncated file: the header needs ${n} bytes but only ${u8.length - 8} follow`);
-    let json: unknown;
+    // As the reference reader: the JSON starts at the first byte (no BOM, no leading space).
+    if (n === 0 || u8[8] !== 0x7b) fail(`bad header: it must begin with "{", got ${n === 0 ? 'an empty header' : `byte 0x${u8[8]!.toString(16)}`}`);
+    let json: unknown, text = '';
     try {
-      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(u8.subarray(8, 8 + n)));
+      text = new TextDecoder('utf-8', { fatal: true }).decode(u8.subarray(8, 8 + n));
+      json = JSON.parse(text);
     } catch (e) {
       fail(`bad header: not UTF-8 JSON (${(e as Error).message})`);
     }
+    // JSON.parse keeps the last of duplicated names: a file could then show one tensor and load another.
+    const dup = duplicateKey(text);
+    if (dup !== null) fail(`bad header: the name ${JSON.stringify(dup)} appears more than once`);
     if (json === null || typeof json !== 'object' || Array.isArray(json)) fail(`bad header: expected a JSON object, got ${describe(json)}`);
     const start = 8 + n, dataLength = u8.length - start;
     const entries = new Map<string, SafetensorsEntry>();
     let metadata: Record<string, string> = {};
     for (const [name, v] of Object.entries(json as Record<string, unknown>)) {
       if (name === '__metadata__') {
-        if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((s) => typeof s !== 'string')) {
+        if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.values(v as object).some((s) => typeof s !== 'string')) {
           fail('bad header: __metadata__ must map names to strings');
         }
         metadata = { ...(v as Record<string, string>) };
         continue;
       }
       const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
-      if (e === null || typeof e !== 'object') fail(`bad header: entry "${name}" is not an object`);
+      if (e === null || typeof e !== 'object' || Array.isArray(e)) fail(`bad header: entry "${name}" is not an object`);
       const { dtype, shape, data_offsets: off } = e!;
-      if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
-        fail(`unknown dtype ${JSON.stringify(dtype)} of tensor "${name}" (the format defines ${Object.keys(DTYPE_BYTES).join(', ')})`);
+      if (typeof dtype !== 'string' || !DTYPE_BYTES.has(dtype)) {
+        fail(`unknown dtype ${JSON.stringify(dtype)} of tensor "${name}" (the format defines ${[...DTYPE_BYTES.keys()].join(', ')})`);
       }
       if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
         fail(`bad header: tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
@@ -110,18 +118,28 @@ export class SafetensorsFile {
         fail(`bad header: tensor "${name}" has invalid data_offsets ${JSON.stringify(off)}`);
       }
       const [b, en] = off as [number, number];
-      const want = (shape as number[]).reduce((p, d) => p * d, 1) * DTYPE_BYTES[dtype as string]!;
-      if (en - b !== want) {
+      const want = (shape as number[]).reduce((p, d) => p * d, 1) * DTYPE_BYTES.get(dtype as string)!;
+      if (!Number.isSafeInteger(want) || en - b !== want) {
         fail(`bad header: tensor "${name}" (${dtype as string} ${formatShape(shape as number[])}) needs ${want} bytes but data_offsets [${b}, ${en}] hold ${en - b}`);
       }
       if (en > dataLength) {
         fail(`truncated file: tensor "${name}" ends at byte ${en} of the data but the file holds ${dataLength} data bytes`);
       }
       entries.set(name, Object.freeze({
-        name, dtype: dtype as string, tensorDtype: TENSOR_DTYPE[dtype as keyof typeof TENSOR_DTYPE] ?? null,
+        name, dtype: dtype as string,
+        tensorDtype: Object.hasOwn(TENSOR_DTYPE, dtype as string) ? TENSOR_DTYPE[dtype as keyof typeof TENSOR_DTYPE] : null,
         shape: Object.freeze((shape as number[]).slice()), begin: start + b, end: start + en,
       }));
     }
+    // Every data byte belongs to exactly one tensor (the reference reader's rule): sorted by
+    // offset, each tensor starts where the previous one ends and the last ends the file.
+    let at = start;
+    for (const e of [...entries.values()].sort((x, y) => x.begin - y.begin || x.end - y.end)) {
+      if (e.begin > at) fail(`bad header: data bytes [${at - start}, ${e.begin - start}) belong to no tensor (before "${e.name}")`);
+      if (e.begin < at) fail(`bad header: tensor "${e.name}" at data_offsets [${e.begin - start}, ${e.end - start}] overlaps another tensor`);
+      at = e.end;
+    }
+    if (at !== u8.length) fail(`bad file: its last ${u8.length - at} bytes belong to no tensor (the data section holds ${dataLength} bytes, the tensors ${at - start})`);
     return new SafetensorsFile(u8, entries, metadata);
   }
 
@@ -150,6 +168,9 @@ export class SafetensorsFile {
    * throw a TypeError. The caller owns the result.
    */
   tensor(name: string, options: SafetensorsTensorOptions = {}): Tensor<TensorDType> {
+    if (options == null || typeof options !== 'object') {
+      throw new TypeError(`wasm-attention: safetensors: tensor options must be an object, got ${describe(options)}`);
+    }
     const e = this.#floatEntry(name);
     const dtype = options.dtype === undefined ? e.tensorDtype!
       : dtypeArg(options.dtype, DTYPES, 'safetensors: tensor');
@@ -192,6 +213,9 @@ export class SafetensorsFile {
   /** Writes entry `e` into `dst` from element `offset` on, in `dst`'s dtype. */
   #copy(e: SafetensorsEntry, dst: Tensor<TensorDType>, offset: number): void {
     const src = this.#bytes.subarray(e.begin, e.end);
+    if (src.length !== e.end - e.begin) {
+      throw new Error(`wasm-attention: safetensors: the file's bytes are gone (its ArrayBuffer was detached or transferred after parsing); parse it again`);
+    }
     const from = e.tensorDtype!, n = src.length / (from === 'float32' ? 4 : 2);
     const bytesAt = (t: Tensor<TensorDType>, at: number, count: number) => {
       const d = t.data, size = t.dtype === 'float32' ? 4 : 2;
@@ -230,6 +254,35 @@ export function readSafetensors(bytes: ArrayBuffer | ArrayBufferView): Safetenso
 
 function toBytes(x: unknown): Uint8Array {
   if (x instanceof ArrayBuffer) return new Uint8Array(x);
-  if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  // Bytes held in WASM memory are copied: tensor() allocates, and growth would detach them.
+  if (ArrayBuffer.isView(x)) return raw.stableSource(new Uint8Array(x.buffer, x.byteOffset, x.byteLength), 'safetensors: bytes');
   throw new TypeError(`wasm-attention: safetensors: expected an ArrayBuffer or Uint8Array, got ${describe(x)}`);
+}
+
+/**
+ * The first name that appears twice in one object of the JSON `text` (already parsed, so
+ * valid), or null. Scans tokens: a string followed by `:` is a key of the innermost object.
+ */
+function duplicateKey(text: string): string | null {
+  const objects: (Set<string> | null)[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x7b) objects.push(new Set());
+    else if (ch === 0x5b) objects.push(null);
+    else if (ch === 0x7d || ch === 0x5d) objects.pop();
+    else if (ch === 0x22) {
+      let j = i + 1;
+      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c ? 2 : 1;
+      const keys = objects[objects.length - 1];
+      let k = j + 1;
+      while (k < text.length && ' \t\n\r'.includes(text[k]!)) k++;
+      if (keys && text.charCodeAt(k) === 0x3a) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (keys.has(key)) return key;
+        keys.add(key);
+      }
+      i = j;
+    }
+  }
+  return null;
 }

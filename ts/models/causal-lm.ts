@@ -22,8 +22,10 @@
  */
 import {
   KVCache, Tensor, add, applyRope, embedding, feedForward, gatedFeedForward, layerNorm, matmul, readSafetensors,
-  rmsNorm, ropeTables, transpose, type SafetensorsFile, type TensorDType,
+  rmsNorm, ropeTables, transpose, SafetensorsFile, type TensorDType,
 } from '../index.js';
+import { describe } from '../shape.js';
+import { checkGenerate } from './generate-args.js';
 import { type DecoderConfig, parseConfig } from './config.js';
 import { type SamplingOptions, sampleToken, seededRandom } from './sampling.js';
 
@@ -118,14 +120,25 @@ export class DecoderCache {
 
   /** Drops all but the first `n` held positions (e.g. to re-decode from a shared prompt). */
   truncate(n: number): this {
+    this.#live();
     for (const c of this.layers) c.truncate(n);
     return this;
   }
 
   /** Empties the cache, keeping its memory. */
   clear(): this {
+    this.#live();
     for (const c of this.layers) c.clear();
     return this;
+  }
+
+  /** Whether `dispose()` has been called (on this cache or any of its layers). */
+  get disposed(): boolean {
+    return this.layers.some((c) => c.disposed);
+  }
+
+  #live(): void {
+    if (this.disposed) throw new Error('wasm-attention: models: DecoderCache used after dispose()');
   }
 
   /** Frees every layer's buffers. */
@@ -170,8 +183,13 @@ export class CausalLM {
    * matched with or without the `transformer.` / `model.` prefix.
    */
   static load(config: Record<string, unknown> | string, weights: SafetensorsFile | ArrayBuffer | ArrayBufferView): CausalLM {
+    const bytes = ArrayBuffer.isView(weights) || weights instanceof ArrayBuffer;
+    if (!bytes && !(weights instanceof SafetensorsFile)) {
+      throw new TypeError(`wasm-attention: models: CausalLM.load: weights must be the bytes of model.safetensors (an ArrayBuffer, ` +
+        `Uint8Array or Buffer) or a SafetensorsFile from readSafetensors(), got ${describe(weights)}`);
+    }
     const cfg = parseConfig(config);
-    const file = ArrayBuffer.isView(weights) || weights instanceof ArrayBuffer ? readSafetensors(weights) : weights;
+    const file = bytes ? readSafetensors(weights) : weights;
     const owned: Weight[] = [];
     try {
       const w = cfg.family === 'gpt2' ? loadGpt2(cfg, file, owned) : loadLlama(cfg, file, owned);
@@ -216,6 +234,11 @@ export class CausalLM {
     if (!(cache instanceof DecoderCache) || cache.layers.length !== c.numLayers) {
       throw new TypeError('wasm-attention: models: forward needs a cache made by this model\'s createCache()');
     }
+    if (cache.disposed) throw new Error('wasm-attention: models: DecoderCache used after dispose()');
+    if (options == null || typeof options !== 'object') throw new TypeError(`wasm-attention: models: forward options must be an object, got ${describe(options)}`);
+    if (options.logits !== undefined && options.logits !== 'last' && options.logits !== 'all') {
+      throw new TypeError(`wasm-attention: models: logits must be 'all' or 'last', got ${String(options.logits)}`);
+    }
     const n = ids?.length;
     if (typeof n !== 'number' || n < 1) throw new RangeError(`wasm-attention: models: forward needs at least one token id, got ${String(n)}`);
     const p0 = cache.position, held = cache.window === undefined ? cache.length : Math.min(cache.length, cache.window - 1);
@@ -236,9 +259,7 @@ export class CausalLM {
       const rope = this.#ropeFor(p0 + n);
       for (let l = 0; l < c.numLayers; l++) this.#block(l, h, cache.layers[l]!, p0, rope);
       const last = options.logits === 'last';
-      if (options.logits !== undefined && !last && options.logits !== 'all') {
-        throw new TypeError(`wasm-attention: models: logits must be 'all' or 'last', got ${String(options.logits)}`);
-      }
+      // Tensor.from copies the view of h before allocating (allocation may grow memory).
       const rows = last ? Tensor.from(h.data.subarray((n - 1) * c.hiddenSize, n * c.hiddenSize), [1, c.hiddenSize]) : h;
       if (rows !== h) temps.push(rows);
       const normed = this.#norm(rows, this.#finalNorm);
@@ -257,10 +278,12 @@ export class CausalLM {
    */
   generate(prompt: ArrayLike<number>, options: GenerateOptions): GenerateResult {
     this.#live();
-    const max = options?.maxNewTokens, min = options.minNewTokens ?? 0;
-    if (!Number.isInteger(max) || max < 0) throw new RangeError(`wasm-attention: models: maxNewTokens must be an integer ≥ 0, got ${String(max)}`);
-    const eos = options.eosTokenIds ?? this.config.eosTokenIds;
-    const random = seededRandom(options.seed ?? 0);
+    const args = checkGenerate(prompt, options, this.config.vocabSize, this.config.eosTokenIds);
+    const { max, min, eos } = args;
+    prompt = args.prompt;
+    this.#checkRoom(options.cache, prompt.length, max);
+    if (max === 0) return { ids: [], stop: 'length' };
+    const random = seededRandom(args.seed);
     const cache = options.cache ?? this.createCache({ maxLength: Math.min(this.#cacheLimit(), Math.max(1, prompt.length + max)) });
     const ids: number[] = [];
     let stop: GenerateResult['stop'] = 'length';
@@ -309,6 +332,7 @@ export class CausalLM {
 
   /** Bytes of WASM memory the weights take (16-bit projection weights count 2 bytes an element). */
   get weightBytes(): number {
+    this.#live();
     const all = new Set<Weight>([this.#embed, this.#lmHead]);
     if (this.#positions) all.add(this.#positions);
     for (const L of this.#layers) {
@@ -322,6 +346,30 @@ export class CausalLM {
 
   #live(): void {
     if (this.#disposed) throw new Error('wasm-attention: models: the model was used after dispose()');
+  }
+
+  /**
+   * Refuses a generation the cache cannot finish: the prompt and `max − 1` fed-back tokens
+   * must fit (a sliding-window cache only needs room for the prompt, as `forward` counts).
+   */
+  #checkRoom(cache: DecoderCache | undefined, n: number, max: number): void {
+    if (max === 0) return;
+    const c = this.config, at = cache?.position ?? 0;
+    if (cache !== undefined) {
+      if (!(cache instanceof DecoderCache) || cache.layers.length !== c.numLayers) {
+        throw new TypeError('wasm-attention: models: generate: options.cache must be a cache made by this model\'s createCache()');
+      }
+      if (cache.disposed) throw new Error('wasm-attention: models: DecoderCache used after dispose()');
+      const w = cache.window, held = w === undefined ? cache.length : Math.min(cache.length, w - 1);
+      const need = w === undefined ? held + n + max - 1 : held + n;
+      if (need > cache.maxLength) {
+        throw new RangeError(`wasm-attention: models: generate: ${held} cached + ${n} prompt + ${max - 1} generated positions ` +
+          `exceed the cache's maxLength ${cache.maxLength} (lower maxNewTokens or use a larger cache)`);
+      }
+    }
+    if (this.#positions !== null && at + n + max - 1 > c.maxPositions) {
+      throw new RangeError(`wasm-attention: models: generate: position ${at + n + max - 2} is past GPT-2's ${c.maxPositions} learned positions (lower maxNewTokens)`);
+    }
   }
 
   #cacheLimit(): number {

@@ -12,6 +12,7 @@
  * sliding window), is refused with an error naming the field.
  */
 import type { Activation } from '../index.js';
+import { MAX_BYTES } from '../raw.js';
 
 /** The decoder as the implementation runs it (all sizes resolved). */
 export interface DecoderConfig {
@@ -69,8 +70,13 @@ const ACTIVATIONS: Record<string, Activation> = {
 
 /** Reads a Hugging Face config (the parsed `config.json` object, or its text). */
 export function parseConfig(config: Json | string): DecoderConfig {
-  const c = (typeof config === 'string' ? JSON.parse(config) : config) as Json;
-  if (c === null || typeof c !== 'object') throw new TypeError('wasm-attention: models: config must be a config.json object or its text');
+  let c: Json;
+  try {
+    c = (typeof config === 'string' ? JSON.parse(config) : config) as Json;
+  } catch (e) {
+    throw new TypeError(`wasm-attention: models: config text is not JSON (${(e as Error).message})`);
+  }
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new TypeError('wasm-attention: models: config must be a config.json object or its text');
   const type = String(c.model_type ?? '');
   if (type === 'gpt2') return gpt2(c);
   if (type === 'llama' || type === 'mistral' || type === 'qwen2') return llama(c, type);
@@ -84,6 +90,32 @@ function int(c: Json, key: string, fallback?: number): number {
   }
   return v;
 }
+
+/**
+ * Throws a RangeError naming the config fields when a tensor of `dims` float32 values
+ * cannot fit in WASM memory (checked before any table or weight is allocated).
+ */
+function fits(what: string, ...dims: [string, number][]): void {
+  const n = dims.reduce((p, [, d]) => p * d, 1);
+  if (!(n * 4 <= MAX_BYTES)) {
+    throw new RangeError(`wasm-attention: models: config.${dims.map(([k, d]) => `${k} ${d}`).join(' × config.')} ` +
+      `gives ${what} of ${n} values, more than WASM's 4 GiB memory`);
+  }
+}
+
+/**
+ * Throws unless all layers' projections fit in WASM memory together, counted at 2 bytes an
+ * element (the smallest dtype a weight may keep), so an absurd layer count fails here.
+ */
+function layersFit(layersKey: string, layers: number, perLayer: number): void {
+  if (!(layers * perLayer * 2 <= MAX_BYTES)) {
+    throw new RangeError(`wasm-attention: models: config.${layersKey} ${layers} layers of ${perLayer} weights each ` +
+      'need more than WASM\'s 4 GiB memory');
+  }
+}
+
+/** Rows × columns of the RoPE cos/sin tables (float64 in JS) at most: 1 GiB each. */
+const MAX_ROPE_TABLE = 2 ** 27;
 
 function num(c: Json, key: string, fallback: number): number {
   const v = c[key] ?? fallback;
@@ -109,6 +141,12 @@ function gpt2(c: Json): DecoderConfig {
   if (E % H !== 0) throw new RangeError(`wasm-attention: models: n_embd ${E} is not a multiple of n_head ${H}`);
   // reorder_and_upcast_attn only changes PyTorch's score precision; scores are float32 here anyway.
   const D = E / H, byLayer = c.scale_attn_by_inverse_layer_idx === true, scaled = c.scale_attn_weights !== false;
+  const F = c.n_inner == null ? 4 * E : int(c, 'n_inner'), V = int(c, 'vocab_size'), P = int(c, 'n_positions', 1024);
+  fits('the token embedding', ['vocab_size', V], ['n_embd', E]);
+  fits('the learned positions', ['n_positions', P], ['n_embd', E]);
+  fits('the MLP weights', ['n_inner', F], ['n_embd', E]);
+  fits('the q/k/v weights', ['n_embd', E], ['n_embd', 3 * E]);
+  layersFit('n_layer', int(c, 'n_layer'), 4 * E * E + 2 * F * E);
   return {
     family: 'gpt2', modelType: 'gpt2', vocabSize: int(c, 'vocab_size'), hiddenSize: E, numLayers: int(c, 'n_layer'),
     numHeads: H, numKvHeads: H, headDim: D, intermediateSize: c.n_inner == null ? 4 * E : int(c, 'n_inner'),
@@ -130,7 +168,17 @@ function llama(c: Json, type: string): DecoderConfig {
     throw new RangeError('wasm-attention: models: Qwen2 with use_sliding_window is not supported');
   }
   const slidingWindow = type === 'mistral' && c.sliding_window != null ? int(c, 'sliding_window') : null;
+  const V = int(c, 'vocab_size'), F = int(c, 'intermediate_size');
+  fits('the token embedding', ['vocab_size', V], ['hidden_size', E]);
+  fits('the MLP weights', ['intermediate_size', F], ['hidden_size', E]);
+  fits('the q/k/v weights', ['hidden_size', E], ['head_dim', D], ['num_attention_heads + 2·num_key_value_heads', H + 2 * Hkv]);
+  layersFit('num_hidden_layers', int(c, 'num_hidden_layers'), (2 * H + 2 * Hkv) * D * E + 3 * F * E);
   const rotaryDim = 2 * Math.floor((D * num(c, 'partial_rotary_factor', 1)) / 2);
+  if (rotaryDim < 0 || rotaryDim > D) throw new RangeError(`wasm-attention: models: config.partial_rotary_factor must be in [0, 1], got ${String(c.partial_rotary_factor)}`);
+  if (maxPositions * (rotaryDim / 2) > MAX_ROPE_TABLE) {
+    throw new RangeError(`wasm-attention: models: config.max_position_embeddings ${maxPositions} × ${rotaryDim / 2} rotary frequencies ` +
+      `exceeds the ${MAX_ROPE_TABLE}-entry RoPE tables this implementation builds`);
+  }
   return {
     family: 'llama', modelType: type, vocabSize: int(c, 'vocab_size'), hiddenSize: E, numLayers: int(c, 'num_hidden_layers'),
     numHeads: H, numKvHeads: Hkv, headDim: D, intermediateSize: int(c, 'intermediate_size'),

@@ -37,12 +37,21 @@ export function argmax(logits: ArrayLike<number>): number {
   return best;
 }
 
-/** Picks a token id from `logits` (see the module notes); `random` is used only when sampling. */
-export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions, random: () => number): number {
+/** Checks the sampling options (TypeError for a non-number, RangeError for a bad value); returns them resolved. */
+export function checkSampling(options: SamplingOptions): { t: number; k: number; p: number } {
   const t = options.temperature ?? 0, k = options.topK ?? 0, p = options.topP ?? 1;
+  for (const [name, v] of [['temperature', t], ['topK', k], ['topP', p]] as const) {
+    if (typeof v !== 'number') throw new TypeError(`wasm-attention: models: ${name} must be a number, got ${typeof v} ${String(v)}`);
+  }
   if (!(t >= 0) || !Number.isFinite(t)) throw new RangeError(`wasm-attention: models: temperature must be a finite number ≥ 0, got ${t}`);
   if (!Number.isInteger(k) || k < 0) throw new RangeError(`wasm-attention: models: topK must be an integer ≥ 0, got ${k}`);
   if (!(p > 0 && p <= 1)) throw new RangeError(`wasm-attention: models: topP must be in (0, 1], got ${p}`);
+  return { t, k, p };
+}
+
+/** Picks a token id from `logits` (see the module notes); `random` is used only when sampling. */
+export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions, random: () => number): number {
+  const { t, k, p } = checkSampling(options);
   if (t === 0 || k === 1) return argmax(logits);
   // Candidates by decreasing logit (stable: ties keep the lower id first).
   let ids = Array.from({ length: logits.length }, (_, i) => i).filter((i) => !Number.isNaN(logits[i]!));

@@ -1,5 +1,6 @@
 /** Scaled dot-product attention on the fused (flash-style) WASM kernel. */
 import { Tensor } from '../tensor.js';
+import { checkAttached } from '../raw.js';
 import { describe, formatShape, type Shape } from '../shape.js';
 import { numberArg, outArg, tensorArg } from './args.js';
 import { type AttentionDims, callAttention, callAttentionProbs, contiguous, type Operand, type ScoreOptions } from './attention-call.js';
@@ -247,6 +248,7 @@ function windowArg(w: unknown, op: string): [number, number] {
 
 function perHead(values: unknown, heads: number, name: string, op: string, temps: Tensor[]): number {
   const arr = values as ArrayLike<number>;
+  checkAttached(values, `${op}: ${name}`);
   if (values == null || typeof arr.length !== 'number' || arr.length !== heads) {
     throw new RangeError(
       `wasm-attention: ${op}: ${name} needs one value per query head (${heads}), got ${describe(values)}`);

@@ -31,6 +31,8 @@ const NOTHING: Staged = { ptr: 0, release() {} };
 export function stage(values: Tensor | ArrayLike<number> | null | undefined): Staged {
   if (values == null) return NOTHING;
   if (values instanceof Tensor) return { ptr: values.ptr, release() {} };
+  // A view of WASM memory is copied before the allocation can grow (and detach) it.
+  values = raw.stableSource(values, 'a parameter vector');
   const n = values.length;
   const ptr = raw.alloc(n * 4);
   raw.heapF32().set(values, ptr >>> 2);

@@ -1,4 +1,5 @@
 /** Masks: broadcasting an additive mask tensor, and the boolean (attend = true) form. */
+import { stableSource } from '../raw.js';
 import { Tensor } from '../tensor.js';
 import { checkShape, describe, formatShape, type Shape } from '../shape.js';
 import { tensorArg } from './args.js';
@@ -17,7 +18,8 @@ export type MaskInput = Tensor | BooleanMask;
 /** Converts a boolean mask into an additive one (0 where allowed, -Infinity where blocked). */
 export function additiveMask(mask: BooleanMask): Tensor {
   const size = checkShape(mask.shape, 'mask shape');
-  const { attend } = mask;
+  // A view of WASM memory is copied: the allocation below may grow memory and detach it.
+  const attend = stableSource(mask.attend, 'boolean mask: attend');
   if (attend == null || typeof attend.length !== 'number' || attend.length !== size) {
     throw new RangeError(
       `wasm-attention: boolean mask has ${attend == null ? describe(attend) : `${attend.length} entries`} but its shape ` +

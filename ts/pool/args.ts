@@ -4,6 +4,7 @@
  */
 import type { PoolAttentionOptions, PoolShape } from './options.js';
 import { type Dims, type Plan, planHeads, planKeys } from './plan.js';
+import { checkAttached, MAX_BYTES } from '../raw.js';
 
 /** All sizes of `shape`, defaults filled in; throws a RangeError for bad ones. */
 export function dims(s: PoolShape): Dims {
@@ -38,9 +39,15 @@ export function checkInputs(q: Float32Array, k: Float32Array, v: Float32Array, d
     if (!(a instanceof Float32Array)) {
       throw new TypeError(`wasm-attention: AttentionPool.attention: ${name} must be a Float32Array`);
     }
+    checkAttached(a, `AttentionPool.attention: ${name}`);
     if (a.length !== want[name]) {
       throw new RangeError(`wasm-attention: AttentionPool.attention: ${name} has ${a.length} elements, the shape needs ${want[name]}`);
     }
+  }
+  const outSize = d.batch * d.headsQ * d.lenQ * d.valueDim;
+  if (!(outSize * 4 <= MAX_BYTES)) {
+    throw new RangeError(`wasm-attention: AttentionPool.attention: the output [${d.batch}, ${d.headsQ}, ${d.lenQ}, ${d.valueDim}] ` +
+      `holds ${outSize} floats, more than a worker's 4 GiB WASM memory`);
   }
   if ((o as { mask?: unknown }).mask !== undefined) {
     throw new TypeError('wasm-attention: AttentionPool.attention does not take masks; use causal/window or attention()');
@@ -77,7 +84,7 @@ export function choosePlan(d: Dims, n: number, o: PoolAttentionOptions, lens?: r
   if (split !== 'heads' && split !== 'auto') {
     throw new TypeError(`wasm-attention: AttentionPool split must be 'auto', 'heads' or 'keys', got ${String(split)}`);
   }
-  const longest = lens === undefined ? d.lenK : Math.max(0, ...lens);
+  const longest = lens === undefined ? d.lenK : lens.reduce((m, l) => Math.max(m, l), 0);
   if (split === 'auto' && !positional && d.lenQ === 1 && n > 1 && longest >= 512 * n) return planKeys(d, n, lens);
   return planHeads(d, n, lens);
 }

@@ -3,7 +3,7 @@ import type { AttentionPool } from './pool.js';
 
 /** Options of {@link AttentionPool.create}. */
 export interface PoolOptions {
-  /** Number of workers. @defaultValue the number of logical processors */
+  /** Number of workers, at most 256. @defaultValue the number of logical processors (at most 256) */
   workers?: number;
   /**
    * Compiled module the workers instantiate (no compilation happens in them).

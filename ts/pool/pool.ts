@@ -10,6 +10,7 @@
  */
 import { init, initInfo, KVCache } from '../index.js';
 import { checkInputs, choosePlan, dims } from './args.js';
+import { stableSource } from '../raw.js';
 import { INTERNALS, type InternalOptions, type PoolInternals } from './internal.js';
 import { Member, type MemberEvents, type Reply } from './member.js';
 import { mergeChunks } from './merge.js';
@@ -17,6 +18,9 @@ import type { PoolAttentionOptions, PoolCacheAttendOptions, PoolOptions, PoolRes
 import type { Dims, Plan } from './plan.js';
 import type { CallPlan, Task, TaskOptions } from './protocol.js';
 import { hardwareThreads, isNode, spawnWorkers } from './spawn.js';
+
+/** Most workers a pool starts: each holds a whole WASM instance and a thread, so more than this only exhausts memory. */
+const MAX_WORKERS = 256;
 
 interface Start { readonly module: WebAssembly.Module; readonly workerUrl?: string | URL; readonly heapLimitMb?: number }
 
@@ -62,9 +66,12 @@ export class AttentionPool {
 
   /** Starts the workers and instantiates the module in each; resolves when all are ready. */
   static async create(options: PoolOptions = {}): Promise<AttentionPool> {
-    const count = options.workers ?? hardwareThreads();
-    if (!Number.isInteger(count) || count < 1) {
-      throw new RangeError(`wasm-attention: AttentionPool workers must be an integer >= 1, got ${String(count)}`);
+    if (options == null || typeof options !== 'object') {
+      throw new TypeError(`wasm-attention: AttentionPool.create: options must be an object, got ${String(options)}`);
+    }
+    const count = options.workers ?? Math.min(hardwareThreads(), MAX_WORKERS);
+    if (!Number.isInteger(count) || count < 1 || count > MAX_WORKERS) {
+      throw new RangeError(`wasm-attention: AttentionPool workers must be an integer in [1, ${MAX_WORKERS}], got ${String(count)}`);
     }
     if (options.module !== undefined && !(options.module instanceof WebAssembly.Module)) {
       throw new TypeError('wasm-attention: AttentionPool module must be a compiled WebAssembly.Module');
@@ -165,6 +172,8 @@ export class AttentionPool {
     if (!(cache instanceof KVCache)) throw new TypeError(`wasm-attention: ${op}: cache must be a KVCache`);
     if (cache.disposed) throw new Error(`wasm-attention: ${op}: KVCache used after dispose()`);
     if (!(q instanceof Float32Array)) throw new TypeError(`wasm-attention: ${op}: q must be a Float32Array`);
+    // A view of WASM memory (a tensor's data) is copied: reading the cache below may allocate and grow memory.
+    q = stableSource(q, `${op}: q`);
     const lenQ = options.lenQ ?? 1;
     if (!Number.isInteger(lenQ) || lenQ < 1) {
       throw new RangeError(`wasm-attention: ${op}: lenQ must be an integer >= 1, got ${String(lenQ)}`);

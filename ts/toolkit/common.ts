@@ -25,6 +25,7 @@ export function floatsArg(x: unknown, n: number, op: string, name: string): Arra
   if (a == null || typeof a !== 'object' || typeof a.length !== 'number') {
     throw new TypeError(`wasm-attention: ${op}: ${name} must be a Tensor or an array of numbers, got ${describe(x)}`);
   }
+  raw.checkAttached(a, `${op}: ${name}`);
   if (a.length !== n) {
     throw new RangeError(`wasm-attention: ${op}: ${name} has ${a.length} values, expected ${n}`);
   }

@@ -7,6 +7,7 @@ import { Tensor } from '../tensor.js';
 import { checkShape, describe, formatShape, type Shape } from '../shape.js';
 import { outArg, tensorArg } from '../ops/args.js';
 import type { TensorDType } from '../dtype.js';
+import * as raw from '../raw.js';
 
 const ANY: readonly TensorDType[] = ['float32', 'float16', 'bfloat16'];
 
@@ -30,6 +31,8 @@ export function embedding<D extends TensorDType>(table: Tensor<D>, ids: ArrayLik
   if (ids == null || typeof ids !== 'object' || typeof (ids as ArrayLike<number>).length !== 'number') {
     throw new TypeError(`wasm-attention: ${op}: ids must be an array of token ids, got ${describe(ids)}`);
   }
+  // Ids given as a view of WASM memory are copied: allocating the result may grow memory.
+  ids = raw.stableSource(ids, `${op}: ids`);
   const [V, E] = table.shape as [number, number];
   const n = ids.length;
   const shape = options.shape ?? [n];

@@ -8,7 +8,8 @@
  */
 import { Tensor } from '../tensor.js';
 import type { TensorDType } from '../dtype.js';
-import { formatShape } from '../shape.js';
+import { describe, formatShape } from '../shape.js';
+import * as raw from '../raw.js';
 import { matmul } from '../ops/matmul.js';
 import { type Activation, activationCode } from './elementwise.js';
 import { disposeAll, floatsArg, lastAxis } from './common.js';
@@ -36,6 +37,7 @@ export interface FeedForwardWeights {
 export function feedForward(x: Tensor, weights: FeedForwardWeights): Tensor {
   const op = 'feedForward';
   const E = lastAxis(x, op, 'x', 2);
+  weights = stableWeights(weights, op);
   const temps: Tensor[] = [];
   try {
     const w1 = weightArg(weights.w1, op, 'w1', null, E, temps);
@@ -87,6 +89,7 @@ export interface GatedFeedForwardWeights {
 export function gatedFeedForward(x: Tensor, weights: GatedFeedForwardWeights): Tensor {
   const op = 'gatedFeedForward';
   const E = lastAxis(x, op, 'x', 2);
+  weights = stableWeights(weights, op);
   const temps: Tensor[] = [];
   try {
     const gate = weightArg(weights.gate, op, 'gate', null, E, temps);
@@ -117,6 +120,19 @@ export function gatedFeedForward(x: Tensor, weights: GatedFeedForwardWeights): T
   } finally {
     disposeAll(...temps);
   }
+}
+
+/**
+ * `weights` with every array that is a view of WASM memory copied (the products below
+ * allocate, and growth would detach such views); Tensors are kept as they are.
+ */
+function stableWeights<T extends object>(weights: T, op: string): T {
+  if (weights == null || typeof weights !== 'object') {
+    throw new TypeError(`wasm-attention: ${op}: weights must be an object, got ${describe(weights)}`);
+  }
+  const out = { ...weights } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(out)) if (!(v instanceof Tensor)) out[k] = raw.stableSource(v, `${op}: ${k}`);
+  return out as T;
 }
 
 /** `h·Wᵀ + b` as a new tensor (freed again if the bias is rejected). */

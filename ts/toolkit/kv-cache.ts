@@ -31,6 +31,7 @@ import { type CacheDType, dtypeArg, dtypeSize, type TensorDType } from '../dtype
 import { outArg, tensorArg } from '../ops/args.js';
 import { callAttention, type Operand } from '../ops/attention-call.js';
 import { KVStore } from './kv-store.js';
+import * as raw from '../raw.js';
 
 const disposeSymbol: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
@@ -90,6 +91,30 @@ export interface KVCacheAttendOptions extends KVCacheSequenceOptions {
   out?: Tensor;
 }
 
+/**
+ * Most sequences one cache holds: each has its own length and position kept in JS and
+ * walked by every call, so a bound far above any real batch keeps that bookkeeping small.
+ */
+const MAX_BATCH = 2 ** 20;
+
+/** The checked append-then-attend of {@link decodeStep}, set by KVCache's static block (not part of the API). */
+let step: (cache: KVCache, q: Tensor, k: Tensor, v: Tensor, options: DecodeStepOptions) => Tensor;
+
+function disposedError(op: string): Error {
+  return new Error(`wasm-attention: ${op}: KVCache used after dispose()`);
+}
+
+/** Bytes of one side of the cache, or a RangeError naming the sizes when it cannot fit in WASM memory. */
+function storeBytes(batch: number, heads: number, maxLength: number, width: number, name: string, dtype: CacheDType): number {
+  const rows = batch * heads * maxLength;
+  const bytes = rows * width * dtypeSize(dtype) + (dtype === 'int8' ? rows * 4 : 0);
+  if (!(bytes <= raw.MAX_BYTES)) {
+    throw new RangeError(`wasm-attention: KVCache: batch ${batch} × numKvHeads ${heads} × maxLength ${maxLength} × ` +
+      `${name} ${width} (${dtype}) needs ${bytes} bytes, more than WASM's 4 GiB memory`);
+  }
+  return bytes;
+}
+
 function intArg(x: unknown, name: string, min: number): number {
   if (typeof x !== 'number' || !Number.isInteger(x) || x < min) {
     throw new RangeError(`wasm-attention: KVCache: ${name} must be an integer ≥ ${min}, got ${describe(x)}`);
@@ -139,6 +164,15 @@ export class KVCache {
     }
     this.dtype = config.dtype === undefined ? 'float32' : dtypeArg(config.dtype, CACHE_DTYPES, 'KVCache');
     this.batch = intArg(config.batch ?? 1, 'batch', 1);
+    // Every size is checked before anything (JS arrays included) is allocated.
+    const kBytes = storeBytes(this.batch, this.numKvHeads, this.maxLength, this.headDim, 'headDim', this.dtype);
+    const vBytes = storeBytes(this.batch, this.numKvHeads, this.maxLength, this.valueDim, 'valueDim', this.dtype);
+    if (kBytes + vBytes > raw.MAX_BYTES) {
+      throw new RangeError(`wasm-attention: KVCache: keys and values need ${kBytes + vBytes} bytes together, more than WASM's 4 GiB memory`);
+    }
+    if (this.batch > MAX_BATCH) {
+      throw new RangeError(`wasm-attention: KVCache: batch ${this.batch} exceeds ${MAX_BATCH} sequences`);
+    }
     this.#lengths = new Array<number>(this.batch).fill(0);
     this.#positions = new Array<number>(this.batch).fill(0);
     this.#k = new KVStore(this.dtype, this.batch, this.numKvHeads, this.maxLength, this.headDim);
@@ -160,7 +194,7 @@ export class KVCache {
    * sequence's (see `lengths`).
    */
   get length(): number {
-    return this.batch === 1 ? this.#lengths[0]! : Math.max(...this.#lengths);
+    return maxOf(this.#lengths);
   }
 
   /**
@@ -168,7 +202,7 @@ export class KVCache {
    * offset). A batched cache: the largest over its sequences (see `positions`).
    */
   get position(): number {
-    return this.batch === 1 ? this.#positions[0]! : Math.max(...this.#positions);
+    return maxOf(this.#positions);
   }
 
   /** Rows held now by each sequence (a copy). */
@@ -205,7 +239,13 @@ export class KVCache {
    * sequence changes.
    */
   append(k: Tensor, v: Tensor, options: KVCacheSequenceOptions = {}): this {
-    const op = 'KVCache.append';
+    this.#write(k, v, this.#planAppend(k, v, options, 'KVCache.append'));
+    return this;
+  }
+
+  /** Checks an append and plans every sequence's shift (`keep`, or -1 for none) without changing anything. */
+  #planAppend(k: Tensor, v: Tensor, options: KVCacheSequenceOptions, op: string): AppendPlan {
+    if (this.#k.disposed) throw disposedError(op);
     tensorArg(k, op, 'k');
     tensorArg(v, op, 'v');
     const seqs = this.#sequences(options, op, k.rank === 4);
@@ -215,7 +255,6 @@ export class KVCache {
     if (this.#rowsOf(v, Dv, op, 'v', all) !== n) {
       throw new RangeError(`wasm-attention: ${op}: k ${formatShape(k.shape)} and v ${formatShape(v.shape)} hold different numbers of positions`);
     }
-    if (this.#k.disposed) throw new Error(`wasm-attention: ${op}: KVCache used after dispose()`);
     // Every sequence is checked (and its shift planned) before any changes.
     const keeps = seqs.map((s) => {
       const length = this.#lengths[s]!;
@@ -229,6 +268,12 @@ export class KVCache {
       }
       return keep;
     });
+    return { seqs, keeps, n };
+  }
+
+  /** Appends `k`, `v` as planned by {@link KVCache.#planAppend}. */
+  #write(k: Tensor, v: Tensor, { seqs, keeps, n }: AppendPlan): void {
+    const op = 'KVCache.append', D = this.headDim, Dv = this.valueDim;
     const kBlock = this.numKvHeads * n * D * 4, vBlock = this.numKvHeads * n * Dv * 4;
     seqs.forEach((s, i) => {
       const keep = keeps[i]!;
@@ -244,7 +289,6 @@ export class KVCache {
       this.#lengths[s]! += n;
       this.#positions[s]! += n;
     });
-    return this;
   }
 
   /**
@@ -253,8 +297,11 @@ export class KVCache {
    * `position` moves back by the same amount.
    */
   truncate(n: number, options: KVCacheSequenceOptions = {}): this {
-    const seqs = this.#sequences(options, 'KVCache.truncate');
-    const max = Math.min(...seqs.map((s) => this.#lengths[s]!));
+    const op = 'KVCache.truncate';
+    if (this.#k.disposed) throw disposedError(op);
+    const seqs = this.#sequences(options, op);
+    let max = Infinity;
+    for (const s of seqs) max = Math.min(max, this.#lengths[s]!);
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
       throw new RangeError(`wasm-attention: KVCache.truncate: n must be an integer in [0, ${max}], got ${describe(n)}`);
     }
@@ -267,6 +314,7 @@ export class KVCache {
 
   /** Empties the sequence `options.sequence`, or the whole cache (keeps its memory). */
   clear(options: KVCacheSequenceOptions = {}): this {
+    if (this.#k.disposed) throw disposedError('KVCache.clear');
     const seqs = this.#sequences(options, 'KVCache.clear');
     for (const s of seqs) {
       this.#lengths[s] = 0;
@@ -289,10 +337,38 @@ export class KVCache {
    */
   attend(q: Tensor<TensorDType>, options: KVCacheAttendOptions = {}): Tensor {
     const op = 'KVCache.attend';
+    return this.#attend(q, options, this.#planQuery(q, options, op, (s) => this.#lengths[s]!), op);
+  }
+
+  static {
+    step = (cache, q, k, v, options) => cache.#step(q, k, v, options);
+  }
+
+  /** {@link decodeStep}: checks k, v, q and every option first, so a rejected step appends nothing. */
+  #step(q: Tensor, k: Tensor, v: Tensor, options: DecodeStepOptions): Tensor {
+    const op = 'decodeStep';
+    if (options == null || typeof options !== 'object') {
+      throw new TypeError(`wasm-attention: ${op}: options must be an object, got ${describe(options)}`);
+    }
+    const add = this.#planAppend(k, v, { sequence: options.sequence }, op);
+    // Lengths after the append (a windowed sequence may shift first).
+    const after = (s: number) => {
+      // The append addresses one sequence, or all of them in order.
+      const i = add.seqs.length === 1 ? (s === add.seqs[0] ? 0 : -1) : s;
+      return i < 0 ? this.#lengths[s]! : (add.keeps[i]! >= 0 ? add.keeps[i]! : this.#lengths[s]!) + add.n;
+    };
+    const plan = this.#planQuery(q, options, op, after);
+    if (options.out !== undefined) outArg(options.out, [...q.shape.slice(0, -1), this.valueDim], op, { q: q as Tensor });
+    this.#write(k, v, add);
+    return this.#attend(q, options, plan, op);
+  }
+
+  /** Checks a query and the attend options against the sequences' lengths (`lengthOf`); changes nothing. */
+  #planQuery(q: Tensor<TensorDType>, options: KVCacheAttendOptions, op: string, lengthOf: (s: number) => number): QueryPlan {
+    if (this.#k.disposed) throw disposedError(op);
     tensorArg(q, op, 'q', QUERY_DTYPES);
     const seqs = this.#sequences(options, op, q.rank === 4);
-    if (this.#k.disposed) throw new Error(`wasm-attention: ${op}: KVCache used after dispose()`);
-    const Hkv = this.numKvHeads, D = this.headDim, Dv = this.valueDim, B = this.batch;
+    const Hkv = this.numKvHeads, D = this.headDim, B = this.batch;
     if (seqs.length > 1 || q.rank === 4) {
       if (q.rank !== 4 || q.shape[0] !== seqs.length || q.shape[3] !== D) {
         throw new RangeError(`wasm-attention: ${op}: q must be [${B}, H_q, L_q, ${D}] (every sequence; or pass { sequence }), got ${formatShape(q.shape)}`);
@@ -305,8 +381,8 @@ export class KVCache {
       throw new RangeError(`wasm-attention: ${op}: query heads (${Hq}) must be a multiple of the cache's ${Hkv} key/value heads`);
     }
     for (const s of seqs) {
-      if (Lq > this.#lengths[s]!) {
-        throw new RangeError(`wasm-attention: ${op}: ${this.#label(s)}${Lq} query rows but only ${this.#lengths[s]} cached positions (append first)`);
+      if (Lq > lengthOf(s)) {
+        throw new RangeError(`wasm-attention: ${op}: ${this.#label(s)}${Lq} query rows but only ${lengthOf(s)} cached positions (append first)`);
       }
     }
     const scale = options.scale ?? 1 / Math.sqrt(D);
@@ -315,6 +391,14 @@ export class KVCache {
       throw new RangeError(`wasm-attention: ${op}: scale must be finite and softcap finite ≥ 0, got ${scale}, ${softcap}`);
     }
     const causal = options.causal ?? true;
+    if (typeof causal !== 'boolean') throw new TypeError(`wasm-attention: ${op}: causal must be a boolean, got ${describe(causal)}`);
+    return { seqs, Hq, Lq, scale, softcap, causal };
+  }
+
+  /** Runs a checked query (see {@link KVCache.#planQuery}). */
+  #attend(q: Tensor<TensorDType>, options: KVCacheAttendOptions, plan: QueryPlan, op: string): Tensor {
+    const { seqs, Hq, Lq, scale, softcap, causal } = plan;
+    const Hkv = this.numKvHeads, D = this.headDim, Dv = this.valueDim;
     const out = outArg(options.out, [...q.shape.slice(0, -1), Dv], op, { q: q as Tensor });
     const qBlock = Hq * Lq * D * dtypeSize(q.dtype), outBlock = Hq * Lq * Dv * 4;
     try {
@@ -420,9 +504,10 @@ export class KVCache {
    * @internal
    */
   readRows(starts: readonly number[]): { keys: Float32Array; values: Float32Array; extent: number } {
-    if (this.#k.disposed) throw new Error('wasm-attention: KVCache used after dispose()');
+    if (this.#k.disposed) throw disposedError('KVCache read');
     const Hkv = this.numKvHeads, D = this.headDim, Dv = this.valueDim;
-    const extent = Math.max(0, ...this.#lengths.map((l, b) => l - starts[b]!));
+    let extent = 0;
+    for (let b = 0; b < this.batch; b++) extent = Math.max(extent, this.#lengths[b]! - starts[b]!);
     const keys = new Float32Array(this.batch * Hkv * extent * D);
     const values = new Float32Array(this.batch * Hkv * extent * Dv);
     for (let b = 0; b < this.batch; b++) {
@@ -498,5 +583,18 @@ export function decodeStep(cache: KVCache, q: Tensor, k: Tensor, v: Tensor, opti
   if (!(cache instanceof KVCache)) {
     throw new TypeError(`wasm-attention: decodeStep: cache must be a KVCache, got ${describe(cache)}`);
   }
-  return cache.append(k, v, { sequence: options.sequence }).attend(q, options);
+  return step(cache, q, k, v, options);
+}
+
+/** A checked append: the sequences, each one's planned shift (rows kept, -1: none) and the rows added. */
+interface AppendPlan { seqs: number[]; keeps: number[]; n: number }
+
+/** A checked query of {@link KVCache.attend}. */
+interface QueryPlan { seqs: number[]; Hq: number; Lq: number; scale: number; softcap: number; causal: boolean }
+
+/** Largest entry, without spreading a possibly huge array into arguments. */
+function maxOf(a: readonly number[]): number {
+  let m = a[0]!;
+  for (let i = 1; i < a.length; i++) if (a[i]! > m) m = a[i]!;
+  return m;
 }

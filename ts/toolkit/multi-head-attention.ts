@@ -218,6 +218,9 @@ export class MultiHeadAttention {
     if (weights == null || typeof weights !== 'object') {
       throw new TypeError(`wasm-attention: ${op} expects a weights object, got ${describe(weights)}`);
     }
+    if ((qSize + kSize + vSize) * 4 > raw.MAX_BYTES) {
+      throw new RangeError(`wasm-attention: ${op}: the input projections hold ${qSize + kSize + vSize} floats, more than WASM's 4 GiB memory`);
+    }
     const inW = new Float32Array(qSize + kSize + vSize);
     if (weights.inProjWeight !== undefined) {
       if (!this.packed) {
@@ -230,11 +233,13 @@ export class MultiHeadAttention {
       inW.set(floatsArg(weights.kProjWeight, kSize, op, `kProjWeight [${Ekv}, ${this.kdim}]`), qSize);
       inW.set(floatsArg(weights.vProjWeight, vSize, op, `vProjWeight [${Ekv}, ${this.vdim}]`), qSize + kSize);
     }
-    const outW = floatsArg(weights.outProjWeight, E * E, op, `outProjWeight [${E}, ${E}]`);
-    let inB: ArrayLike<number> | null = null, outB: ArrayLike<number> | null = null;
+    // Everything is copied out before the first allocation: a Tensor argument is read
+    // through a view of WASM memory, which growth would detach.
+    const outW = Float32Array.from(floatsArg(weights.outProjWeight, E * E, op, `outProjWeight [${E}, ${E}]`));
+    let inB: Float32Array | null = null, outB: Float32Array | null = null;
     if (this.bias) {
-      inB = floatsArg(weights.inProjBias, E + 2 * Ekv, op, `inProjBias [${E + 2 * Ekv}]`);
-      outB = floatsArg(weights.outProjBias, E, op, `outProjBias [${E}]`);
+      inB = Float32Array.from(floatsArg(weights.inProjBias, E + 2 * Ekv, op, `inProjBias [${E + 2 * Ekv}]`));
+      outB = Float32Array.from(floatsArg(weights.outProjBias, E, op, `outProjBias [${E}]`));
     } else if (weights.inProjBias !== undefined || weights.outProjBias !== undefined) {
       throw new TypeError(`wasm-attention: ${op}: biases given to a MultiHeadAttention built with bias: false`);
     }
@@ -245,12 +250,20 @@ export class MultiHeadAttention {
     } else if (weights.biasK !== undefined || weights.biasV !== undefined) {
       throw new TypeError(`wasm-attention: ${op}: biasK/biasV given to a MultiHeadAttention built without addBiasKv`);
     }
+    // The new weights replace the old ones only once all are allocated, so a failed
+    // allocation leaves the module as it was.
+    const made: Tensor[] = [];
+    const put = (data: Float32Array, shape: number[]) => { const t = Tensor.from(data, shape); made.push(t); return t; };
+    let next: [Tensor, Tensor, Tensor | null, Tensor | null];
+    try {
+      next = [put(inW, [inW.length]), put(outW, [E, E]), inB && put(inB, [E + 2 * Ekv]), outB && put(outB, [E])];
+    } catch (e) {
+      disposeAll(...made);
+      throw e;
+    }
     this.dispose();
     this.#biasKv = biasKv;
-    this.#inW = Tensor.from(inW, [inW.length]);
-    this.#outW = Tensor.from(outW, [E, E]);
-    if (inB) this.#inB = Tensor.from(inB, [E + 2 * Ekv]);
-    if (outB) this.#outB = Tensor.from(outB, [E]);
+    [this.#inW, this.#outW, this.#inB, this.#outB] = next;
     return this;
   }
 
@@ -263,6 +276,9 @@ export class MultiHeadAttention {
   forward(x: Tensor, options?: MultiHeadAttentionForwardOptions): Tensor;
   forward(x: Tensor, options: MultiHeadAttentionForwardOptions = {}): Tensor | MultiHeadAttentionOutput {
     const op = 'MultiHeadAttention.forward';
+    if (options == null || typeof options !== 'object') {
+      throw new TypeError(`wasm-attention: ${op}: options must be an object, got ${describe(options)}`);
+    }
     const inW = this.#inW, outW = this.#outW;
     if (inW === null || outW === null) throw new Error(`wasm-attention: ${op}: call loadWeights() first (or it was disposed)`);
     const E = this.embedDim, Ekv = this.kvDim, H = this.numHeads, Hkv = this.numKvHeads, D = this.headDim;
@@ -274,6 +290,18 @@ export class MultiHeadAttention {
     if (Bk !== B || Bv !== B || Sv !== S) {
       throw new RangeError(`wasm-attention: ${op}: batch/length mismatch: x ${formatShape(x.shape)}, ` +
         `context ${formatShape(ctx.shape)}, value ${formatShape(val.shape)}`);
+    }
+    // Options are checked (and RoPE planned) before anything is allocated; padding flags
+    // given as a view of WASM memory are copied, since allocating may grow memory.
+    if (options.rotary !== undefined && !self) {
+      throw new RangeError(`wasm-attention: ${op}: rotary applies to self-attention only (no context/value)`);
+    }
+    if ((this.addBiasKv || this.addZeroAttn) && options.causal === true) {
+      throw new RangeError(`wasm-attention: ${op}: causal with addBiasKv/addZeroAttn is ambiguous (the extra keys have no position); give a mask instead`);
+    }
+    const rope = options.rotary === undefined ? null : planRope({ ...options.rotary, headDim: D }, L, E, D, op);
+    if (options.keyPaddingMask !== undefined) {
+      options = { ...options, keyPaddingMask: raw.stableSource(options.keyPaddingMask, `${op}: keyPaddingMask`) };
     }
     const temps: Tensor[] = [];
     let out: Tensor | null = null;
@@ -304,20 +332,15 @@ export class MultiHeadAttention {
           addBiasRows(kBuf.ptr >>> 2, B * S, 2 * Ekv, 2 * Ekv, inB, E);
         }
       }
-      if (options.rotary !== undefined) {
-        if (!self) throw new RangeError(`wasm-attention: ${op}: rotary applies to self-attention only (no context/value)`);
-        const plan = planRope({ ...options.rotary, headDim: D }, L, E, D, op);
-        rotateRows(plan, (qBuf.ptr >>> 2) + qCol, B * L, E, L, qBuf.shape[1]!);
-        rotateRows(plan, (kBuf.ptr >>> 2) + kCol, B * S, Ekv, S, kBuf.shape[1]!);
+      if (rope !== null) {
+        rotateRows(rope, (qBuf.ptr >>> 2) + qCol, B * L, E, L, qBuf.shape[1]!);
+        rotateRows(rope, (kBuf.ptr >>> 2) + kCol, B * S, Ekv, S, kBuf.shape[1]!);
       }
       // PyTorch's add_bias_kv / add_zero_attn: S grows by one key/value row each, appended to
       // every sequence after the projections (and their biases); masks gain 0 (attend) columns.
       const extra = (this.addBiasKv ? 1 : 0) + (this.addZeroAttn ? 1 : 0);
       const Sk = S + extra;
       if (extra > 0) {
-        if (options.causal === true) {
-          throw new RangeError(`wasm-attention: ${op}: causal with addBiasKv/addZeroAttn is ambiguous (the extra keys have no position); give a mask instead`);
-        }
         const kv = Tensor.empty([B * Sk, 2 * Ekv]);
         temps.push(kv);
         const src = kBuf.data, dst = kv.data, w = kBuf.shape[1]!;

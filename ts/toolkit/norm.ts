@@ -8,6 +8,7 @@
 import { Tensor } from '../tensor.js';
 import { outArg, tensorArg } from '../ops/args.js';
 import { normRows, stage, type Staged } from '../ops/elementwise.js';
+import { checkAttached } from '../raw.js';
 import { formatShape, sameShape } from '../shape.js';
 import { type Floats, floatsArg, lastAxis } from './common.js';
 
@@ -59,6 +60,8 @@ function normalise(op: string, x: Tensor, gamma: Floats, beta: Floats | null, ep
       throw new RangeError(`wasm-attention: ${op}: residual has shape ${formatShape(residual.shape)}, expected ${formatShape(x.shape)}`);
     }
   }
+  checkAttached(gamma, `${op}: gamma`);
+  if (beta !== null) checkAttached(beta, `${op}: beta`);
   floatsArg(gamma, E, op, `gamma [${E}]`);
   if (beta !== null) floatsArg(beta, E, op, `beta [${E}]`);
   const out = outOpt === x ? x : outArg(outOpt, x.shape, op, {});

@@ -176,6 +176,7 @@ function table(t: unknown, name: string, half: number, op: string): ArrayLike<nu
     return t.data;
   }
   const a = t as ArrayLike<number> | null;
+  raw.checkAttached(a, `${op}: ${name}`);
   if (a == null || typeof a !== 'object' || typeof a.length !== 'number' || (half > 0 && a.length % half !== 0)) {
     throw new RangeError(`wasm-attention: ${op}: the ${name} table must hold P·${half} numbers ([P, rotaryDim/2]), got ${describe(t)}`);
   }
@@ -185,8 +186,14 @@ function table(t: unknown, name: string, half: number, op: string): ArrayLike<nu
 function rowPositions(o: RopeOptions, L: number, op: string): ArrayLike<number> {
   if (o.positions !== undefined) {
     const p = o.positions;
+    raw.checkAttached(p, `${op}: positions`);
     if (p == null || typeof p.length !== 'number' || p.length !== L) {
       throw new RangeError(`wasm-attention: ${op}: positions needs ${L} entries (one per row), got ${describe(p)}`);
+    }
+    for (let i = 0; i < L; i++) {
+      const v = p[i] as unknown;
+      if (typeof v !== 'number') throw new TypeError(`wasm-attention: ${op}: positions[${i}] is ${describe(v)}, expected a number`);
+      if (!Number.isFinite(v)) throw new RangeError(`wasm-attention: ${op}: positions[${i}] = ${v} is not a finite number`);
     }
     return p;
   }
