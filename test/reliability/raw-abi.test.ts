@@ -9,7 +9,7 @@ interface Raw {
   wa_alloc(n: number): number; wa_free(p: number): number; wa_live_blocks(): number;
   wa_sgemm(...a: number[]): number; wa_softmax(...a: number[]): number;
   wa_attention(d: number): number; wa_attention_probs(d: number): number;
-  wa_linear(...a: number[]): number; wa_quantize(...a: number[]): number;
+  wa_linear(...a: number[]): number; wa_quantize(...a: number[]): number; wa_gather_rows(...a: number[]): number;
   wa_bias_act(...a: number[]): number; wa_gated_act(...a: number[]): number; wa_add(...a: number[]): number;
   wa_norm(...a: number[]): number; wa_rope(...a: number[]): number;
 }
@@ -137,6 +137,30 @@ describe('raw ABI bounds checks', () => {
     expect(w.wa_linear(0x7fffffff, 0x7fffffff, n, x, 0x7fffffff, wf, 0, 0, y, n)).not.toBe(0);
     expect(w.wa_linear(m, k, 0x7fffffff, x, k, q8, 4, 0, y, 0x7fffffff)).not.toBe(0);
     expect(Array.from(heap().subarray(sentinel >> 2, (sentinel >> 2) + 16))).toEqual(new Array(16).fill(7));
+    for (const p of [x, y, bias, wf, q8, q4, sentinel]) expect(w.wa_free(p)).toBe(0);
+  });
+
+  it('gather_rows rejects foreign, short, aliased ranges and ids past the matrix', () => {
+    const w = instance();
+    const [rows, cols] = [5, 40];
+    const wf = w.wa_alloc(rows * cols * 4), q8 = w.wa_alloc(rows * 2 * 34), ids = w.wa_alloc(3 * 4), y = w.wa_alloc(3 * cols * 4);
+    const f32 = () => new Float32Array(w.memory.buffer), u32 = () => new Uint32Array(w.memory.buffer);
+    for (let i = 0; i < rows * cols; i++) f32()[(wf >> 2) + i] = i;
+    u32().set([4, 0, 4], ids >> 2);
+    expect(w.wa_quantize(wf, 0, q8, 4, rows, cols)).toBe(0);
+    expect(w.wa_gather_rows(wf, 0, rows, cols, ids, 3, y)).toBe(0);
+    expect(f32()[(y >> 2) + 1]).toBe(4 * cols + 1);
+    expect(f32()[(y >> 2) + cols]).toBe(0);
+    expect(w.wa_gather_rows(q8, 4, rows, cols, ids, 3, y)).toBe(0);
+    expect(w.wa_gather_rows(wf, 0, rows, cols, ids, 4, y)).toBe(BAD_POINTER); // ids and y too short
+    expect(w.wa_gather_rows(wf, 0, rows + 1, cols, ids, 3, y)).toBe(BAD_POINTER); // matrix too short
+    expect(w.wa_gather_rows(wf, 0, 4, cols, ids, 3, y)).not.toBe(0); // id 4 of 4 rows
+    expect(w.wa_gather_rows(wf, 3, rows, cols, ids, 3, y)).toBe(BAD_SHAPE); // int8 rows
+    expect(w.wa_gather_rows(wf, 0, rows, cols, ids, 3, wf)).toBe(ALIASED);
+    expect(w.wa_gather_rows(wf, 0, 0xffffffff, 0xffffffff, ids, 3, y)).not.toBe(0);
+    for (const p of [wf, q8, ids, y]) expect(w.wa_free(p)).toBe(0);
+  });
+
   it('element-wise exports reject foreign, short, misaligned and aliased ranges', () => {
     const w = instance();
     const x = w.wa_alloc(12 * 4), y = w.wa_alloc(12 * 4), v = w.wa_alloc(4 * 4);

@@ -1,8 +1,7 @@
 /**
  * A decoder-only transformer language model (GPT-2 or the LLaMA family) from a Hugging
- * Face `config.json` and its safetensors weights, on the library's public API: every
- * product on `matmul`, attention on `KVCache.attend` (the fused kernel reading the cache
- * in place), norms, RoPE, embeddings and MLPs from the toolkit.
+ * Face `config.json` and its safetensors weights. Each block is the planned sequence of
+ * kernel calls in `block.ts`; attention reads and writes the cache in place.
  *
  * One forward pass over `n` new tokens at cache position `p` (pre-norm blocks):
  * ```
@@ -16,49 +15,47 @@
  * diagonal bottom-right aligned, which is what the cache's attention does; a prompt can
  * also be fed in chunks (each chunk's queries are the newest cached rows).
  *
- * The projection and lm_head weights stay in the file's dtype: float16/bfloat16 weights
- * take half the memory and the GEMM widens them exactly while it packs them; norms,
- * biases and embeddings are float32. One sequence per cache (batch 1).
+ * Weights are prepared once at load in the format `load` is given (`weights`): the
+ * file's own float dtype by default, or float32, float16, bfloat16, int8 (q8_0) or int4
+ * (q4_0). The token embedding is stored in the same format (rows are widened or
+ * dequantised when looked up) and is the lm_head when tied; norms, biases and GPT-2's
+ * learned positions are float32. Activations live in buffers planned once per token
+ * count (the one-token plan is kept for decoding). One sequence per cache (batch 1).
  */
 import {
-  KVCache, Tensor, add, applyRope, embedding, feedForward, gatedFeedForward, layerNorm, matmul, readSafetensors,
-  rmsNorm, ropeTables, transpose, SafetensorsFile, type TensorDType,
+  KVCache, Tensor, readSafetensors, ropeTables, transpose, SafetensorsFile, type TensorDType,
 } from '../index.js';
+import { linear, Weight, type WeightFormat, GEMV_MAX_ROWS } from '../ops/linear.js';
+import { addRows } from '../ops/elementwise.js';
+import * as raw from '../raw.js';
 import { describe } from '../shape.js';
 import { checkGenerate } from './generate-args.js';
 import { type DecoderConfig, parseConfig } from './config.js';
 import { type SamplingOptions, sampleToken, seededRandom } from './sampling.js';
+import { BlockPlan, type BlockShape, type BlockWeights, type Norm, type RopeTables, normInto, runBlock } from './block.js';
 
 const disposeSymbol: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
 
-interface Norm { gamma: Tensor; beta: Tensor | null }
+/** Formats {@link CausalLM.load} accepts for the projection, embedding and lm_head weights. */
+export type ModelWeightFormat = 'auto' | WeightFormat;
 
-/** The weights a loader hands to the constructor. */
-/** A projection weight, in float32 or the 16-bit dtype of its file. */
-type Weight = Tensor<TensorDType>;
+const MODEL_FORMATS: readonly ModelWeightFormat[] = ['auto', 'float32', 'float16', 'bfloat16', 'int8', 'int4'];
 
-interface Parts { embed: Tensor; positions: Tensor | null; layers: Layer[]; finalNorm: Norm; lmHead: Weight }
-
-interface Layer {
-  norm1: Norm;
-  norm2: Norm;
-  /** `[Hq·D + 2·Hkv·D, E]`: the rows of W_q, W_k, W_v (PyTorch `Linear` layout). */
-  qkv: Weight;
-  qkvBias: Tensor | null;
-  /** `[E, Hq·D]`. */
-  out: Weight;
-  outBias: Tensor | null;
-  /** `[F, E]` (GPT-2's `c_fc`, LLaMA's `gate_proj`). */
-  fc: Weight;
-  fcBias: Tensor | null;
-  /** `[F, E]` LLaMA's `up_proj`; null for GPT-2. */
-  up: Weight | null;
-  upBias: Tensor | null;
-  /** `[E, F]`. */
-  down: Weight;
-  downBias: Tensor | null;
+/** Options of {@link CausalLM.load}. */
+export interface LoadOptions {
+  /**
+   * Storage of the projection, embedding and lm_head weights: `'auto'` keeps the file's
+   * float dtype; `'int8'` is q8_0 (blocks of 32 codes with a float16 scale, 8.5 bits a
+   * weight) and `'int4'` q4_0 (4.5 bits), quantised at load. @defaultValue 'auto'
+   */
+  weights?: ModelWeightFormat;
 }
+
+interface Parts { embed: Weight; positions: Tensor | null; layers: BlockWeights[]; finalNorm: Norm; lmHead: Weight }
+
+/** What a loader allocated, freed together on a failure or by `dispose()`. */
+type Owned = (Tensor<TensorDType> | Weight)[];
 
 /** Options of {@link CausalLM.forward}. */
 export interface ForwardOptions {
@@ -159,41 +156,64 @@ export class DecoderCache {
 export class CausalLM {
   /** The resolved configuration. */
   readonly config: DecoderConfig;
-  readonly #embed: Tensor;
+  /** The storage format of the projection, embedding and lm_head weights. */
+  readonly weightFormat: WeightFormat;
+  /** `[V, E]` token embedding (looked up by row). */
+  readonly #embed: Weight;
   readonly #positions: Tensor | null;
-  readonly #layers: Layer[];
+  readonly #layers: BlockWeights[];
   readonly #finalNorm: Norm;
   /** `[V, E]`; the embedding itself when tied. */
   readonly #lmHead: Weight;
-  #rope: { cos: Float64Array; sin: Float64Array; rows: number } | null = null;
+  readonly #owned: Owned;
+  readonly #shape: BlockShape;
+  #rope: RopeTables | null = null;
+  /** The one-token plan, kept for decoding. */
+  #step: BlockPlan | null = null;
   #disposed = false;
 
-  private constructor(config: DecoderConfig, embed: Tensor, positions: Tensor | null, layers: Layer[], finalNorm: Norm, lmHead: Weight) {
+  private constructor(config: DecoderConfig, parts: Parts, owned: Owned) {
     this.config = config;
-    this.#embed = embed;
-    this.#positions = positions;
-    this.#layers = layers;
-    this.#finalNorm = finalNorm;
-    this.#lmHead = lmHead;
+    this.#embed = parts.embed;
+    this.#positions = parts.positions;
+    this.#layers = parts.layers;
+    this.#finalNorm = parts.finalNorm;
+    this.#lmHead = parts.lmHead;
+    this.#owned = owned;
+    this.weightFormat = parts.lmHead.format;
+    this.#shape = {
+      hidden: config.hiddenSize, heads: config.numHeads, kvHeads: config.numKvHeads, headDim: config.headDim,
+      ffn: config.intermediateSize, activation: config.activation, eps: config.normEps, rotaryDim: config.rotaryDim,
+      gated: config.family !== 'gpt2',
+    };
   }
 
   /**
    * Builds the model from a Hugging Face `config.json` (object or text) and the bytes of
    * its `model.safetensors` (or a parsed {@link SafetensorsFile}). Weight names are
-   * matched with or without the `transformer.` / `model.` prefix.
+   * matched with or without the `transformer.` / `model.` prefix. Each weight is copied
+   * (and converted or quantised) into WASM memory once, one tensor at a time.
    */
-  static load(config: Record<string, unknown> | string, weights: SafetensorsFile | ArrayBuffer | ArrayBufferView): CausalLM {
+  static load(config: Record<string, unknown> | string, weights: SafetensorsFile | ArrayBuffer | ArrayBufferView,
+    options: LoadOptions = {}): CausalLM {
     const bytes = ArrayBuffer.isView(weights) || weights instanceof ArrayBuffer;
     if (!bytes && !(weights instanceof SafetensorsFile)) {
       throw new TypeError(`wasm-attention: models: CausalLM.load: weights must be the bytes of model.safetensors (an ArrayBuffer, ` +
         `Uint8Array or Buffer) or a SafetensorsFile from readSafetensors(), got ${describe(weights)}`);
     }
+    if (options == null || typeof options !== 'object') {
+      throw new TypeError(`wasm-attention: models: CausalLM.load: options must be an object, got ${describe(options)}`);
+    }
+    const format = options.weights ?? 'auto';
+    if (!MODEL_FORMATS.includes(format)) {
+      throw new TypeError(`wasm-attention: models: CausalLM.load: weights must be ${MODEL_FORMATS.map((f) => `'${f}'`).join(', ')}; got ${describe(format)}`);
+    }
     const cfg = parseConfig(config);
     const file = bytes ? readSafetensors(weights) : weights;
-    const owned: Weight[] = [];
+    const owned: Owned = [];
     try {
-      const w = cfg.family === 'gpt2' ? loadGpt2(cfg, file, owned) : loadLlama(cfg, file, owned);
-      return new CausalLM(cfg, w.embed, w.positions, w.layers, w.finalNorm, w.lmHead);
+      const parts = cfg.family === 'gpt2' ? loadGpt2(cfg, file, format, owned) : loadLlama(cfg, file, format, owned);
+      return new CausalLM(cfg, parts, owned);
     } catch (e) {
       for (const t of owned) t.dispose();
       throw e;
@@ -248,26 +268,47 @@ export class CausalLM {
     if (this.#positions !== null && p0 + n > c.maxPositions) {
       throw new RangeError(`wasm-attention: models: position ${p0 + n - 1} is past GPT-2's ${c.maxPositions} learned positions`);
     }
-    const h = embedding(this.#embed, ids);
-    const temps: (Tensor | null)[] = [];
-    try {
-      if (this.#positions !== null) {
-        const pos = embedding(this.#positions, Array.from({ length: n }, (_, i) => p0 + i));
-        temps.push(pos);
-        add(h, pos, { out: h });
+    const V = c.vocabSize;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i] as unknown;
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= V) {
+        throw new RangeError(`wasm-attention: models: ids[${i}] = ${describe(id)} is not a token id (integers in [0, ${V}))`);
       }
-      const rope = this.#ropeFor(p0 + n);
-      for (let l = 0; l < c.numLayers; l++) this.#block(l, h, cache.layers[l]!, p0, rope);
-      const last = options.logits === 'last';
-      // Tensor.from copies the view of h before allocating (allocation may grow memory).
-      const rows = last ? Tensor.from(h.data.subarray((n - 1) * c.hiddenSize, n * c.hiddenSize), [1, c.hiddenSize]) : h;
-      if (rows !== h) temps.push(rows);
-      const normed = this.#norm(rows, this.#finalNorm);
-      temps.push(normed);
-      return matmul(normed, this.#lmHead, { transposeB: true });
+    }
+    const E = c.hiddenSize, last = options.logits === 'last';
+    const rope = this.#ropeFor(p0 + n);
+    const plan = this.#planFor(n);
+    try {
+      // Embedding rows (widened or dequantised from the weight's format) into h.
+      raw.heapU32().set(Array.from(ids as ArrayLike<number>), plan.ids.ptr >>> 2);
+      raw.check(raw.wasm().wa_gather_rows(this.#embed.ptr, this.#embed.code, V, E, plan.ids.ptr, n, plan.h.ptr), 'CausalLM.forward');
+      if (this.#positions !== null) {
+        // GPT-2: learned positions p0 … p0+n−1, one row each.
+        for (let i = 0; i < n; i++) {
+          const row = plan.h.ptr + i * E * 4;
+          addRows(row, E, this.#positions.ptr + (p0 + i) * E * 4, row, E, 1, E, 'CausalLM.forward');
+        }
+      }
+      for (let l = 0; l < c.numLayers; l++) {
+        runBlock(this.#shape, this.#layers[l]!, plan, cache.layers[l]!, p0, c.attentionScale(l), rope, l > 0);
+      }
+      normInto(plan, this.#finalNorm, c.normEps, true, 'CausalLM.forward');
+      const rows = last ? 1 : n, first = n - rows;
+      const logits = Tensor.empty([rows, V]);
+      try {
+        if (rows <= GEMV_MAX_ROWS) {
+          raw.check(raw.wasm().wa_linear(rows, E, V, plan.a.ptr + first * E * 4, E, this.#lmHead.ptr, this.#lmHead.code,
+            0, logits.ptr, V), 'CausalLM.forward');
+        } else {
+          linear(plan.a, this.#lmHead, { out: logits });
+        }
+      } catch (e) {
+        logits.dispose();
+        throw e;
+      }
+      return logits;
     } finally {
-      h.dispose();
-      for (const t of temps) t?.dispose();
+      if (plan !== this.#step) plan.dispose();
     }
   }
 
@@ -311,18 +352,14 @@ export class CausalLM {
     }
   }
 
-  /** Frees every weight. Further calls throw. */
+  /** Frees every weight and buffer. Further calls throw. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    const all = new Set<Weight>([this.#embed, this.#lmHead, this.#finalNorm.gamma]);
-    if (this.#positions) all.add(this.#positions);
-    if (this.#finalNorm.beta) all.add(this.#finalNorm.beta);
-    for (const L of this.#layers) {
-      for (const t of [L.norm1.gamma, L.norm1.beta, L.norm2.gamma, L.norm2.beta, L.qkv, L.qkvBias, L.out, L.outBias,
-        L.fc, L.fcBias, L.up, L.upBias, L.down, L.downBias]) if (t) all.add(t);
-    }
-    for (const t of all) t.dispose();
+    for (const t of this.#owned) t.dispose();
+    this.#rope?.cos.dispose();
+    this.#rope?.sin.dispose();
+    this.#step?.dispose();
   }
 
   /** Same as `dispose()`, for `using`. */
@@ -330,17 +367,11 @@ export class CausalLM {
     this.dispose();
   }
 
-  /** Bytes of WASM memory the weights take (16-bit projection weights count 2 bytes an element). */
+  /** Bytes of WASM memory the weights take (in their storage format; a tied lm_head counts once). */
   get weightBytes(): number {
     this.#live();
-    const all = new Set<Weight>([this.#embed, this.#lmHead]);
-    if (this.#positions) all.add(this.#positions);
-    for (const L of this.#layers) {
-      for (const t of [L.norm1.gamma, L.norm1.beta, L.norm2.gamma, L.norm2.beta, L.qkv, L.qkvBias, L.out, L.outBias,
-        L.fc, L.fcBias, L.up, L.upBias, L.down, L.downBias]) if (t) all.add(t);
-    }
     let n = 0;
-    for (const t of all) n += t.bytes;
+    for (const t of this.#owned) n += t.bytes;
     return n;
   }
 
@@ -376,95 +407,40 @@ export class CausalLM {
     return this.config.family === 'gpt2' ? this.config.maxPositions : Infinity;
   }
 
-  #norm(x: Tensor, n: Norm): Tensor {
-    const eps = this.config.normEps;
-    return n.beta ? layerNorm(x, n.gamma, n.beta, { eps }) : rmsNorm(x, n.gamma, { eps });
+  /** Buffers for `n` tokens: the kept one-token plan, or a new one the caller disposes. */
+  #planFor(n: number): BlockPlan {
+    if (n !== 1) return new BlockPlan(this.#shape, n);
+    this.#step ??= new BlockPlan(this.#shape, 1);
+    return this.#step;
   }
 
-  /** RoPE cos/sin tables covering positions `< upTo` (grown on demand). */
-  #ropeFor(upTo: number): { cos: Float64Array; sin: Float64Array } | null {
+  /** Float32 RoPE cos/sin tables covering positions `< upTo` (grown on demand). */
+  #ropeFor(upTo: number): RopeTables | null {
     const c = this.config;
     if (c.ropeInvFreq === null) return null;
     if (this.#rope === null || this.#rope.rows < upTo) {
-      const rows = Math.max(upTo, c.maxPositions, 2 * (this.#rope?.rows ?? 0));
-      this.#rope = { ...ropeTables(rows, c.rotaryDim, { invFreq: c.ropeInvFreq }), rows };
+      const rows = Math.max(upTo, Math.min(c.maxPositions, 4096), 2 * (this.#rope?.rows ?? 0));
+      const t = ropeTables(rows, c.rotaryDim, { invFreq: c.ropeInvFreq });
+      const half = c.rotaryDim / 2;
+      const cos = Tensor.from(t.cos, [rows, half]);
+      let sin: Tensor;
+      try {
+        sin = Tensor.from(t.sin, [rows, half]);
+      } catch (e) {
+        cos.dispose();
+        throw e;
+      }
+      this.#rope?.cos.dispose();
+      this.#rope?.sin.dispose();
+      this.#rope = { cos, sin, rows };
     }
     return this.#rope;
   }
-
-  /** One pre-norm block, updating the residual stream `h [n, E]` in place. */
-  #block(l: number, h: Tensor, cache: KVCache, p0: number, rope: { cos: Float64Array; sin: Float64Array } | null): void {
-    const c = this.config, L = this.#layers[l]!;
-    const Hq = c.numHeads, Hkv = c.numKvHeads, D = c.headDim;
-    const temps: Tensor[] = [];
-    const keep = (t: Tensor) => { temps.push(t); return t; };
-    try {
-      // Attention: q|k|v in one product, heads split, RoPE, cache, fused attention, output projection.
-      const qkv = keep(matmul(keep(this.#norm(h, L.norm1)), L.qkv, { transposeB: true }));
-      if (L.qkvBias) add(qkv, L.qkvBias, { out: qkv });
-      const q = keep(splitHeads(qkv, 0, Hq, D));
-      const k = keep(splitHeads(qkv, Hq * D, Hkv, D));
-      const v = keep(splitHeads(qkv, (Hq + Hkv) * D, Hkv, D));
-      if (rope) {
-        const r = { cos: rope.cos, sin: rope.sin, offset: p0, rotaryDim: c.rotaryDim, style: 'half' as const };
-        applyRope(q, r);
-        applyRope(k, r);
-      }
-      cache.append(k, v);
-      const o = keep(cache.attend(q, { scale: c.attentionScale(l) }));
-      const proj = keep(matmul(keep(mergeHeads(o)), L.out, { transposeB: true }));
-      if (L.outBias) add(proj, L.outBias, { out: proj });
-      add(h, proj, { out: h });
-      // MLP.
-      const m = keep(this.#norm(h, L.norm2));
-      const f = keep(L.up === null
-        ? feedForward(m, { w1: L.fc, b1: L.fcBias ?? undefined, w2: L.down, b2: L.downBias ?? undefined, activation: c.activation })
-        : gatedFeedForward(m, {
-          gate: L.fc, up: L.up, down: L.down, gateBias: L.fcBias ?? undefined, upBias: L.upBias ?? undefined,
-          downBias: L.downBias ?? undefined, activation: c.activation,
-        }));
-      add(h, f, { out: h });
-    } finally {
-      for (const t of temps) t.dispose();
-    }
-  }
-}
-
-/** Columns `[col, col + H·D)` of `x [n, W]` as heads `[H, n, D]` (a copy). */
-function splitHeads(x: Tensor, col: number, H: number, D: number): Tensor {
-  const [n, W] = x.shape as [number, number];
-  const t = Tensor.empty([H, n, D]);
-  const src = x.data, dst = t.data;
-  for (let h = 0; h < H; h++) for (let i = 0; i < n; i++) {
-    const from = i * W + col + h * D;
-    dst.set(src.subarray(from, from + D), (h * n + i) * D);
-  }
-  return t;
-}
-
-/** Heads `[H, n, D]` back to rows `[n, H·D]` (a copy). */
-function mergeHeads(x: Tensor): Tensor {
-  const [H, n, D] = x.shape as [number, number, number];
-  const t = Tensor.empty([n, H * D]);
-  const src = x.data, dst = t.data;
-  for (let h = 0; h < H; h++) for (let i = 0; i < n; i++) {
-    dst.set(src.subarray((h * n + i) * D, (h * n + i + 1) * D), i * H * D + h * D);
-  }
-  return t;
 }
 
 /** Tensor `name` as float32 (norms, biases, embeddings; 16-bit files widened exactly). */
 function float32(file: SafetensorsFile, name: string): Tensor {
   return file.tensor(name, { dtype: 'float32' }) as Tensor;
-}
-
-/**
- * A projection weight (the `b` of `matmul(x, w, { transposeB: true })`) in the file's own
- * dtype: a float16/bfloat16 weight is widened by the GEMM as it packs, so it takes half
- * the memory and a decode step streams half the bytes.
- */
-function weight(file: SafetensorsFile, name: string): Tensor<TensorDType> {
-  return file.tensor(name);
 }
 
 /** Finds `name` under the usual prefixes. */
@@ -487,25 +463,36 @@ function resolver(file: SafetensorsFile, prefixes: readonly string[]) {
   return { find, need };
 }
 
-function loadGpt2(c: DecoderConfig, file: SafetensorsFile, owned: Weight[]): Parts {
+/** Prepares `t` as a weight in `format` (`'auto'`: its own dtype), disposing `t`. */
+function prepare(t: Tensor<TensorDType>, format: ModelWeightFormat, owned: Owned): Weight {
+  try {
+    const w = Weight.from(t, { format: format === 'auto' ? t.dtype : format });
+    owned.push(w);
+    return w;
+  } finally {
+    t.dispose();
+  }
+}
+
+function loadGpt2(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightFormat, owned: Owned): Parts {
   const { need } = resolver(file, ['transformer.', '']);
   const E = c.hiddenSize, F = c.intermediateSize;
   const load = (name: string, shape: number[]) => { const t = float32(file, need(name, shape)); owned.push(t); return t; };
   /** GPT-2's Conv1D stores `[in, out]`; transposed once here to the `Linear` layout `[out, in]`. */
   const conv = (name: string, inDim: number, outDim: number) => {
-    const t = weight(file, need(name, [inDim, outDim]));
+    const t = file.tensor(need(name, [inDim, outDim]));
+    let w: Tensor<TensorDType>;
     try {
-      const w = transpose(t, 0, 1);
-      owned.push(w);
-      return w;
+      w = transpose(t, 0, 1);
     } finally {
       t.dispose();
     }
+    return prepare(w, format, owned);
   };
   const norm = (name: string): Norm => ({ gamma: load(`${name}.weight`, [E]), beta: load(`${name}.bias`, [E]) });
-  const embed = load('wte.weight', [c.vocabSize, E]);
+  const embed = prepare(file.tensor(need('wte.weight', [c.vocabSize, E])), format, owned);
   const positions = load('wpe.weight', [c.maxPositions, E]);
-  const layers: Layer[] = [];
+  const layers: BlockWeights[] = [];
   for (let l = 0; l < c.numLayers; l++) {
     const p = `h.${l}.`;
     layers.push({
@@ -517,57 +504,57 @@ function loadGpt2(c: DecoderConfig, file: SafetensorsFile, owned: Weight[]): Par
     });
   }
   const finalNorm = norm('ln_f');
-  const lmHead = c.tieWordEmbeddings || !file.has('lm_head.weight') ? embed : (() => {
-    const t = weight(file, need('lm_head.weight', [c.vocabSize, E]));
-    owned.push(t);
-    return t;
-  })();
+  const lmHead = c.tieWordEmbeddings || !file.has('lm_head.weight') ? embed
+    : prepare(file.tensor(need('lm_head.weight', [c.vocabSize, E])), format, owned);
   return { embed, positions, layers, finalNorm, lmHead };
 }
 
-function loadLlama(c: DecoderConfig, file: SafetensorsFile, owned: Weight[]): Parts {
+function loadLlama(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightFormat, owned: Owned): Parts {
   const { need, find } = resolver(file, ['model.', '']);
   const E = c.hiddenSize, F = c.intermediateSize, Nq = c.numHeads * c.headDim, Nkv = c.numKvHeads * c.headDim;
   const load = (name: string, shape: number[]) => { const t = float32(file, need(name, shape)); owned.push(t); return t; };
-  const loadW = (name: string, shape: number[]) => { const t = weight(file, need(name, shape)); owned.push(t); return t; };
+  const loadW = (name: string, shape: number[]) => prepare(file.tensor(need(name, shape)), format, owned);
   const maybe = (name: string, shape: number[]) => (find(name) === null ? null : load(name, shape));
-  /**
-   * Stacks tensors row-wise into one new tensor, each copied once from the file: weights
-   * in the first one's dtype, biases in float32.
-   */
-  const stack = (names: string[], shapes: number[][]) => {
+  /** Stacks tensors row-wise into one new tensor (each copied once from the file), in `dtype`. */
+  const stack = (names: string[], shapes: number[][], dtype: TensorDType) => {
     const full = names.map((nm, i) => need(nm, shapes[i]!));
     const rows = shapes.reduce((s, sh) => s + sh[0]!, 0);
-    const dtype: TensorDType = shapes[0]!.length === 1 ? 'float32' : file.entry(full[0]!).tensorDtype ?? 'float32';
     const t = Tensor.empty(shapes[0]!.length === 1 ? [rows] : [rows, shapes[0]![1]!], { dtype });
-    owned.push(t);
-    let at = 0;
-    for (const f of full) at += file.copyInto(f, t, at);
+    try {
+      let at = 0;
+      for (const f of full) at += file.copyInto(f, t, at);
+    } catch (e) {
+      t.dispose();
+      throw e;
+    }
     return t;
   };
-  const layers: Layer[] = [];
+  const layers: BlockWeights[] = [];
   for (let l = 0; l < c.numLayers; l++) {
     const p = `layers.${l}.`, a = `${p}self_attn.`, m = `${p}mlp.`;
     const qkvNames = ['q_proj', 'k_proj', 'v_proj'].map((x) => `${a}${x}`);
+    const qkvDtype = file.entry(need(`${qkvNames[0]}.weight`, [Nq, E])).tensorDtype ?? 'float32';
+    let qkvBias: Tensor | null = null;
+    if (c.attentionBias) {
+      qkvBias = stack(qkvNames.map((x) => `${x}.bias`), [[Nq], [Nkv], [Nkv]], 'float32') as Tensor;
+      owned.push(qkvBias);
+    }
     layers.push({
       norm1: { gamma: load(`${p}input_layernorm.weight`, [E]), beta: null },
       norm2: { gamma: load(`${p}post_attention_layernorm.weight`, [E]), beta: null },
-      qkv: stack(qkvNames.map((x) => `${x}.weight`), [[Nq, E], [Nkv, E], [Nkv, E]]),
-      qkvBias: c.attentionBias ? stack(qkvNames.map((x) => `${x}.bias`), [[Nq], [Nkv], [Nkv]]) as Tensor : null,
+      qkv: prepare(stack(qkvNames.map((x) => `${x}.weight`), [[Nq, E], [Nkv, E], [Nkv, E]], qkvDtype), format, owned),
+      qkvBias,
       out: loadW(`${a}o_proj.weight`, [E, Nq]), outBias: c.attentionBias ? maybe(`${a}o_proj.bias`, [E]) : null,
       fc: loadW(`${m}gate_proj.weight`, [F, E]), fcBias: c.mlpBias ? load(`${m}gate_proj.bias`, [F]) : null,
       up: loadW(`${m}up_proj.weight`, [F, E]), upBias: c.mlpBias ? load(`${m}up_proj.bias`, [F]) : null,
       down: loadW(`${m}down_proj.weight`, [E, F]), downBias: c.mlpBias ? load(`${m}down_proj.bias`, [E]) : null,
     });
   }
-  const embed = load('embed_tokens.weight', [c.vocabSize, E]);
+  const embed = loadW('embed_tokens.weight', [c.vocabSize, E]);
   const finalNorm = { gamma: load('norm.weight', [E]), beta: null };
-  const lmHead = c.tieWordEmbeddings ? embed : (() => {
-    if (!file.has('lm_head.weight')) throw new RangeError('wasm-attention: models: the weights lack "lm_head.weight" and tie_word_embeddings is false');
-    const t = weight(file, need('lm_head.weight', [c.vocabSize, E]));
-    owned.push(t);
-    return t;
-  })();
+  if (!c.tieWordEmbeddings && !file.has('lm_head.weight') && !file.has('model.lm_head.weight')) {
+    throw new RangeError('wasm-attention: models: the weights lack "lm_head.weight" and tie_word_embeddings is false');
+  }
+  const lmHead = c.tieWordEmbeddings ? embed : prepare(file.tensor(need('lm_head.weight', [c.vocabSize, E])), format, owned);
   return { embed, positions: null, layers, finalNorm, lmHead };
 }
-

@@ -18,6 +18,7 @@ import { Tensor } from '../tensor.js';
 import { describe, formatShape } from '../shape.js';
 import { tensorArg } from '../ops/args.js';
 import { ropeRows, stage } from '../ops/elementwise.js';
+import * as raw from '../raw.js';
 
 /** Options of {@link applyRope}. */
 export interface RopeOptions {
