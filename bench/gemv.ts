@@ -5,7 +5,8 @@
  *
  * Both run in a private instance of the active binary (no JS wrapper in the timing);
  * rounds interleave the two paths, each round long enough (≥ 40 ms) to time well.
- * Run after a build: `npx tsx bench/gemv.ts` (`--quick` for fewer rounds).
+ * Run after a build: `npx tsx bench/gemv.ts` (`--quick` for fewer rounds, `--only=lm_head`
+ * for the shapes whose name contains a word).
  */
 import { init, initInfo } from '../dist/index.js';
 import { measureBandwidth } from './bandwidth.js';
@@ -30,6 +31,7 @@ const FORMATS = [
   { name: 'int4 (q4_0)', code: 5, bytes: (n: number, k: number) => n * Math.ceil(k / 32) * 18 },
 ];
 const ROUNDS = process.argv.includes('--quick') ? 3 : 9;
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -59,6 +61,7 @@ console.log(`# gemv bench, m = 1, ${initInfo()!.build} build; read bandwidth ${b
 console.log('| shape [n, k] | format | weight MB | gemv ms | gemv GB/s | GEMM ms | GEMM GB/s | speed-up | vs f32 gemv |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const [k, n, what] of SHAPES) {
+  if (ONLY !== undefined && !what.includes(ONLY)) continue;
   const src = w.wa_alloc(n * k * 4);
   let seed = 1;
   const f32 = new Float32Array(w.memory.buffer, src, n * k);

@@ -157,3 +157,20 @@ describe('float16 weights holding ±inf or NaN', () => {
     }
   });
 });
+
+describe('16-bit weights give bit for bit the results of their float32 copies', () => {
+  for (const dtype of ['float16', 'bfloat16'] as const) {
+    it(dtype, () => {
+      for (const [m, k, n] of [[1, 7, 3], [2, 12, 5], [3, 45, 9], [16, 130, 6]] as const) {
+        using w16 = Tensor.from(randoms(n * k, k + n), [n, k], { dtype });
+        using w32 = Tensor.from(w16.toArray(), [n, k]);
+        using x = Tensor.from(randoms(m * k, m + k), [m, k]);
+        using a = Weight.from(w16);
+        using b = Weight.from(w32);
+        using ya = linear(x, a);
+        using yb = linear(x, b);
+        expect(Array.from(ya.data), `${dtype} m=${m} k=${k} n=${n}`).toEqual(Array.from(yb.data));
+      }
+    });
+  }
+});

@@ -137,6 +137,23 @@ unsafe fn f16_dot4_simd128(k: usize, x: *const f32, w: [*const u16; NR]) -> Opti
         b3 = f32x4_add(b3, f32x4_mul(h, x1));
         p += 8;
     }
+    // Then four columns and one at a time, as `float_dot4_simd128` does: the same
+    // operations in the same order, so float16 rows give bit for bit the results of
+    // their float32 copies.
+    if p + 4 <= k {
+        let x0 = v128_load(x.add(p) as *const v128);
+        let h0 = v128_load64_zero(w[0].add(p) as *const u64);
+        let h1 = v128_load64_zero(w[1].add(p) as *const u64);
+        let h2 = v128_load64_zero(w[2].add(p) as *const u64);
+        let h3 = v128_load64_zero(w[3].add(p) as *const u64);
+        seen = u16x8_max(u16x8_max(seen, i16x8_shl(h0, 1)), u16x8_max(i16x8_shl(h1, 1), seen));
+        seen = u16x8_max(u16x8_max(seen, i16x8_shl(h2, 1)), i16x8_shl(h3, 1));
+        a0 = f32x4_add(a0, f32x4_mul(f16x8_finite(h0).0, x0));
+        a1 = f32x4_add(a1, f32x4_mul(f16x8_finite(h1).0, x0));
+        a2 = f32x4_add(a2, f32x4_mul(f16x8_finite(h2).0, x0));
+        a3 = f32x4_add(a3, f32x4_mul(f16x8_finite(h3).0, x0));
+        p += 4;
+    }
     if v128_any_true(u16x8_ge(seen, u16x8_splat(0x7c00 << 1))) {
         return None;
     }
