@@ -83,12 +83,12 @@ describe.each(['gpt2', 'llama', 'qwen2', 'mistral'])('%s equals transformers', (
       const drift = Math.max(maxDiff(prefill, logits('prefill')), maxDiff(decode, logits('decode')));
       expect(drift).toBeGreaterThan(0);
       expect(drift).toBeLessThan(1e-2);
-      // The projection weights stay float16 (2 bytes an element); norms, biases, embeddings float32.
+      // Projection and embedding weights stay float16 (2 bytes an element); norms, biases, GPT-2's positions float32.
       const c = model.config, E = c.hiddenSize, F = c.intermediateSize;
       const Nq = c.numHeads * c.headDim, Nkv = c.numKvHeads * c.headDim;
       const perLayer = c.family === 'gpt2' ? 3 * E * E + E * E + 2 * F * E : (Nq + 2 * Nkv) * E + E * Nq + 3 * F * E;
       const untiedHead = c.family !== 'gpt2' && !c.tieWordEmbeddings ? c.vocabSize * E : 0;
-      const projections = c.numLayers * perLayer + untiedHead;
+      const projections = c.numLayers * perLayer + untiedHead + c.vocabSize * E;
       const full = load(name).model;
       try {
         expect(model.weightBytes).toBe(full.weightBytes - 2 * projections);

@@ -272,7 +272,7 @@ export class CausalLM {
     for (let i = 0; i < n; i++) {
       const id = ids[i] as unknown;
       if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= V) {
-        throw new RangeError(`wasm-attention: models: ids[${i}] = ${describe(id)} is not a token id (integers in [0, ${V}))`);
+        throw new RangeError(`wasm-attention: models: ids[${i}] = ${String(id)} is not a row of the table [${V}, ${c.hiddenSize}] (token ids are integers in [0, ${V}))`);
       }
     }
     const E = c.hiddenSize, last = options.logits === 'last';
@@ -533,6 +533,8 @@ function loadLlama(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightF
   for (let l = 0; l < c.numLayers; l++) {
     const p = `layers.${l}.`, a = `${p}self_attn.`, m = `${p}mlp.`;
     const qkvNames = ['q_proj', 'k_proj', 'v_proj'].map((x) => `${a}${x}`);
+    const norm1 = { gamma: load(`${p}input_layernorm.weight`, [E]), beta: null };
+    const norm2 = { gamma: load(`${p}post_attention_layernorm.weight`, [E]), beta: null };
     const qkvDtype = file.entry(need(`${qkvNames[0]}.weight`, [Nq, E])).tensorDtype ?? 'float32';
     let qkvBias: Tensor | null = null;
     if (c.attentionBias) {
@@ -540,8 +542,7 @@ function loadLlama(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightF
       owned.push(qkvBias);
     }
     layers.push({
-      norm1: { gamma: load(`${p}input_layernorm.weight`, [E]), beta: null },
-      norm2: { gamma: load(`${p}post_attention_layernorm.weight`, [E]), beta: null },
+      norm1, norm2,
       qkv: prepare(stack(qkvNames.map((x) => `${x}.weight`), [[Nq, E], [Nkv, E], [Nkv, E]], qkvDtype), format, owned),
       qkvBias,
       out: loadW(`${a}o_proj.weight`, [E, Nq]), outBias: c.attentionBias ? maybe(`${a}o_proj.bias`, [E]) : null,
