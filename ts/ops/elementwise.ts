@@ -31,9 +31,13 @@ const NOTHING: Staged = { ptr: 0, release() {} };
 export function stage(values: Tensor | ArrayLike<number> | null | undefined): Staged {
   if (values == null) return NOTHING;
   if (values instanceof Tensor) return { ptr: values.ptr, release() {} };
-  const n = values.length;
+  // A view of WASM memory (e.g. `tensor.data`) would be detached if the allocation below
+  // grows memory: copy it out first.
+  const src = ArrayBuffer.isView(values) && (values as Float32Array).buffer === raw.wasm().memory.buffer
+    ? (values as Float32Array).slice() : values;
+  const n = src.length;
   const ptr = raw.alloc(n * 4);
-  raw.heapF32().set(values, ptr >>> 2);
+  raw.heapF32().set(src, ptr >>> 2);
   return { ptr, release: () => raw.free(ptr) };
 }
 
