@@ -58,6 +58,9 @@ describe('applyActivation on the kernel', () => {
       expect(Math.abs(d[5]!)).toBe(0);
       if (name !== 'relu') expect(d[6]! / 1e-30).toBeCloseTo(0.5, 6);
     }
+    using z = Tensor.from(new Float32Array(9).fill(-0));
+    applyActivation(z, 'relu');
+    expect(Array.from(z.data).every((v) => v === 0)).toBe(true); // ±0 (the optimiser may turn the scalar tail's select into a max)
   });
 
   it('rejects an unknown activation without allocating', () => {
@@ -136,6 +139,15 @@ describe('layerNorm and rmsNorm on the kernel', () => {
     }
   });
 
+  it('parameters given as views of WASM memory (tensor.data) are copied before any allocation', () => {
+    const E = 8;
+    using p = Tensor.from(randoms(2 * E, 12, 0.5, 1.5), [2, E]);
+    const xd = randoms(3 * E, 13, -1, 1);
+    using x = Tensor.from(xd, [3, E]);
+    using y = layerNorm(x, p.data.subarray(0, E), p.data.subarray(E));
+    expectClose(y.data, norm64(xd, E, p.data.subarray(0, E), p.data.subarray(E), 1e-5), 'views', 2e-6, 2e-6);
+  });
+
   it('a NaN poisons its row only; constant rows give beta', () => {
     using x = Tensor.from([1, NaN, 3, 4, 4, 4], [2, 3]);
     const y = Array.from(layerNorm(x, [1, 1, 1], [0.5, 0.5, 0.5], { out: x }).data);
@@ -165,6 +177,18 @@ describe('applyRope on the kernel', () => {
         applyRope(x, { style, headDim: D, rotaryDim: rot, offset: 7 });
         const want = rope64(xd, L, H * D, D, Array.from({ length: L }, (_, l) => 7 + l), style, 10000, rot);
         expectClose(x.data, want, `${style} D=${D} rot=${rot}`, 2e-6, 2e-6);
+      }
+    }
+  });
+
+  it('cached tables: growth to far positions, gathered and fractional positions', () => {
+    const D = 16, L = 4;
+    const xd = randoms(L * D, 9, -1, 1);
+    for (const positions of [[0, 1, 2, 3], [3000, 3001, 3002, 3003], [5, 2, 900, 2], [0.5, 1.25, 7, 2]]) {
+      for (const style of ['half', 'interleaved'] as const) {
+        using x = Tensor.from(xd, [L, D]);
+        applyRope(x, { positions, style });
+        expectClose(x.data, rope64(xd, L, D, D, positions, style), `positions ${positions.join(',')}`, 2e-6, 2e-6);
       }
     }
   });

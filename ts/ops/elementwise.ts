@@ -32,10 +32,10 @@ export function stage(values: Tensor | ArrayLike<number> | null | undefined): St
   if (values == null) return NOTHING;
   if (values instanceof Tensor) return { ptr: values.ptr, release() {} };
   // A view of WASM memory is copied before the allocation can grow (and detach) it.
-  values = raw.stableSource(values, 'a parameter vector');
-  const n = values.length;
+  const src = raw.stableSource(values, 'a parameter vector');
+  const n = src.length;
   const ptr = raw.alloc(n * 4);
-  raw.heapF32().set(values, ptr >>> 2);
+  raw.heapF32().set(src, ptr >>> 2);
   return { ptr, release: () => raw.free(ptr) };
 }
 

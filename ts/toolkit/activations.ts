@@ -1,5 +1,6 @@
 /**
- * Scalar activation functions in float64 (the element-wise loops round to float32 once).
+ * Scalar activation functions in float64, on single numbers (tensors go through the
+ * float32 kernels of `applyActivation`).
  * - `gelu` (in erf.ts): exact `x·Φ(x)`, PyTorch `GELU()`, ONNX `Gelu`.
  * - {@link geluTanh}: the tanh approximation of Hendrycks & Gimpel,
  *   `x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³)))` — PyTorch `GELU(approximate='tanh')`,

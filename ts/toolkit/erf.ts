@@ -1,5 +1,6 @@
 /**
- * The error function in float64, for the exact GELU.
+ * The error function in float64, for the exact GELU on single numbers (tensors go through
+ * the float32 kernel of `applyActivation`).
  *
  * Uses the everywhere-convergent series with only positive terms (no cancellation):
  * `erf(x) = (2/√π)·e^(−x²)·Σ_{n≥0} 2ⁿ·x^(2n+1) / (1·3·5···(2n+1))`.

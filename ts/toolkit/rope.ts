@@ -97,8 +97,63 @@ export interface RopePlan {
   readonly headDim: number;
   readonly half: number;
   readonly style: 'half' | 'interleaved';
-  readonly cos: Float64Array;
-  readonly sin: Float64Array;
+  /** `[L, half]` float32 (possibly a view into a cached table). */
+  readonly cos: Float32Array;
+  readonly sin: Float32Array;
+}
+
+/**
+ * Computed tables per `(base, rotaryDim)`: row `p` holds `cos(p·θ_i)`, `sin(p·θ_i)` in
+ * float32, grown (doubling) to the largest integer position asked for, so that a call at
+ * integer positions builds nothing and a run of consecutive positions is a view.
+ */
+const computed = new Map<string, { cos: Float32Array; sin: Float32Array; rows: number }>();
+/** Integer positions below this use the cached tables (64 Ki rows × half × 8 bytes at most per key). */
+const MAX_CACHED_POSITION = 1 << 16;
+
+function computedTables(base: number, rot: number, rows: number): { cos: Float32Array; sin: Float32Array } {
+  const key = `${base}:${rot}`, half = rot / 2;
+  let t = computed.get(key);
+  if (t === undefined || t.rows < rows) {
+    let n = Math.max(64, t?.rows ?? 0);
+    while (n < rows) n *= 2;
+    const cos = new Float32Array(n * half), sin = new Float32Array(n * half);
+    const from = t?.rows ?? 0;
+    if (t !== undefined) { cos.set(t.cos); sin.set(t.sin); }
+    for (let i = 0; i < half; i++) {
+      const theta = Math.pow(base, (-2 * i) / rot);
+      for (let p = from; p < n; p++) {
+        cos[p * half + i] = Math.cos(p * theta);
+        sin[p * half + i] = Math.sin(p * theta);
+      }
+    }
+    t = { cos, sin, rows: n };
+    computed.set(key, t);
+  }
+  return t;
+}
+
+/** Rows `positions[l]` of `[P, half]` tables as `[L, half]`: a view when they are consecutive. */
+function gatherRows(ct: ArrayLike<number>, st: ArrayLike<number>, positions: ArrayLike<number>, half: number):
+  { cos: Float32Array; sin: Float32Array } {
+  const L = positions.length, p0 = positions[0] ?? 0;
+  let run = ct instanceof Float32Array && st instanceof Float32Array;
+  for (let l = 1; run && l < L; l++) run = positions[l] === p0 + l;
+  if (run) {
+    return { cos: (ct as Float32Array).subarray(p0 * half, (p0 + L) * half), sin: (st as Float32Array).subarray(p0 * half, (p0 + L) * half) };
+  }
+  const cos = new Float32Array(L * half), sin = new Float32Array(L * half);
+  const typed = ArrayBuffer.isView(ct) && ArrayBuffer.isView(st);
+  for (let l = 0; l < L; l++) {
+    const p = positions[l]!;
+    if (typed) {
+      cos.set((ct as Float32Array).subarray(p * half, (p + 1) * half), l * half);
+      sin.set((st as Float32Array).subarray(p * half, (p + 1) * half), l * half);
+    } else {
+      for (let i = 0; i < half; i++) { cos[l * half + i] = ct[p * half + i]!; sin[l * half + i] = st[p * half + i]!; }
+    }
+  }
+  return { cos, sin };
 }
 
 /** Validates options for rows of `width` values holding heads of `headDim`, `L` rows per sequence. @internal */
@@ -116,7 +171,6 @@ export function planRope(o: RopeOptions, L: number, width: number, headDim: numb
   }
   const positions = rowPositions(o, L, op);
   const half = rot / 2;
-  const cos = new Float64Array(L * half), sin = new Float64Array(L * half);
   if (o.cos !== undefined || o.sin !== undefined) {
     const ct = table(o.cos, 'cos', half, op), st = table(o.sin, 'sin', half, op);
     const P = half === 0 ? Infinity : ct.length / half;
@@ -128,17 +182,27 @@ export function planRope(o: RopeOptions, L: number, width: number, headDim: numb
       if (!Number.isInteger(p) || p < 0 || p >= P) {
         throw new RangeError(`wasm-attention: ${op}: position ${p} (row ${l}) is not a row of the ${P}-row cos/sin tables`);
       }
-      for (let i = 0; i < half; i++) { cos[l * half + i] = ct[p * half + i]!; sin[l * half + i] = st[p * half + i]!; }
     }
-  } else {
-    if (!(base > 0)) throw new RangeError(`wasm-attention: ${op}: base must be > 0, got ${describe(base)}`);
-    for (let i = 0; i < half; i++) {
-      const theta = Math.pow(base, (-2 * i) / rot);
-      for (let l = 0; l < L; l++) {
-        const a = positions[l]! * theta;
-        cos[l * half + i] = Math.cos(a);
-        sin[l * half + i] = Math.sin(a);
-      }
+    return { headDim, half, style, ...gatherRows(ct, st, positions, half) };
+  }
+  if (!(base > 0)) throw new RangeError(`wasm-attention: ${op}: base must be > 0, got ${describe(base)}`);
+  let top = 0, cacheable = true;
+  for (let l = 0; l < L && cacheable; l++) {
+    const p = positions[l]!;
+    cacheable = Number.isInteger(p) && p >= 0 && p < MAX_CACHED_POSITION;
+    if (p > top) top = p;
+  }
+  if (cacheable && half > 0) {
+    const t = computedTables(base, rot, top + 1);
+    return { headDim, half, style, ...gatherRows(t.cos, t.sin, positions, half) };
+  }
+  const cos = new Float32Array(L * half), sin = new Float32Array(L * half);
+  for (let i = 0; i < half; i++) {
+    const theta = Math.pow(base, (-2 * i) / rot);
+    for (let l = 0; l < L; l++) {
+      const a = positions[l]! * theta;
+      cos[l * half + i] = Math.cos(a);
+      sin[l * half + i] = Math.sin(a);
     }
   }
   return { headDim, half, style, cos, sin };

@@ -74,7 +74,7 @@ pub fn wa_gated_act(gate: usize, ldg: usize, up: usize, ldu: usize, rows: usize,
 
 /// `out[r, c] ← a[r, c] + b[c]` over `rows × cols` (rows `lda`/`ldo` apart): a bias, or
 /// with `rows = 1` an element-wise sum. `out` may be `a` (same stride) or, with
-/// `rows ≤ 1`, `b`; otherwise it must not overlap either.
+/// `rows = 1`, `b` (or both); otherwise it must not overlap either.
 #[wasm_bindgen]
 pub fn wa_add(a: usize, lda: usize, b: usize, out: usize, ldo: usize, rows: usize, cols: usize) -> i32 {
     run(|| {
@@ -84,7 +84,10 @@ pub fn wa_add(a: usize, lda: usize, b: usize, out: usize, ldo: usize, rows: usiz
         if olen == 0 {
             return Ok(());
         }
-        if out == a && ldo == lda {
+        if out == a && b == a && rows == 1 {
+            // x ← x + x (one buffer: no shared and exclusive views of it at once).
+            memory::floats_mut(out, olen)?.iter_mut().for_each(|v| *v += *v);
+        } else if out == a && ldo == lda {
             disjoint((out, olen), &[(b, blen)])?;
             let bv = memory::floats(b, blen)?;
             add_rows_in_place(memory::floats_mut(out, olen)?, lda.max(cols), bv, rows, cols);
