@@ -65,6 +65,7 @@ export class Tensor<D extends TensorDType = 'float32'> {
   static empty(shape: Shape): Tensor<'float32'>;
   static empty<E extends TensorDType>(shape: Shape, options: TensorOptions<E>): Tensor<E>;
   static empty(shape: Shape, options: TensorOptions = {}): Tensor<TensorDType> {
+    optionsArg(options, 'Tensor.empty');
     const dtype = options.dtype === undefined ? 'float32' : dtypeArg(options.dtype, DTYPES, 'Tensor');
     const size = checkShape(shape);
     return new Tensor(shape, size, dtype, raw.alloc(size * dtypeSize(dtype)));
@@ -88,6 +89,7 @@ export class Tensor<D extends TensorDType = 'float32'> {
   static from(data: TensorData, shape?: Shape): Tensor<'float32'>;
   static from<E extends TensorDType>(data: TensorData, shape: Shape | undefined, options: TensorOptions<E>): Tensor<E>;
   static from(data: TensorData, shape?: Shape, options: TensorOptions = {}): Tensor<TensorDType> {
+    optionsArg(options, 'Tensor.from');
     const dtype = options.dtype === undefined ? 'float32' : dtypeArg(options.dtype, DTYPES, 'Tensor.from');
     const bits = dtype !== 'float32' && data instanceof Uint16Array;
     checkData(data);
@@ -204,6 +206,12 @@ export class Tensor<D extends TensorDType = 'float32'> {
   /** `Tensor(float32, [2, 3])` (`, disposed` appended after `dispose()`), for logs; never the data. */
   toString(): string {
     return `Tensor(${this.dtype}, ${formatShape(this.shape)}${this.disposed ? ', disposed' : ''})`;
+  }
+}
+
+function optionsArg(options: unknown, op: string): void {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`wasm-attention: ${op}: options must be an object such as { dtype: 'float16' }, got ${describe(options)}`);
   }
 }
 

@@ -344,6 +344,7 @@ describe('messages that name the problem', () => {
       expect((thrown as Error).message, key).toMatch(new RegExp(`config\\.${key} ${v}`));
     }
     const model = CausalLM.load(config, fixture('llama', 'model.safetensors'));
+    expect(() => model.createCache(null as never)).toThrow(/createCache options must be an object, got null/);
     const cache = model.createCache({ maxLength: 4 });
     cache.dispose();
     for (const f of [() => cache.truncate(0), () => cache.clear(), () => model.forward([1], cache), () => model.generate([1], { maxNewTokens: 1, cache })]) {

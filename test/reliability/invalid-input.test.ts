@@ -33,6 +33,8 @@ export const INVALID: Bad[] = [
   { name: 'string data', call: () => Tensor.from('abc' as never), error: TypeError, message: /expects a Float32Array/ },
   { name: 'non-number element', call: () => Tensor.from([1, {}] as never), error: TypeError, message: /data\[1\] is a Object/ },
   { name: 'disposed data', call: (t) => t.disposed!.data, error: Error, message: /used after dispose\(\)/ },
+  { name: 'null options', call: () => Tensor.from([1, 2], [2], null as never), error: TypeError, message: /Tensor.from: options must be an object/ },
+  { name: 'string options', call: () => Tensor.zeros([2], 'float16' as never), error: TypeError, message: /Tensor.empty: options must be an object/ },
   // A disposed tensor throws before anything is allocated (no leaked block).
   { name: 'disposed to(float16)', call: (t) => t.disposed!.to('float16'), error: Error, message: /used after dispose\(\)/ },
   { name: 'disposed to(float32)', call: (t) => t.disposed!.to('float32'), error: Error, message: /used after dispose\(\)/ },

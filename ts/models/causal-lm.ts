@@ -227,6 +227,7 @@ export class CausalLM {
    */
   createCache(options: { maxLength?: number } = {}): DecoderCache {
     this.#live();
+    if (options == null || typeof options !== 'object') throw new TypeError(`wasm-attention: models: createCache options must be an object, got ${describe(options)}`);
     const c = this.config, maxLength = options.maxLength ?? c.maxPositions;
     if (!Number.isInteger(maxLength) || maxLength < 1) throw new RangeError(`wasm-attention: models: maxLength must be a positive integer, got ${String(maxLength)}`);
     if (c.family === 'gpt2' && maxLength > c.maxPositions) {
