@@ -33,7 +33,7 @@ import sys
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
-from sentence_transformers.models import Normalize, Pooling
+from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
 from transformers import (BertConfig, BertModel, DistilBertConfig, DistilBertModel, RobertaConfig, RobertaModel)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'encoders')

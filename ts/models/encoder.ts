@@ -103,7 +103,7 @@ export type Pooling = 'mean' | 'cls' | 'last';
 export interface EmbedOptions {
   /**
    * `'mean'`: average over the real tokens (sentence-transformers' mean pooling: MiniLM, e5,
-   * most models); `'cls'`: the first position (bge); `'last'`: the last real token.
+   * most models); `'cls'`: the first real token, the `[CLS]` (bge); `'last'`: the last real token.
    * @defaultValue 'mean'
    */
   pooling?: Pooling;
@@ -513,8 +513,10 @@ function pool(h: Tensor, c: Checked, mode: Pooling, dims: number): Float32Array[
   for (let b = 0; b < B; b++) {
     const row = b * L;
     if (mode === 'cls') {
-      // sentence-transformers takes position 0 whatever the padding side.
-      w[row] = 1;
+      // The first real token (position 0 with right padding), as sentence-transformers takes it.
+      let first = 0;
+      if (mask !== null) while (mask[row + first] === 0) first++;
+      w[row + first] = 1;
     } else if (mode === 'last') {
       // The last real token (right or left padding): the last 1 of the mask row.
       let last = L - 1;
