@@ -1,6 +1,8 @@
 // BERT, RoBERTa and DistilBERT encoders against transformers and sentence-transformers: tiny random
 // models made by scripts/make-encoder-fixtures.py (weights, config, a padded batch of three sentences,
 // PyTorch's last hidden states and sentence-transformers' pooled embeddings are committed).
+// Measured worst errors (float32 weights): hidden states 1.2e-6, pooled embeddings 9.5e-7; float16 and
+// bfloat16 weights against PyTorch on the same rounded weights: 1.1e-6.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { memoryStats, readSafetensors } from '../../dist/index.js';
@@ -123,11 +125,12 @@ describe.each(FAMILIES)('%s equals transformers', (name) => {
     try {
       const got = hidden(model, input);
       expectClose(got, want('hidden_fp16'), `${name} fp16 hidden states`, TOL, 0);
-      // The rounding of the weights itself moves the hidden states (measured ≤ 1.6e-2 on these models).
+      // The rounding of the weights itself moves the hidden states: measured 1.6e-3 – 2.8e-3 on these
+      // models (PyTorch on the rounded weights moves them as much: expected.json's fp16_max_abs_hidden_change).
       const drift = maxDiff(got, want('hidden'));
-      expect(drift).toBeGreaterThan(0);
-      expect(drift).toBeLessThan(2 * expected.fp16_max_abs_hidden_change + 1e-5);
-      expect(drift).toBeLessThan(3e-2);
+      expect(drift).toBeGreaterThan(1e-4);
+      expect(drift).toBeLessThan(expected.fp16_max_abs_hidden_change + 1e-5);
+      expect(drift).toBeLessThan(1e-2);
       const c = model.config, E = c.hiddenSize, F = c.intermediateSize;
       const projections = c.numLayers * (4 * E * E + 2 * E * F);
       expect(model.weightBytes).toBe(full.weightBytes - 2 * projections);
@@ -151,9 +154,10 @@ describe('BERT specifics', () => {
     try {
       const got = hidden(model, input);
       expectClose(got, want('hidden_bf16'), 'bert bf16 hidden states', TOL, 0);
+      // bfloat16 keeps 8 mantissa bits (float16 11): the rounding moves hidden states further (measured 2.0e-2).
       const drift = maxDiff(got, want('hidden'));
-      expect(drift).toBeGreaterThan(1e-3);
-      expect(drift).toBeLessThan(0.2);
+      expect(drift).toBeGreaterThan(3e-3);
+      expect(drift).toBeLessThan(5e-2);
     } finally {
       model.dispose();
     }
