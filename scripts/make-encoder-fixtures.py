@@ -11,14 +11,21 @@ For every tiny, randomly initialised encoder (fixed seeds) it writes into test/f
   config.json               the model's Hugging Face config
   model.safetensors         float32 weights, unprefixed names (as save_pretrained writes a base model)
   model-fp16.safetensors    the same weights rounded to float16, under the family's prefix (`bert.`,
-                            `roberta.`, `distilbert.`, as a task-head checkpoint stores them), so the
-                            tests read both naming styles
+                            `roberta.`, `distilbert.`, ModernBERT's `model.`, as a task-head checkpoint
+                            stores them), so the tests read both naming styles
   model-bf16.safetensors    (bert only) rounded to bfloat16, unprefixed
   expected.json             the padded batch: ids, attention mask, token types (BERT), lengths
   expected.safetensors      float32: `hidden` [B, L, E] (last hidden state), `hidden_fp16` (`hidden_bf16`)
                             from the rounded weights run in float32; pooled from `hidden`: `mean`, `cls`,
                             `last`, `mean_norm` (L2-normalised mean), `mean_norm_16` (mean truncated to 16
                             dimensions, then normalised: Matryoshka)
+
+ModernBERT is the rotary encoder here (rather than NomicBERT) because transformers implements it
+(`ModernBertModel`), so its reference runs from a config with no hub code, and it exercises more of the
+runner: RoPE, GeGLU, pre-norm without biases, and local/global attention alternating by layer.
+Its padded positions are not a reference: a padded query whose whole local window is padding has
+every score masked, which transformers' eager softmax spreads evenly and the fused kernel gives 0
+for; the tests compare ModernBERT's real positions (all that pooling reads).
 
 Pooling runs sentence-transformers' own `models.Pooling` ('mean', 'cls', 'lasttoken') and `models.Normalize`
 modules on transformers' hidden states and attention mask, as `SentenceTransformer.encode` chains them.
@@ -34,7 +41,8 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
-from transformers import (BertConfig, BertModel, DistilBertConfig, DistilBertModel, RobertaConfig, RobertaModel)
+from transformers import (BertConfig, BertModel, DistilBertConfig, DistilBertModel, ModernBertConfig, ModernBertModel,
+                          RobertaConfig, RobertaModel)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'encoders')
 LENGTHS = (11, 5, 16)  # real tokens per sentence; padded to the longest
@@ -57,10 +65,19 @@ MODELS = {
         vocab_size=128, dim=40, n_layers=2, n_heads=4, hidden_dim=80, max_position_embeddings=64,
         activation='gelu', dropout=0.0, attention_dropout=0.0, initializer_range=0.15, pad_token_id=0,
         sinusoidal_pos_embds=False)),
+    # ModernBERT (the rotary encoder): pre-norm, no biases, LayerNorm without β, RoPE with θ per layer
+    # type, GeGLU, global attention in layers 0 and 2 and a local window |i − j| ≤ 4 in layer 1 (shorter
+    # than the sentences, so it matters).
+    'modernbert': (ModernBertModel, 'model', ModernBertConfig(
+        vocab_size=128, hidden_size=32, intermediate_size=48, num_hidden_layers=3, num_attention_heads=4,
+        max_position_embeddings=64, global_attn_every_n_layers=2, local_attention=8, global_rope_theta=160000.0,
+        local_rope_theta=10000.0, hidden_activation='gelu', norm_eps=1e-5, norm_bias=False, attention_bias=False,
+        mlp_bias=False, initializer_range=0.15, pad_token_id=0, bos_token_id=2, eos_token_id=3, cls_token_id=2,
+        sep_token_id=3)),
 }
 
 # Special ids per family: (start, end, pad).
-SPECIAL = {'bert': (2, 3, 0), 'roberta': (0, 2, 1), 'distilbert': (2, 3, 0)}
+SPECIAL = {'bert': (2, 3, 0), 'roberta': (0, 2, 1), 'distilbert': (2, 3, 0), 'modernbert': (2, 3, 0)}
 
 
 def batch(name, vocab, g):

@@ -1,6 +1,6 @@
 /**
  * A BERT-style encoder (BERT and its MiniLM / bge / e5 checkpoints, RoBERTa, XLM-RoBERTa,
- * DistilBERT) from a Hugging Face `config.json` and safetensors weights, with the
+ * DistilBERT, ModernBERT) from a Hugging Face `config.json` and safetensors weights, with the
  * sentence-transformers pooling recipe on top. Built on the library's public API: every
  * projection on `matmul`, attention on the fused `attention` kernel with a key-padding
  * mask, embeddings, residual sums, LayerNorm and GELU from the toolkit.
@@ -14,16 +14,25 @@
  *     h = LayerNorm₁(h + o·W_oᵀ + b_o)
  *     h = LayerNorm₂(h + GELU(h·W_1ᵀ + b_1)·W_2ᵀ + b_2)
  * ```
+ * ModernBERT instead: no position embeddings; pre-norm layers
+ * ```
+ *     h += attention(RoPE(q), RoPE(k), v; window |i − j| ≤ w in local layers)·W_oᵀ   (q|k|v from LN₁(h); layer 0: h)
+ *     h += (GELU(LN₂(h)·W_inᵀ) ⊙ LN₂(h)·W_gateᵀ)·W_oᵀ                              (GeGLU)
+ * h = LN_final(h)
+ * ```
+ * with RoPE θ per layer type (global / local). Its LayerNorms have no β by default.
+ *
  * Padded positions still get hidden states (they attend to the real tokens), as in
- * transformers; pooling ignores them.
+ * transformers; pooling ignores them. (ModernBERT: a padded query whose whole local window
+ * is padding gets 0 from the kernel where transformers' eager softmax averages the masked keys.)
  *
  * The projection weights stay in the file's dtype by default (float16/bfloat16 take half
  * the memory; the GEMM widens them exactly while it packs them); embeddings, norms and
  * biases are float32.
  */
 import {
-  Tensor, add, applyActivation, attention, embedding, layerNorm, matmul, readSafetensors,
-  type SafetensorsFile, type TensorDType,
+  Tensor, add, applyActivation, applyRope, attention, embedding, layerNorm, matmul, readSafetensors,
+  type AttentionOptions, type SafetensorsFile, type TensorDType,
 } from '../index.js';
 import { type EncoderConfig, type EncoderJson, parseEncoderConfig } from './encoder-config.js';
 
@@ -35,36 +44,48 @@ const PREFIX = 'wasm-attention: models: EncoderModel';
 /** A projection weight `[out, in]` (PyTorch `Linear` layout), float32 or the file's 16-bit dtype. */
 type Weight = Tensor<TensorDType>;
 
-interface Norm { gamma: Tensor; beta: Tensor }
+/** LayerNorm parameters; `beta` null for ModernBERT's LayerNorm without bias. */
+interface Norm { gamma: Tensor; beta: Tensor | null }
 
 interface Layer {
   /** `[3E, E]`: the rows of W_q, W_k, W_v stacked, so one product makes q | k | v. */
   qkv: Weight;
-  qkvBias: Tensor;
+  qkvBias: Tensor | null;
   /** `[E, E]`. */
   out: Weight;
-  outBias: Tensor;
-  /** LayerNorm after the attention's residual sum. */
-  norm1: Norm;
-  /** `[F, E]`. */
+  outBias: Tensor | null;
+  /**
+   * BERT family: the LayerNorm after the attention's residual sum. ModernBERT: the one before
+   * the attention (null in layer 0, whose input is the embedding norm's output).
+   */
+  norm1: Norm | null;
+  /** `[F, E]`: the MLP's first projection (ModernBERT: the activated half of `Wi`). */
   up: Weight;
-  upBias: Tensor;
+  upBias: Tensor | null;
+  /** `[F, E]`: ModernBERT's gate, the second half of `Wi` (GeGLU: `act(x·upᵀ) ⊙ x·gateᵀ`); null for BERT. */
+  gate: Weight | null;
+  gateBias: Tensor | null;
   /** `[E, F]`. */
   down: Weight;
-  downBias: Tensor;
-  /** LayerNorm after the MLP's residual sum. */
+  downBias: Tensor | null;
+  /** BERT family: the LayerNorm after the MLP's residual sum. ModernBERT: the one before the MLP. */
   norm2: Norm;
+  /** Global attention, or the local window (ModernBERT). */
+  type: 'full' | 'sliding';
 }
 
 interface Parts {
   word: Tensor;
-  positions: Tensor;
+  /** Learned positions `[P, E]`; null with RoPE (ModernBERT). */
+  positions: Tensor | null;
   /** Token-type table `[T, E]`, or null (DistilBERT). */
   types: Tensor | null;
   /** Row 0 of the token-type table `[E]`: what every token adds when no token types are given. */
   type0: Tensor | null;
   embedNorm: Norm;
   layers: Layer[];
+  /** ModernBERT's LayerNorm after the last layer. */
+  finalNorm: Norm | null;
 }
 
 /** Options of {@link EncoderModel.load}. */
@@ -132,7 +153,7 @@ interface Checked {
 }
 
 /**
- * A BERT, RoBERTa, XLM-RoBERTa or DistilBERT encoder with its weights in WASM memory: token
+ * A BERT, RoBERTa, XLM-RoBERTa, DistilBERT or ModernBERT encoder with its weights in WASM memory: token
  * ids in, last hidden states (`Tensor [B, L, E]`) or pooled sentence embeddings out.
  * Tokenisation is the caller's. Owns WASM memory: `dispose()` (or `using`).
  */
@@ -140,18 +161,21 @@ export class EncoderModel {
   /** The resolved configuration. */
   readonly config: EncoderConfig;
   readonly #p: Parts;
+  /** β = 0 for LayerNorms without bias (a plain array: no WASM memory). */
+  readonly #zeros: Float32Array;
   #disposed = false;
 
   private constructor(config: EncoderConfig, parts: Parts) {
     this.config = config;
     this.#p = parts;
+    this.#zeros = new Float32Array(config.hiddenSize);
   }
 
   /**
    * Builds the model from a Hugging Face `config.json` (object or text) and the bytes of its
    * `model.safetensors` (or a parsed {@link SafetensorsFile}), float32, float16 or bfloat16.
    * Weight names are matched with or without the family's prefix (`bert.`, `roberta.`,
-   * `distilbert.`, as task-head checkpoints store them); an old checkpoint's
+   * `distilbert.`, ModernBERT's `model.`, as task-head checkpoints store them); an old checkpoint's
    * `LayerNorm.gamma`/`beta` are read as `weight`/`bias`.
    */
   static load(config: EncoderJson | string, weights: SafetensorsFile | ArrayBuffer | ArrayBufferView,
@@ -171,7 +195,8 @@ export class EncoderModel {
     const file = isBytes ? readSafetensors(weights) : weights;
     const owned: Tensor<TensorDType>[] = [];
     try {
-      return new EncoderModel(cfg, loadParts(cfg, file, wd === 'float32', owned));
+      const parts = cfg.family === 'modernbert' ? loadModernBert(cfg, file, wd === 'float32', owned) : loadParts(cfg, file, wd === 'float32', owned);
+      return new EncoderModel(cfg, parts);
     } catch (e) {
       for (const t of owned) t.dispose();
       throw e;
@@ -253,7 +278,9 @@ export class EncoderModel {
     let h: Tensor | null = null;
     try {
       const x = keep(embedding(p.word, c.ids, { shape: [B, L] }) as Tensor);
-      if (c.positionIds === null) {
+      if (p.positions === null) {
+        // RoPE: positions enter in every layer's attention instead.
+      } else if (c.positionIds === null) {
         // Positions 0 … L−1 are the same in every row: one [L, E] lookup broadcast over the batch.
         add(x, keep(embedding(p.positions, iota(L)) as Tensor), { out: x });
       } else {
@@ -263,9 +290,13 @@ export class EncoderModel {
         if (c.typeIds === null) add(x, p.type0!, { out: x });
         else add(x, keep(embedding(p.types, c.typeIds, { shape: [B, L] }) as Tensor), { out: x });
       }
-      h = layerNorm(x, p.embedNorm.gamma, p.embedNorm.beta, { eps: cfg.normEps });
+      h = this.#norm(x, p.embedNorm);
       const mask = c.mask === null ? null : keep(keyPaddingMask(c.mask, B, L));
-      for (const layer of p.layers) this.#layer(layer, h, mask, B, L);
+      for (const layer of p.layers) {
+        if (cfg.family === 'modernbert') this.#preNormLayer(layer, h, mask, B, L);
+        else this.#layer(layer, h, mask, B, L);
+      }
+      if (p.finalNorm !== null) this.#norm(h, p.finalNorm, h);
       return h;
     } catch (e) {
       h?.dispose();
@@ -275,24 +306,78 @@ export class EncoderModel {
     }
   }
 
-  /** One post-norm layer, replacing the contents of `h [B, L, E]`. */
-  #layer(w: Layer, h: Tensor, mask: Tensor | null, B: number, L: number): void {
-    const cfg = this.config, H = cfg.numHeads, D = cfg.headDim, eps = cfg.normEps;
+  /** LayerNorm of `x` into `out` (a new tensor when omitted). */
+  #norm(x: Tensor, n: Norm, out?: Tensor): Tensor {
+    return layerNorm(x, n.gamma, n.beta ?? this.#zeros, { eps: this.config.normEps, out });
+  }
+
+  /** Self-attention of `x [B, L, E]` with the layer's projections, mask, RoPE and window; a new `[B, L, E]`. */
+  #attention(w: Layer, x: Tensor, mask: Tensor | null, B: number, L: number): Tensor {
+    const cfg = this.config, H = cfg.numHeads, D = cfg.headDim;
     const temps: Tensor[] = [];
     const keep = (t: Tensor) => { temps.push(t); return t; };
     try {
-      const qkv = keep(project(h, w.qkv, w.qkvBias));
-      const [q, k, v] = splitQkv(qkv, B, L, H, D);
+      const [q, k, v] = splitQkv(keep(project(x, w.qkv, w.qkvBias)), B, L, H, D);
       temps.push(q, k, v);
-      const o = keep(attention(q, k, v, mask === null ? {} : { mask }));
-      const a = keep(project(keep(mergeHeads(o, B, L, H, D)), w.out, w.outBias));
+      if (cfg.rope !== null) {
+        // Positions 0 … L−1 of every sequence ([B, H, L, D]: L is the row axis), rotate-half pairs.
+        const base = w.type === 'full' ? cfg.rope.full : cfg.rope.sliding;
+        applyRope(q, { base, style: 'half' });
+        applyRope(k, { base, style: 'half' });
+      }
+      const options: AttentionOptions & { returnLse?: false } = {};
+      if (mask !== null) options.mask = mask;
+      if (w.type === 'sliding') options.window = [cfg.slidingWindow!, cfg.slidingWindow!];
+      const o = keep(attention(q, k, v, options));
+      return project(keep(mergeHeads(o, B, L, H, D)), w.out, w.outBias);
+    } finally {
+      for (const t of temps) t.dispose();
+    }
+  }
+
+  /** The MLP of `x [B, L, E]`: `act(x·W₁ᵀ + b₁)·W₂ᵀ + b₂`, or GeGLU with a gate; a new `[B, L, E]`. */
+  #mlp(w: Layer, x: Tensor): Tensor {
+    const temps: Tensor[] = [];
+    try {
+      const f = project(x, w.up, w.upBias);
+      temps.push(f);
+      applyActivation(f, this.config.activation);
+      if (w.gate !== null) {
+        const g = project(x, w.gate, w.gateBias);
+        temps.push(g);
+        multiplyInto(f, g);
+      }
+      return project(f, w.down, w.downBias);
+    } finally {
+      for (const t of temps) t.dispose();
+    }
+  }
+
+  /** One post-norm (BERT) layer, replacing the contents of `h [B, L, E]`. */
+  #layer(w: Layer, h: Tensor, mask: Tensor | null, B: number, L: number): void {
+    const temps: Tensor[] = [];
+    try {
+      const a = this.#attention(w, h, mask, B, L);
+      temps.push(a);
       add(a, h, { out: a });
-      layerNorm(a, w.norm1.gamma, w.norm1.beta, { eps, out: h });
-      const f = keep(project(h, w.up, w.upBias));
-      applyActivation(f, cfg.activation);
-      const m = keep(project(f, w.down, w.downBias));
+      this.#norm(a, w.norm1!, h);
+      const m = this.#mlp(w, h);
+      temps.push(m);
       add(m, h, { out: m });
-      layerNorm(m, w.norm2.gamma, w.norm2.beta, { eps, out: h });
+      this.#norm(m, w.norm2, h);
+    } finally {
+      for (const t of temps) t.dispose();
+    }
+  }
+
+  /** One pre-norm (ModernBERT) layer, updating the residual stream `h [B, L, E]` in place. */
+  #preNormLayer(w: Layer, h: Tensor, mask: Tensor | null, B: number, L: number): void {
+    const temps: Tensor[] = [];
+    const keep = (t: Tensor) => { temps.push(t); return t; };
+    try {
+      const x = w.norm1 === null ? h : keep(this.#norm(h, w.norm1));
+      add(h, keep(this.#attention(w, x, mask, B, L)), { out: h });
+      add(h, keep(this.#mlp(w, keep(this.#norm(h, w.norm2)))), { out: h });
     } finally {
       for (const t of temps) t.dispose();
     }
@@ -338,12 +423,23 @@ export function similarity(a: ArrayLike<number>, b: ArrayLike<number>, metric: '
 
 /** Every weight once (the type-0 row is a copy, so it is listed too). */
 function allTensors(p: Parts): Tensor<TensorDType>[] {
-  const all: (Tensor<TensorDType> | null)[] = [p.word, p.positions, p.types, p.type0, p.embedNorm.gamma, p.embedNorm.beta];
+  const all: (Tensor<TensorDType> | null | undefined)[] = [p.word, p.positions, p.types, p.type0, p.embedNorm.gamma,
+    p.embedNorm.beta, p.finalNorm?.gamma, p.finalNorm?.beta];
   for (const l of p.layers) {
-    all.push(l.qkv, l.qkvBias, l.out, l.outBias, l.norm1.gamma, l.norm1.beta, l.up, l.upBias, l.down, l.downBias,
-      l.norm2.gamma, l.norm2.beta);
+    all.push(l.qkv, l.qkvBias, l.out, l.outBias, l.norm1?.gamma, l.norm1?.beta, l.up, l.upBias, l.gate, l.gateBias,
+      l.down, l.downBias, l.norm2.gamma, l.norm2.beta);
   }
-  return all.filter((t): t is Tensor<TensorDType> => t !== null);
+  return all.filter((t): t is Tensor<TensorDType> => t != null);
+}
+
+/**
+ * `a ← a ⊙ b` element-wise (GeGLU's product), one pass over two typed-array views; the
+ * toolkit's `gatedFeedForward` forms the same product, but its projections would bypass
+ * {@link project}.
+ */
+function multiplyInto(a: Tensor, b: Tensor): void {
+  const x = a.data, y = b.data;
+  for (let i = 0; i < x.length; i++) x[i] = x[i]! * y[i]!;
 }
 
 function iota(n: number): Int32Array {
@@ -568,7 +664,7 @@ const DISTILBERT_NAMES: Names = {
   norm1: 'sa_layer_norm', up: 'ffn.lin1', down: 'ffn.lin2', norm2: 'output_layer_norm',
 };
 
-const FAMILY_PREFIX: Record<EncoderConfig['family'], string> = { bert: 'bert.', roberta: 'roberta.', distilbert: 'distilbert.' };
+const FAMILY_PREFIX: Record<EncoderConfig['family'], string> = { bert: 'bert.', roberta: 'roberta.', distilbert: 'distilbert.', modernbert: 'model.' };
 
 /** Reads every weight, checking names and shapes against the config; every tensor made is pushed to `owned`. */
 function loadParts(c: EncoderConfig, file: SafetensorsFile, widen: boolean, owned: Tensor<TensorDType>[]): Parts {
@@ -631,8 +727,71 @@ function loadParts(c: EncoderConfig, file: SafetensorsFile, widen: boolean, owne
       norm1: norm(`${p}${names.norm1}`),
       up: proj(`${p}${names.up}.weight`, [F, E]), upBias: f32(`${p}${names.up}.bias`, [F]),
       down: proj(`${p}${names.down}.weight`, [E, F]), downBias: f32(`${p}${names.down}.bias`, [E]),
-      norm2: norm(`${p}${names.norm2}`),
+      norm2: norm(`${p}${names.norm2}`), gate: null, gateBias: null, type: 'full',
     });
   }
-  return { word, positions, types, type0, embedNorm, layers };
+  return { word, positions, types, type0, embedNorm, layers, finalNorm: null };
+}
+
+/** ModernBERT's weights (names with or without `model.`, as ModernBertForMaskedLM stores them). */
+function loadModernBert(c: EncoderConfig, file: SafetensorsFile, widen: boolean, owned: Tensor<TensorDType>[]): Parts {
+  const prefix = ['', 'model.'].find((p) => file.has(`${p}embeddings.tok_embeddings.weight`));
+  if (prefix === undefined) {
+    throw new RangeError(`${PREFIX}.load: the weights lack "embeddings.tok_embeddings.weight" (looked with no prefix and under "model."); is this a modernbert checkpoint?`);
+  }
+  const E = c.hiddenSize, F = c.intermediateSize;
+  const resolve = (name: string, shape: readonly number[]): string => {
+    const full = prefix + name;
+    if (!file.has(full)) throw new RangeError(`${PREFIX}.load: the weights lack "${full}"`);
+    const got = file.entry(full).shape;
+    if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
+      throw new RangeError(`${PREFIX}.load: weight "${full}" has shape [${got.join(', ')}], the config implies [${shape.join(', ')}]`);
+    }
+    return full;
+  };
+  const f32 = (name: string, shape: readonly number[]): Tensor => {
+    const t = file.tensor(resolve(name, shape), { dtype: 'float32' }) as Tensor;
+    owned.push(t);
+    return t;
+  };
+  const proj = (name: string, shape: readonly number[]): Weight => {
+    const full = resolve(name, shape);
+    const t = widen ? file.tensor(full, { dtype: 'float32' }) : file.tensor(full);
+    owned.push(t);
+    return t;
+  };
+  const norm = (name: string): Norm => ({ gamma: f32(`${name}.weight`, [E]), beta: c.normBias ? f32(`${name}.bias`, [E]) : null });
+  /** Rows `[from, from + n)` of a tensor as a new one of the same dtype (raw elements copied, never converted). */
+  const rows = (t: Tensor<TensorDType>, from: number, n: number): Tensor<TensorDType> => {
+    const cols = t.rank === 2 ? t.shape[1]! : 1;
+    const r = Tensor.empty(t.rank === 2 ? [n, cols] : [n], { dtype: t.dtype });
+    owned.push(r);
+    (r.data as Float32Array).set((t.data as Float32Array).subarray(from * cols, (from + n) * cols));
+    return r;
+  };
+  const layers: Layer[] = [];
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `layers.${l}.`;
+    // Wi [2F, E] is chunked by transformers into (input, gate): the first F rows are activated.
+    const wi = proj(`${p}mlp.Wi.weight`, [2 * F, E]);
+    const wiBias = c.mlpBias ? f32(`${p}mlp.Wi.bias`, [2 * F]) : null;
+    layers.push({
+      norm1: l === 0 ? null : norm(`${p}attn_norm`),
+      qkv: proj(`${p}attn.Wqkv.weight`, [3 * E, E]), qkvBias: c.attentionBias ? f32(`${p}attn.Wqkv.bias`, [3 * E]) : null,
+      out: proj(`${p}attn.Wo.weight`, [E, E]), outBias: c.attentionBias ? f32(`${p}attn.Wo.bias`, [E]) : null,
+      norm2: norm(`${p}mlp_norm`),
+      up: rows(wi, 0, F), upBias: wiBias && rows(wiBias, 0, F) as Tensor,
+      gate: rows(wi, F, F), gateBias: wiBias && rows(wiBias, F, F) as Tensor,
+      down: proj(`${p}mlp.Wo.weight`, [E, F]), downBias: c.mlpBias ? f32(`${p}mlp.Wo.bias`, [E]) : null,
+      type: c.layerTypes[l]!,
+    });
+    // The halves are copies: the whole Wi is not kept.
+    owned.splice(owned.indexOf(wi), 1);
+    wi.dispose();
+    if (wiBias) { owned.splice(owned.indexOf(wiBias), 1); wiBias.dispose(); }
+  }
+  return {
+    word: f32('embeddings.tok_embeddings.weight', [c.vocabSize, E]), positions: null, types: null, type0: null,
+    embedNorm: norm('embeddings.norm'), layers, finalNorm: norm('final_norm'),
+  };
 }
