@@ -164,6 +164,33 @@ describe.each(FAMILIES)('%s equals transformers', (name) => {
   });
 });
 
+describe('pooling', () => {
+  it('left padding: mean / cls / last pool the real tokens of forward()\'s rows (float64 reference)', () => {
+    const { model } = load('bert');
+    try {
+      // Two left-padded sentences (3 and 6 real tokens) of length 6.
+      const ids = [0, 0, 0, 2, 40, 3, 2, 50, 60, 70, 80, 3], mask = [0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+      const input: EncoderInput = { ids, attentionMask: mask, shape: [2, 6] };
+      const E = model.config.hiddenSize, h = hidden(model, input);
+      const real = [[3, 4, 5], [0, 1, 2, 3, 4, 5]];
+      const mean = real.map((rows, b) => Array.from({ length: E }, (_, e) => rows.reduce((s, i) => s + h[(b * 6 + i) * E + e]!, 0) / rows.length));
+      const row = (b: number, i: number) => Array.from(h.subarray((b * 6 + i) * E, (b * 6 + i + 1) * E));
+      const cases = [['mean', mean], ['cls', [row(0, 3), row(1, 0)]], ['last', [row(0, 5), row(1, 5)]]] as const;
+      for (const [pooling, want] of cases) {
+        const got = model.embed(input, { pooling });
+        got.forEach((v, b) => expectClose(v, want[b]!, `left-padded ${pooling} ${b}`, 1e-6, 0));
+      }
+      const norm = model.embed(input, { normalize: true, dimensions: 10 });
+      norm.forEach((v, b) => {
+        const t = mean[b]!.slice(0, 10), n = Math.hypot(...t);
+        expectClose(v, t.map((x) => x / n), `normalised truncated mean ${b}`, 1e-6, 0);
+      });
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
 describe('BERT specifics', () => {
   it('bfloat16 weights: within 1e-5 of PyTorch on the same rounded weights', () => {
     const { want, input, model } = load('bert', 'model-bf16.safetensors');
