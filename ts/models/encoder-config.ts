@@ -56,7 +56,12 @@ export interface EncoderConfig {
   /** Keys each side of a query in `'sliding'` layers (`local_attention / 2`); null when no layer slides. */
   readonly slidingWindow: number | null;
   /** RoPE bases θ of global and local layers (ModernBERT); null for learned positions. */
-  readonly rope: { readonly full: number; readonly sliding: number } | null;
+  readonly rope: {
+    /** θ of the global (`'full'`) layers (`global_rope_theta`). */
+    readonly full: number;
+    /** θ of the local (`'sliding'`) layers (`local_rope_theta`). */
+    readonly sliding: number;
+  } | null;
 }
 
 /** A parsed `config.json`. */
