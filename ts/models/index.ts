@@ -1,5 +1,6 @@
 /**
- * wasm-attention/models: GPT-2 and LLaMA-family (LLaMA, Mistral, Qwen2, SmolLM) decoders
+ * wasm-attention/models: GPT-2 and LLaMA-family (LLaMA, Mistral, Qwen2, SmolLM) decoders and
+ * BERT-style encoders (BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ModernBERT)
  * from a Hugging Face `config.json` and safetensors weights, built on the library's public
  * API. A separate entry so that the core bundle stays free of model code; it shares the
  * core's module instance (import `init` from 'wasm-attention' as usual).
@@ -10,3 +11,7 @@ export {
 } from './causal-lm.js';
 export { parseConfig, type DecoderConfig, type Json } from './config.js';
 export { sampleToken, seededRandom, argmax, type SamplingOptions } from './sampling.js';
+export {
+  EncoderModel, similarity, type EncoderInput, type EncoderLoadOptions, type EmbedOptions, type Pooling,
+} from './encoder.js';
+export { parseEncoderConfig, type EncoderConfig, type EncoderJson } from './encoder-config.js';
