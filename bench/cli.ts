@@ -1,7 +1,7 @@
 /** Command-line options of the benchmark suite. */
 
 /** Case groups, in the order they run. */
-export const GROUPS = ['gemm', 'softmax', 'attention', 'decode', 'long'] as const;
+export const GROUPS = ['gemm', 'softmax', 'attention', 'decode', 'long', 'models'] as const;
 export type Group = (typeof GROUPS)[number];
 
 export interface CliOptions {
@@ -22,7 +22,7 @@ export const BUILDS = ['auto', 'relaxed-simd', 'simd', 'scalar'] as const;
 export type BuildChoice = (typeof BUILDS)[number];
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only=${GROUPS.join('|')}[,...]] [--json] [--threads=1] [--build=${BUILDS.join('|')}]
-  --quick     smaller sizes and fewer samples (under a minute)
+  --quick     smaller sizes and fewer samples (under a minute; models: two tiny decoders)
   --only=...  run only these case groups (comma-separated)
   --json      print the JSON result only (progress goes to stderr)
   --threads=N threads per implementation; only 1 is supported for now (others run with 1)

@@ -10,6 +10,7 @@ import { buildCases } from './cases.js';
 import { chartSvg } from './chart.js';
 import { GROUPS, parseArgs, threadsNotice } from './cli.js';
 import { nodeMachine } from './machine.js';
+import { runModelsGroup } from './models.js';
 import { loadNodePeers } from './peers/load-node.js';
 import { consoleTable, markdown, NOTES, REFERENCE_PEAK_GFLOPS, type Report } from './report.js';
 import { runSuite } from './suite.js';
@@ -28,13 +29,18 @@ if (notice) console.error(`warning: ${notice}`);
 const machine = nodeMachine();
 log(`wasm-attention benchmarks (${options.quick ? 'quick' : 'full'}) — ${machine.cpu}, ${machine.cores} cores, ` +
   `${machine.runtime}, 1 thread`);
-const { peers, unavailable } = await loadNodePeers();
+const kernelGroups = [...options.only].some((g) => g !== 'models');
+const { peers, unavailable } = kernelGroups ? await loadNodePeers() : { peers: [], unavailable: [] };
 const suite = await runSuite({
   quick: options.quick, cases: buildCases(options.quick, options.only), peers, unavailable, log, build: options.build,
 });
+// The models group runs after the kernel cases (whole decoders, ours against transformers.js).
+const models = options.only.has('models')
+  ? await runModelsGroup({ quick: options.quick, log, build: options.build, bandwidth: suite.bandwidth })
+  : undefined;
 const report: Report = {
   schema: 1, date: new Date().toISOString(), mode: options.quick ? 'quick' : 'full', threads: 1, machine,
-  referencePeakGflops: REFERENCE_PEAK_GFLOPS, notes: NOTES, ...suite,
+  referencePeakGflops: REFERENCE_PEAK_GFLOPS, notes: NOTES, ...suite, ...(models ? { models } : {}),
 };
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');

@@ -3,6 +3,7 @@
  * Markdown report. Every figure comes from the result; nothing is computed twice.
  */
 import { mib, ms, ratio, textTable } from './format.js';
+import { type ModelsResult, modelsConsole, modelsMarkdown } from './models-report.js';
 import { OURS, type SuiteResult, TS } from './suite.js';
 
 /** Where and how the run happened. */
@@ -23,6 +24,8 @@ export interface Report extends SuiteResult {
   /** Reference peak of this machine type, quoted next to the measured one. */
   readonly referencePeakGflops: number;
   readonly notes: readonly string[];
+  /** The `models` group (whole decoders against transformers.js), when it ran. */
+  readonly models?: ModelsResult;
 }
 
 /** 45.5 GFLOP/s: SIMD128 mul+add throughput measured earlier on this machine type. */
@@ -69,7 +72,7 @@ export function consoleTable(r: Report): string {
     }
     return cells;
   });
-  const lines = [textTable(header, rows)];
+  const lines = r.cases.length > 0 ? [textTable(header, rows)] : [];
   for (const c of r.cases) {
     if (c.group === 'long' && c.wasmPeakBytes !== undefined) {
       lines.push(`${c.label}: peak WASM heap during one call ${mib(c.wasmPeakBytes)} ` +
@@ -79,6 +82,7 @@ export function consoleTable(r: Report): string {
   const dec = decodeTable(r);
   if (dec) lines.push('', bandwidthLine(r), dec.console);
   lines.push('ratio = their median ÷ ours (above 1: ours is faster); ≠ marks outputs outside tolerance; — not run.');
+  if (r.models) lines.push('', modelsConsole(r.models));
   for (const d of disagreements(r)) lines.push(`WARNING: ${d}`);
   return lines.join('\n');
 }
@@ -178,6 +182,7 @@ export function markdown(r: Report, chartFile: string): string {
       'vs float32 = float32 median ÷ this median; peak heap = live WASM bytes during one step (cache included).', '');
     out.push(...dec.markdown);
   }
+  if (r.models) out.push('', ...modelsMarkdown(r.models));
   out.push('', '## Memory', '');
   for (const c of r.cases) {
     if (c.wasmPeakBytes === undefined || c.group === 'gemm' || c.group === 'softmax') continue;

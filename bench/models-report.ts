@@ -1,0 +1,104 @@
+/**
+ * The `models` group's table and notes for the console and the Markdown report (no Node
+ * imports: the report module is shared with the browser page).
+ */
+import type { BandwidthResult } from './bandwidth.js';
+import { mib, textTable } from './format.js';
+import type { CellResult } from './model-cell.js';
+
+/** Peer fp32 logits must agree with ours in float32 within this. */
+export const MODEL_TOLERANCE = 1e-3;
+
+export interface ModelRow {
+  readonly model: string;
+  readonly library: string;
+  readonly format: string;
+  readonly threads: number;
+  readonly result: CellResult;
+  /** Bytes of weights one decode step reads. */
+  readonly weightBytesPerToken?: number;
+  /** K/V bytes per cached position (all layers, float32). */
+  readonly kvBytesPerToken: number;
+  /** Decode limits: (weights + context·K/V bytes) ÷ bandwidth, in ms, and limit ÷ median. */
+  readonly limits?: { context: number; limitMs: number; fraction: number }[];
+  /** Max |logits − ours float32| over the correctness prompt. */
+  readonly checkMaxAbsDiff?: number;
+}
+
+export interface ModelsResult {
+  readonly mode: 'quick' | 'full';
+  readonly models: { name: string; config: Record<string, unknown> }[];
+  readonly prefill: readonly number[];
+  readonly contexts: readonly number[];
+  readonly prefillRuns: number;
+  readonly decodeSteps: number;
+  readonly bandwidth: BandwidthResult | null;
+  readonly peerVersions?: string;
+  readonly rows: ModelRow[];
+  readonly isolated: boolean;
+  readonly seconds: number;
+}
+
+const f1 = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+/** The models table (console and markdown share the rows). */
+export function modelsTable(m: ModelsResult): { header: string[]; rows: string[][]; notes: string[] } {
+  const [c1, c2] = m.contexts, [p1, p2] = m.prefill;
+  const header = ['model', 'library, weights', 'threads', `decode ms/token ctx ${c1} / ${c2}`, 'of limit',
+    `prefill tok/s ${p1} / ${p2}`, 'load ms', 'WASM peak', 'RSS Δ', 'weights read/token', `max |Δ| vs ours f32`];
+  const notes: string[] = [];
+  const rows = m.rows.map((r) => {
+    const res = r.result;
+    const name = `${r.library}, ${r.format}`;
+    if (res.status !== 'ok') {
+      notes.push(`${r.model} ${name}: ${res.status}`);
+      return [r.model, name, `${r.threads}`, res.status.startsWith('n/a') ? 'n/a' : 'failed', '', '', '', '', '', '', ''];
+    }
+    const dec = res.decode!.map((d) => f1(d.ms)).join(' / ');
+    const lim = r.limits ? r.limits.map((l) => `${Math.round(100 * l.fraction)}%`).join(' / ') : '—';
+    const pre = res.prefill!.map((p) => f1(p.tokens / (p.ms / 1000))).join(' / ');
+    return [r.model, name, `${r.threads}`, dec, lim, pre, res.loadMs!.toFixed(0),
+      res.wasmPeakBytes !== undefined ? mib(res.wasmPeakBytes) : '—', mib(res.rssDeltaBytes ?? 0),
+      r.weightBytesPerToken !== undefined ? mib(r.weightBytesPerToken) : '—',
+      r.checkMaxAbsDiff !== undefined ? r.checkMaxAbsDiff.toExponential(1) : r.library === 'wasm-attention' && r.format === 'float32' ? '(reference)' : '—'];
+  });
+  return { header, rows, notes };
+}
+
+function methodLines(m: ModelsResult): string[] {
+  const b = m.bandwidth;
+  return [
+    `Decode: median of ${m.decodeSteps} steps (after 2 warm-up steps) at each context, the cache holding context − 1 random ` +
+      `positions; prefill: median of ${m.prefillRuns} runs from an empty cache, logits of the last position only ` +
+      '(transformers.js: `num_logits_to_keep` = 1, as its generate() passes).',
+    `of limit = (weights read per token + context × K/V bytes per position) ÷ ${b ? `${b.gbps.toFixed(1)} GB/s (read ` +
+      'bandwidth measured in this run)' : 'read bandwidth (not measured)'} ÷ the decode median, at each context.`,
+    'Load: ours from the safetensors bytes in memory; transformers.js `from_pretrained` from the model folder just ' +
+      'written (in the OS page cache), session creation included.',
+    `Memory: RSS Δ = largest process RSS after load, prefill and decode minus the RSS before the load${m.isolated
+      ? ' (each cell in a process of its own)' : ' (cells share the bench process here: later cells reuse memory earlier ' +
+      'ones grew, so RSS Δ understates them)'}; WASM peak = ours' \`memoryStats().peakBytes\` over the cell.`,
+    `max |Δ| vs ours f32: largest difference of the logits over an 8-token prompt (every position) and one cached decode ` +
+      `step, against ours with float32 weights; transformers.js fp32 should agree within ${MODEL_TOLERANCE}.`,
+    `Peer: ${m.peerVersions ?? 'transformers.js'}, WASM backend; its ONNX files are built from the same weights at bench ` +
+      'time (bench/peers/onnx-decoder.ts): standard opset-17 ops, q8 = DynamicQuantizeLinear/MatMulInteger with int8 ' +
+      'weights, one scale per output column, int8 embedding tables.',
+  ];
+}
+
+export function modelsConsole(m: ModelsResult): string {
+  const t = modelsTable(m);
+  return [`Models (${m.mode}; ${m.seconds.toFixed(0)} s):`, textTable(t.header, t.rows), ...t.notes, ...methodLines(m)].join('\n');
+}
+
+export function modelsMarkdown(m: ModelsResult): string[] {
+  const t = modelsTable(m);
+  const out = ['## Models', '', `Whole decoders with random weights (${m.models.map((x) => x.name).join(', ')}), ` +
+    `both libraries in the same run. Group time ${m.seconds.toFixed(0)} s.`, ''];
+  out.push(`| ${t.header.join(' | ')} |`, `|${' --- |'.repeat(t.header.length)}`, ...t.rows.map((r) => `| ${r.join(' | ')} |`), '');
+  for (const n of t.notes) out.push(`- ${n}`);
+  if (t.notes.length) out.push('');
+  for (const n of methodLines(m)) out.push(`- ${n}`);
+  out.push('');
+  return out;
+}
