@@ -119,6 +119,7 @@ unsafe fn norm_row(x: *mut f32, res: Option<*const f32>, dst: *mut f32, n: usize
 /// # Safety
 /// As [`norm_row`].
 #[inline(always)]
+#[allow(clippy::needless_range_loop, clippy::assign_op_pattern)] // lanes written as the SIMD adds them
 unsafe fn pass1(x: *mut f32, res: Option<*const f32>, n: usize, square: bool) -> f64 {
     let (n8, n4) = (n / 8 * 8, n / 4 * 4);
     let mut lanes = [0f32; 8];
@@ -159,23 +160,41 @@ unsafe fn pass1(x: *mut f32, res: Option<*const f32>, n: usize, square: bool) ->
     }
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     {
-        let get = |k: usize| -> f32 {
-            match res {
-                Some(r) => {
-                    let v = *x.add(k) + *r.add(k);
-                    *x.add(k) = v;
-                    v
+        // Fixed-width inner loops (8, then 4) so the partial sums stay in registers.
+        if let Some(r) = res {
+            while j < n4 {
+                let w = if j < n8 { 8 } else { 4 };
+                for k in 0..8 {
+                    if k < w {
+                        let v = *x.add(j + k) + *r.add(j + k);
+                        *x.add(j + k) = v;
+                        lanes[k] = if square { v * v + lanes[k] } else { v + lanes[k] };
+                    }
                 }
-                None => *x.add(k),
+                j += w;
             }
-        };
-        while j < n4 {
-            let w = if j < n8 { 8 } else { 4 };
-            for (k, l) in lanes.iter_mut().enumerate().take(w) {
-                let v = get(j + k);
+        } else if square {
+            while j < n8 {
+                for (k, l) in lanes.iter_mut().enumerate() {
+                    let v = *x.add(j + k);
+                    *l = v * v + *l;
+                }
+                j += 8;
+            }
+        } else {
+            while j < n8 {
+                for (k, l) in lanes.iter_mut().enumerate() {
+                    *l = *x.add(j + k) + *l;
+                }
+                j += 8;
+            }
+        }
+        if j < n4 {
+            for (k, l) in lanes.iter_mut().enumerate().take(4) {
+                let v = *x.add(j + k);
                 *l = if square { v * v + *l } else { v + *l };
             }
-            j += w;
+            j += 4;
         }
     }
     let mut tail = 0f32;
@@ -196,6 +215,7 @@ unsafe fn pass1(x: *mut f32, res: Option<*const f32>, n: usize, square: bool) ->
 /// # Safety
 /// `x` readable for `n`.
 #[inline(always)]
+#[allow(clippy::needless_range_loop)]
 unsafe fn pass2(x: *const f32, n: usize, m: f32) -> (f64, f64) {
     let (n8, n4) = (n / 8 * 8, n / 4 * 4);
     let (mut s, mut q) = ([0f32; 8], [0f32; 8]);
@@ -228,14 +248,23 @@ unsafe fn pass2(x: *const f32, n: usize, m: f32) -> (f64, f64) {
         st(q.as_mut_ptr().add(4), q1);
     }
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    while j < n4 {
-        let w = if j < n8 { 8 } else { 4 };
-        for k in 0..w {
-            let d = *x.add(j + k) - m;
-            s[k] += d;
-            q[k] += d * d;
+    {
+        while j < n8 {
+            for k in 0..8 {
+                let d = *x.add(j + k) - m;
+                s[k] += d;
+                q[k] += d * d;
+            }
+            j += 8;
         }
-        j += w;
+        if j < n4 {
+            for k in 0..4 {
+                let d = *x.add(j + k) - m;
+                s[k] += d;
+                q[k] += d * d;
+            }
+            j += 4;
+        }
     }
     let (mut ts, mut tq) = (0f32, 0f32);
     while j < n {
