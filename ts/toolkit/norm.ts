@@ -8,7 +8,7 @@
 import { Tensor } from '../tensor.js';
 import { outArg, tensorArg } from '../ops/args.js';
 import { normRows, stage, type Staged } from '../ops/elementwise.js';
-import { checkAttached } from '../raw.js';
+import { checkAttached, stableSource } from '../raw.js';
 import { formatShape, sameShape } from '../shape.js';
 import { type Floats, floatsArg, lastAxis } from './common.js';
 
@@ -64,16 +64,21 @@ function normalise(op: string, x: Tensor, gamma: Floats, beta: Floats | null, ep
   if (beta !== null) checkAttached(beta, `${op}: beta`);
   floatsArg(gamma, E, op, `gamma [${E}]`);
   if (beta !== null) floatsArg(beta, E, op, `beta [${E}]`);
-  const out = outOpt === x ? x : outArg(outOpt, x.shape, op, {});
-  let g: Staged | null = null, b: Staged | null = null;
+  // Parameters are staged before `out` is allocated: an allocation may grow memory and
+  // detach a view of it passed as gamma/beta.
+  let g: Staged | null = null, b: Staged | null = null, out: Tensor | null = null;
   try {
-    g = stage(gamma);
-    b = stage(beta);
+    // Copies of both views first: staging gamma allocates, which could detach beta's view.
+    const gs = gamma instanceof Tensor ? gamma : stableSource(gamma, `${op}: gamma`);
+    const bs = beta === null || beta instanceof Tensor ? beta : stableSource(beta, `${op}: beta`);
+    g = stage(gs);
+    b = stage(bs);
+    out = outOpt === x ? x : outArg(outOpt, x.shape, op, {});
     if (x.size > 0) {
       normRows(x.ptr, residual?.ptr ?? 0, out.ptr, x.size / E, E, g.ptr, b.ptr, eps, op);
     }
   } catch (e) {
-    if (out !== outOpt) out.dispose();
+    if (out !== null && out !== outOpt && out !== x) out.dispose();
     throw e;
   } finally {
     if (g) g.release();
