@@ -85,7 +85,7 @@ function logits(model: CausalLM, prompt: number[], steps: number[]): Float32Arra
   }
 }
 
-// Measured worst |Δlogit| / max|logit| on these fixtures: int8 ≤ 1.2e-2, int4 ≤ 2.1e-2 (activation rounding only).
+// Measured worst |Δlogit| / max|logit| on these fixtures: int8 2.4e-2, int4 3.4e-2 (activation rounding only).
 const BOUND = { int8: 0.03, int4: 0.05 } as const;
 
 describe.each(['gpt2', 'llama', 'qwen2', 'mistral'])('%s with quantised weights', (name) => {
@@ -103,7 +103,6 @@ describe.each(['gpt2', 'llama', 'qwen2', 'mistral'])('%s with quantised weights'
       let worst = 0;
       for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
       const rel = worst / maxAbs(want);
-      if (process.env.SHOW_QUANT) console.log(`${name} ${fmt} rel ${rel}`);
       expect(rel, `${name} ${fmt}: worst ${worst} against max |logit| ${maxAbs(want)}`).toBeLessThan(BOUND[fmt]);
       // Not trivially equal to the float32 model on the original weights: the weights did change.
       const orig = CausalLM.load(config, fixture(name, 'model.safetensors'));
