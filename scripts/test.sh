@@ -13,6 +13,8 @@ echo "[test] cargo test: kernels and bindings, Debian's rustc 1.63"
 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc CARGO_TARGET_DIR=target/native-1.63 /usr/bin/cargo test --quiet -p wasm-attention-kernels -p wasm-attention
 echo "[test] type check"
 npx tsc -p tsconfig.json
+echo "[test] relative links in README.md, CONTRIBUTING.md and docs/"
+node scripts/check-links.mjs
 echo "[test] vitest"
 npx vitest run --reporter=default --reporter=json --outputFile.json=target/vitest.json "$@"
 # One closing line for the whole TypeScript suite (Node, the three builds, and Chromium).
