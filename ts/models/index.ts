@@ -7,7 +7,8 @@
  * @packageDocumentation
  */
 export {
-  CausalLM, DecoderCache, type ForwardOptions, type GenerateOptions, type GenerateResult,
+  CausalLM, DecoderCache, type ForwardOptions, type GenerateOptions, type GenerateResult, type LoadOptions,
+  type ModelWeightFormat,
 } from './causal-lm.js';
 export { parseConfig, type DecoderConfig, type Json } from './config.js';
 export { sampleToken, seededRandom, argmax, type SamplingOptions } from './sampling.js';

@@ -38,7 +38,9 @@ export interface WeightOptions {
 
 /** Plain data for {@link Weight.from}: row-major `[out, in]` values (or 16-bit bits with `dtype`). */
 export interface WeightSource {
+  /** The values, row-major `[out, in]`. */
   data: TensorData;
+  /** `[out, in]`. */
   shape: readonly [number, number];
   /** The dtype of `data` (a `Uint16Array` is raw bits for float16/bfloat16). @defaultValue 'float32' */
   dtype?: TensorDType;
