@@ -200,12 +200,13 @@ export interface LinearOptions {
  * `x · Wᵀ + bias` for `x [..., in]` (float32) and a {@link Weight} `[out, in]`: returns
  * `[..., out]`. Up to {@link GEMV_MAX_ROWS} rows of `x` (e.g. one decoding token) run on the
  * matrix–vector kernels, which stream every weight row once; more rows with float
- * weights run on the blocked GEMM. `'int8'`/`'int4'` weights always take the
- * matrix–vector kernels (16 rows of `x` per pass over the weight; simple and exact to
- * their bound, not a prefill-speed path): each 32-value block of an `x` row is
- * quantised to int8 (scale = max|x|/127) and multiplied in integers, so an output is
- * within `Σ_blocks max|x_block|/254 · Σ_block |w|` of the product of the quantised
- * weights (plus float32 rounding).
+ * weights run on the blocked GEMM. `'int8'`/`'int4'` weights take the matrix–vector
+ * kernels below 64 rows (16 rows of `x` per pass over the weight): each 32-value block
+ * of an `x` row is quantised to int8 (scale = max|x|/127) and multiplied in integers, so
+ * an output is within `Σ_blocks max|x_block|/254 · Σ_block |w|` of the product of the
+ * quantised weights (plus float32 rounding). From 64 rows (a prefill) the weight is
+ * dequantised a panel at a time and multiplied in float32 on the GEMM: the exact product
+ * of the quantised weights, up to float32 rounding.
  */
 export function linear(x: Tensor, weight: Weight, options: LinearOptions = {}): Tensor {
   const op = 'linear';
@@ -242,10 +243,11 @@ export function linear(x: Tensor, weight: Weight, options: LinearOptions = {}): 
   const rows = product(x.shape.slice(0, -1));
   try {
     const w = raw.wasm();
-    if (rows <= GEMV_MAX_ROWS || REGISTRY[weight.format].scale === 'block-f16') {
+    const block = REGISTRY[weight.format].scale === 'block-f16';
+    if (rows <= GEMV_MAX_ROWS || (block && rows < PANEL_MIN_ROWS)) {
       raw.check(w.wa_linear(rows, k, n, x.ptr, k, weight.ptr, weight.code, bias?.ptr ?? 0, out.ptr, n), op);
     } else {
-      // Large m, float weights: the blocked GEMM (transB), bias rows first with β = 1.
+      // Large m: the blocked GEMM (transB), bias rows first with β = 1.
       let beta = 0;
       if (bias !== undefined && rows > 0 && n > 0) {
         const d = out.data;
@@ -253,13 +255,52 @@ export function linear(x: Tensor, weight: Weight, options: LinearOptions = {}): 
         for (let filled = n; filled < rows * n; filled *= 2) d.copyWithin(filled, 0, Math.min(filled, rows * n - filled));
         beta = 1;
       }
-      raw.check(w.wa_gemm(rows, k, n, 1, x.ptr, k, weight.ptr, k, 1, weight.code, beta, out.ptr, n), op);
+      if (block) {
+        blockPanels(rows, k, n, x.ptr, weight, beta, out.ptr, op);
+      } else {
+        raw.check(w.wa_gemm(rows, k, n, 1, x.ptr, k, weight.ptr, k, 1, weight.code, beta, out.ptr, n), op);
+      }
     }
   } catch (e) {
     if (options.out === undefined) out.dispose();
     throw e;
   }
   return out;
+}
+
+/**
+ * From this many rows of `x`, int8/int4 products dequantise the weight a panel of rows at
+ * a time into float32 and run the blocked GEMM: one pass over the weight instead of one
+ * per 16 rows (below it, the integer matrix–vector kernels win).
+ */
+const PANEL_MIN_ROWS = 64;
+
+/** Float32 bytes of one dequantised weight panel: a few MiB stays in cache between the GEMM's passes. */
+const PANEL_BYTES = 2 ** 21;
+
+/**
+ * `out[:, j0 : j0+nc] (+)= x · W[j0 : j0+nc]ᵀ` for panels of `nc` weight rows of a block
+ * format, each dequantised exactly (`d·q` is exact in float32) into a scratch block.
+ */
+function blockPanels(rows: number, k: number, n: number, xPtr: number, weight: Weight, beta: number, outPtr: number,
+  op: string): void {
+  const nc = Math.max(1, Math.min(n, Math.floor(PANEL_BYTES / (4 * Math.max(k, 1)))));
+  const panel = raw.alloc(nc * k * 4);
+  let ids = 0;
+  try {
+    ids = raw.alloc(nc * 4);
+    const w = raw.wasm();
+    for (let j0 = 0; j0 < n; j0 += nc) {
+      const m = Math.min(nc, n - j0);
+      const u = raw.heapU32();
+      for (let i = 0; i < m; i++) u[(ids >>> 2) + i] = j0 + i;
+      raw.check(w.wa_gather_rows(weight.ptr, weight.code, n, k, ids, m, panel), op);
+      raw.check(w.wa_gemm(rows, k, m, 1, xPtr, k, panel, k, 1, 0, beta, outPtr + j0 * 4, n), op);
+    }
+  } finally {
+    raw.free(panel);
+    if (ids !== 0) raw.free(ids);
+  }
 }
 
 function product(dims: readonly number[]): number {
