@@ -27,9 +27,17 @@ use crate::dtype::{Elem, F16, BF16};
 use crate::format::{Format, QK};
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod simd128;
+mod float_simd128;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-use simd128 as imp;
+mod quant_simd128;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod tile_simd128;
+/// The SIMD128 kernels, one file per weight family, under the names the scalar ones use.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod imp {
+    pub use super::float_simd128::float_gemv;
+    pub use super::quant_simd128::{q4_0_gemv, q8_0_gemv, quantize_block};
+}
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod scalar;
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
