@@ -36,7 +36,9 @@ mod tile_simd128;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
     pub use super::float_simd128::float_gemv;
-    pub use super::quant_simd128::{q4_0_gemv, q8_0_gemv, quantize_block};
+    pub use super::quant_simd128::{q4_0_gemv, q4_0_prepare, q8_0_gemv, quantize_block};
+    /// The q4_0 kernel takes permuted activation codes and their block sums.
+    pub const Q4_0_SUMS: bool = true;
 }
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod scalar;
@@ -109,6 +111,9 @@ pub struct QRows<'a> {
     pub codes: &'a [i16],
     /// `rows · nb` scales.
     pub scales: &'a [f32],
+    /// q4_0 only (else empty): `rows · nb` values `8·Σ codes` of each block, for the
+    /// SIMD128 kernel's unsigned nibbles (see `quant_simd128::q4_0_dot32`).
+    pub sums8: &'a [i32],
 }
 
 /// Quantises `rows` activation rows (row stride `ldx`, `k` columns) per block of 32:
@@ -150,18 +155,26 @@ pub fn gemv_q(
         return;
     }
     let rows = m.min(Q_ROWS);
-    // Scratch as f32: scales first, then the int16 codes (two per float).
-    let len = rows * nb + rows * nb * QK / 2;
+    // Scratch as f32: scales, then the block sums (i32), then the int16 codes (two per float).
+    let len = 2 * rows * nb + rows * nb * QK / 2;
     crate::scratch::with_scratch(len, |buf| {
         let (scales, rest) = buf.split_at_mut(rows * nb);
-        // SAFETY: `rest` holds rows·nb·16 floats = rows·nb·32 i16 (alignment 4 ≥ 2),
-        // and i16 has no invalid bit patterns.
+        let (sums, rest) = rest.split_at_mut(rows * nb);
+        // SAFETY: `sums` holds rows·nb f32 slots, reused as i32 (same size and alignment, no
+        // invalid bit patterns); `rest` holds rows·nb·16 floats = rows·nb·32 i16 (alignment
+        // 4 ≥ 2), and i16 has no invalid bit patterns.
+        let sums8 = unsafe { core::slice::from_raw_parts_mut(sums.as_mut_ptr() as *mut i32, rows * nb) };
         let codes = unsafe { core::slice::from_raw_parts_mut(rest.as_mut_ptr() as *mut i16, rows * nb * QK) };
         let mut i0 = 0;
         while i0 < m {
             let r = (m - i0).min(Q_ROWS);
             quantize_rows(&x[i0 * ldx..], ldx, r, k, codes, scales);
-            let q = QRows { nb, codes: &codes[..r * nb * QK], scales: &scales[..r * nb] };
+            let with_sums = format == Format::Q4_0 && imp::Q4_0_SUMS;
+            if with_sums {
+                imp::q4_0_prepare(&mut codes[..r * nb * QK], &mut sums8[..r * nb]);
+            }
+            let sums8: &[i32] = if with_sums { &sums8[..r * nb] } else { &[] };
+            let q = QRows { nb, codes: &codes[..r * nb * QK], scales: &scales[..r * nb], sums8 };
             let yi = &mut y[i0 * ldy..];
             match format {
                 Format::Q8_0 => imp::q8_0_gemv(r, n, &q, wq, ws, bias, yi, ldy),

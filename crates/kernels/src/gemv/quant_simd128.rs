@@ -3,7 +3,7 @@
 
 use core::arch::wasm32::*;
 
-use super::tile_simd128::{hsum4, spaced_rows, splat_lane, store_spaced};
+use super::tile_simd128::{hsum4, spaced_rows, store_spaced};
 use super::{QRows, NR};
 use crate::format::QK;
 
@@ -48,21 +48,6 @@ pub fn quantize_block(x: &[f32], q: &mut [i16]) -> f32 {
     }
 }
 
-/// The four f32 scale products `d_w(row r, block b) · d_x` of a tile (one block).
-#[inline(always)]
-unsafe fn scales4(sr: [*const u16; NR], b: usize, xs: f32) -> [v128; NR] {
-    let f = |r: usize| f32x4_splat(crate::dtype::f16_to_f32(sr[r].add(b).read_unaligned()) * xs);
-    [f(0), f(1), f(2), f(3)]
-}
-
-/// i32x4 partial dot of 32 int8 weight codes `c0, c1` (16 each) with 32 int16 activations.
-#[inline(always)]
-fn dot32_i8(c0: v128, c1: v128, x: &[v128; 4]) -> v128 {
-    let d0 = i32x4_add(i32x4_dot_i16x8(i16x8_extend_low_i8x16(c0), x[0]), i32x4_dot_i16x8(i16x8_extend_high_i8x16(c0), x[1]));
-    let d1 = i32x4_add(i32x4_dot_i16x8(i16x8_extend_low_i8x16(c1), x[2]), i32x4_dot_i16x8(i16x8_extend_high_i8x16(c1), x[3]));
-    i32x4_add(d0, d1)
-}
-
 /// Loads block `b` of an activation row's int16 codes.
 #[inline(always)]
 unsafe fn load_xblock(xq: *const i16) -> [v128; 4] {
@@ -74,46 +59,101 @@ unsafe fn load_xblock(xq: *const i16) -> [v128; 4] {
     ]
 }
 
-/// One block of a tile: `acc[r] += s[r] · dot(block of row r at byte offset off; x)`.
-/// Rows written out one by one (constant indices) so that the tile stays in locals.
+/// i32x4 partial dot of a q8_0 block's 32 int8 codes at `p` with 32 int16 activations:
+/// four sign-extending 8-byte loads (`i16x8.load8x8_s`, one instruction each where a
+/// 16-byte load would need an extend of each half) and four `i32x4.dot_i16x8_s`.
 #[inline(always)]
-unsafe fn q_block<F: Fn(*const u8) -> (v128, v128)>(
-    acc: [v128; NR], xrow: *const i16, s: [v128; NR], wr: [*const u8; NR], b: usize, block_bytes: usize, codes: &F,
-) -> [v128; NR] {
-    let xv = load_xblock(xrow.add(b * QK));
-    let off = b * block_bytes;
-    let (c0, c1) = codes(wr[0].add(off));
-    let a0 = f32x4_add(acc[0], f32x4_mul(f32x4_convert_i32x4(dot32_i8(c0, c1, &xv)), s[0]));
-    let (c0, c1) = codes(wr[1].add(off));
-    let a1 = f32x4_add(acc[1], f32x4_mul(f32x4_convert_i32x4(dot32_i8(c0, c1, &xv)), s[1]));
-    let (c0, c1) = codes(wr[2].add(off));
-    let a2 = f32x4_add(acc[2], f32x4_mul(f32x4_convert_i32x4(dot32_i8(c0, c1, &xv)), s[2]));
-    let (c0, c1) = codes(wr[3].add(off));
-    let a3 = f32x4_add(acc[3], f32x4_mul(f32x4_convert_i32x4(dot32_i8(c0, c1, &xv)), s[3]));
-    [a0, a1, a2, a3]
+unsafe fn q8_0_dot32(p: *const u8, x: &[v128; 4], _corr: v128) -> v128 {
+    let d0 = i32x4_dot_i16x8(i16x8_load_extend_i8x8(p as *const i8), x[0]);
+    let d1 = i32x4_dot_i16x8(i16x8_load_extend_i8x8(p.add(8) as *const i8), x[1]);
+    let d2 = i32x4_dot_i16x8(i16x8_load_extend_i8x8(p.add(16) as *const i8), x[2]);
+    let d3 = i32x4_dot_i16x8(i16x8_load_extend_i8x8(p.add(24) as *const i8), x[3]);
+    i32x4_add(i32x4_add(d0, d1), i32x4_add(d2, d3))
 }
 
-/// Shared tile loop of q8_0 and q4_0: `codes(p)` turns the address of a weight block
-/// into its 32 codes as two i8x16 (elements 0..15, 16..31). Scale products are made
-/// four blocks at a time: four float16 weight scales of a row are contiguous (one
-/// widening load) and multiply the four activation scales in one vector; each block
-/// then takes its lane.
+/// i32x4 partial dot of a q4_0 block's 32 4-bit codes at `p` with 32 int16 activations
+/// in the order [`q4_0_prepare`] puts them, minus `corr` (lanes summing to 8·Σx). The 16 bytes are read as
+/// eight u16 lanes: lane `l` holds byte `2l` (elements `2l`, `2l+16` in its low and high
+/// nibble) and byte `2l+1` (elements `2l+1`, `2l+17`), so one mask and three shifts give
+/// the nibbles already widened to i16, in the order the activations were permuted to.
+/// Nibbles are codes + 8; `Σ (c+8)·x − 8·Σx = Σ c·x` is exact in i32.
+#[inline(always)]
+unsafe fn q4_0_dot32(p: *const u8, x: &[v128; 4], corr: v128) -> v128 {
+    let v = v128_load(p as *const v128);
+    let m = u16x8_splat(0x000f);
+    let d0 = i32x4_dot_i16x8(v128_and(v, m), x[0]);
+    let d1 = i32x4_dot_i16x8(v128_and(u16x8_shr(v, 4), m), x[1]);
+    let d2 = i32x4_dot_i16x8(v128_and(u16x8_shr(v, 8), m), x[2]);
+    let d3 = i32x4_dot_i16x8(u16x8_shr(v, 12), x[3]);
+    i32x4_sub(i32x4_add(i32x4_add(d0, d1), i32x4_add(d2, d3)), corr)
+}
+
+/// Puts blocks of int16 activation codes (natural order) into the order of
+/// [`q4_0_dot32`]'s nibble vectors — elements 0, 2, …, 14 | 16, 18, …, 30 | 1, 3, …, 15 |
+/// 17, 19, …, 31 — and writes each block's `8·Σx` to `sums8`.
+pub fn q4_0_prepare(codes: &mut [i16], sums8: &mut [i32]) {
+    for (blk, s) in codes.chunks_exact_mut(QK).zip(sums8.iter_mut()) {
+        // SAFETY: blk holds 32 i16 (four v128).
+        unsafe {
+            let p = blk.as_mut_ptr();
+            let n0 = v128_load(p as *const v128);
+            let n1 = v128_load(p.add(8) as *const v128);
+            let n2 = v128_load(p.add(16) as *const v128);
+            let n3 = v128_load(p.add(24) as *const v128);
+            v128_store(p as *mut v128, i16x8_shuffle::<0, 2, 4, 6, 8, 10, 12, 14>(n0, n1));
+            v128_store(p.add(8) as *mut v128, i16x8_shuffle::<0, 2, 4, 6, 8, 10, 12, 14>(n2, n3));
+            v128_store(p.add(16) as *mut v128, i16x8_shuffle::<1, 3, 5, 7, 9, 11, 13, 15>(n0, n1));
+            v128_store(p.add(24) as *mut v128, i16x8_shuffle::<1, 3, 5, 7, 9, 11, 13, 15>(n2, n3));
+        }
+        *s = 8 * blk.iter().map(|&c| c as i32).sum::<i32>();
+    }
+}
+
+/// Blocks whose scale products a tile prepares at once (a 1 KiB stack buffer for four
+/// rows): bounds the buffer for any `k` while amortising the pass over 2,048 columns.
+const SCALE_CHUNK: usize = 64;
+
+/// The scale products `d_w(row r, block b) · d_x(b)` of a tile's four rows for blocks
+/// `b0..b0 + len`, into `out[r·SCALE_CHUNK + (b − b0)]`: the float16 weight scales widened
+/// exactly four at a time. A pass of its own, so that the block loop holds no widening
+/// work and stays within the registers the engine allocates (unrolled, it spilled).
+#[inline(always)]
+unsafe fn tile_scales(sr: [*const u16; NR], xs: *const f32, b0: usize, len: usize, out: &mut [f32; NR * SCALE_CHUNK]) {
+    for (r, &row) in sr.iter().enumerate() {
+        let o = out.as_mut_ptr().add(r * SCALE_CHUNK);
+        let mut b = 0;
+        while b + 4 <= len {
+            let w = crate::dtype::load_f16x4(row.add(b0 + b));
+            v128_store(o.add(b) as *mut v128, f32x4_mul(w, v128_load(xs.add(b0 + b) as *const v128)));
+            b += 4;
+        }
+        while b < len {
+            *o.add(b) = crate::dtype::f16_to_f32(row.add(b0 + b).read_unaligned()) * *xs.add(b0 + b);
+            b += 1;
+        }
+    }
+}
+
+/// Shared tile loop of q8_0 and q4_0: `dot(p, x, corr)` is the i32x4 partial dot of the
+/// weight block at `p` with an activation block. Per block and row: the integer dot,
+/// converted to f32, times the block's scale product (splatted from the tile's buffer,
+/// [`tile_scales`]), added to the row's accumulator; lanes summed once at the end.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn q_gemv<F: Fn(*const u8) -> (v128, v128)>(
+fn q_gemv<const Q4: bool, F: Fn(*const u8, &[v128; 4], v128) -> v128>(
     m: usize, n: usize, q: &QRows, wq: &[u8], ws: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
-    block_bytes: usize, codes: F,
+    block_bytes: usize, dot: F,
 ) {
     let nb = q.nb;
     let qn = (n + NR - 1) / NR;
+    let mut sbuf = [0.0f32; NR * SCALE_CHUNK];
     for j in 0..qn {
         let rows = spaced_rows(j, qn, n);
         for i in 0..m {
-            let z = f32x4_splat(0.0);
-            let mut acc = [z; NR];
+            let mut acc = [f32x4_splat(0.0); NR];
             // SAFETY: rows < n; wq holds n·nb blocks of block_bytes, ws n·nb float16
             // (read unaligned), the activation codes and scales rows·nb blocks (checked
-            // when the planes were split and the scratch sliced).
+            // when the planes were split and the scratch sliced); sbuf indices < NR·SCALE_CHUNK.
             unsafe {
                 let row = |r: usize| wq.as_ptr().add(rows[r] * nb * block_bytes);
                 let wr = [row(0), row(1), row(2), row(3)];
@@ -121,27 +161,31 @@ fn q_gemv<F: Fn(*const u8) -> (v128, v128)>(
                 let sr = [srow(0), srow(1), srow(2), srow(3)];
                 let xrow = q.codes.as_ptr().add(i * nb * QK);
                 let xsr = q.scales.as_ptr().add(i * nb);
-                let mut b = 0;
-                while b + 4 <= nb {
-                    let xs4 = v128_load(xsr.add(b) as *const v128);
-                    let s0 = f32x4_mul(crate::dtype::load_f16x4(sr[0].add(b)), xs4);
-                    let s1 = f32x4_mul(crate::dtype::load_f16x4(sr[1].add(b)), xs4);
-                    let s2 = f32x4_mul(crate::dtype::load_f16x4(sr[2].add(b)), xs4);
-                    let s3 = f32x4_mul(crate::dtype::load_f16x4(sr[3].add(b)), xs4);
-                    let l0 = [splat_lane::<0>(s0), splat_lane::<0>(s1), splat_lane::<0>(s2), splat_lane::<0>(s3)];
-                    acc = q_block(acc, xrow, l0, wr, b, block_bytes, &codes);
-                    let l1 = [splat_lane::<1>(s0), splat_lane::<1>(s1), splat_lane::<1>(s2), splat_lane::<1>(s3)];
-                    acc = q_block(acc, xrow, l1, wr, b + 1, block_bytes, &codes);
-                    let l2 = [splat_lane::<2>(s0), splat_lane::<2>(s1), splat_lane::<2>(s2), splat_lane::<2>(s3)];
-                    acc = q_block(acc, xrow, l2, wr, b + 2, block_bytes, &codes);
-                    let l3 = [splat_lane::<3>(s0), splat_lane::<3>(s1), splat_lane::<3>(s2), splat_lane::<3>(s3)];
-                    acc = q_block(acc, xrow, l3, wr, b + 3, block_bytes, &codes);
-                    b += 4;
-                }
-                while b < nb {
-                    let s = scales4(sr, b, *xsr.add(b));
-                    acc = q_block(acc, xrow, s, wr, b, block_bytes, &codes);
-                    b += 1;
+                let sums = q.sums8.as_ptr().add(if Q4 { i * nb } else { 0 });
+                let mut b0 = 0;
+                while b0 < nb {
+                    let len = (nb - b0).min(SCALE_CHUNK);
+                    tile_scales(sr, xsr, b0, len, &mut sbuf);
+                    let sp = sbuf.as_ptr();
+                    // Two rows at a time: four rows' codes at once outrun the registers.
+                    for pair in 0..NR / 2 {
+                        let (r0, r1) = (2 * pair, 2 * pair + 1);
+                        let (mut a0, mut a1) = (acc[r0], acc[r1]);
+                        for c in 0..len {
+                            let b = b0 + c;
+                            // `8·Σx` of block `b` in lane 0 (q4_0 only; q8_0's dot ignores it).
+                            let corr = if Q4 { v128_load32_zero(sums.add(b) as *const u32) } else { i32x4_splat(0) };
+                            let xv = load_xblock(xrow.add(b * QK));
+                            let off = b * block_bytes;
+                            let d0 = f32x4_convert_i32x4(dot(wr[r0].add(off), &xv, corr));
+                            a0 = f32x4_add(a0, f32x4_mul(d0, v128_load32_splat(sp.add(r0 * SCALE_CHUNK + c) as *const u32)));
+                            let d1 = f32x4_convert_i32x4(dot(wr[r1].add(off), &xv, corr));
+                            a1 = f32x4_add(a1, f32x4_mul(d1, v128_load32_splat(sp.add(r1 * SCALE_CHUNK + c) as *const u32)));
+                        }
+                        acc[r0] = a0;
+                        acc[r1] = a1;
+                    }
+                    b0 += len;
                 }
                 let out = hsum4(acc[0], acc[1], acc[2], acc[3]);
                 store_spaced(out, j, qn, n, bias, &mut y[i * ldy..i * ldy + n]);
@@ -152,15 +196,11 @@ fn q_gemv<F: Fn(*const u8) -> (v128, v128)>(
 
 #[allow(clippy::too_many_arguments)]
 pub fn q8_0_gemv(m: usize, n: usize, q: &QRows, wq: &[u8], ws: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize) {
-    q_gemv(m, n, q, wq, ws, bias, y, ldy, QK, |p| unsafe { (v128_load(p as *const v128), v128_load(p.add(16) as *const v128)) })
+    q_gemv::<false, _>(m, n, q, wq, ws, bias, y, ldy, QK, |p, x, c| unsafe { q8_0_dot32(p, x, c) })
 }
 
+/// q4_0: the activation codes must have been through [`q4_0_prepare`] (order and `q.sums8`).
 #[allow(clippy::too_many_arguments)]
 pub fn q4_0_gemv(m: usize, n: usize, q: &QRows, wq: &[u8], ws: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize) {
-    q_gemv(m, n, q, wq, ws, bias, y, ldy, QK / 2, |p| unsafe {
-        let c = v128_load(p as *const v128);
-        let eight = i8x16_splat(8);
-        // Low nibbles are elements 0..15, high nibbles 16..31; codes are nibble − 8.
-        (i8x16_sub(v128_and(c, i8x16_splat(0x0f)), eight), i8x16_sub(u8x16_shr(c, 4), eight))
-    })
+    q_gemv::<true, _>(m, n, q, wq, ws, bias, y, ldy, QK / 2, |p, x, c| unsafe { q4_0_dot32(p, x, c) })
 }

@@ -100,3 +100,9 @@ pub fn q4_0_gemv(m: usize, n: usize, q: &QRows, wq: &[u8], ws: &[u8], bias: Opti
 fn scale_at(ws: &[u8], i: usize) -> f32 {
     crate::dtype::f16_to_f32(u16::from_le_bytes([ws[2 * i], ws[2 * i + 1]]))
 }
+
+/// The scalar q4_0 kernel reads codes in natural order and needs no block sums.
+pub const Q4_0_SUMS: bool = false;
+
+/// Unused by the scalar kernels (see [`Q4_0_SUMS`]).
+pub fn q4_0_prepare(_codes: &mut [i16], _sums8: &mut [i32]) {}

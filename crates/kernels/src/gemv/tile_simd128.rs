@@ -42,10 +42,3 @@ pub(super) unsafe fn store_spaced(v: v128, t: usize, q: usize, n: usize, bias: O
         }
     }
 }
-
-
-/// Lane `L` of `v` in every lane.
-#[inline(always)]
-pub(super) fn splat_lane<const L: usize>(v: v128) -> v128 {
-    i32x4_shuffle::<L, L, L, L>(v, v)
-}
