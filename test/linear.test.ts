@@ -194,3 +194,40 @@ describe('16-bit weights give bit for bit the results of their float32 copies', 
     });
   }
 });
+
+describe('Weight.fromBytes (the loaders\' path) stores what Weight.from stores', () => {
+  // Row blocks of raw little-endian bytes, stacked: one part larger than the 1 MiB staging
+  // buffer (several chunks), one of a single row, one empty.
+  const cols = 520, rows = [3, 600, 1, 0];
+  const total = rows.reduce((a, b) => a + b, 0);
+  const values = randoms(total * cols, 77, -1, 1);
+  for (const dtype of ['float32', 'float16', 'bfloat16'] as const) {
+    for (const format of FORMATS) {
+      it(`${dtype} bytes → ${format}`, () => {
+        const before = memoryStats().liveBlocks;
+        {
+          using all = Tensor.from(values, [total, cols], { dtype });
+          const allBytes = new Uint8Array(all.toArray().length * (dtype === 'float32' ? 4 : 2));
+          allBytes.set(new Uint8Array(all.data.buffer, all.data.byteOffset, allBytes.length));
+          let at = 0;
+          const parts = rows.map((r) => {
+            const size = dtype === 'float32' ? 4 : 2, bytes = allBytes.slice(at * cols * size, (at + r) * cols * size);
+            at += r;
+            return { rows: r, dtype, read: () => bytes };
+          });
+          using a = Weight.fromBytes(parts, cols, format, 'test');
+          using b = Weight.from(all, { format });
+          expect(a.shape).toEqual([total, cols]);
+          expect(a.bytes).toBe(b.bytes);
+          using x = Tensor.from(randoms(2 * cols, 5), [2, cols]);
+          using ya = linear(x, a);
+          using yb = linear(x, b);
+          expect(Array.from(ya.data)).toEqual(Array.from(yb.data));
+          expect(() => Weight.fromBytes([{ rows: 2, dtype, read: () => allBytes.subarray(0, 3) }], cols, format, 'test'))
+            .toThrow(/needs .* bytes, got 3/);
+        }
+        expect(memoryStats().liveBlocks).toBe(before);
+      });
+    }
+  }
+});

@@ -32,6 +32,8 @@ export interface RawExports {
     bias: number, y: number, ldy: number): number;
   wa_gather_rows(w: number, wFormat: number, rows: number, cols: number, ids: number, n: number, dst: number): number;
   wa_quantize(src: number, srcFormat: number, dst: number, dstFormat: number, rows: number, cols: number): number;
+  wa_quantize_into(src: number, srcFormat: number, dst: number, dstFormat: number, rows: number, cols: number,
+    row0: number, count: number): number;
   wa_bias_act(x: number, ld: number, rows: number, cols: number, bias: number, act: number): number;
   wa_gated_act(gate: number, ldg: number, up: number, ldu: number, rows: number, cols: number,
     gateBias: number, upBias: number, act: number): number;

@@ -9,7 +9,7 @@ interface Raw {
   wa_alloc(n: number): number; wa_free(p: number): number; wa_live_blocks(): number;
   wa_sgemm(...a: number[]): number; wa_softmax(...a: number[]): number;
   wa_attention(d: number): number; wa_attention_probs(d: number): number;
-  wa_linear(...a: number[]): number; wa_quantize(...a: number[]): number; wa_gather_rows(...a: number[]): number;
+  wa_linear(...a: number[]): number; wa_quantize(...a: number[]): number; wa_quantize_into(...a: number[]): number; wa_gather_rows(...a: number[]): number;
   wa_bias_act(...a: number[]): number; wa_gated_act(...a: number[]): number; wa_add(...a: number[]): number;
   wa_norm(...a: number[]): number; wa_rope(...a: number[]): number;
 }
@@ -119,6 +119,17 @@ describe('raw ABI bounds checks', () => {
     expect(w.wa_quantize(wf, 0, q8, 1, n, k)).toBe(BAD_SHAPE); // not a block format
     expect(w.wa_quantize(wf, 3, q8, 4, n, k)).toBe(BAD_SHAPE); // int8 source
     expect(w.wa_quantize(wf, 0, q8, 4, 0xffffffff, 0xffffffff)).not.toBe(0);
+    // Rows into part of a larger matrix: the same bytes as packing all rows at once.
+    const q8b = w.wa_alloc(n * 2 * 34);
+    expect(w.wa_quantize_into(wf, 0, q8b, 4, n, k, 0, 2)).toBe(0);
+    expect(w.wa_quantize_into(wf + 2 * k * 4, 0, q8b, 4, n, k, 2, n - 2)).toBe(0);
+    const bytes = (p: number) => Array.from(new Uint8Array(w.memory.buffer, p, n * 2 * 34));
+    expect(bytes(q8b)).toEqual(bytes(q8));
+    expect(w.wa_quantize_into(wf, 0, q8b, 4, n, k, n - 1, 2)).toBe(BAD_SHAPE); // rows past the matrix
+    expect(w.wa_quantize_into(wf, 0, q8b, 4, n, k, 0xffffffff, 2)).toBe(BAD_SHAPE);
+    expect(w.wa_quantize_into(wf, 0, q8b, 1, n, k, 0, 1)).toBe(BAD_SHAPE); // not a block format
+    expect(w.wa_quantize_into(wf, 0, wf, 4, n, k, 0, 1)).toBe(ALIASED);
+    expect(w.wa_quantize_into(wf, 0, q8b, 4, n + 1, k, 0, 1)).toBe(BAD_POINTER); // dst too short
     for (const [wp, f] of [[wf, 0], [wf, 1], [wf, 2], [q8, 4], [q4, 5]] as const) {
       expect(w.wa_linear(m, k, n, x, k, wp, f, bias, y, n), `format ${f}`).toBe(0);
       expect(w.wa_linear(m, k, n, x, k, wp, f, 0, y, n)).toBe(0);

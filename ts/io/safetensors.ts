@@ -18,6 +18,7 @@ import * as raw from '../raw.js';
 import { Tensor } from '../tensor.js';
 import { dtypeArg, dtypeCode, type TensorDType } from '../dtype.js';
 import { describe, formatShape } from '../shape.js';
+import type { RowBytes } from '../ops/linear.js';
 
 /** Bytes per element of every dtype the format defines (a Map: no inherited keys such as "constructor"). */
 const DTYPE_BYTES: ReadonlyMap<string, number> = new Map(Object.entries({
@@ -200,6 +201,28 @@ export class SafetensorsFile {
     }
     this.#copy(e, target, offset);
     return n;
+  }
+
+  /**
+   * Tensor `name` (2-D, a float dtype) as rows of raw bytes for `Weight.fromBytes`: the
+   * bytes are read from the file when the weight copies them, not before. @internal
+   */
+  rowBytes(name: string): RowBytes {
+    const e = this.#floatEntry(name);
+    if (e.shape.length !== 2) {
+      throw new RangeError(`wasm-attention: safetensors: tensor "${name}" has shape [${e.shape.join(', ')}]; a weight is 2-D`);
+    }
+    return {
+      rows: e.shape[0]!,
+      dtype: e.tensorDtype as RowBytes['dtype'],
+      read: () => {
+        const src = this.#bytes.subarray(e.begin, e.end);
+        if (src.length !== e.end - e.begin) {
+          throw new Error(`wasm-attention: safetensors: the file's bytes are gone (its ArrayBuffer was detached or transferred after parsing); parse it again`);
+        }
+        return src;
+      },
+    };
   }
 
   #floatEntry(name: string): SafetensorsEntry {

@@ -475,6 +475,18 @@ function prepare(t: Tensor<TensorDType>, format: ModelWeightFormat, owned: Owned
   }
 }
 
+/**
+ * The weight stacked from the file's 2-D tensors `names` (row blocks, the same width), in
+ * `format` (`'auto'`: the first one's dtype): written once from the file's bytes.
+ */
+function weightOf(file: SafetensorsFile, names: readonly string[], format: ModelWeightFormat, owned: Owned): Weight {
+  const parts = names.map((n) => file.rowBytes(n));
+  const cols = file.entry(names[0]!).shape[1]!;
+  const w = Weight.fromBytes(parts, cols, format === 'auto' ? parts[0]!.dtype : format, 'CausalLM.load');
+  owned.push(w);
+  return w;
+}
+
 function loadGpt2(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightFormat, owned: Owned): Parts {
   const { need } = resolver(file, ['transformer.', '']);
   const E = c.hiddenSize, F = c.intermediateSize;
@@ -491,7 +503,7 @@ function loadGpt2(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightFo
     return prepare(w, format, owned);
   };
   const norm = (name: string): Norm => ({ gamma: load(`${name}.weight`, [E]), beta: load(`${name}.bias`, [E]) });
-  const embed = prepare(file.tensor(need('wte.weight', [c.vocabSize, E])), format, owned);
+  const embed = weightOf(file, [need('wte.weight', [c.vocabSize, E])], format, owned);
   const positions = load('wpe.weight', [c.maxPositions, E]);
   const layers: BlockWeights[] = [];
   for (let l = 0; l < c.numLayers; l++) {
@@ -506,7 +518,7 @@ function loadGpt2(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightFo
   }
   const finalNorm = norm('ln_f');
   const lmHead = c.tieWordEmbeddings || !file.has('lm_head.weight') ? embed
-    : prepare(file.tensor(need('lm_head.weight', [c.vocabSize, E])), format, owned);
+    : weightOf(file, [need('lm_head.weight', [c.vocabSize, E])], format, owned);
   return { embed, positions, layers, finalNorm, lmHead };
 }
 
@@ -514,7 +526,7 @@ function loadLlama(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightF
   const { need, find } = resolver(file, ['model.', '']);
   const E = c.hiddenSize, F = c.intermediateSize, Nq = c.numHeads * c.headDim, Nkv = c.numKvHeads * c.headDim;
   const load = (name: string, shape: number[]) => { const t = float32(file, need(name, shape)); owned.push(t); return t; };
-  const loadW = (name: string, shape: number[]) => prepare(file.tensor(need(name, shape)), format, owned);
+  const loadW = (name: string, shape: number[]) => weightOf(file, [need(name, shape)], format, owned);
   const maybe = (name: string, shape: number[]) => (find(name) === null ? null : load(name, shape));
   /** Stacks tensors row-wise into one new tensor (each copied once from the file), in `dtype`. */
   const stack = (names: string[], shapes: number[][], dtype: TensorDType) => {
@@ -536,7 +548,6 @@ function loadLlama(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightF
     const qkvNames = ['q_proj', 'k_proj', 'v_proj'].map((x) => `${a}${x}`);
     const norm1 = { gamma: load(`${p}input_layernorm.weight`, [E]), beta: null };
     const norm2 = { gamma: load(`${p}post_attention_layernorm.weight`, [E]), beta: null };
-    const qkvDtype = file.entry(need(`${qkvNames[0]}.weight`, [Nq, E])).tensorDtype ?? 'float32';
     let qkvBias: Tensor | null = null;
     if (c.attentionBias) {
       qkvBias = stack(qkvNames.map((x) => `${x}.bias`), [[Nq], [Nkv], [Nkv]], 'float32') as Tensor;
@@ -544,7 +555,7 @@ function loadLlama(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightF
     }
     layers.push({
       norm1, norm2,
-      qkv: prepare(stack(qkvNames.map((x) => `${x}.weight`), [[Nq, E], [Nkv, E], [Nkv, E]], qkvDtype), format, owned),
+      qkv: weightOf(file, [need(`${qkvNames[0]}.weight`, [Nq, E]), need(`${qkvNames[1]}.weight`, [Nkv, E]), need(`${qkvNames[2]}.weight`, [Nkv, E])], format, owned),
       qkvBias,
       out: loadW(`${a}o_proj.weight`, [E, Nq]), outBias: c.attentionBias ? maybe(`${a}o_proj.bias`, [E]) : null,
       fc: loadW(`${m}gate_proj.weight`, [F, E]), fcBias: c.mlpBias ? load(`${m}gate_proj.bias`, [F]) : null,
@@ -557,6 +568,6 @@ function loadLlama(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightF
   if (!c.tieWordEmbeddings && !file.has('lm_head.weight') && !file.has('model.lm_head.weight')) {
     throw new RangeError('wasm-attention: models: the weights lack "lm_head.weight" and tie_word_embeddings is false');
   }
-  const lmHead = c.tieWordEmbeddings ? embed : prepare(file.tensor(need('lm_head.weight', [c.vocabSize, E])), format, owned);
+  const lmHead = c.tieWordEmbeddings ? embed : weightOf(file, [need('lm_head.weight', [c.vocabSize, E])], format, owned);
   return { embed, positions: null, layers, finalNorm, lmHead };
 }

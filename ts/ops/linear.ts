@@ -48,6 +48,17 @@ export interface WeightSource {
 
 interface Owned { ptr: number; generation: number }
 
+/** Rows of a weight as raw little-endian bytes, for {@link Weight.fromBytes}. @internal */
+export interface RowBytes {
+  readonly rows: number;
+  readonly dtype: 'float32' | 'float16' | 'bfloat16';
+  /** The part's bytes (`rows × cols` values), read when they are copied. */
+  read(): Uint8Array;
+}
+
+/** Staging buffer of {@link Weight.fromBytes}: large enough to amortise a call per chunk, small beside any weight. */
+const STAGE_BYTES = 2 ** 20;
+
 const registry = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry<Owned>((owned) => {
     if (raw.isReady() && owned.generation === raw.currentGeneration()) raw.free(owned.ptr);
@@ -145,6 +156,84 @@ export class Weight {
     } catch (e) {
       raw.free(ptr);
       throw e;
+    }
+    return new Weight([rows, cols], format, bytes, ptr);
+  }
+
+  /**
+   * A weight stacked from row blocks of raw little-endian bytes (e.g. tensors of a
+   * safetensors file: q, k and v stacked into one), stored in `format`. Each part is
+   * written once into the weight's memory: copied straight in when its dtype is the
+   * format, else staged a few rows at a time ({@link STAGE_BYTES}) and converted or
+   * quantised from there, so loading needs no second copy of the weight. `read()` is
+   * called after the weight's memory is allocated (a view taken before would be gone if
+   * memory grew). @internal
+   */
+  static fromBytes(parts: readonly RowBytes[], cols: number, format: WeightFormat, op: string): Weight {
+    if (!WEIGHT_FORMATS.includes(format)) {
+      throw new TypeError(`wasm-attention: ${op}: format must be ${WEIGHT_FORMATS.map((f) => `'${f}'`).join(', ')}; got ${describe(format)}`);
+    }
+    if (!Number.isSafeInteger(cols) || cols < 0) throw new RangeError(`wasm-attention: ${op}: cols must be a non-negative integer, got ${describe(cols)}`);
+    let rows = 0;
+    for (const p of parts) {
+      if (!Number.isSafeInteger(p.rows) || p.rows < 0) throw new RangeError(`wasm-attention: ${op}: rows must be a non-negative integer, got ${describe(p.rows)}`);
+      if (!(p.dtype === 'float32' || p.dtype === 'float16' || p.dtype === 'bfloat16')) {
+        throw new TypeError(`wasm-attention: ${op}: dtype must be float32, float16 or bfloat16, got ${describe(p.dtype)}`);
+      }
+      rows += p.rows;
+    }
+    const entry = REGISTRY[format];
+    const bytes = storageBytes(entry, rows, cols);
+    if (!Number.isSafeInteger(bytes) || bytes > 2 ** 32) {
+      throw new RangeError(`wasm-attention: ${op}: a [${rows}, ${cols}] weight in ${format} (${bytes} bytes) does not fit in WebAssembly memory`);
+    }
+    const ptr = raw.alloc(bytes);
+    let stage = 0, wide = 0;
+    try {
+      const w = raw.wasm();
+      const block = entry.scale === 'block-f16';
+      const outSize = block ? 0 : entry.bytesPerBlock;
+      let row0 = 0;
+      for (const p of parts) {
+        const size = p.dtype === 'float32' ? 4 : 2, rowBytes = cols * size;
+        const check = (src: Uint8Array) => {
+          if (src.length !== p.rows * rowBytes) {
+            throw new RangeError(`wasm-attention: ${op}: a part of ${p.rows} rows × ${cols} ${p.dtype} needs ${p.rows * rowBytes} bytes, got ${src.length}`);
+          }
+          return src;
+        };
+        if (!block && p.dtype === format) {
+          raw.heapU8().set(check(p.read()), ptr + row0 * rowBytes);
+          row0 += p.rows;
+          continue;
+        }
+        const chunk = Math.max(1, Math.min(p.rows, Math.floor(STAGE_BYTES / Math.max(1, rowBytes))));
+        if (p.rows === 0) continue;
+        if (stage === 0) stage = raw.alloc(Math.max(STAGE_BYTES, rowBytes));
+        // 16-bit to the other 16-bit format goes through float32 (widening is exact; one rounding).
+        if (wide === 0 && !block && p.dtype !== 'float32' && format !== 'float32') wide = raw.alloc(Math.max(STAGE_BYTES, cols * 4) * 2);
+        for (let r = 0; r < p.rows; r += chunk) {
+          const n = Math.min(chunk, p.rows - r);
+          const src = check(p.read()).subarray(r * rowBytes, (r + n) * rowBytes);
+          raw.heapU8().set(src, stage);
+          const code = dtypeCode(p.dtype);
+          if (block) {
+            raw.check(w.wa_quantize_into(stage, code, ptr, entry.code, rows, cols, row0 + r, n), op);
+          } else if (p.dtype === 'float32' || format === 'float32') {
+            raw.check(w.wa_convert(stage, code, ptr + (row0 + r) * cols * outSize, entry.code, n * cols), op);
+          } else {
+            raw.check(w.wa_convert(stage, code, wide, 0, n * cols), op);
+            raw.check(w.wa_convert(wide, 0, ptr + (row0 + r) * cols * outSize, entry.code, n * cols), op);
+          }
+        }
+        row0 += p.rows;
+      }
+    } catch (e) {
+      raw.free(ptr);
+      throw e;
+    } finally {
+      if (stage !== 0) raw.free(stage);
+      if (wide !== 0) raw.free(wide);
     }
     return new Weight([rows, cols], format, bytes, ptr);
   }

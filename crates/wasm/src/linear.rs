@@ -69,19 +69,34 @@ pub fn wa_linear(
 /// float16 scale plane). 16-bit rows are widened one at a time (exactly).
 #[wasm_bindgen]
 pub fn wa_quantize(src: usize, src_format: u32, dst: usize, dst_format: u32, rows: usize, cols: usize) -> i32 {
+    wa_quantize_into(src, src_format, dst, dst_format, rows, cols, 0, rows)
+}
+
+/// [`wa_quantize`] of `count` rows at `src` into rows `row0 .. row0 + count` of the
+/// `rows × cols` matrix buffer `dst` (each plane's slice of those rows; the rest of
+/// `dst` is not touched): a large weight is packed a few rows at a time from a small
+/// staging buffer.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn wa_quantize_into(
+    src: usize, src_format: u32, dst: usize, dst_format: u32, rows: usize, cols: usize, row0: usize, count: usize,
+) -> i32 {
     run(|| {
         let from = Format::from_code(src_format).and_then(|f| f.dtype()).ok_or(Status::BadShape)?;
         let to = Format::from_code(dst_format).ok_or(Status::BadShape)?;
         if from == DType::I8 || !to.is_block() {
             return Err(Status::BadShape);
         }
-        let count = rows.checked_mul(cols).ok_or(Status::BadShape)?;
-        let src_bytes = count.checked_mul(from.size()).ok_or(Status::BadShape)?;
+        if row0.checked_add(count).map_or(true, |end| end > rows) {
+            return Err(Status::BadShape);
+        }
+        let n = count.checked_mul(cols).ok_or(Status::BadShape)?;
+        let src_bytes = n.checked_mul(from.size()).ok_or(Status::BadShape)?;
         let dst_bytes = to.matrix_bytes(rows, cols).ok_or(Status::BadShape)?;
-        memory::check_elems(src, count, from.size())?;
+        memory::check_elems(src, n, from.size())?;
         memory::disjoint_bytes((dst, dst_bytes), &[(src, src_bytes)])?;
         let d: &mut [u8] = memory::elems_mut(dst, dst_bytes)?;
-        if rows == 0 {
+        if count == 0 {
             return Ok(());
         }
         let nb = to.blocks(cols);
@@ -94,13 +109,14 @@ pub fn wa_quantize(src: usize, src_format: u32, dst: usize, dst_format: u32, row
         }
         let s: &[u8] = memory::elems(src, src_bytes)?;
         let rb = cols * from.size();
-        for r in 0..rows {
+        for i in 0..count {
             let x: &[f32] = if from == DType::F32 {
-                memory::floats(src + r * rb, cols)?
+                memory::floats(src + i * rb, cols)?
             } else {
-                dtype::widen(from, &s[r * rb..(r + 1) * rb], &mut row);
+                dtype::widen(from, &s[i * rb..(i + 1) * rb], &mut row);
                 &row
             };
+            let r = row0 + i;
             format::quantize_row(to, x, &mut codes[r * nb * bb..(r + 1) * nb * bb], &mut scales[2 * r * nb..2 * (r + 1) * nb]);
         }
         Ok(())
