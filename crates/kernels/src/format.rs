@@ -152,11 +152,20 @@ pub fn planes(format: Format, buf: &[u8], rows: usize, cols: usize) -> (&[u8], &
     buf.split_at(codes)
 }
 
+/// The block quantisers: the SIMD128 twins where they are compiled, else the definitions below.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use crate::quantize_simd128 as block_quantiser;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod block_quantiser {
+    pub(super) use super::{q4_0_block, q8_0_block};
+}
+
 /// Quantises one block (≤ 32 values; missing ones count as 0) to q8_0, as ggml does:
 /// `d = max|x| / 127`, `q = round(x / d)` (ties away from zero; computed as `x · (1/d)`
 /// in f32), and the stored scale is `d` rounded to float16. A block holding ±inf or
 /// NaN gets a NaN scale and zero codes, so whatever reads it becomes NaN.
-fn q8_0_block(x: &[f32], q: &mut [u8]) -> u16 {
+#[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
+pub(crate) fn q8_0_block(x: &[f32], q: &mut [u8]) -> u16 {
     let mut amax = 0.0f32;
     let mut finite = true;
     for &v in x {
@@ -179,7 +188,8 @@ fn q8_0_block(x: &[f32], q: &mut [u8]) -> u16 {
 /// (with its sign), `d = m / −8`, nibble = `min(15, trunc(x / d + 8.5))` (round half up
 /// of `x/d`, then offset by 8); the extreme value maps to code −8 exactly. Non-finite
 /// blocks as in q8_0 (NaN scale, codes 0 = nibble 8).
-fn q4_0_block(x: &[f32], q: &mut [u8]) -> u16 {
+#[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
+pub(crate) fn q4_0_block(x: &[f32], q: &mut [u8]) -> u16 {
     let mut amax = 0.0f32;
     let mut max = 0.0f32;
     let mut finite = true;
@@ -218,8 +228,8 @@ pub fn quantize_row(format: Format, x: &[f32], codes: &mut [u8], scales: &mut [u
         let xb = &x[b * QK..x.len().min((b + 1) * QK)];
         let q = &mut codes[b * bb..(b + 1) * bb];
         let d = match format {
-            Format::Q8_0 => q8_0_block(xb, q),
-            _ => q4_0_block(xb, q),
+            Format::Q8_0 => block_quantiser::q8_0_block(xb, q),
+            _ => block_quantiser::q4_0_block(xb, q),
         };
         scales[2 * b..2 * b + 2].copy_from_slice(&d.to_le_bytes());
     }

@@ -27,6 +27,8 @@ pub mod gemm;
 pub mod gemv;
 pub mod softmax;
 
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod quantize_simd128;
 mod rowops;
 pub mod scratch;
 

@@ -1,0 +1,98 @@
+//! SIMD128 twins of `format`'s block quantisers (q8_0, q4_0), used when packing weights
+//! at load time. They give bit for bit the codes and scales of the scalar definitions in
+//! `format.rs` (same f32 operations in the same order; rounding written out exactly),
+//! eight lanes of four at a time instead of one value at a time.
+
+use core::arch::wasm32::*;
+
+use crate::dtype::f32_to_f16;
+use crate::format::QK;
+
+/// The block (≤ 32 values, missing ones 0) in eight vectors, and whether all are finite.
+#[inline(always)]
+fn load_block(x: &[f32]) -> ([v128; 8], v128, bool) {
+    let mut buf = [0.0f32; QK];
+    buf[..x.len()].copy_from_slice(x);
+    // SAFETY: buf holds 32 floats.
+    let v: [v128; 8] = unsafe {
+        let p = buf.as_ptr();
+        [
+            v128_load(p as *const v128), v128_load(p.add(4) as *const v128),
+            v128_load(p.add(8) as *const v128), v128_load(p.add(12) as *const v128),
+            v128_load(p.add(16) as *const v128), v128_load(p.add(20) as *const v128),
+            v128_load(p.add(24) as *const v128), v128_load(p.add(28) as *const v128),
+        ]
+    };
+    // |x| as bits: finite values sit below the bits of +inf.
+    let mut a = f32x4_abs(v[0]);
+    let mut bits = v128_and(v[0], u32x4_splat(0x7fff_ffff));
+    for vi in &v[1..] {
+        a = f32x4_max(a, f32x4_abs(*vi));
+        bits = u32x4_max(bits, v128_and(*vi, u32x4_splat(0x7fff_ffff)));
+    }
+    bits = u32x4_max(bits, i32x4_shuffle::<2, 3, 0, 1>(bits, bits));
+    bits = u32x4_max(bits, i32x4_shuffle::<1, 0, 3, 2>(bits, bits));
+    let finite = u32x4_extract_lane::<0>(bits) < 0x7f80_0000;
+    a = f32x4_max(a, i32x4_shuffle::<2, 3, 0, 1>(a, a));
+    a = f32x4_max(a, i32x4_shuffle::<1, 0, 3, 2>(a, a));
+    (v, a, finite)
+}
+
+/// `round(t)`, ties away from zero (Rust's `f32::round`), for |t| < 2^23: truncate, then
+/// step away from zero when the dropped fraction (exact) is at least one half.
+#[inline(always)]
+fn round_away(t: v128) -> v128 {
+    let r = f32x4_trunc(t);
+    let up = f32x4_ge(f32x4_abs(f32x4_sub(t, r)), f32x4_splat(0.5));
+    let one = v128_or(f32x4_splat(1.0), v128_and(t, u32x4_splat(0x8000_0000)));
+    f32x4_add(r, v128_and(one, up))
+}
+
+/// `format::q8_0_block`, vectorised.
+pub fn q8_0_block(x: &[f32], q: &mut [u8]) -> u16 {
+    let (v, a, finite) = load_block(x);
+    if !finite {
+        q[..QK].iter_mut().for_each(|c| *c = 0);
+        return f32_to_f16(f32::NAN);
+    }
+    let amax = f32x4_extract_lane::<0>(a);
+    let d = amax / 127.0;
+    let id = f32x4_splat(if d != 0.0 { 1.0 / d } else { 0.0 });
+    let lim = i32x4_splat(127);
+    let code = |t: v128| i32x4_max(i32x4_min(i32x4_trunc_sat_f32x4(round_away(f32x4_mul(t, id))), lim), i32x4_neg(lim));
+    let h0 = i16x8_narrow_i32x4(code(v[0]), code(v[1]));
+    let h1 = i16x8_narrow_i32x4(code(v[2]), code(v[3]));
+    let h2 = i16x8_narrow_i32x4(code(v[4]), code(v[5]));
+    let h3 = i16x8_narrow_i32x4(code(v[6]), code(v[7]));
+    // SAFETY: q holds 32 bytes (the caller's block slice).
+    unsafe {
+        let p = q.as_mut_ptr();
+        v128_store(p as *mut v128, i8x16_narrow_i16x8(h0, h1));
+        v128_store(p.add(16) as *mut v128, i8x16_narrow_i16x8(h2, h3));
+    }
+    f32_to_f16(d)
+}
+
+/// `format::q4_0_block`, vectorised (the signed extreme is found by a scalar scan for
+/// its first occurrence, as the definition takes it).
+pub fn q4_0_block(x: &[f32], q: &mut [u8]) -> u16 {
+    let (v, a, finite) = load_block(x);
+    if !finite {
+        q[..QK / 2].iter_mut().for_each(|c| *c = 0x88);
+        return f32_to_f16(f32::NAN);
+    }
+    let amax = f32x4_extract_lane::<0>(a);
+    let max = x.iter().copied().find(|v| v.abs() == amax).unwrap_or(0.0);
+    let d = max / -8.0;
+    let id = f32x4_splat(if d != 0.0 { 1.0 / d } else { 0.0 });
+    let half = f32x4_splat(8.5);
+    let code = |t: v128| {
+        i32x4_max(i32x4_min(i32x4_trunc_sat_f32x4(f32x4_add(f32x4_mul(t, id), half)), i32x4_splat(15)), i32x4_splat(0))
+    };
+    let lo = u8x16_narrow_i16x8(i16x8_narrow_i32x4(code(v[0]), code(v[1])), i16x8_narrow_i32x4(code(v[2]), code(v[3])));
+    let hi = u8x16_narrow_i16x8(i16x8_narrow_i32x4(code(v[4]), code(v[5])), i16x8_narrow_i32x4(code(v[6]), code(v[7])));
+    // Codes are ≤ 15, so shifting 16-bit lanes by 4 keeps each byte's nibble in its byte.
+    // SAFETY: q holds 16 bytes (the caller's block slice).
+    unsafe { v128_store(q.as_mut_ptr() as *mut v128, v128_or(lo, i16x8_shl(hi, 4))) };
+    f32_to_f16(d)
+}
