@@ -157,7 +157,7 @@ pub fn planes(format: Format, buf: &[u8], rows: usize, cols: usize) -> (&[u8], &
 use crate::quantize_simd128 as block_quantiser;
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod block_quantiser {
-    pub(super) use super::{q4_0_block, q8_0_block};
+    pub(super) use super::{dequantize_block, q4_0_block, q8_0_block};
 }
 
 /// Quantises one block (≤ 32 values; missing ones count as 0) to q8_0, as ggml does:
@@ -269,19 +269,27 @@ pub fn dequantize(format: Format, src: &[u8], rows: usize, cols: usize, dst: &mu
     let nb = format.blocks(cols);
     let bb = format.layout().block_bytes;
     for r in 0..rows {
-        for c in 0..cols {
-            let (b, j) = (c / QK, c % QK);
+        for b in 0..nb {
             let blk = r * nb + b;
             let d = f16_to_f32(u16::from_le_bytes([scales[2 * blk], scales[2 * blk + 1]]));
-            let q = match format {
-                Format::Q8_0 => codes[blk * bb + j] as i8 as i32,
-                _ => {
-                    let byte = codes[blk * bb + j % (QK / 2)];
-                    (if j < QK / 2 { byte & 15 } else { byte >> 4 }) as i32 - 8
-                }
-            };
-            dst[r * cols + c] = d * q as f32;
+            let out = &mut dst[r * cols + b * QK..r * cols + cols.min((b + 1) * QK)];
+            block_quantiser::dequantize_block(format, d, &codes[blk * bb..(blk + 1) * bb], out);
         }
+    }
+}
+
+/// `out[j] = d · q_j` for one block's codes (`out.len()` ≤ 32 values of it).
+#[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
+pub(crate) fn dequantize_block(format: Format, d: f32, codes: &[u8], out: &mut [f32]) {
+    for (j, o) in out.iter_mut().enumerate() {
+        let q = match format {
+            Format::Q8_0 => codes[j] as i8 as i32,
+            _ => {
+                let byte = codes[j % (QK / 2)];
+                (if j < QK / 2 { byte & 15 } else { byte >> 4 }) as i32 - 8
+            }
+        };
+        *o = d * q as f32;
     }
 }
 
@@ -305,18 +313,11 @@ pub fn gather_rows(format: Format, buf: &[u8], rows: usize, cols: usize, ids: &[
         let nb = format.blocks(cols);
         let bb = format.layout().block_bytes;
         let (codes, scales) = planes(format, buf, rows, cols);
-        for (c, o) in out.iter_mut().enumerate() {
-            let (b, j) = (c / QK, c % QK);
+        for b in 0..nb {
             let blk = r * nb + b;
             let d = f16_to_f32(u16::from_le_bytes([scales[2 * blk], scales[2 * blk + 1]]));
-            let q = match format {
-                Format::Q8_0 => codes[blk * bb + j] as i8 as i32,
-                _ => {
-                    let byte = codes[blk * bb + j % (QK / 2)];
-                    (if j < QK / 2 { byte & 15 } else { byte >> 4 }) as i32 - 8
-                }
-            };
-            *o = d * q as f32;
+            let o = &mut out[b * QK..cols.min((b + 1) * QK)];
+            block_quantiser::dequantize_block(format, d, &codes[blk * bb..(blk + 1) * bb], o);
         }
     }
 }

@@ -1,12 +1,13 @@
 //! SIMD128 twins of `format`'s block quantisers (q8_0, q4_0), used when packing weights
 //! at load time. They give bit for bit the codes and scales of the scalar definitions in
 //! `format.rs` (same f32 operations in the same order; rounding written out exactly),
-//! eight lanes of four at a time instead of one value at a time.
+//! eight lanes of four at a time instead of one value at a time; and the block
+//! dequantiser that feeds prefill's GEMM.
 
 use core::arch::wasm32::*;
 
 use crate::dtype::f32_to_f16;
-use crate::format::QK;
+use crate::format::{Format, QK};
 
 /// The block (≤ 32 values, missing ones 0) in eight vectors, and whether all are finite.
 #[inline(always)]
@@ -95,4 +96,33 @@ pub fn q4_0_block(x: &[f32], q: &mut [u8]) -> u16 {
     // SAFETY: q holds 16 bytes (the caller's block slice).
     unsafe { v128_store(q.as_mut_ptr() as *mut v128, v128_or(lo, i16x8_shl(hi, 4))) };
     f32_to_f16(d)
+}
+
+/// `format::dequantize_block`, vectorised for whole blocks: codes widened to i32 lanes
+/// (q4_0: nibbles split first), converted (exact) and multiplied by `d` (one rounding,
+/// the same product as the definition).
+pub fn dequantize_block(format: Format, d: f32, codes: &[u8], out: &mut [f32]) {
+    if out.len() < QK {
+        return crate::format::dequantize_block(format, d, codes, out);
+    }
+    let dv = f32x4_splat(d);
+    // SAFETY: codes holds the block (32 or 16 bytes), out 32 floats.
+    unsafe {
+        let (c0, c1) = if format == Format::Q8_0 {
+            (v128_load(codes.as_ptr() as *const v128), v128_load(codes.as_ptr().add(16) as *const v128))
+        } else {
+            let c = v128_load(codes.as_ptr() as *const v128);
+            let eight = i8x16_splat(8);
+            (i8x16_sub(v128_and(c, i8x16_splat(0x0f)), eight), i8x16_sub(u8x16_shr(c, 4), eight))
+        };
+        let p = out.as_mut_ptr();
+        for (h, c) in [c0, c1].iter().enumerate() {
+            let lo = i16x8_extend_low_i8x16(*c);
+            let hi = i16x8_extend_high_i8x16(*c);
+            let q = [i32x4_extend_low_i16x8(lo), i32x4_extend_high_i16x8(lo), i32x4_extend_low_i16x8(hi), i32x4_extend_high_i16x8(hi)];
+            for (i, qi) in q.iter().enumerate() {
+                v128_store(p.add(16 * h + 4 * i) as *mut v128, f32x4_mul(f32x4_convert_i32x4(*qi), dv));
+            }
+        }
+    }
 }
