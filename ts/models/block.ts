@@ -17,7 +17,7 @@
  * @internal
  */
 import { Tensor } from '../tensor.js';
-import { linear, type Weight } from '../ops/linear.js';
+import { linearRows, type Weight } from '../ops/linear.js';
 import { ACTIVATION_CODES, biasActivation, gatedActivation, normRows, ropeRows } from '../ops/elementwise.js';
 import type { Activation } from '../toolkit/elementwise.js';
 import type { KVCache } from '../toolkit/kv-cache.js';
@@ -138,7 +138,8 @@ export function runBlock(s: BlockShape, w: BlockWeights, plan: BlockPlan, cache:
   const W = (Hq + 2 * Hkv) * D;
   // Attention.
   normInto(plan, w.norm1, s.eps, addY, op);
-  linear(plan.a, w.qkv, { bias: w.qkvBias ?? undefined, out: plan.qkv });
+  // Products on the plan's buffers (shapes fixed when the plan and the weights were made).
+  linearRows(n, plan.a.ptr, w.qkv, w.qkvBias?.ptr ?? 0, plan.qkv.ptr, op);
   const base = plan.qkv.ptr;
   if (rope) {
     // Table rows p0 … p0+n−1 serve rows 0 … n−1; q's and k's heads are adjacent.
@@ -155,18 +156,18 @@ export function runBlock(s: BlockShape, w: BlockWeights, plan: BlockPlan, cache:
   }
   cache.attendRows({ ptr: base, strides: { batch: 0, head: D, row: W } }, Hq, n,
     { ptr: plan.o.ptr, strides: { batch: 0, head: D, row: Hq * D } }, scale);
-  linear(plan.o, w.out, { bias: w.outBias ?? undefined, out: plan.y });
+  linearRows(n, plan.o.ptr, w.out, w.outBias?.ptr ?? 0, plan.y.ptr, op);
   // MLP.
   normInto(plan, w.norm2, s.eps, true, op);
   const F = s.ffn, act = ACTIVATION_CODES[s.activation];
-  linear(plan.a, w.fc, { out: plan.f });
+  linearRows(n, plan.a.ptr, w.fc, 0, plan.f.ptr, op);
   if (w.up !== null) {
-    linear(plan.a, w.up, { out: plan.g! });
+    linearRows(n, plan.a.ptr, w.up, 0, plan.g!.ptr, op);
     gatedActivation(plan.f.ptr, F, plan.g!.ptr, F, n, F, w.fcBias?.ptr ?? 0, w.upBias?.ptr ?? 0, act, op);
   } else {
     biasActivation(plan.f.ptr, F, n, F, w.fcBias?.ptr ?? 0, act, op);
   }
-  linear(plan.f, w.down, { bias: w.downBias ?? undefined, out: plan.y });
+  linearRows(n, plan.f.ptr, w.down, w.downBias?.ptr ?? 0, plan.y.ptr, op);
 }
 
 /** Rows of `[n, W]` at byte `at` (head `h` at column `h·D`) copied to `[H, n, D]` at `dst`. */

@@ -331,30 +331,43 @@ export function linear(x: Tensor, weight: Weight, options: LinearOptions = {}): 
   }
   const rows = product(x.shape.slice(0, -1));
   try {
-    const w = raw.wasm();
-    const block = REGISTRY[weight.format].scale === 'block-f16';
-    if (rows <= GEMV_MAX_ROWS || (block && rows < PANEL_MIN_ROWS)) {
-      raw.check(w.wa_linear(rows, k, n, x.ptr, k, weight.ptr, weight.code, bias?.ptr ?? 0, out.ptr, n), op);
-    } else {
-      // Large m: the blocked GEMM (transB), bias rows first with β = 1.
-      let beta = 0;
-      if (bias !== undefined && rows > 0 && n > 0) {
-        const d = out.data;
-        d.set(bias.data, 0);
-        for (let filled = n; filled < rows * n; filled *= 2) d.copyWithin(filled, 0, Math.min(filled, rows * n - filled));
-        beta = 1;
-      }
-      if (block) {
-        blockPanels(rows, k, n, x.ptr, weight, beta, out.ptr, op);
-      } else {
-        raw.check(w.wa_gemm(rows, k, n, 1, x.ptr, k, weight.ptr, k, 1, weight.code, beta, out.ptr, n), op);
-      }
-    }
+    linearRows(rows, x.ptr, weight, bias?.ptr ?? 0, out.ptr, op);
   } catch (e) {
     if (options.out === undefined) out.dispose();
     throw e;
   }
   return out;
+}
+
+/**
+ * The product of {@link linear} on raw buffers, arguments already checked: `rows` rows of
+ * `x` (`[rows, in]` float32 at byte `xPtr`) times `weight`ᵀ (+ the `[out]` float32 bias at
+ * `biasPtr`, or 0) into `[rows, out]` at `outPtr`. Planned forwards call it once per layer
+ * with buffers validated when the plan was made. @internal
+ */
+export function linearRows(rows: number, xPtr: number, weight: Weight, biasPtr: number, outPtr: number, op: string): void {
+  const [n, k] = weight.shape;
+  const w = raw.wasm();
+  const block = REGISTRY[weight.format].scale === 'block-f16';
+  if (rows <= GEMV_MAX_ROWS || (block && rows < PANEL_MIN_ROWS)) {
+    raw.check(w.wa_linear(rows, k, n, xPtr, k, weight.ptr, weight.code, biasPtr, outPtr, n), op);
+    return;
+  }
+  // Large m: the blocked GEMM (transB), bias rows first with β = 1.
+  let beta = 0;
+  if (biasPtr !== 0 && rows > 0 && n > 0) {
+    const heap = raw.heapU8();
+    heap.copyWithin(outPtr, biasPtr, biasPtr + 4 * n);
+    for (let filled = n; filled < rows * n; filled *= 2) {
+      heap.copyWithin(outPtr + 4 * filled, outPtr, outPtr + 4 * Math.min(filled, rows * n - filled));
+    }
+    beta = 1;
+  }
+  if (block) {
+    blockPanels(rows, k, n, xPtr, weight, beta, outPtr, op);
+  } else {
+    raw.check(w.wa_gemm(rows, k, n, 1, xPtr, k, weight.ptr, k, 1, weight.code, beta, outPtr, n), op);
+  }
 }
 
 /**
