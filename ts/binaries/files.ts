@@ -50,7 +50,7 @@ async function loadFile(build: Build): Promise<WebAssembly.Module> {
   const res = await fetch(where);
   if (!res.ok) {
     throw new Error(`wasm-attention: fetching ${where.href} failed (HTTP ${res.status}); `
-      + 'serve the .wasm files beside the bundle, use the default entry (binaries embedded) or call init({ module })');
+      + 'serve the .wasm files beside the bundle or call init({ module })');
   }
   // Streaming compilation needs the application/wasm MIME type; other servers get the buffered path.
   const type = res.headers.get('Content-Type') ?? '';
