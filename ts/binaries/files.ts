@@ -1,7 +1,8 @@
 /**
  * The binaries as files next to the bundle: `wasm-attention-relaxed-simd.wasm`,
  * `wasm-attention-simd.wasm` and `wasm-attention-scalar.wasm`, located with
- * `new URL('./…', import.meta.url)`.
+ * `new URL('./…', import.meta.url)`: all three for `wasm-attention/separate`, and the
+ * scalar one (or SIMD128 where nothing can inflate the embedded copy) for the default entry.
  *
  * That expression is written out literally so that bundlers (Vite, webpack 5,
  * Rollup with an asset plugin, Parcel) see it, copy the file into their output and
