@@ -1,7 +1,8 @@
 // Bundles ts/ into dist/: one rollup build with four entry points that share one chunk.
 //
-//   dist/index.js          the default entry ('wasm-attention' under every condition): the SIMD128 and
-//                          scalar binaries embedded as base64, so init() needs no file and no bundler set-up
+//   dist/index.js          the default entry ('wasm-attention' under every condition): the SIMD128 binary
+//                          embedded (gzip, then base64), so init() needs no file and no bundler set-up; the
+//                          scalar one is read from its file beside the bundle only where SIMD128 is missing
 //   dist/separate.js       'wasm-attention/separate': the same API, init() loads the binaries from
 //                          dist/wasm-attention-{relaxed-simd,simd,scalar}.wasm via new URL('./…', import.meta.url)
 //   dist/pool/index.js     'wasm-attention/pool': AttentionPool (imports the default entry)
@@ -17,6 +18,7 @@
 // No source maps: the bundles are not minified, so stack traces already point at readable code.
 import typescript from '@rollup/plugin-typescript';
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { rollup } from 'rollup';
 
 const WORKER_SOURCE_ID = 'wasm-attention:pool-worker-source';
@@ -30,8 +32,8 @@ const ts = () => typescript({
 });
 
 /**
- * `import base64 from '…/wasm_attention_bg.wasm'` gives the binary as base64 text
- * (ts/binaries/embedded.ts), and every binary is also written to dist/ under its
+ * `import text from '…/wasm_attention_bg.wasm'` gives the binary gzipped (level 9), as base64
+ * text (ts/binaries/gunzip.ts says why), and every binary is also written to dist/ under its
  * published name for the separate-file entry and for platforms that compile `.wasm`
  * files at deploy time. With `embed: false` (the pool worker) the text is empty.
  */
@@ -40,7 +42,8 @@ function binaries({ embed }) {
     name: 'wasm-attention-binaries',
     load(id) {
       if (!BINARY.test(id)) return null;
-      return `export default ${JSON.stringify(embed ? readFileSync(id).toString('base64') : '')};`;
+      const text = embed ? gzipSync(readFileSync(id), { level: 9 }).toString('base64') : '';
+      return `export default ${JSON.stringify(text)};`;
     },
     generateBundle() {
       if (!embed) return;
@@ -121,7 +124,7 @@ export {};
 
 /** Modules that are not an entry point's own go into the one shared chunk, dist/lib.js. */
 function sharedChunk(id) {
-  const own = /ts[\\/](index|separate)\.ts$|ts[\\/]binaries[\\/](embedded|files)\.ts$|ts[\\/](pool|models)[\\/]|pool-worker-source|\.wasm$/;
+  const own = /ts[\\/](index|separate)\.ts$|ts[\\/]binaries[\\/]embedded\.ts$|ts[\\/](pool|models)[\\/]|pool-worker-source|\.wasm$/;
   return own.test(id) ? undefined : 'lib';
 }
 

@@ -1,5 +1,5 @@
 // Cold start of the package in Node: each sample is a fresh process that imports the
-// default entry (both binaries embedded) and awaits init(); prints the medians.
+// default entry (SIMD128 binary embedded) and awaits init(); prints the medians.
 //
 //   node bench/cold-start.mjs [samples]     (default 15; needs a build: npm run build)
 import { execFileSync } from 'node:child_process';

@@ -1,9 +1,9 @@
 /**
  * wasm-attention: fast, exact attention for JavaScript.
  *
- * The default entry point, for every runtime and bundler: both WebAssembly
- * binaries are embedded in the bundle, so `await init()` needs no file, no
- * server set-up and no bundler configuration.
+ * The default entry point, for every runtime and bundler: the SIMD128 WebAssembly
+ * binary is embedded in the bundle, so `await init()` needs no file, no server
+ * set-up and no bundler configuration wherever SIMD128 runs.
  * @packageDocumentation
  */
 import { initWith, type InitInfo, type InitOptions } from './init.js';
@@ -13,8 +13,9 @@ export * from './api.js';
 
 /**
  * Loads and instantiates the WebAssembly module: with no `module` option, the
- * binary embedded in this bundle (SIMD128 when the engine supports it, else scalar;
- * the relaxed-SIMD build is in `wasm-attention/separate`, see `InitOptions.build`).
+ * SIMD128 binary embedded in this bundle when the engine supports SIMD128, else the scalar
+ * binary from its file beside the bundle (the relaxed-SIMD build is in
+ * `wasm-attention/separate`, see `InitOptions.build`).
  * Safe to call many times and concurrently: every call resolves to the same instance,
  * which every entry point of the package (`wasm-attention/pool`,
  * `wasm-attention/separate`) shares.

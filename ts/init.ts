@@ -5,8 +5,8 @@
  * build (fused multiply-add) when the engine validates a relaxed-SIMD probe, else the
  * SIMD128 build when it validates a SIMD probe, else the scalar build — and checks a
  * small known result; a build that gets it wrong is replaced by the next one. Where
- * the binaries come from is the entry point's choice (`BinarySource`): embedded in
- * the default entry (SIMD128 and scalar), files in `wasm-attention/separate` (all three).
+ * the binaries come from is the entry point's choice (`BinarySource`): the default entry
+ * embeds SIMD128 and reads scalar from its file, `wasm-attention/separate` reads all three.
  *
  * The state here (the one instance) is shared by every entry point of the package:
  * the bundles import it from one shared chunk, so `init()` from any entry serves all.
@@ -30,7 +30,7 @@ export interface InitOptions {
   /**
    * Which of the package's builds to use: `'auto'` probes the engine and takes the best
    * build that passes the start-up self-test (relaxed SIMD, then SIMD128, then scalar;
-   * the default entry embeds only SIMD128 and scalar, `wasm-attention/separate` has all
+   * the default entry holds only SIMD128 and scalar, `wasm-attention/separate` has all
    * three); a named build is used alone, and `init()` rejects if the engine lacks its
    * feature or the entry point the build.
    * Ignored when `module` is given.

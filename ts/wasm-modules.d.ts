@@ -1,6 +1,6 @@
 // rollup.config.mjs turns an import of one of the package's .wasm binaries into its
-// bytes as base64 text (ts/binaries/embedded.ts decodes and compiles them).
+// bytes, gzipped, as base64 text (ts/binaries/gunzip.ts inflates them).
 declare module '*.wasm' {
-  const base64: string;
-  export default base64;
+  const gzipBase64: string;
+  export default gzipBase64;
 }

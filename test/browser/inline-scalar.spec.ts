@@ -1,4 +1,4 @@
-// The inline bundle in Chromium, scalar build.
+// The default entry in Chromium, scalar build: fetched from its file beside the bundle (only SIMD128 is embedded).
 import { beforeAll, expect } from 'vitest';
 import * as lib from '../../dist/index.js';
 import { correctnessSuite } from './suite.js';

@@ -1,5 +1,5 @@
-// The inline bundle (SIMD128 and scalar binaries embedded as base64) in Chromium: init()
-// with no argument takes the better embedded build, SIMD128.
+// The inline bundle (the SIMD128 binary embedded, gzipped, inflated here by DecompressionStream)
+// in Chromium: init() with no argument takes the SIMD128 build.
 import { beforeAll, expect, it } from 'vitest';
 import * as lib from '../../dist/index.js';
 import { correctnessSuite } from './suite.js';

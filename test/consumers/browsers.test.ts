@@ -76,6 +76,8 @@ describe.each<BrowserName>(['chromium', 'firefox'])('%s', (browserName) => {
     if (t.separate) {
       expect(r.shared, 'default entry, separate entry and pool share one instance').toBe(true);
       expect((r.fetched as string[]).length, 'fetched one .wasm file').toBe(1);
+    } else {
+      expect(r.fetched, 'the default entry uses its embedded binary: no .wasm fetched').toEqual([]);
     }
   });
 });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bin, consumerProject, repoRoot, type Project } from './helpers/project.js';
+import { bundleSizes } from '../../bench/bundle-size.mjs';
 
 const tarball = () => inject('tarball');
 const tool = (name: string, args: string[], cwd = repoRoot) => {
@@ -47,6 +48,19 @@ describe('tarball contents', () => {
       expect(seen.get(hash), `${f} duplicates ${seen.get(hash)}`).toBeUndefined();
       seen.set(hash, f);
     }
+  });
+});
+
+describe('bundle size', () => {
+  let project: Project;
+  beforeAll(() => { project = consumerProject(tarball(), 'size'); });
+  afterAll(() => project?.remove());
+
+  // The budget of the default entry with everything it needs (docs/performance.md, "Bundle size").
+  it('the default entry, bundled minified by esbuild, is at most 150 KB gzip', async () => {
+    const sizes = await bundleSizes(join(project.dir, 'node_modules/wasm-attention/dist'));
+    const gzip = sizes.find((r) => r.key === 'default')!.gzip;
+    expect(gzip, `default entry: ${(gzip / 1024).toFixed(1)} KB gzip`).toBeLessThanOrEqual(150 * 1024);
   });
 });
 

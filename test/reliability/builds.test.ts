@@ -22,7 +22,7 @@ describe('choosing the build', () => {
     expect(run(false, 'separate', 'auto')).toMatchObject({ build: 'simd', relaxedSupported: false });
   });
 
-  it('auto: the default entry, which embeds SIMD128 and scalar, takes SIMD128 either way', () => {
+  it('auto: the default entry, which holds SIMD128 and scalar, takes SIMD128 either way', () => {
     expect(run(true, 'index', 'auto')).toMatchObject({ build: 'simd', relaxedSupported: true });
     expect(run(false, 'index', 'auto')).toMatchObject({ build: 'simd', relaxedSupported: false });
   });

@@ -1,7 +1,8 @@
 /**
  * The binaries as files next to the bundle: `wasm-attention-relaxed-simd.wasm`,
  * `wasm-attention-simd.wasm` and `wasm-attention-scalar.wasm`, located with
- * `new URL('./…', import.meta.url)`.
+ * `new URL('./…', import.meta.url)`: all three for `wasm-attention/separate`, and the
+ * scalar one (or SIMD128 where nothing can inflate the embedded copy) for the default entry.
  *
  * That expression is written out literally so that bundlers (Vite, webpack 5,
  * Rollup with an asset plugin, Parcel) see it, copy the file into their output and
@@ -50,7 +51,7 @@ async function loadFile(build: Build): Promise<WebAssembly.Module> {
   const res = await fetch(where);
   if (!res.ok) {
     throw new Error(`wasm-attention: fetching ${where.href} failed (HTTP ${res.status}); `
-      + 'serve the .wasm files beside the bundle, use the default entry (binaries embedded) or call init({ module })');
+      + 'serve the .wasm files beside the bundle or call init({ module })');
   }
   // Streaming compilation needs the application/wasm MIME type; other servers get the buffered path.
   const type = res.headers.get('Content-Type') ?? '';

@@ -1,5 +1,5 @@
 // Simulates an engine whose SIMD128 is broken: every instance of the SIMD build
-// gets a wasm_attention export that corrupts its output. init() must notice with
+// gets a wa_gemm export (the product behind matmul) that corrupts its output. init() must notice with
 // its self-test and fall back to the scalar build. Prints JSON.
 import { init, Tensor, attention } from '../../../dist/index.js';
 
@@ -8,10 +8,9 @@ globalThis.WebAssembly.Instance = function Instance(module, imports) {
   const real = new RealInstance(module, imports);
   if (real.exports.wa_simd() !== 1) return real;
   const exports = { ...real.exports };
-  exports.wa_attention = (desc) => {
-    const status = real.exports.wa_attention(desc);
-    const words = new Uint32Array(real.exports.memory.buffer, desc, 40);
-    new Float32Array(real.exports.memory.buffer, words[3], 1)[0] += 0.5; // corrupt out[0]
+  exports.wa_gemm = (...args) => {
+    const status = real.exports.wa_gemm(...args);
+    new Float32Array(real.exports.memory.buffer, args[11], 1)[0] += 0.5; // corrupt C[0]
     return status;
   };
   return { exports };

@@ -2,7 +2,7 @@
 //   node [--experimental-wasm-relaxed-simd] build-choice.mjs <index|separate|module> <build|auto> [broken-marker]
 // `module` passes the relaxed-SIMD binary's bytes as init({ module }) to the default entry.
 // With broken-marker (the wa_simd value of a build: 2 relaxed SIMD, 1 SIMD128), every instance
-// of that build corrupts its attention output, so init()'s self-test must reject it.
+// of that build corrupts its wa_gemm (matmul) output, so init()'s self-test must reject it.
 import { readFileSync } from 'node:fs';
 
 const [entry, build, broken] = process.argv.slice(2);
@@ -12,10 +12,9 @@ if (broken !== undefined) {
     const real = new RealInstance(module, imports);
     if (real.exports.wa_simd() !== Number(broken)) return real;
     const exports = { ...real.exports };
-    exports.wa_attention = (desc) => {
-      const status = real.exports.wa_attention(desc);
-      const words = new Uint32Array(real.exports.memory.buffer, desc, 40);
-      new Float32Array(real.exports.memory.buffer, words[3], 1)[0] += 0.5; // corrupt out[0]
+    exports.wa_gemm = (...args) => {
+      const status = real.exports.wa_gemm(...args);
+      new Float32Array(real.exports.memory.buffer, args[11], 1)[0] += 0.5; // corrupt C[0]
       return status;
     };
     return { exports };
