@@ -189,6 +189,55 @@ describe('pooling', () => {
   });
 });
 
+describe('packed input', () => {
+  it.each(FAMILIES)('%s: { ids, seqOffsets } gives the padded batch\'s real rows and embeddings exactly', (name) => {
+    const { expected, input, model } = load(name);
+    try {
+      const [B, L] = expected.shape, E = model.config.hiddenSize, mask = expected.attention_mask;
+      const real = mask.flatMap((m, i) => (m ? [i] : []));
+      const seqOffsets = [0];
+      for (let b = 0; b < B; b++) seqOffsets.push(seqOffsets[b]! + mask.slice(b * L, (b + 1) * L).reduce((s, m) => s + m, 0));
+      const packed = {
+        ids: real.map((i) => expected.ids[i]!), seqOffsets,
+        ...(expected.token_type_ids ? { tokenTypeIds: real.map((i) => expected.token_type_ids![i]!) } : {}),
+      };
+      const h = model.forward(packed);
+      try {
+        expect(h.shape).toEqual([real.length, E]);
+        expect(Array.from(h.toArray())).toEqual(Array.from(compared(name, hidden(model, input), mask, E)));
+      } finally {
+        h.dispose();
+      }
+      for (const pooling of ['mean', 'cls', 'last'] as const) {
+        expect(model.embed(packed, { pooling })).toEqual(model.embed(input, { pooling }));
+      }
+      // Padded positions of forward() are zeros.
+      const padded = hidden(model, input);
+      mask.forEach((m, i) => { if (!m) expect(padded.subarray(i * E, (i + 1) * E).every((x) => x === 0)).toBe(true); });
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('rejects bad offsets, empty sentences and long sentences by name, before any allocation', () => {
+    const { model } = load('bert');
+    try {
+      const before = memoryStats().liveBlocks;
+      const f = (x: object) => () => model.forward(x as EncoderInput);
+      expect(f({ ids: [5, 6, 7], seqOffsets: [0, 2] })).toThrow(/EncoderModel.forward: seqOffsets must end at the 3 packed rows, got seqOffsets\[1\] = 2/);
+      expect(f({ ids: [5, 6, 7], seqOffsets: [0, 2, 1, 3] })).toThrow(/seqOffsets\[2\] = 1 < seqOffsets\[1\] = 2/);
+      expect(f({ ids: [5, 6, 7], seqOffsets: [0, 0, 3] })).toThrow(/sentence 0 is empty \(seqOffsets\[0\] = seqOffsets\[1\] = 0\)/);
+      expect(f({ ids: [], seqOffsets: [0] })).toThrow(/at least one sentence/);
+      expect(f({ ids: [5, 600], seqOffsets: [0, 2] })).toThrow(/ids\[1\] = number 600 is not a token id/);
+      expect(f({ ids: [5, 6], seqOffsets: [0, 2], tokenTypeIds: [0] })).toThrow(/tokenTypeIds must be an array of 2 values/);
+      expect(f({ ids: new Array(65).fill(5), seqOffsets: [0, 65] })).toThrow(/sentence 0 needs position 64; bert has max_position_embeddings 64/);
+      expect(memoryStats().liveBlocks).toBe(before);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
 describe('BERT specifics', () => {
   it('bfloat16 weights: within 1e-5 of PyTorch on the same rounded weights', () => {
     const { expected, want, input, model } = load('bert', 'model-bf16.safetensors');
