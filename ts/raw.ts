@@ -25,6 +25,7 @@ export interface RawExports {
     mask: number, s0: number, s1: number, s2: number, s3: number): number;
   wa_attention(desc: number): number;
   wa_attention_probs(desc: number): number;
+  wa_attention_varlen(desc: number, offsets: number, seqs: number): number;
   wa_convert(src: number, from: number, dst: number, to: number, n: number): number;
   wa_quantize_rows(src: number, dst: number, scales: number, rows: number, cols: number): number;
   wa_all_finite(src: number, n: number): number;

@@ -9,6 +9,7 @@ interface Raw {
   wa_alloc(n: number): number; wa_free(p: number): number; wa_live_blocks(): number;
   wa_sgemm(...a: number[]): number; wa_softmax(...a: number[]): number;
   wa_attention(d: number): number; wa_attention_probs(d: number): number;
+  wa_attention_varlen(d: number, offsets: number, seqs: number): number;
   wa_linear(...a: number[]): number; wa_quantize(...a: number[]): number; wa_quantize_into(...a: number[]): number; wa_gather_rows(...a: number[]): number;
   wa_bias_act(...a: number[]): number; wa_gated_act(...a: number[]): number; wa_add(...a: number[]): number;
   wa_norm(...a: number[]): number; wa_rope(...a: number[]): number;
@@ -99,6 +100,40 @@ describe('raw ABI bounds checks', () => {
     expect(w.wa_attention_probs(desc)).toBe(BAD_SHAPE);
     good();
     expect(w.wa_attention(desc)).toBe(0);
+  });
+
+  it('packed variable-length attention checks its offsets', () => {
+    const w = instance();
+    // T = 6 packed rows, 2 heads of 4: q, k, v, out [6, 2, 4].
+    const desc = w.wa_alloc(48 * 4), offs = w.wa_alloc(4 * 4);
+    const q = w.wa_alloc(48 * 4), k = w.wa_alloc(48 * 4), v = w.wa_alloc(48 * 4), o = w.wa_alloc(48 * 4);
+    const words = () => new Uint32Array(w.memory.buffer, desc, 48);
+    const good = () => {
+      words().fill(0);
+      words().set([q, k, v, o, 0, 1, 2, 2, 6, 6, 4, 4], 0);
+      words().set([0, 4, 8, 0, 4, 8, 0, 4, 8, 0, 4, 8], 12);
+      new Float32Array(w.memory.buffer, desc, 48)[24] = 0.5;
+      new Uint32Array(w.memory.buffer, offs, 4).set([0, 0, 1, 6]);
+    };
+    const cases: Array<[string, () => void, number, number]> = [
+      ['good', () => {}, 3, 0],
+      ['no sequences, T = 6', () => {}, 0, BAD_SHAPE],
+      ['offsets past their block', () => {}, 4, BAD_POINTER],
+      ['decreasing', () => { new Uint32Array(w.memory.buffer, offs, 4)[2] = 7; }, 3, BAD_SHAPE],
+      ['not starting at 0', () => { new Uint32Array(w.memory.buffer, offs, 4)[0] = 1; }, 3, BAD_SHAPE],
+      ['not ending at T', () => { new Uint32Array(w.memory.buffer, offs, 4)[3] = 5; }, 3, BAD_SHAPE],
+      ['batch 2', () => { words()[5] = 2; }, 3, BAD_SHAPE],
+      ['len_k ≠ len_q', () => { words()[9] = 5; }, 3, BAD_SHAPE],
+      ['mask', () => { words()[31] = q; }, 3, BAD_SHAPE],
+      ['out aliases q', () => { words()[3] = q; }, 3, ALIASED],
+    ];
+    for (const [name, mutate, seqs, status] of cases) {
+      good();
+      mutate();
+      expect(w.wa_attention_varlen(desc, offs, seqs), name).toBe(status);
+    }
+    good();
+    expect(w.wa_attention_varlen(desc, 12, 3)).toBe(BAD_POINTER); // offsets foreign
   });
 
   it('linear and quantize reject foreign, short, misaligned and aliased ranges', () => {

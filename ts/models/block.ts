@@ -1,19 +1,22 @@
 /**
- * One pre-norm transformer block (GPT-2 and the LLaMA family) as a fixed sequence of
- * kernel calls over activation buffers planned once per token count `n`:
+ * One transformer block (the decoders and the encoders) as a fixed sequence of kernel
+ * calls over activation buffers planned once per token count `n`. Pre-norm (GPT-2, the
+ * LLaMA family, ModernBERT):
  * ```
  * a = norm₁(h += y)                    residual add fused into the norm (y: the previous block's MLP)
  * qkv = a·W_qkvᵀ (+ b)                 linear: GEMV kernels for n ≤ 16, else the packed GEMM
- * RoPE(q, k) in place inside qkv       strided kernel (LLaMA family)
- * cache ← k, v                         n = 1: already [H_kv, 1, D]; else rows gathered by head
- * o = attend(q)                        fused kernel reads q from qkv, writes [n, H_q·D]
+ * o = attend(qkv)                      the caller's step: RoPE, KV cache, fused attention → [n, H_q·D]
  * y = o·W_oᵀ (+ b)
  * a = norm₂(h += y)
- * y = down(act(gate(a) + b) ⊙ (up(a) + b))   gated (SwiGLU), or GPT-2's down(act(fc(a) + b))
+ * y = down(act(gate(a) + b) ⊙ (up(a) + b))   gated (SwiGLU, GeGLU), or down(act(fc(a) + b))
  * ```
  * The MLP's `y` is added to `h` by the next block's first norm (or the final norm), so a
- * block is nine kernel calls and no `Tensor` is allocated once the plan exists. Heads
- * are addressed by strides, never split or merged by copies.
+ * block is nine kernel calls and no `Tensor` is allocated once the plan exists.
+ * Post-norm (BERT, RoBERTa, DistilBERT) reads `h` itself and folds each residual sum into
+ * its norm: `h = norm₁(h + o·W_oᵀ + b)`, `h = norm₂(h + MLP(h))`. Heads are addressed by
+ * strides, never split or merged by copies. The decoder's attend step is [runBlock]'s
+ * (RoPE at one cache position, KV cache, cached attention); the encoder's is its own
+ * (RoPE per sequence, packed variable-length attention).
  * @internal
  */
 import { Tensor } from '../tensor.js';
@@ -28,7 +31,8 @@ export interface Norm { gamma: Tensor; beta: Tensor | null }
 
 /** The weights of one block, each prepared once in its kernels' layout. */
 export interface BlockWeights {
-  norm1: Norm;
+  /** Null: no norm before the attention (ModernBERT's layer 0; pre-norm only). */
+  norm1: Norm | null;
   norm2: Norm;
   /** `[Hq·D + 2·Hkv·D, E]`: the rows of W_q, W_k, W_v. */
   qkv: Weight;
@@ -84,8 +88,10 @@ export class BlockPlan {
   readonly ids: Tensor;
   readonly #all: Tensor[] = [];
 
-  constructor(s: BlockShape, n: number) {
+  /** `kv: false` leaves out the gathered keys and values (attention that reads them in place). */
+  constructor(s: BlockShape, n: number, options: { kv?: boolean } = {}) {
     this.n = n;
+    const kv = options.kv !== false && n > 1;
     const W = (s.heads + 2 * s.kvHeads) * s.headDim;
     const make = (shape: number[]) => { const t = Tensor.empty(shape); this.#all.push(t); return t; };
     try {
@@ -93,8 +99,8 @@ export class BlockPlan {
       this.a = make([n, s.hidden]);
       this.y = make([n, s.hidden]);
       this.qkv = make([n, W]);
-      this.k = n > 1 ? make([s.kvHeads, n, s.headDim]) : null;
-      this.v = n > 1 ? make([s.kvHeads, n, s.headDim]) : null;
+      this.k = kv ? make([s.kvHeads, n, s.headDim]) : null;
+      this.v = kv ? make([s.kvHeads, n, s.headDim]) : null;
       this.o = make([n, s.heads * s.headDim]);
       this.f = make([n, s.ffn]);
       this.g = s.gated ? make([n, s.ffn]) : null;
@@ -126,48 +132,86 @@ export function normInto(plan: BlockPlan, p: Norm, eps: number, addY: boolean, o
   normRows(plan.h.ptr, addY ? plan.y.ptr : 0, plan.a.ptr, plan.n, plan.h.shape[1]!, p.gamma.ptr, p.beta?.ptr ?? 0, eps, op);
 }
 
+/** Where a layer's norms sit: before each sub-layer, or after its residual sum. */
+export type NormPlacement = 'pre' | 'post';
+
+/** A layer's attention step: reads q | k | v rows from `plan.qkv` and writes `plan.o` `[n, Hq·D]`. */
+export type Attend = (plan: BlockPlan) => void;
+
 /**
- * Runs one block over `plan.h` at cache position `p0` (see the module notes), leaving the
- * MLP output in `plan.y` for the caller to add. `addY`: `plan.y` holds the previous
- * block's output, not yet added to `h`.
+ * Runs one layer over `plan.h` (see the module notes). Pre-norm leaves the MLP output in
+ * `plan.y` for the caller to add (`addY`: `plan.y` holds the previous block's output, not
+ * yet added to `h`); post-norm leaves the new residual stream in `plan.h`.
  */
-export function runBlock(s: BlockShape, w: BlockWeights, plan: BlockPlan, cache: KVCache, p0: number,
-  scale: number, rope: RopeTables | null, addY: boolean): void {
-  const op = 'CausalLM.forward';
-  const { n } = plan, Hq = s.heads, Hkv = s.kvHeads, D = s.headDim;
-  const W = (Hq + 2 * Hkv) * D;
+export function runLayer(s: BlockShape, w: BlockWeights, plan: BlockPlan, attend: Attend, placement: NormPlacement,
+  addY: boolean, op: string): void {
+  const { n } = plan, E = s.hidden;
+  const pre = placement === 'pre';
   // Attention.
-  normInto(plan, w.norm1, s.eps, addY, op);
+  let x = plan.h;
+  if (pre && w.norm1 !== null) {
+    normInto(plan, w.norm1, s.eps, addY, op);
+    x = plan.a;
+  } else if (addY) {
+    throw new Error(`wasm-attention: ${op}: a layer without a first norm cannot take a pending residual`);
+  }
   // Products on the plan's buffers (shapes fixed when the plan and the weights were made).
-  linearRows(n, plan.a.ptr, w.qkv, w.qkvBias?.ptr ?? 0, plan.qkv.ptr, op);
-  const base = plan.qkv.ptr;
-  if (rope) {
-    // Table rows p0 … p0+n−1 serve rows 0 … n−1; q's and k's heads are adjacent.
-    const half = s.rotaryDim / 2, at = p0 * half * 4;
-    ropeRows(base, n, W, Hq + Hkv, D, s.rotaryDim, rope.cos.ptr + at, rope.sin.ptr + at, n, 0, op);
-  }
-  const kAt = base + Hq * D * 4, vAt = base + (Hq + Hkv) * D * 4;
-  if (n === 1) {
-    cache.appendRows(kAt, vAt, 1);
-  } else {
-    gatherHeads(kAt, W, n, Hkv, D, plan.k!.ptr);
-    gatherHeads(vAt, W, n, Hkv, D, plan.v!.ptr);
-    cache.appendRows(plan.k!.ptr, plan.v!.ptr, n);
-  }
-  cache.attendRows({ ptr: base, strides: { batch: 0, head: D, row: W } }, Hq, n,
-    { ptr: plan.o.ptr, strides: { batch: 0, head: D, row: Hq * D } }, scale);
+  linearRows(n, x.ptr, w.qkv, w.qkvBias?.ptr ?? 0, plan.qkv.ptr, op);
+  attend(plan);
   linearRows(n, plan.o.ptr, w.out, w.outBias?.ptr ?? 0, plan.y.ptr, op);
+  if (pre) {
+    normInto(plan, w.norm2, s.eps, true, op);
+    x = plan.a;
+  } else {
+    // h = norm₁(h + y), in place.
+    const n1 = w.norm1!;
+    normRows(plan.h.ptr, plan.y.ptr, plan.h.ptr, n, E, n1.gamma.ptr, n1.beta?.ptr ?? 0, s.eps, op);
+    x = plan.h;
+  }
   // MLP.
-  normInto(plan, w.norm2, s.eps, true, op);
   const F = s.ffn, act = ACTIVATION_CODES[s.activation];
-  linearRows(n, plan.a.ptr, w.fc, 0, plan.f.ptr, op);
+  linearRows(n, x.ptr, w.fc, 0, plan.f.ptr, op);
   if (w.up !== null) {
-    linearRows(n, plan.a.ptr, w.up, 0, plan.g!.ptr, op);
+    linearRows(n, x.ptr, w.up, 0, plan.g!.ptr, op);
     gatedActivation(plan.f.ptr, F, plan.g!.ptr, F, n, F, w.fcBias?.ptr ?? 0, w.upBias?.ptr ?? 0, act, op);
   } else {
     biasActivation(plan.f.ptr, F, n, F, w.fcBias?.ptr ?? 0, act, op);
   }
   linearRows(n, plan.f.ptr, w.down, w.downBias?.ptr ?? 0, plan.y.ptr, op);
+  if (!pre) {
+    normRows(plan.h.ptr, plan.y.ptr, plan.h.ptr, n, E, w.norm2.gamma.ptr, w.norm2.beta?.ptr ?? 0, s.eps, op);
+  }
+}
+
+/**
+ * Runs one pre-norm decoder block over `plan.h` at cache position `p0`, leaving the MLP
+ * output in `plan.y` for the caller to add: RoPE at positions `p0 …`, the new keys and
+ * values appended to `cache`, attention over the cache.
+ */
+export function runBlock(s: BlockShape, w: BlockWeights, plan: BlockPlan, cache: KVCache, p0: number,
+  scale: number, rope: RopeTables | null, addY: boolean): void {
+  const op = 'CausalLM.forward';
+  const Hq = s.heads, Hkv = s.kvHeads, D = s.headDim;
+  const W = (Hq + 2 * Hkv) * D;
+  runLayer(s, w, plan, (plan) => {
+    const { n } = plan;
+    const base = plan.qkv.ptr;
+    if (rope) {
+      // Table rows p0 … p0+n−1 serve rows 0 … n−1; q's and k's heads are adjacent.
+      const half = s.rotaryDim / 2, at = p0 * half * 4;
+      ropeRows(base, n, W, Hq + Hkv, D, s.rotaryDim, rope.cos.ptr + at, rope.sin.ptr + at, n, 0, op);
+    }
+    const kAt = base + Hq * D * 4, vAt = base + (Hq + Hkv) * D * 4;
+    if (n === 1) {
+      cache.appendRows(kAt, vAt, 1);
+    } else {
+      gatherHeads(kAt, W, n, Hkv, D, plan.k!.ptr);
+      gatherHeads(vAt, W, n, Hkv, D, plan.v!.ptr);
+      cache.appendRows(plan.k!.ptr, plan.v!.ptr, n);
+    }
+    cache.attendRows({ ptr: base, strides: { batch: 0, head: D, row: W } }, Hq, n,
+      { ptr: plan.o.ptr, strides: { batch: 0, head: D, row: Hq * D } }, scale);
+  }, 'pre', addY, op);
 }
 
 /** Rows of `[n, W]` at byte `at` (head `h` at column `h·D`) copied to `[H, n, D]` at `dst`. */

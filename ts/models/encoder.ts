@@ -1,16 +1,20 @@
 /**
  * A BERT-style encoder (BERT and its MiniLM / bge / e5 checkpoints, RoBERTa, XLM-RoBERTa,
  * DistilBERT, ModernBERT) from a Hugging Face `config.json` and safetensors weights, with the
- * sentence-transformers pooling recipe on top. Built on the library's public API: every
- * projection on `matmul`, attention on the fused `attention` kernel with a key-padding
- * mask, embeddings, residual sums, LayerNorm and GELU from the toolkit.
+ * sentence-transformers pooling recipe on top. Its layers are the shared transformer block
+ * (`block.ts`: `Weight`/`linear` projections, fused bias + activation, residual add + norm,
+ * RoPE) and attention is the fused kernel on a packed variable-length batch.
  *
- * One forward pass over a right- or left-padded batch `ids [B, L]` with an attention mask:
+ * A batch runs packed: the sentences' real tokens back to back, `T` rows in all, with row
+ * offsets `[B + 1]`; every row-wise step (projections, norms, activations) works on those
+ * `T` rows and only attention uses the offsets, each sentence attending to itself, so the
+ * cost follows the real token count, not `B · L`. A padded `[B, L]` input with an attention
+ * mask is converted (its real tokens keep their padded positions, as in transformers).
  * ```
  * h = LayerNorm(word[ids] + position[pos] (+ type[tokenTypeIds]))
- *     pos = 0 … L−1 (BERT, DistilBERT); RoBERTa: pad+1, pad+2, … over real tokens, pad on pads
+ *     pos = 0 … L−1 (BERT, DistilBERT); RoBERTa: pad+1, pad+2, … over real tokens
  * per layer (post-norm):
- *     q|k|v = h·W_qkvᵀ + b;   o = attention(q, k, v, mask: −∞ on padded keys)
+ *     q|k|v = h·W_qkvᵀ + b;   o = attention(q, k, v) within each sentence
  *     h = LayerNorm₁(h + o·W_oᵀ + b_o)
  *     h = LayerNorm₂(h + GELU(h·W_1ᵀ + b_1)·W_2ᵀ + b_2)
  * ```
@@ -22,18 +26,21 @@
  * ```
  * with RoPE θ per layer type (global / local). Its LayerNorms have no β by default.
  *
- * Padded positions still get hidden states (they attend to the real tokens), as in
- * transformers; pooling ignores them. (ModernBERT: a padded query whose whole local window
- * is padding gets 0 from the kernel where transformers' eager softmax averages the masked keys.)
+ * Padded positions are not computed: `forward()` returns zeros there (transformers gives
+ * them values that depend only on the real tokens; pooling never reads them).
  *
- * The projection weights stay in the file's dtype by default (float16/bfloat16 take half
- * the memory; the GEMM widens them exactly while it packs them); embeddings, norms and
- * biases are float32.
+ * The projection weights are prepared at load in the format `weights` names (the file's
+ * float dtype by default; float16/bfloat16 take half the memory, int8/int4 are quantised
+ * as q8_0/q4_0); embeddings, norms and biases are float32.
  */
 import {
-  Tensor, add, applyActivation, applyRope, attention, embedding, layerNorm, matmul, readSafetensors,
-  type AttentionOptions, type SafetensorsFile, type TensorDType,
+  Tensor, add, embedding, layerNorm, matmul, readSafetensors, ropeTables, type SafetensorsFile, type TensorDType,
 } from '../index.js';
+import { Weight, type WeightFormat } from '../ops/linear.js';
+import { callAttentionVarlen } from '../ops/attention-call.js';
+import { offsetsArg, packedStrides, stageOffsets } from '../ops/attention-varlen.js';
+import { ropeRows } from '../ops/elementwise.js';
+import { BlockPlan, type BlockShape, type BlockWeights, type Norm, normInto, runLayer } from './block.js';
 import { type EncoderConfig, type EncoderJson, parseEncoderConfig } from './encoder-config.js';
 
 const disposeSymbol: typeof Symbol.dispose =
@@ -41,38 +48,13 @@ const disposeSymbol: typeof Symbol.dispose =
 
 const PREFIX = 'wasm-attention: models: EncoderModel';
 
-/** A projection weight `[out, in]` (PyTorch `Linear` layout), float32 or the file's 16-bit dtype. */
-type Weight = Tensor<TensorDType>;
+/** Formats {@link EncoderModel.load} accepts for the projection weights (`'auto'`: the file's float dtype). */
+export type EncoderWeightFormat = 'auto' | WeightFormat;
 
-/** LayerNorm parameters; `beta` null for ModernBERT's LayerNorm without bias. */
-interface Norm { gamma: Tensor; beta: Tensor | null }
+const FORMATS: readonly EncoderWeightFormat[] = ['auto', 'float32', 'float16', 'bfloat16', 'int8', 'int4'];
 
-interface Layer {
-  /** `[3E, E]`: the rows of W_q, W_k, W_v stacked, so one product makes q | k | v. */
-  qkv: Weight;
-  qkvBias: Tensor | null;
-  /** `[E, E]`. */
-  out: Weight;
-  outBias: Tensor | null;
-  /**
-   * BERT family: the LayerNorm after the attention's residual sum. ModernBERT: the one before
-   * the attention (null in layer 0, whose input is the embedding norm's output).
-   */
-  norm1: Norm | null;
-  /** `[F, E]`: the MLP's first projection (ModernBERT: the activated half of `Wi`). */
-  up: Weight;
-  upBias: Tensor | null;
-  /** `[F, E]`: ModernBERT's gate, the second half of `Wi` (GeGLU: `act(x·upᵀ) ⊙ x·gateᵀ`); null for BERT. */
-  gate: Weight | null;
-  gateBias: Tensor | null;
-  /** `[E, F]`. */
-  down: Weight;
-  downBias: Tensor | null;
-  /** BERT family: the LayerNorm after the MLP's residual sum. ModernBERT: the one before the MLP. */
-  norm2: Norm;
-  /** Global attention, or the local window (ModernBERT). */
-  type: 'full' | 'sliding';
-}
+/** What a loader allocated, freed together on a failure or by `dispose()`. */
+type Owned = (Tensor<TensorDType> | Weight)[];
 
 interface Parts {
   word: Tensor;
@@ -83,17 +65,28 @@ interface Parts {
   /** Row 0 of the token-type table `[E]`: what every token adds when no token types are given. */
   type0: Tensor | null;
   embedNorm: Norm;
-  layers: Layer[];
+  /** The blocks; `norm1` is null in ModernBERT's layer 0 (its input is the embedding norm's output). */
+  layers: BlockWeights[];
+  /** Global attention, or the local window (ModernBERT), per layer. */
+  layerTypes: ('full' | 'sliding')[];
   /** ModernBERT's LayerNorm after the last layer. */
   finalNorm: Norm | null;
+  /** β = 0 of LayerNorms without bias (a null β would make the kernel an RMSNorm). */
+  zeros: Tensor;
 }
 
 /** Options of {@link EncoderModel.load}. */
 export interface EncoderLoadOptions {
   /**
-   * Storage of the projection weights: `'file'` keeps a float16/bfloat16 file's dtype (half
-   * the memory; widened exactly inside the GEMM), `'float32'` widens them once on load.
-   * Results are identical either way. @defaultValue 'file'
+   * Storage of the projection weights: `'auto'` keeps the file's float dtype, `'float32'`,
+   * `'float16'`, `'bfloat16'` convert (round to nearest even), `'int8'` is q8_0 (blocks of
+   * 32 codes with a float16 scale, 8.5 bits a weight) and `'int4'` q4_0 (4.5 bits),
+   * quantised at load. @defaultValue 'auto'
+   */
+  weights?: EncoderWeightFormat;
+  /**
+   * The older spelling: `'file'` is `weights: 'auto'`, `'float32'` is `weights: 'float32'`.
+   * @defaultValue 'file'
    */
   weightDtype?: 'file' | 'float32';
 }
@@ -114,6 +107,22 @@ export interface EncoderInput {
    * `[B, L]` segment ids (BERT sentence pairs), integers in `[0, type_vocab_size)`; not for
    * DistilBERT, which has no token types. @defaultValue all 0
    */
+  tokenTypeIds?: ArrayLike<number>;
+}
+
+/**
+ * A packed batch for {@link EncoderModel.forward} and {@link EncoderModel.embed}: the
+ * sentences' tokens back to back, no padding, no mask. `forward` returns `[T, E]`.
+ */
+export interface PackedEncoderInput {
+  /** Token ids of every sentence back to back, `T` in all; integers in `[0, vocab_size)`. */
+  ids: ArrayLike<number>;
+  /**
+   * `B + 1` offsets into `ids`: sentence `b` is `ids[seqOffsets[b] … seqOffsets[b+1] − 1]`;
+   * 0 first, `T` last, every sentence at least one token.
+   */
+  seqOffsets: ArrayLike<number>;
+  /** `[T]` segment ids, as in {@link EncoderInput.tokenTypeIds}. @defaultValue all 0 */
   tokenTypeIds?: ArrayLike<number>;
 }
 
@@ -154,21 +163,33 @@ interface Checked {
 
 /**
  * A BERT, RoBERTa, XLM-RoBERTa, DistilBERT or ModernBERT encoder with its weights in WASM memory: token
- * ids in, last hidden states (`Tensor [B, L, E]`) or pooled sentence embeddings out.
- * Tokenisation is the caller's. Owns WASM memory: `dispose()` (or `using`).
+ * ids in, last hidden states (`Tensor [B, L, E]`, or `[T, E]` for a packed input) or pooled sentence
+ * embeddings out. Tokenisation is the caller's. Owns WASM memory: `dispose()` (or `using`).
  */
 export class EncoderModel {
   /** The resolved configuration. */
   readonly config: EncoderConfig;
+  /** The storage format of the projection weights. */
+  readonly weightFormat: WeightFormat;
   readonly #p: Parts;
-  /** β = 0 for LayerNorms without bias (a plain array: no WASM memory). */
-  readonly #zeros: Float32Array;
+  readonly #owned: Owned;
+  readonly #shape: BlockShape;
+  /** RoPE cos/sin tables `[P, D/2]` per layer type (ModernBERT), over every position. */
+  readonly #rope: { full: RopeTable; sliding: RopeTable } | null;
   #disposed = false;
 
-  private constructor(config: EncoderConfig, parts: Parts) {
+  private constructor(config: EncoderConfig, parts: Parts, owned: Owned, format: WeightFormat,
+    rope: { full: RopeTable; sliding: RopeTable } | null) {
     this.config = config;
     this.#p = parts;
-    this.#zeros = new Float32Array(config.hiddenSize);
+    this.#owned = owned;
+    this.weightFormat = format;
+    this.#rope = rope;
+    const c = config;
+    this.#shape = {
+      hidden: c.hiddenSize, heads: c.numHeads, kvHeads: c.numHeads, headDim: c.headDim, ffn: c.intermediateSize,
+      activation: c.activation, eps: c.normEps, rotaryDim: c.rope === null ? 0 : c.headDim, gated: c.family === 'modernbert',
+    };
   }
 
   /**
@@ -176,7 +197,8 @@ export class EncoderModel {
    * `model.safetensors` (or a parsed {@link SafetensorsFile}), float32, float16 or bfloat16.
    * Weight names are matched with or without the family's prefix (`bert.`, `roberta.`,
    * `distilbert.`, ModernBERT's `model.`, as task-head checkpoints store them); an old checkpoint's
-   * `LayerNorm.gamma`/`beta` are read as `weight`/`bias`.
+   * `LayerNorm.gamma`/`beta` are read as `weight`/`bias`. `options.weights` sets the projections'
+   * storage format (float32, float16, bfloat16, int8 q8_0, int4 q4_0).
    */
   static load(config: EncoderJson | string, weights: SafetensorsFile | ArrayBuffer | ArrayBufferView,
     options: EncoderLoadOptions = {}): EncoderModel {
@@ -184,19 +206,32 @@ export class EncoderModel {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`${PREFIX}.load: options must be an object, got ${show(options)}`);
     }
-    const wd = options.weightDtype ?? 'file';
-    if (wd !== 'file' && wd !== 'float32') {
+    const wd = options.weightDtype;
+    if (wd !== undefined && wd !== 'file' && wd !== 'float32') {
       throw new RangeError(`${PREFIX}.load: weightDtype must be 'file' or 'float32', got ${show(wd)}`);
+    }
+    const format: EncoderWeightFormat = options.weights ?? (wd === 'float32' ? 'float32' : 'auto');
+    if (!FORMATS.includes(format)) {
+      throw new RangeError(`${PREFIX}.load: weights must be ${FORMATS.map((f) => `'${f}'`).join(', ')}; got ${show(options.weights)}`);
+    }
+    if (options.weights !== undefined && wd !== undefined && (wd === 'float32') !== (options.weights === 'float32')) {
+      throw new RangeError(`${PREFIX}.load: weightDtype ${show(wd)} contradicts weights ${show(options.weights)}; give one of them`);
     }
     const isBytes = ArrayBuffer.isView(weights) || weights instanceof ArrayBuffer;
     if (!isBytes && (weights === null || typeof weights !== 'object' || typeof (weights as SafetensorsFile).has !== 'function')) {
       throw new TypeError(`${PREFIX}.load: weights must be safetensors bytes or a SafetensorsFile, got ${show(weights)}`);
     }
     const file = isBytes ? readSafetensors(weights) : weights;
-    const owned: Tensor<TensorDType>[] = [];
+    const owned: Owned = [];
     try {
-      const parts = cfg.family === 'modernbert' ? loadModernBert(cfg, file, wd === 'float32', owned) : loadParts(cfg, file, wd === 'float32', owned);
-      return new EncoderModel(cfg, parts);
+      const parts = cfg.family === 'modernbert' ? loadModernBert(cfg, file, format, owned) : loadParts(cfg, file, format, owned);
+      const resolved = (parts.layers[0]?.qkv.format ?? (format === 'auto' ? 'float32' : format));
+      let rope: { full: RopeTable; sliding: RopeTable } | null = null;
+      if (cfg.rope !== null) {
+        rope = { full: ropeTable(cfg.maxPositions, cfg.headDim, cfg.rope.full, owned),
+          sliding: ropeTable(cfg.maxPositions, cfg.headDim, cfg.rope.sliding, owned) };
+      }
+      return new EncoderModel(cfg, parts, owned, resolved, rope);
     } catch (e) {
       for (const t of owned) t.dispose();
       throw e;
@@ -205,12 +240,21 @@ export class EncoderModel {
 
   /**
    * The last hidden states `[B, L, E]` (transformers' `last_hidden_state`) of a padded
-   * batch; the caller disposes the tensor. Every argument is checked before anything is
-   * allocated.
+   * batch, zeros at padded positions; or `[T, E]`, one row per token, of a packed input.
+   * The caller disposes the tensor. Every argument is checked before anything is allocated.
    */
-  forward(input: EncoderInput): Tensor {
+  forward(input: EncoderInput | PackedEncoderInput): Tensor {
     this.#live('forward');
-    return this.#run(checkInput(input, this.config, 'forward'));
+    const c = checkAny(input, this.config, 'forward');
+    const E = this.config.hiddenSize;
+    return this.#run(c, (h) => {
+      if (c.rows === null) return Tensor.from(h.data.subarray(0, c.T * E), [c.T, E]);
+      const out = Tensor.zeros([c.B, c.L, E]);
+      // One row copy per real token into its padded place (views read after the allocation).
+      const src = h.data, dst = out.data;
+      for (let t = 0; t < c.T; t++) dst.set(src.subarray(t * E, (t + 1) * E), c.rows[t]! * E);
+      return out;
+    });
   }
 
   /**
@@ -218,21 +262,16 @@ export class EncoderModel {
    * truncated (`dimensions`) and L2-normalised (`normalize`) — what sentence-transformers'
    * `encode` computes with its `Pooling` and `Normalize` modules. One `Float32Array` per
    * sentence, or a `Tensor [B, dimensions]` (`output: 'tensor'`, the caller disposes it).
+   * A padded input runs packed: only its real tokens are computed.
    */
-  embed(input: EncoderInput, options: EmbedOptions & { output: 'tensor' }): Tensor;
-  embed(input: EncoderInput, options?: EmbedOptions & { output?: 'arrays' }): Float32Array[];
-  embed(input: EncoderInput, options?: EmbedOptions): Float32Array[] | Tensor;
-  embed(input: EncoderInput, options: EmbedOptions = {}): Float32Array[] | Tensor {
+  embed(input: EncoderInput | PackedEncoderInput, options: EmbedOptions & { output: 'tensor' }): Tensor;
+  embed(input: EncoderInput | PackedEncoderInput, options?: EmbedOptions & { output?: 'arrays' }): Float32Array[];
+  embed(input: EncoderInput | PackedEncoderInput, options?: EmbedOptions): Float32Array[] | Tensor;
+  embed(input: EncoderInput | PackedEncoderInput, options: EmbedOptions = {}): Float32Array[] | Tensor {
     this.#live('embed');
     const o = checkEmbedOptions(options, this.config.hiddenSize);
-    const c = checkInput(input, this.config, 'embed');
-    const h = this.#run(c);
-    let vectors: Float32Array[];
-    try {
-      vectors = pool(h, c, o.pooling, o.dimensions);
-    } finally {
-      h.dispose();
-    }
+    const c = checkAny(input, this.config, 'embed');
+    const vectors = this.#run(c, (h) => pool(h, c, o.pooling, o.dimensions));
     if (o.normalize) for (const v of vectors) normalizeInPlace(v);
     if (o.output === 'arrays') return vectors;
     const t = Tensor.empty([c.B, o.dimensions]);
@@ -245,7 +284,7 @@ export class EncoderModel {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const t of allTensors(this.#p)) t.dispose();
+    for (const t of this.#owned) t.dispose();
   }
 
   /** Same as `dispose()`, for `using`. */
@@ -258,11 +297,15 @@ export class EncoderModel {
     return this.#disposed;
   }
 
-  /** Bytes of WASM memory the weights take (16-bit projection weights count 2 bytes an element). */
+  /**
+   * Bytes of WASM memory the weights take, projections in their storage format (16-bit
+   * weights count 2 bytes an element, q8_0 8.5 bits, q4_0 4.5 bits); RoPE tables excluded.
+   */
   get weightBytes(): number {
     this.#live('weightBytes');
+    const rope = new Set<unknown>(this.#rope ? [this.#rope.full.cos, this.#rope.full.sin, this.#rope.sliding.cos, this.#rope.sliding.sin] : []);
     let n = 0;
-    for (const t of allTensors(this.#p)) n += t.bytes;
+    for (const t of this.#owned) if (!rope.has(t) && t !== this.#p.zeros) n += t.bytes;
     return n;
   }
 
@@ -270,129 +313,83 @@ export class EncoderModel {
     if (this.#disposed) throw new Error(`${PREFIX}.${op}: the model was used after dispose()`);
   }
 
-  /** Embeddings, then every layer; returns `[B, L, E]`. */
-  #run(c: Checked): Tensor {
-    const cfg = this.config, p = this.#p, { B, L } = c;
+  /**
+   * Embeddings of the packed tokens, then every layer on one block plan of `T` rows;
+   * `finish` reads the final hidden states `[T, E]` before the plan is freed.
+   */
+  #run<R>(c: Packed, finish: (h: Tensor) => R): R {
+    const cfg = this.config, p = this.#p, s = this.#shape, T = c.T;
+    const op = 'EncoderModel.forward';
     const temps: Tensor[] = [];
     const keep = (t: Tensor) => { temps.push(t); return t; };
-    let h: Tensor | null = null;
+    let plan: BlockPlan | null = null;
+    let offsets: { ptr: number; release(): void } | null = null;
     try {
-      const x = keep(embedding(p.word, c.ids, { shape: [B, L] }) as Tensor);
-      if (p.positions === null) {
-        // RoPE: positions enter in every layer's attention instead.
-      } else if (c.positionIds === null) {
-        // Positions 0 … L−1 are the same in every row: one [L, E] lookup broadcast over the batch.
-        add(x, keep(embedding(p.positions, iota(L)) as Tensor), { out: x });
-      } else {
-        add(x, keep(embedding(p.positions, c.positionIds, { shape: [B, L] }) as Tensor), { out: x });
-      }
+      const x = keep(embedding(p.word, c.ids) as Tensor);
+      if (p.positions !== null) add(x, keep(embedding(p.positions, c.positions) as Tensor), { out: x });
       if (p.types !== null) {
-        if (c.typeIds === null) add(x, p.type0!, { out: x });
-        else add(x, keep(embedding(p.types, c.typeIds, { shape: [B, L] }) as Tensor), { out: x });
+        if (c.types === null) add(x, p.type0!, { out: x });
+        else add(x, keep(embedding(p.types, c.types) as Tensor), { out: x });
       }
-      h = this.#norm(x, p.embedNorm);
-      const mask = c.mask === null ? null : keep(keyPaddingMask(c.mask, B, L));
-      for (const layer of p.layers) {
-        if (cfg.family === 'modernbert') this.#preNormLayer(layer, h, mask, B, L);
-        else this.#layer(layer, h, mask, B, L);
+      plan = new BlockPlan(s, T, { kv: false });
+      layerNorm(x, p.embedNorm.gamma, p.embedNorm.beta ?? p.zeros, { eps: cfg.normEps, out: plan.h });
+      for (const t of temps.splice(0)) t.dispose();
+      offsets = stageOffsets(c.offsets);
+      const pre = cfg.family === 'modernbert';
+      for (let l = 0; l < p.layers.length; l++) {
+        const attend = this.#attend(c, offsets.ptr, p.layerTypes[l]!, op);
+        runLayer(s, p.layers[l]!, plan, attend, pre ? 'pre' : 'post', pre && l > 0, op);
       }
-      if (p.finalNorm !== null) this.#norm(h, p.finalNorm, h);
-      return h;
-    } catch (e) {
-      h?.dispose();
-      throw e;
-    } finally {
-      for (const t of temps) t.dispose();
-    }
-  }
-
-  /** LayerNorm of `x` into `out` (a new tensor when omitted). */
-  #norm(x: Tensor, n: Norm, out?: Tensor): Tensor {
-    return layerNorm(x, n.gamma, n.beta ?? this.#zeros, { eps: this.config.normEps, out });
-  }
-
-  /** Self-attention of `x [B, L, E]` with the layer's projections, mask, RoPE and window; a new `[B, L, E]`. */
-  #attention(w: Layer, x: Tensor, mask: Tensor | null, B: number, L: number): Tensor {
-    const cfg = this.config, H = cfg.numHeads, D = cfg.headDim;
-    const temps: Tensor[] = [];
-    const keep = (t: Tensor) => { temps.push(t); return t; };
-    try {
-      const [q, k, v] = splitQkv(keep(project(x, w.qkv, w.qkvBias)), B, L, H, D);
-      temps.push(q, k, v);
-      if (cfg.rope !== null) {
-        // Positions 0 … L−1 of every sequence ([B, H, L, D]: L is the row axis), rotate-half pairs.
-        const base = w.type === 'full' ? cfg.rope.full : cfg.rope.sliding;
-        applyRope(q, { base, style: 'half' });
-        applyRope(k, { base, style: 'half' });
+      if (pre) {
+        normInto(plan, p.finalNorm!, cfg.normEps, true, op);
+        return finish(plan.a);
       }
-      const options: AttentionOptions & { returnLse?: false } = {};
-      if (mask !== null) options.mask = mask;
-      if (w.type === 'sliding') options.window = [cfg.slidingWindow!, cfg.slidingWindow!];
-      const o = keep(attention(q, k, v, options));
-      return project(keep(mergeHeads(o, B, L, H, D)), w.out, w.outBias);
+      return finish(plan.h);
     } finally {
+      offsets?.release();
+      plan?.dispose();
       for (const t of temps) t.dispose();
     }
   }
 
-  /** The MLP of `x [B, L, E]`: `act(x·W₁ᵀ + b₁)·W₂ᵀ + b₂`, or GeGLU with a gate; a new `[B, L, E]`. */
-  #mlp(w: Layer, x: Tensor): Tensor {
-    const temps: Tensor[] = [];
-    try {
-      const f = project(x, w.up, w.upBias);
-      temps.push(f);
-      applyActivation(f, this.config.activation);
-      if (w.gate !== null) {
-        const g = project(x, w.gate, w.gateBias);
-        temps.push(g);
-        multiplyInto(f, g);
+  /**
+   * The attention step of a layer: RoPE on q and k (ModernBERT; one call per run of
+   * consecutive positions, normally one per sentence), then the fused kernel over the
+   * packed rows, each sentence attending to itself (within the window in local layers).
+   */
+  #attend(c: Packed, offsetsPtr: number, type: 'full' | 'sliding', op: string): (plan: BlockPlan) => void {
+    const cfg = this.config, H = cfg.numHeads, D = cfg.headDim, E = H * D, W = 3 * E;
+    const rope = this.#rope === null ? null : this.#rope[type];
+    const window = type === 'sliding' ? cfg.slidingWindow! : null;
+    return (plan) => {
+      const base = plan.qkv.ptr;
+      if (rope !== null) {
+        const half = D / 2;
+        for (let r = 0; r < c.runs.length; r += 3) {
+          const t0 = c.runs[r]!, n = c.runs[r + 1]!, at = c.runs[r + 2]! * half * 4;
+          ropeRows(base + t0 * W * 4, n, W, 2 * H, D, D, rope.cos.ptr + at, rope.sin.ptr + at, n, 0, op);
+        }
       }
-      return project(f, w.down, w.downBias);
-    } finally {
-      for (const t of temps) t.dispose();
-    }
-  }
-
-  /** One post-norm (BERT) layer, replacing the contents of `h [B, L, E]`. */
-  #layer(w: Layer, h: Tensor, mask: Tensor | null, B: number, L: number): void {
-    const temps: Tensor[] = [];
-    try {
-      const a = this.#attention(w, h, mask, B, L);
-      temps.push(a);
-      add(a, h, { out: a });
-      this.#norm(a, w.norm1!, h);
-      const m = this.#mlp(w, h);
-      temps.push(m);
-      add(m, h, { out: m });
-      this.#norm(m, w.norm2, h);
-    } finally {
-      for (const t of temps) t.dispose();
-    }
-  }
-
-  /** One pre-norm (ModernBERT) layer, updating the residual stream `h [B, L, E]` in place. */
-  #preNormLayer(w: Layer, h: Tensor, mask: Tensor | null, B: number, L: number): void {
-    const temps: Tensor[] = [];
-    const keep = (t: Tensor) => { temps.push(t); return t; };
-    try {
-      const x = w.norm1 === null ? h : keep(this.#norm(h, w.norm1));
-      add(h, keep(this.#attention(w, x, mask, B, L)), { out: h });
-      add(h, keep(this.#mlp(w, keep(this.#norm(h, w.norm2)))), { out: h });
-    } finally {
-      for (const t of temps) t.dispose();
-    }
+      const strides = { batch: 0, head: D, row: W };
+      callAttentionVarlen({
+        scale: 1 / Math.sqrt(D), causal: false, ...(window !== null ? { window: [window, window] as const } : {}),
+        dims: { batch: 1, headsQ: H, headsKv: H, lenQ: c.T, lenK: c.T, headDim: D, valueDim: D },
+        q: { ptr: base, strides }, k: { ptr: base + E * 4, strides }, v: { ptr: base + 2 * E * 4, strides },
+      }, { ptr: plan.o.ptr, strides: packedStrides(H, D) }, offsetsPtr, c.B);
+    };
   }
 }
 
-/**
- * `x·wᵀ + bias` for a `Linear` weight `w [out, in]`: every projection of the encoder goes
- * through here, so that a change of GEMM (a fused linear op, pre-packed or quantized
- * weights) is made in one place.
- */
-function project(x: Tensor, w: Weight, bias: Tensor | null): Tensor {
-  const y = matmul(x, w, { transposeB: true });
-  if (bias !== null) add(y, bias, { out: y });
-  return y;
+/** Float32 RoPE tables `[P, D/2]` in WASM memory. */
+interface RopeTable { readonly cos: Tensor; readonly sin: Tensor }
+
+function ropeTable(P: number, D: number, base: number, owned: Owned): RopeTable {
+  const t = ropeTables(P, D, { base });
+  const cos = Tensor.from(t.cos, [P, D / 2]);
+  owned.push(cos);
+  const sin = Tensor.from(t.sin, [P, D / 2]);
+  owned.push(sin);
+  return { cos, sin };
 }
 
 /**
@@ -419,33 +416,6 @@ export function similarity(a: ArrayLike<number>, b: ArrayLike<number>, metric: '
   }
   if (metric === 'dot') return dot;
   return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-}
-
-/** Every weight once (the type-0 row is a copy, so it is listed too). */
-function allTensors(p: Parts): Tensor<TensorDType>[] {
-  const all: (Tensor<TensorDType> | null | undefined)[] = [p.word, p.positions, p.types, p.type0, p.embedNorm.gamma,
-    p.embedNorm.beta, p.finalNorm?.gamma, p.finalNorm?.beta];
-  for (const l of p.layers) {
-    all.push(l.qkv, l.qkvBias, l.out, l.outBias, l.norm1?.gamma, l.norm1?.beta, l.up, l.upBias, l.gate, l.gateBias,
-      l.down, l.downBias, l.norm2.gamma, l.norm2.beta);
-  }
-  return all.filter((t): t is Tensor<TensorDType> => t != null);
-}
-
-/**
- * `a ← a ⊙ b` element-wise (GeGLU's product), one pass over two typed-array views; the
- * toolkit's `gatedFeedForward` forms the same product, but its projections would bypass
- * {@link project}.
- */
-function multiplyInto(a: Tensor, b: Tensor): void {
-  const x = a.data, y = b.data;
-  for (let i = 0; i < x.length; i++) x[i] = x[i]! * y[i]!;
-}
-
-function iota(n: number): Int32Array {
-  const a = new Int32Array(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  return a;
 }
 
 /** Short description of a bad value for error messages. */
@@ -535,6 +505,120 @@ function checkInput(input: EncoderInput, cfg: EncoderConfig, op: string): Checke
   return { B, L, mask, counts, positionIds, ids: idArr as ArrayLike<number>, typeIds };
 }
 
+/** A batch as the packed run takes it. */
+interface Packed {
+  B: number;
+  T: number;
+  /** `[B + 1]` row offsets of the sentences. */
+  offsets: Uint32Array;
+  ids: Int32Array;
+  /** Every token's position: the learned table's row, or its RoPE position. */
+  positions: Int32Array;
+  types: Int32Array | null;
+  /** Runs of consecutive positions, for RoPE: (first row, rows, first position) triples. */
+  runs: Int32Array;
+  /** A padded input's `[B, L]` row of every token (null for a packed input), and its L. */
+  rows: Int32Array | null;
+  L: number;
+}
+
+/** Checks either form of input and packs it. */
+function checkAny(input: EncoderInput | PackedEncoderInput, cfg: EncoderConfig, op: string): Packed {
+  if (input !== null && typeof input === 'object' && 'seqOffsets' in input) return checkPacked(input, cfg, op);
+  return packPadded(checkInput(input, cfg, op));
+}
+
+/** The real tokens of a checked padded batch, back to back, with their padded positions. */
+function packPadded(c: Checked): Packed {
+  const { B, L, mask } = c;
+  let T = 0;
+  for (let b = 0; b < B; b++) T += c.counts[b]!;
+  const offsets = new Uint32Array(B + 1), ids = new Int32Array(T), positions = new Int32Array(T), rows = new Int32Array(T);
+  const types = c.typeIds === null ? null : new Int32Array(T);
+  let t = 0;
+  for (let b = 0; b < B; b++) {
+    offsets[b] = t;
+    for (let i = 0; i < L; i++) {
+      const r = b * L + i;
+      if (mask !== null && mask[r] === 0) continue;
+      rows[t] = r;
+      ids[t] = c.ids[r]!;
+      positions[t] = c.positionIds === null ? i : c.positionIds[r]!;
+      if (types !== null) types[t] = c.typeIds![r]!;
+      t++;
+    }
+  }
+  offsets[B] = T;
+  return { B, T, offsets, ids, positions, types, runs: positionRuns(positions, offsets), rows, L };
+}
+
+/** Checks a packed input against the config (no WASM memory is touched). */
+function checkPacked(input: PackedEncoderInput, cfg: EncoderConfig, op: string): Packed {
+  const at = `${PREFIX}.${op}`;
+  const { ids, seqOffsets, tokenTypeIds } = input;
+  if (ids === null || typeof ids !== 'object' || typeof (ids as ArrayLike<number>).length !== 'number') {
+    throw new TypeError(`${at}: ids must be an array of token ids, got ${show(ids)}`);
+  }
+  const T = ids.length;
+  const offsets = offsetsArg(seqOffsets, T, `models: EncoderModel.${op}`);
+  const B = offsets.length - 1;
+  if (B === 0) throw new RangeError(`${at}: seqOffsets must describe at least one sentence, got [0]`);
+  for (let b = 0; b < B; b++) {
+    if (offsets[b + 1] === offsets[b]) {
+      throw new RangeError(`${at}: sentence ${b} is empty (seqOffsets[${b}] = seqOffsets[${b + 1}] = ${offsets[b]}); every sentence needs a token`);
+    }
+  }
+  const V = cfg.vocabSize, packed = new Int32Array(T);
+  for (let i = 0; i < T; i++) {
+    const id = ids[i];
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= V) {
+      throw new RangeError(`${at}: ids[${i}] = ${show(id)} is not a token id (integers in [0, ${V}))`);
+    }
+    packed[i] = id;
+  }
+  let types: Int32Array | null = null;
+  if (tokenTypeIds !== undefined) {
+    if (cfg.typeVocabSize === 0) throw new TypeError(`${at}: tokenTypeIds given, but ${cfg.modelType} has no token types`);
+    if (tokenTypeIds === null || typeof tokenTypeIds !== 'object' || tokenTypeIds.length !== T) {
+      throw new RangeError(`${at}: tokenTypeIds must be an array of ${T} values (one per token), got ${show(tokenTypeIds)}`);
+    }
+    types = new Int32Array(T);
+    for (let i = 0; i < T; i++) {
+      const x = tokenTypeIds[i];
+      if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x >= cfg.typeVocabSize) {
+        throw new RangeError(`${at}: tokenTypeIds[${i}] = ${show(x)} is not a token type (integers in [0, ${cfg.typeVocabSize}))`);
+      }
+      types[i] = x;
+    }
+  }
+  const positions = new Int32Array(T);
+  for (let b = 0; b < B; b++) {
+    // RoBERTa counts real tokens from pad + 1 (a pad id keeps pad); the others from 0.
+    const pad = cfg.family === 'roberta' ? cfg.padTokenId! : -1;
+    let count = 0;
+    for (let t = offsets[b]!; t < offsets[b + 1]!; t++) {
+      positions[t] = pad < 0 ? t - offsets[b]! : packed[t] === pad ? pad : pad + ++count;
+    }
+    const top = pad < 0 ? offsets[b + 1]! - offsets[b]! - 1 : pad + count;
+    if (top >= cfg.maxPositions) {
+      throw new RangeError(`${at}: sentence ${b} needs position ${top}; ${cfg.modelType} has max_position_embeddings ${cfg.maxPositions}`);
+    }
+  }
+  return { B, T, offsets, ids: packed, positions, types, runs: positionRuns(positions, offsets), rows: null, L: 0 };
+}
+
+/** Runs of consecutive positions within each sentence: (first row, rows, first position) triples. */
+function positionRuns(positions: Int32Array, offsets: Uint32Array): Int32Array {
+  const r: number[] = [];
+  for (let b = 0; b + 1 < offsets.length; b++) {
+    for (let t = offsets[b]!; t < offsets[b + 1]!; t++) {
+      if (t > offsets[b]! && positions[t] === positions[t - 1]! + 1) r[r.length - 2]!++;
+      else r.push(t, 1, positions[t]!);
+    }
+  }
+  return Int32Array.from(r);
+}
+
 function checkEmbedOptions(options: EmbedOptions, E: number): Required<EmbedOptions> {
   const at = `${PREFIX}.embed`;
   if (options === null || typeof options !== 'object') throw new TypeError(`${at}: options must be an object, got ${show(options)}`);
@@ -554,76 +638,22 @@ function checkEmbedOptions(options: EmbedOptions, E: number): Required<EmbedOpti
   return { pooling, dimensions, output, normalize: options.normalize === true };
 }
 
-/** Additive key-padding mask `[B, 1, 1, L]`: 0 for real tokens, −∞ for padding (broadcast over heads and queries). */
-function keyPaddingMask(mask: Uint8Array, B: number, L: number): Tensor {
-  const m = new Float32Array(B * L);
-  for (let i = 0; i < m.length; i++) m[i] = mask[i] ? 0 : -Infinity;
-  return Tensor.from(m, [B, 1, 1, L]);
-}
-
 /**
- * Columns q | k | v of `qkv [B, L, 3E]` as three `[B, H, L, D]` tensors, the layout the
- * attention kernel reads; one contiguous `D`-run copy per head and row.
+ * Pools the packed hidden states `h [T, E]` per sentence with one product on the GEMM: a
+ * weight row per sentence over the `T` rows (`1/n` on its tokens for mean, one-hot on its
+ * first / last token for cls / last), as sentence-transformers' `Pooling` sums `h·mask`
+ * and divides by the token count. Returns the first `dims` values of each pooled vector.
  */
-function splitQkv(qkv: Tensor, B: number, L: number, H: number, D: number): [Tensor, Tensor, Tensor] {
-  const E = H * D, W = 3 * E;
-  const parts: Tensor[] = [];
-  try {
-    for (let p = 0; p < 3; p++) parts.push(Tensor.empty([B, H, L, D]));
-  } catch (e) {
-    for (const t of parts) t.dispose();
-    throw e;
-  }
-  // Views are read after the allocations above (a memory growth would detach earlier ones).
-  const src = qkv.data;
-  for (let p = 0; p < 3; p++) {
-    const dst = parts[p]!.data;
-    for (let b = 0; b < B; b++) for (let i = 0; i < L; i++) {
-      const from = (b * L + i) * W + p * E;
-      for (let h = 0; h < H; h++) dst.set(src.subarray(from + h * D, from + (h + 1) * D), ((b * H + h) * L + i) * D);
-    }
-  }
-  return parts as [Tensor, Tensor, Tensor];
-}
-
-/** Heads `[B, H, L, D]` back to rows `[B, L, H·D]` (heads concatenated). */
-function mergeHeads(o: Tensor, B: number, L: number, H: number, D: number): Tensor {
-  const t = Tensor.empty([B, L, H * D]);
-  const src = o.data, dst = t.data;
-  for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < L; i++) {
-    const from = ((b * H + h) * L + i) * D;
-    dst.set(src.subarray(from, from + D), (b * L + i) * H * D + h * D);
-  }
-  return t;
-}
-
-/**
- * Pools `h [B, L, E]` per sentence with one batched product on the GEMM: a weight row per
- * sentence (`1/n` on its real tokens for mean, one-hot for cls / last) times its hidden
- * states, as sentence-transformers' `Pooling` sums `h·mask` and divides by the token count.
- * Returns the first `dims` values of each pooled vector.
- */
-function pool(h: Tensor, c: Checked, mode: Pooling, dims: number): Float32Array[] {
-  const { B, L, mask, counts } = c, E = h.shape[2]!;
-  const w = new Float32Array(B * L);
+function pool(h: Tensor, c: Packed, mode: Pooling, dims: number): Float32Array[] {
+  const { B, T, offsets } = c, E = h.shape[1]!;
+  const w = new Float32Array(B * T);
   for (let b = 0; b < B; b++) {
-    const row = b * L;
-    if (mode === 'cls') {
-      // The first real token (position 0 with right padding), as sentence-transformers takes it.
-      let first = 0;
-      if (mask !== null) while (mask[row + first] === 0) first++;
-      w[row + first] = 1;
-    } else if (mode === 'last') {
-      // The last real token (right or left padding): the last 1 of the mask row.
-      let last = L - 1;
-      if (mask !== null) while (mask[row + last] === 0) last--;
-      w[row + last] = 1;
-    } else {
-      const inv = 1 / counts[b]!;
-      for (let i = 0; i < L; i++) w[row + i] = mask === null || mask[row + i] ? inv : 0;
-    }
+    const a = offsets[b]!, e = offsets[b + 1]!, row = b * T;
+    if (mode === 'cls') w[row + a] = 1;
+    else if (mode === 'last') w[row + e - 1] = 1;
+    else w.fill(1 / (e - a), row + a, row + e);
   }
-  const weights = Tensor.from(w, [B, 1, L]);
+  const weights = Tensor.from(w, [B, T]);
   let pooled: Tensor | null = null;
   try {
     pooled = matmul(weights, h);
@@ -667,7 +697,7 @@ const DISTILBERT_NAMES: Names = {
 const FAMILY_PREFIX: Record<EncoderConfig['family'], string> = { bert: 'bert.', roberta: 'roberta.', distilbert: 'distilbert.', modernbert: 'model.' };
 
 /** Reads every weight, checking names and shapes against the config; every tensor made is pushed to `owned`. */
-function loadParts(c: EncoderConfig, file: SafetensorsFile, widen: boolean, owned: Tensor<TensorDType>[]): Parts {
+function loadParts(c: EncoderConfig, file: SafetensorsFile, format: EncoderWeightFormat, owned: Owned): Parts {
   const names = c.family === 'distilbert' ? DISTILBERT_NAMES : BERT_NAMES;
   // One prefix for the whole file (the one its word embedding is under), so that a file
   // holding two models' tensors is never mixed.
@@ -692,17 +722,12 @@ function loadParts(c: EncoderConfig, file: SafetensorsFile, widen: boolean, owne
     owned.push(t);
     return t;
   };
-  const proj = (name: string, shape: readonly number[]): Weight => {
-    const full = resolve(name, shape);
-    const t = widen ? file.tensor(full, { dtype: 'float32' }) : file.tensor(full);
-    owned.push(t);
-    return t;
-  };
+  const proj = (name: string, shape: readonly number[]): Weight => prepare(file.tensor(resolve(name, shape)), format, owned);
   const norm = (name: string): Norm => ({ gamma: f32(`${name}.weight`, [E]), beta: f32(`${name}.bias`, [E]) });
   /** Stacks `[E, E]` weights (or `[E]` biases) row-wise into one tensor, one copy each from the file. */
-  const stack = (parts: string[], bias: boolean): Weight => {
+  const stack = (parts: string[], bias: boolean): Tensor<TensorDType> => {
     const full = parts.map((n) => resolve(n, bias ? [E] : [E, E]));
-    const dtype: TensorDType = bias || widen ? 'float32' : file.entry(full[0]!).tensorDtype ?? 'float32';
+    const dtype: TensorDType = bias ? 'float32' : file.entry(full[0]!).tensorDtype ?? 'float32';
     const t = Tensor.empty(bias ? [3 * E] : [3 * E, E], { dtype });
     owned.push(t);
     let at = 0;
@@ -718,23 +743,39 @@ function loadParts(c: EncoderConfig, file: SafetensorsFile, widen: boolean, owne
     owned.push(type0);
   }
   const embedNorm = norm(names.embedNorm);
-  const layers: Layer[] = [];
+  const layers: BlockWeights[] = [];
   for (let l = 0; l < c.numLayers; l++) {
     const p = names.layer(l), qkv = [names.q, names.k, names.v].map((n) => `${p}${n}`);
+    const stacked = stack(qkv.map((n) => `${n}.weight`), false);
+    owned.splice(owned.indexOf(stacked), 1);
     layers.push({
-      qkv: stack(qkv.map((n) => `${n}.weight`), false), qkvBias: stack(qkv.map((n) => `${n}.bias`), true) as Tensor,
+      qkv: prepare(stacked, format, owned), qkvBias: stack(qkv.map((n) => `${n}.bias`), true) as Tensor,
       out: proj(`${p}${names.out}.weight`, [E, E]), outBias: f32(`${p}${names.out}.bias`, [E]),
       norm1: norm(`${p}${names.norm1}`),
-      up: proj(`${p}${names.up}.weight`, [F, E]), upBias: f32(`${p}${names.up}.bias`, [F]),
+      fc: proj(`${p}${names.up}.weight`, [F, E]), fcBias: f32(`${p}${names.up}.bias`, [F]),
+      up: null, upBias: null,
       down: proj(`${p}${names.down}.weight`, [E, F]), downBias: f32(`${p}${names.down}.bias`, [E]),
-      norm2: norm(`${p}${names.norm2}`), gate: null, gateBias: null, type: 'full',
+      norm2: norm(`${p}${names.norm2}`),
     });
   }
-  return { word, positions, types, type0, embedNorm, layers, finalNorm: null };
+  const zeros = Tensor.zeros([E]);
+  owned.push(zeros);
+  return { word, positions, types, type0, embedNorm, layers, layerTypes: layers.map(() => 'full'), finalNorm: null, zeros };
+}
+
+/** `t` prepared as a weight in `format` (`'auto'`: its own dtype); `t` is disposed. */
+function prepare(t: Tensor<TensorDType>, format: EncoderWeightFormat, owned: Owned): Weight {
+  try {
+    const w = Weight.from(t, { format: format === 'auto' ? t.dtype : format });
+    owned.push(w);
+    return w;
+  } finally {
+    t.dispose();
+  }
 }
 
 /** ModernBERT's weights (names with or without `model.`, as ModernBertForMaskedLM stores them). */
-function loadModernBert(c: EncoderConfig, file: SafetensorsFile, widen: boolean, owned: Tensor<TensorDType>[]): Parts {
+function loadModernBert(c: EncoderConfig, file: SafetensorsFile, format: EncoderWeightFormat, owned: Owned): Parts {
   const prefix = ['', 'model.'].find((p) => file.has(`${p}embeddings.tok_embeddings.weight`));
   if (prefix === undefined) {
     throw new RangeError(`${PREFIX}.load: the weights lack "embeddings.tok_embeddings.weight" (looked with no prefix and under "model."); is this a modernbert checkpoint?`);
@@ -754,13 +795,11 @@ function loadModernBert(c: EncoderConfig, file: SafetensorsFile, widen: boolean,
     owned.push(t);
     return t;
   };
-  const proj = (name: string, shape: readonly number[]): Weight => {
-    const full = resolve(name, shape);
-    const t = widen ? file.tensor(full, { dtype: 'float32' }) : file.tensor(full);
-    owned.push(t);
-    return t;
-  };
-  const norm = (name: string): Norm => ({ gamma: f32(`${name}.weight`, [E]), beta: c.normBias ? f32(`${name}.bias`, [E]) : null });
+  const proj = (name: string, shape: readonly number[]): Weight => prepare(file.tensor(resolve(name, shape)), format, owned);
+  const zeros = Tensor.zeros([E]);
+  owned.push(zeros);
+  // A LayerNorm without bias is β = 0 (a null β would be an RMSNorm in the kernel).
+  const norm = (name: string): Norm => ({ gamma: f32(`${name}.weight`, [E]), beta: c.normBias ? f32(`${name}.bias`, [E]) : zeros });
   /** Rows `[from, from + n)` of a tensor as a new one of the same dtype (raw elements copied, never converted). */
   const rows = (t: Tensor<TensorDType>, from: number, n: number): Tensor<TensorDType> => {
     const cols = t.rank === 2 ? t.shape[1]! : 1;
@@ -769,21 +808,29 @@ function loadModernBert(c: EncoderConfig, file: SafetensorsFile, widen: boolean,
     (r.data as Float32Array).set((t.data as Float32Array).subarray(from * cols, (from + n) * cols));
     return r;
   };
-  const layers: Layer[] = [];
+  /** A half of Wi as a weight (the copy freed once prepared). */
+  const half = (t: Tensor<TensorDType>, from: number): Weight => {
+    const r = rows(t, from, F);
+    owned.splice(owned.indexOf(r), 1);
+    return prepare(r, format, owned);
+  };
+  const layers: BlockWeights[] = [];
   for (let l = 0; l < c.numLayers; l++) {
     const p = `layers.${l}.`;
-    // Wi [2F, E] is chunked by transformers into (input, gate): the first F rows are activated.
-    const wi = proj(`${p}mlp.Wi.weight`, [2 * F, E]);
+    // Wi [2F, E] is chunked by transformers into (input, gate): the first F rows are activated
+    // (the block's `fc`), the second F multiply (its `up`).
+    const wiFull = resolve(`${p}mlp.Wi.weight`, [2 * F, E]);
+    const wi = file.tensor(wiFull);
+    owned.push(wi);
     const wiBias = c.mlpBias ? f32(`${p}mlp.Wi.bias`, [2 * F]) : null;
     layers.push({
       norm1: l === 0 ? null : norm(`${p}attn_norm`),
       qkv: proj(`${p}attn.Wqkv.weight`, [3 * E, E]), qkvBias: c.attentionBias ? f32(`${p}attn.Wqkv.bias`, [3 * E]) : null,
       out: proj(`${p}attn.Wo.weight`, [E, E]), outBias: c.attentionBias ? f32(`${p}attn.Wo.bias`, [E]) : null,
       norm2: norm(`${p}mlp_norm`),
-      up: rows(wi, 0, F), upBias: wiBias && rows(wiBias, 0, F) as Tensor,
-      gate: rows(wi, F, F), gateBias: wiBias && rows(wiBias, F, F) as Tensor,
+      fc: half(wi, 0), fcBias: wiBias && rows(wiBias, 0, F) as Tensor,
+      up: half(wi, F), upBias: wiBias && rows(wiBias, F, F) as Tensor,
       down: proj(`${p}mlp.Wo.weight`, [E, F]), downBias: c.mlpBias ? f32(`${p}mlp.Wo.bias`, [E]) : null,
-      type: c.layerTypes[l]!,
     });
     // The halves are copies: the whole Wi is not kept.
     owned.splice(owned.indexOf(wi), 1);
@@ -792,6 +839,6 @@ function loadModernBert(c: EncoderConfig, file: SafetensorsFile, widen: boolean,
   }
   return {
     word: f32('embeddings.tok_embeddings.weight', [c.vocabSize, E]), positions: null, types: null, type0: null,
-    embedNorm: norm('embeddings.norm'), layers, finalNorm: norm('final_norm'),
+    embedNorm: norm('embeddings.norm'), layers, layerTypes: c.layerTypes.slice(), finalNorm: norm('final_norm'), zeros,
   };
 }

@@ -13,6 +13,7 @@ export {
 export { parseConfig, type DecoderConfig, type Json } from './config.js';
 export { sampleToken, seededRandom, argmax, type SamplingOptions } from './sampling.js';
 export {
-  EncoderModel, similarity, type EncoderInput, type EncoderLoadOptions, type EmbedOptions, type Pooling,
+  EncoderModel, similarity, type EncoderInput, type EncoderLoadOptions, type EncoderWeightFormat, type EmbedOptions,
+  type PackedEncoderInput, type Pooling,
 } from './encoder.js';
 export { parseEncoderConfig, type EncoderConfig, type EncoderJson } from './encoder-config.js';

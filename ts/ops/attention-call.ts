@@ -141,3 +141,17 @@ export function callAttentionProbs(call: AttentionCall, rowStart: number, rowCou
   words[W.ROWS + 1] = rowCount;
   raw.check(raw.wasm().wa_attention_probs(ptr), 'attentionWeights');
 }
+
+/**
+ * Runs the fused kernel on a packed variable-length batch: `call.dims` has batch 1 and
+ * `lenQ = lenK = T`; `offsetsPtr` holds `seqs + 1` u32 row offsets rising from 0 to T
+ * (each sequence attends to its own rows only); `lsePtr` (optional) is `[headsQ, T]`.
+ */
+export function callAttentionVarlen(call: AttentionCall, out: Operand, offsetsPtr: number, seqs: number,
+  lsePtr = 0): void {
+  const { words, ptr } = write(call);
+  words[W.OUT] = out.ptr;
+  words[W.LSE] = lsePtr;
+  setStrides(words, W.OUT_STRIDES, out.strides);
+  raw.check(raw.wasm().wa_attention_varlen(ptr, offsetsPtr, seqs), 'attention');
+}

@@ -1,11 +1,12 @@
 /** Scaled dot-product attention on the fused (flash-style) WASM kernel. */
 import { Tensor } from '../tensor.js';
-import { checkAttached } from '../raw.js';
-import { describe, formatShape, type Shape } from '../shape.js';
+import { formatShape, type Shape } from '../shape.js';
 import { numberArg, outArg, tensorArg } from './args.js';
 import { type AttentionDims, callAttention, callAttentionProbs, contiguous, type Operand, type ScoreOptions } from './attention-call.js';
 import type { TensorDType } from '../dtype.js';
 import { type MaskInput, resolveMask } from './mask.js';
+import { attentionPacked } from './attention-varlen.js';
+import { scoreArgs } from './attention-score.js';
 
 /** Options of {@link attention}. */
 export interface AttentionOptions {
@@ -42,8 +43,17 @@ export interface AttentionOptions {
   sinks?: ArrayLike<number>;
   /** Where to write the output; a new tensor when omitted. */
   out?: Tensor;
-  /** Also return the per-row log-sum-exp of the (modified) scores, shape `[..., Lq]`. @defaultValue false */
+  /** Also return the per-row log-sum-exp of the (modified) scores, shape `[..., Lq]` (`[Hq, T]` with `seqOffsets`). @defaultValue false */
   returnLse?: boolean;
+  /**
+   * A packed variable-length batch: `B + 1` row offsets (0 first, never decreasing, `T`
+   * last; integers below 2³¹) over `q [T, Hq, D]`, `k [T, Hkv, D]`, `v [T, Hkv, Dv]` that
+   * hold `B` sequences back to back without padding. Sequence `s` owns rows
+   * `seqOffsets[s] … seqOffsets[s+1] − 1` and attends only to them; positions (`causal`,
+   * `window`, ALiBi) restart at 0 in each. The output is `[T, Hq, Dv]`. Empty sequences
+   * are allowed; `mask` is not (FlashAttention's `cu_seqlens`).
+   */
+  seqOffsets?: ArrayLike<number>;
 }
 
 /** Output of attention with `returnLse: true`. */
@@ -76,6 +86,8 @@ const FLOAT_DTYPES: readonly TensorDType[] = ['float32', 'float16', 'bfloat16'];
  * Shapes: `q [B, Hq, Lq, D]`, `k [B, Hkv, Lk, D]`, `v [B, Hkv, Lk, Dv]` → `[B, Hq, Lq, Dv]`;
  * leading axes may be omitted (`[L, D]`, `[H, L, D]`). `Hq` must be a multiple of `Hkv`
  * (grouped-query attention reads shared K/V heads without copying). Fully masked rows give 0.
+ * With `seqOffsets`, `q`, `k`, `v` are packed `[T, H, D]` batches of variable-length
+ * sequences, each attending to itself (see {@link AttentionOptions.seqOffsets}).
  */
 export function attention(q: AnyTensor, k: AnyTensor, v: AnyTensor, options: AttentionOptions & { returnLse: true }): AttentionWithLse;
 export function attention(q: AnyTensor, k: AnyTensor, v: AnyTensor, options?: AttentionOptions & { returnLse?: false }): Tensor;
@@ -89,6 +101,7 @@ export function attention(q: AnyTensor, k: AnyTensor, v: AnyTensor, options: Att
   if (k.dtype !== v.dtype) {
     throw new TypeError(`wasm-attention: ${op}: k (${k.dtype}) and v (${v.dtype}) must have the same dtype`);
   }
+  if (options.seqOffsets !== undefined) return attentionPacked(q, k, v, options, op);
   const p = prepare(q, k, v, options, op, FLOAT_DTYPES);
   const { dims } = p;
   try {
@@ -111,7 +124,7 @@ export function attention(q: AnyTensor, k: AnyTensor, v: AnyTensor, options: Att
 }
 
 /** Options of {@link attentionWeights}. */
-export interface AttentionWeightsOptions extends Omit<AttentionOptions, 'out' | 'returnLse'> {
+export interface AttentionWeightsOptions extends Omit<AttentionOptions, 'out' | 'returnLse' | 'seqOffsets'> {
   /** First query row. @defaultValue 0 */
   rowStart?: number;
   /** Number of query rows. @defaultValue Lq − rowStart */
@@ -127,6 +140,9 @@ export interface AttentionWeightsOptions extends Omit<AttentionOptions, 'out' | 
  */
 export function attentionWeights(q: Tensor, k: Tensor, options: AttentionWeightsOptions = {}): Tensor {
   const op = 'attentionWeights';
+  if ((options as AttentionOptions).seqOffsets !== undefined) {
+    throw new TypeError(`wasm-attention: ${op}: seqOffsets is not supported; call it per sequence`);
+  }
   const p = prepare(q, k, null, options, op);
   const { dims } = p;
   try {
@@ -205,19 +221,7 @@ export function prepare(q: AnyTensor, k: AnyTensor, v: AnyTensor | null, options
   const temps: Tensor[] = [];
   const release = () => { for (const t of temps) t.dispose(); };
   try {
-    const scale = numberArg(options.scale, d > 0 ? 1 / Math.sqrt(d) : 1, op, 'scale');
-    if (!Number.isFinite(scale)) throw new RangeError(`wasm-attention: ${op}: scale must be finite, got ${scale}`);
-    const softcap = numberArg(options.softcap, 0, op, 'softcap');
-    if (softcap < 0 || !Number.isFinite(softcap)) {
-      throw new RangeError(`wasm-attention: ${op}: softcap must be a finite number ≥ 0, got ${softcap}`);
-    }
-    const score: { -readonly [K in keyof ScoreOptions]: ScoreOptions[K] } = {
-      scale, causal: options.causal === true, softcap,
-    };
-    if (options.window !== undefined) score.window = windowArg(options.window, op);
-    if (options.causalOffset !== undefined) score.causalOffset = offsetArg(options.causalOffset, op);
-    if (options.alibiSlopes !== undefined) score.alibiPtr = perHead(options.alibiSlopes, hq, 'alibiSlopes', op, temps);
-    if (options.sinks !== undefined) score.sinksPtr = perHead(options.sinks, hq, 'sinks', op, temps);
+    const score = scoreArgs(options, d, hq, op, temps);
     if (options.mask !== undefined) {
       const m = resolveMask(options.mask, [bq, hq, lq, lk], op);
       if (m.owned) temps.push(m.tensor);
@@ -228,32 +232,4 @@ export function prepare(q: AnyTensor, k: AnyTensor, v: AnyTensor | null, options
     release();
     throw e;
   }
-}
-
-function offsetArg(x: unknown, op: string): number {
-  if (typeof x !== 'number' || !Number.isInteger(x) || Math.abs(x) > 2 ** 31 - 1) {
-    throw new RangeError(`wasm-attention: ${op}: causalOffset must be an integer in ±(2^31 − 1), got ${describe(x)}`);
-  }
-  return x;
-}
-
-function windowArg(w: unknown, op: string): [number, number] {
-  const pair = typeof w === 'number' ? [w, w] : Array.isArray(w) && w.length === 2 ? w : null;
-  if (pair === null || !pair.every((x) => typeof x === 'number' && x >= 0 && (Number.isInteger(x) || x === Infinity))) {
-    throw new RangeError(
-      `wasm-attention: ${op}: window must be a non-negative integer or [left, right], got ${describe(w)}`);
-  }
-  return pair as [number, number];
-}
-
-function perHead(values: unknown, heads: number, name: string, op: string, temps: Tensor[]): number {
-  const arr = values as ArrayLike<number>;
-  checkAttached(values, `${op}: ${name}`);
-  if (values == null || typeof arr.length !== 'number' || arr.length !== heads) {
-    throw new RangeError(
-      `wasm-attention: ${op}: ${name} needs one value per query head (${heads}), got ${describe(values)}`);
-  }
-  const t = Tensor.from(Array.from(arr), [heads]);
-  temps.push(t);
-  return t.ptr;
 }

@@ -183,6 +183,57 @@ pub fn wa_attention(desc: usize) -> i32 {
     })
 }
 
+/// Fused attention of a packed variable-length batch (see
+/// `kernels::attention::attention_varlen_elems`): the descriptor as for [`wa_attention`]
+/// with batch 1 and `len_q = len_k = T` (the batch strides are unused), and `seqs + 1`
+/// u32 row offsets at `offsets`, rising from 0 to T. No mask; `lse`, when its pointer
+/// is non-zero, is `[heads_q, T]`.
+#[wasm_bindgen]
+pub fn wa_attention_varlen(desc: usize, offsets: usize, seqs: usize) -> i32 {
+    run(|| {
+        let mut ranges = Vec::with_capacity(8);
+        let c = read(desc, &mut ranges)?;
+        let d = c.d;
+        let s = c.shape;
+        if s.batch != 1 || s.len_q != s.len_k || c.opts.mask.is_some() {
+            return Err(Status::BadShape);
+        }
+        let count = seqs.checked_add(1).ok_or(Status::BadShape)?;
+        let offs: &[u32] = memory::elems(offsets, count)?;
+        if !kernels::attention::valid_offsets(offs, s.len_q) {
+            return Err(Status::BadShape);
+        }
+        ranges.push((offsets, count * 4));
+        let vl = strides(d, w::V_STRIDES);
+        let v_len = ext(&[s.batch, s.heads_kv, s.len_k], vl, s.value_dim)?;
+        let vt = dtype_of(d[w::DTYPES] >> 16)?;
+        let kt = dtype_of(d[w::DTYPES] >> 8)?;
+        let (kf, vf) = ((d[w::DTYPES] >> 8) & 0x80 != 0, (d[w::DTYPES] >> 16) & 0x80 != 0);
+        if vt != kt || kf != vf {
+            return Err(Status::BadShape);
+        }
+        let v = elems(d, d[w::V] as usize, vt, vf, v_len, w::V_SCALES, [s.batch, s.heads_kv, s.len_k], &mut ranges)?;
+        let ol = strides(d, w::OUT_STRIDES);
+        non_overlapping(&[s.batch, s.heads_q, s.len_q, s.value_dim], &[ol.batch, ol.head, ol.row, 1])?;
+        let out_len = ext(&[s.batch, s.heads_q, s.len_q], ol, s.value_dim)?;
+        let out_ptr = d[w::OUT] as usize;
+        memory::disjoint_bytes((out_ptr, out_len * 4), &ranges)?;
+        let lse_len = s.heads_q * s.len_q;
+        let lse_ptr = d[w::LSE] as usize;
+        let lse = if lse_ptr == 0 {
+            None
+        } else {
+            memory::disjoint_bytes((lse_ptr, lse_len * 4), &ranges)?;
+            memory::disjoint_bytes((lse_ptr, lse_len * 4), &[(out_ptr, out_len * 4)])?;
+            Some(memory::floats_mut(lse_ptr, lse_len)?)
+        };
+        let out = memory::floats_mut(out_ptr, out_len)?;
+        status::kernel(|| {
+            kernels::attention::attention_varlen_elems(c.q, c.ql, c.k, c.kl, v, vl, out, ol, lse, s, offs, &c.opts)
+        })
+    })
+}
+
 /// Attention weights of query rows `[row_start, row_start + row_count)` into a
 /// contiguous `[batch, heads_q, row_count, len_k]` block at the descriptor's OUT;
 /// normalised with the LSE input when given (see `kernels::attention::attention_probs`).

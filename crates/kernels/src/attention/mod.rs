@@ -12,7 +12,8 @@
 //! as int8 with row scales, see [`Stored`]): the decode kernel widens elements in
 //! registers; the tiled kernel widens them once per call into its f32 scratch.
 //! [`attention_probs`] (`probs.rs`) recomputes the exact weights for a range of rows
-//! with the tiled kernel's score code (`scores.rs`).
+//! with the tiled kernel's score code (`scores.rs`). [`attention_varlen_elems`]
+//! (`varlen.rs`) runs a packed batch of variable-length sequences, each attending to itself.
 
 use crate::dtype::{Elem, BF16, F16, F16Finite};
 use crate::Mask;
@@ -22,10 +23,12 @@ mod flash;
 mod online;
 mod probs;
 mod scores;
+mod varlen;
 
 pub use decode::{attention_decode, RowScales, Stored, CHUNK, DECODE_ROWS};
 pub use flash::attention_tiled;
 pub use probs::attention_probs;
+pub use varlen::{attention_varlen_elems, valid_offsets};
 
 /// An operand's elements in one of the storage dtypes (int8 with per-row scales).
 #[derive(Clone, Copy, Debug)]
