@@ -35,6 +35,8 @@ import {
   type AttentionOptions, type SafetensorsFile, type TensorDType,
 } from '../index.js';
 import { type EncoderConfig, type EncoderJson, parseEncoderConfig } from './encoder-config.js';
+import { readEncoderFolder, type FolderOptions, type FolderSource } from './folder.js';
+import { checkTexts, type TextTokenizer } from './text.js';
 
 const disposeSymbol: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
@@ -152,10 +154,14 @@ interface Checked {
   typeIds: ArrayLike<number> | null;
 }
 
+/** Options of {@link EncoderModel.fromFolder}. */
+export interface EncoderFolderOptions extends EncoderLoadOptions, FolderOptions {}
+
 /**
  * A BERT, RoBERTa, XLM-RoBERTa, DistilBERT or ModernBERT encoder with its weights in WASM memory: token
- * ids in, last hidden states (`Tensor [B, L, E]`) or pooled sentence embeddings out.
- * Tokenisation is the caller's. Owns WASM memory: `dispose()` (or `using`).
+ * ids in, last hidden states (`Tensor [B, L, E]`) or pooled sentence embeddings out. Texts in too
+ * when loaded with {@link EncoderModel.fromFolder}, which brings the folder's tokenizer.
+ * Owns WASM memory: `dispose()` (or `using`).
  */
 export class EncoderModel {
   /** The resolved configuration. */
@@ -164,6 +170,9 @@ export class EncoderModel {
   /** β = 0 for LayerNorms without bias (a plain array: no WASM memory). */
   readonly #zeros: Float32Array;
   #disposed = false;
+  #tokenizer: TextTokenizer | null = null;
+  /** The folder's sentence-transformers pooling and normalisation, under the caller's options. */
+  #embedDefaults: EmbedOptions = {};
 
   private constructor(config: EncoderConfig, parts: Parts) {
     this.config = config;
@@ -204,6 +213,27 @@ export class EncoderModel {
   }
 
   /**
+   * Loads a model folder — `config.json`, `model.safetensors` (or its shards and
+   * `model.safetensors.index.json`), `tokenizer.json` — from a directory (Node) or a base URL
+   * (fetched), so that {@link EncoderModel.embed} takes texts. A sentence-transformers folder
+   * (`modules.json`) also sets `embed`'s default pooling and normalisation, and its
+   * `max_seq_length` cuts long texts. The tokenizer is the optional peer dependency
+   * `@huggingface/tokenizers`.
+   */
+  static async fromFolder(source: FolderSource, options: EncoderFolderOptions = {}): Promise<EncoderModel> {
+    const folder = await readEncoderFolder(source, options, `${PREFIX}.fromFolder`);
+    const model = EncoderModel.load(folder.config, folder.weights, { weightDtype: options.weightDtype });
+    model.#tokenizer = folder.tokenizer;
+    model.#embedDefaults = folder.embedDefaults;
+    return model;
+  }
+
+  /** The tokenizer of a model from {@link EncoderModel.fromFolder}; null for {@link EncoderModel.load}. */
+  get tokenizer(): TextTokenizer | null {
+    return this.#tokenizer;
+  }
+
+  /**
    * The last hidden states `[B, L, E]` (transformers' `last_hidden_state`) of a padded
    * batch; the caller disposes the tensor. Every argument is checked before anything is
    * allocated.
@@ -218,14 +248,15 @@ export class EncoderModel {
    * truncated (`dimensions`) and L2-normalised (`normalize`) — what sentence-transformers'
    * `encode` computes with its `Pooling` and `Normalize` modules. One `Float32Array` per
    * sentence, or a `Tensor [B, dimensions]` (`output: 'tensor'`, the caller disposes it).
+   * Texts (an array of strings) are tokenised by the folder's tokenizer ({@link EncoderModel.fromFolder}).
    */
-  embed(input: EncoderInput, options: EmbedOptions & { output: 'tensor' }): Tensor;
-  embed(input: EncoderInput, options?: EmbedOptions & { output?: 'arrays' }): Float32Array[];
-  embed(input: EncoderInput, options?: EmbedOptions): Float32Array[] | Tensor;
-  embed(input: EncoderInput, options: EmbedOptions = {}): Float32Array[] | Tensor {
+  embed(input: EncoderInput | readonly string[], options: EmbedOptions & { output: 'tensor' }): Tensor;
+  embed(input: EncoderInput | readonly string[], options?: EmbedOptions & { output?: 'arrays' }): Float32Array[];
+  embed(input: EncoderInput | readonly string[], options?: EmbedOptions): Float32Array[] | Tensor;
+  embed(input: EncoderInput | readonly string[], options: EmbedOptions = {}): Float32Array[] | Tensor {
     this.#live('embed');
-    const o = checkEmbedOptions(options, this.config.hiddenSize);
-    const c = checkInput(input, this.config, 'embed');
+    const o = checkEmbedOptions(options === null || typeof options !== 'object' ? options : { ...this.#embedDefaults, ...options }, this.config.hiddenSize);
+    const c = checkInput(Array.isArray(input) ? this.#tokenize(input, 'embed') : input as EncoderInput, this.config, 'embed');
     const h = this.#run(c);
     let vectors: Float32Array[];
     try {
@@ -264,6 +295,17 @@ export class EncoderModel {
     let n = 0;
     for (const t of allTensors(this.#p)) n += t.bytes;
     return n;
+  }
+
+  /** Texts → a padded batch through the folder's tokenizer. */
+  #tokenize(texts: readonly unknown[], op: string): EncoderInput {
+    const at = `${PREFIX}.${op}`;
+    if (texts.length > 0 && typeof texts[0] !== 'string') {
+      throw new TypeError(`${at}: input must be an EncoderInput ({ ids, shape, … }) or an array of strings, got an array whose first entry is ${show(texts[0])}`);
+    }
+    checkTexts(texts, at);
+    if (this.#tokenizer === null) throw new Error(`${at}: texts need a tokenizer: load the model with EncoderModel.fromFolder()`);
+    return this.#tokenizer.encodeBatch(texts);
   }
 
   #live(op: string): void {

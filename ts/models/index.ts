@@ -8,11 +8,17 @@
  */
 export {
   CausalLM, DecoderCache, type ForwardOptions, type GenerateOptions, type GenerateResult, type LoadOptions,
-  type ModelWeightFormat,
+  type ModelWeightFormat, type CausalLMFolderOptions,
 } from './causal-lm.js';
 export { parseConfig, type DecoderConfig, type Json } from './config.js';
 export { sampleToken, seededRandom, argmax, type SamplingOptions } from './sampling.js';
 export {
   EncoderModel, similarity, type EncoderInput, type EncoderLoadOptions, type EmbedOptions, type Pooling,
+  type EncoderFolderOptions,
 } from './encoder.js';
+export type { FolderSource, FolderOptions } from './folder.js';
+export {
+  TextTokenizer, TextStream, type TextTokenizerOptions, type TokenBatch, type TokenizersModule, type HfTokenizer,
+  type TextGenerateOptions, type TextGenerateResult,
+} from './text.js';
 export { parseEncoderConfig, type EncoderConfig, type EncoderJson } from './encoder-config.js';
