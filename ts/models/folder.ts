@@ -60,6 +60,7 @@ export async function readEncoderFolder(source: FolderSource, options: FolderOpt
   const tokenizers = await importTokenizers(options.tokenizers, at);
   const config = await folder.json('config.json') as Record<string, unknown>;
   const cfg = parseEncoderConfig(config);
+  const weights = early(readWeights(folder));
   const [tokenizerJson, tokenizerConfig, modules, sentenceConfig] = await Promise.all([
     folder.json('tokenizer.json'), folder.json('tokenizer_config.json', true),
     folder.json('modules.json', true), folder.json('sentence_bert_config.json', true),
@@ -73,18 +74,27 @@ export async function readEncoderFolder(source: FolderSource, options: FolderOpt
   const tokenizer = new TextTokenizer(tokenizers, tokenizerJson as object, (tokenizerConfig ?? {}) as object, {
     maxLength: Math.min(wanted, limit), padId: cfg.padTokenId ?? undefined,
   });
-  return { config, weights: await readWeights(folder), tokenizer, embedDefaults };
+  return { config, weights: await weights, tokenizer, embedDefaults };
 }
 
 /** Reads a decoder folder; every argument is checked before the first file is read. */
 export async function readDecoderFolder(source: FolderSource, options: FolderOptions, at: string): Promise<DecoderFolder> {
   const folder = openFolder(source, options, at);
   const tokenizers = await importTokenizers(options.tokenizers, at);
-  const [config, tokenizerJson, tokenizerConfig] = await Promise.all([
-    folder.json('config.json'), folder.json('tokenizer.json'), folder.json('tokenizer_config.json', true),
-  ]);
+  const config = await folder.json('config.json') as Record<string, unknown>;
+  const weights = early(readWeights(folder));
+  const [tokenizerJson, tokenizerConfig] = await Promise.all([folder.json('tokenizer.json'), folder.json('tokenizer_config.json', true)]);
   const tokenizer = new TextTokenizer(tokenizers, tokenizerJson as object, (tokenizerConfig ?? {}) as object);
-  return { config: config as Record<string, unknown>, weights: await readWeights(folder), tokenizer };
+  return { config, weights: await weights, tokenizer };
+}
+
+/**
+ * `p`, marked handled: the weights are read while the tokenizer is built (their bytes arrive
+ * while it parses), and a failure before they are awaited must not surface as unhandled.
+ */
+function early<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
 }
 
 /** A model folder's files by name (`null` for an optional file that is absent). */
