@@ -11,7 +11,9 @@
 // platform-compiled module is instantiated, the folder is fetched, the weights copied into WASM
 // memory, the tokenizer built, one text embedded), polling every 5 ms; a fresh workerd each time.
 // Warm: round trips of POST /embed with one 16-token text (special tokens included) on one isolate,
-// HTTP on 127.0.0.1 included. Prints JSON: medians, the runs, and the largest difference between the
+// HTTP on 127.0.0.1 included. In the same run, for scale: Node loading the same folder in this process
+// (fromFolder) and embedding the same text, so the worker's figures read as ratios to those.
+// Prints JSON: medians, the runs, and the largest difference between the
 // vector of the 16-token text and the one in <vector.json> (a JSON array, e.g. SentenceTransformer.encode's).
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -19,7 +21,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tokenizers from '@huggingface/tokenizers';
-import { TextTokenizer } from '../dist/models/index.js';
+import { init } from '../dist/index.js';
+import { EncoderModel, TextTokenizer } from '../dist/models/index.js';
 import { bundleWorker, freePort, workerdConfig } from '../test/consumers/helpers/workerd.js';
 
 const arg = (name: string, fallback?: string) =>
@@ -86,11 +89,22 @@ try {
     }
     await c.stop();
   }
+  await init();
+  const t0 = performance.now();
+  const node = await EncoderModel.fromFolder(resolve(modelDir!), { tokenizers });
+  const nodeLoad = performance.now() - t0;
+  const nodeEmbed: number[] = [];
+  for (let j = 0; j < 10 + warmRuns; j++) {
+    const t = performance.now();
+    node.embed([TEXT]);
+    if (j >= 10) nodeEmbed.push(performance.now() - t);
+  }
+  node.dispose();
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   warm = warm.map((x) => Math.round(x * 100) / 100);
   console.log(JSON.stringify({
     model: modelDir, text: TEXT, tokens, coldMedianMs: Math.round(median(colds)), coldMs: colds.map(Math.round),
-    warmMedianMs: median(warm), warmP90Ms: [...warm].sort((a, b) => a - b)[Math.floor(warm.length * 0.9)], warmRuns,
+    warmMedianMs: median(warm), nodeLoadMs: Math.round(nodeLoad), nodeEmbedMedianMs: Math.round(median(nodeEmbed) * 100) / 100, warmP90Ms: [...warm].sort((a, b) => a - b)[Math.floor(warm.length * 0.9)], warmRuns,
     maxAbsDiff: expected === null ? null : Math.max(...vector.map((x, i) => Math.abs(x - expected[i]!))),
   }));
 } finally {
