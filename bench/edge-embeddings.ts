@@ -9,7 +9,8 @@
 //
 // Cold start: from spawning workerd to the first answer of POST /embed (the isolate starts, the
 // platform-compiled module is instantiated, the folder is fetched, the weights copied into WASM
-// memory, the tokenizer built, one text embedded), polling every 5 ms; a fresh workerd each time.
+// memory, the tokenizer built, one text embedded), polling every 5 ms; a fresh workerd each time. Of
+// it, `ready`: spawn to the first answer of GET / (workerd up, the module compiled, nothing loaded).
 // Warm: round trips of POST /embed with one 16-token text (special tokens included) on one isolate,
 // HTTP on 127.0.0.1 included. In the same run, for scale: Node loading the same folder in this process
 // (fromFolder) and embedding the same text, so the worker's figures read as ratios to those.
@@ -52,7 +53,7 @@ try {
   const body = JSON.stringify({ texts: [TEXT] });
 
   /** Spawns workerd; resolves with the ms from spawn to the first 200 of POST /embed, and a stop function. */
-  async function cold(): Promise<{ ms: number; url: string; stop: () => Promise<void>; vector: number[] }> {
+  async function cold(): Promise<{ ms: number; readyMs: number; url: string; stop: () => Promise<void>; vector: number[] }> {
     const port = await freePort();
     const config = join(dir, `workerd-${port}.capnp`);
     writeFileSync(config, workerdConfig(dir, worker, '2026-11-01', port, { modelDir: resolve(modelDir!) }));
@@ -61,23 +62,25 @@ try {
     const child = spawn(join(root, 'node_modules/.bin/workerd'), ['serve', config], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     const stop = async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await exited; } };
+    // Up (GET / answers without loading anything), then the first embedding.
     for (;;) {
       if (child.exitCode !== null) throw new Error('workerd exited');
-      const res = await fetch(`${url}/embed`, { method: 'POST', body }).catch(() => null);
-      if (res !== null) {
-        const r = await res.json() as { vectors?: number[][]; error?: string };
-        if (!res.ok) throw new Error(`POST /embed answered ${res.status}: ${r.error}`);
-        return { ms: performance.now() - t0, url, stop, vector: r.vectors![0]! };
-      }
+      if (await fetch(url).then((r) => r.ok, () => false)) break;
       await new Promise((r) => setTimeout(r, 5));
     }
+    const readyMs = performance.now() - t0;
+    const res = await fetch(`${url}/embed`, { method: 'POST', body });
+    const r = await res.json() as { vectors?: number[][]; error?: string };
+    if (!res.ok) throw new Error(`POST /embed answered ${res.status}: ${r.error}`);
+    return { ms: performance.now() - t0, readyMs, url, stop, vector: r.vectors![0]! };
   }
 
-  const colds: number[] = [];
+  const colds: number[] = [], readies: number[] = [];
   let warm: number[] = [], vector: number[] = [];
   for (let i = 0; i < coldRuns; i++) {
     const c = await cold();
     colds.push(c.ms);
+    readies.push(c.readyMs);
     if (i === coldRuns - 1) {
       for (let j = 0; j < 10; j++) await (await fetch(`${c.url}/embed`, { method: 'POST', body })).json();
       for (let j = 0; j < warmRuns; j++) {
@@ -103,7 +106,7 @@ try {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   warm = warm.map((x) => Math.round(x * 100) / 100);
   console.log(JSON.stringify({
-    model: modelDir, text: TEXT, tokens, coldMedianMs: Math.round(median(colds)), coldMs: colds.map(Math.round),
+    model: modelDir, text: TEXT, tokens, coldMedianMs: Math.round(median(colds)), coldMs: colds.map(Math.round), readyMedianMs: Math.round(median(readies)),
     warmMedianMs: median(warm), nodeLoadMs: Math.round(nodeLoad), nodeEmbedMedianMs: Math.round(median(nodeEmbed) * 100) / 100, warmP90Ms: [...warm].sort((a, b) => a - b)[Math.floor(warm.length * 0.9)], warmRuns,
     maxAbsDiff: expected === null ? null : Math.max(...vector.map((x, i) => Math.abs(x - expected[i]!))),
   }));
