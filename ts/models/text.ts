@@ -18,15 +18,27 @@ import type { GenerateOptions, GenerateResult } from './causal-lm.js';
 
 /** The parts of `@huggingface/tokenizers`' `Tokenizer` used here. */
 export interface HfTokenizer {
-  encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[] };
+  /** The ids of `text`, with the special tokens unless `add_special_tokens` is false. */
+  encode(text: string, options?: { add_special_tokens?: boolean }): HfEncoding;
+  /** The text of `ids`. */
   decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
+  /** The id of a token of the vocabulary, or undefined. */
   token_to_id(token: string): number | undefined;
 }
+
+/** What {@link HfTokenizer.encode} returns (the part used here). */
+export interface HfEncoding {
+  /** Token ids. */
+  ids: number[];
+}
+
+/** The constructor of {@link HfTokenizer}: `new Tokenizer(tokenizerJson, tokenizerConfig)`. */
+export type HfTokenizerClass = new (tokenizerJson: object, tokenizerConfig: object) => HfTokenizer;
 
 /** The `@huggingface/tokenizers` module, or any object with its `Tokenizer` class. */
 export interface TokenizersModule {
   /** `new Tokenizer(tokenizerJson, tokenizerConfig)`. */
-  Tokenizer: new (tokenizerJson: object, tokenizerConfig: object) => HfTokenizer;
+  Tokenizer: HfTokenizerClass;
 }
 
 const PACKAGE = '@huggingface/tokenizers';
