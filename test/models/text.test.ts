@@ -107,6 +107,36 @@ describe('EncoderModel.fromFolder (sentence-transformers folder, WordPiece token
     }
   });
 
+  it('reads bodies by the byte (BYOB) and by the chunk, and holds them to their Content-Length', async () => {
+    /** A fetch over the fixture folder whose weights body claims `lie` more bytes than it has, in 1000-byte chunks. */
+    const stub = (type: 'bytes' | undefined, lie: number) => async (url: string) => {
+      const name = url.slice('https://models.example/bert/'.length);
+      let bytes: Uint8Array;
+      try { bytes = new Uint8Array(readFileSync(dir(`bert/${name}`))); } catch { return new Response(null, { status: 404 }); }
+      const body = new ReadableStream({
+        type, start(c: ReadableStreamDefaultController<Uint8Array>) {
+          for (let i = 0; i < bytes.length; i += 1000) c.enqueue(bytes.slice(i, i + 1000));
+          c.close();
+        },
+      } as UnderlyingDefaultSource<Uint8Array>);
+      const length = bytes.length + (name === 'model.safetensors' ? lie : 0);
+      return new Response(body, { headers: { 'content-length': String(length) } });
+    };
+    const n = statSync(dir('bert/model.safetensors')).size;
+    for (const type of ['bytes', undefined] as const) {
+      const m = await EncoderModel.fromFolder('https://models.example/bert/', { fetch: stub(type, 0) });
+      try {
+        expectClose(m.embed(['a query'])[0]!, bert.vectors[0]!, `${type ?? 'default'} stream`, TOL, 0);
+      } finally {
+        m.dispose();
+      }
+      await expect(EncoderModel.fromFolder('https://models.example/bert/', { fetch: stub(type, 1) }))
+        .rejects.toThrow(`model.safetensors ended after ${n} of its ${n + 1} bytes`);
+      await expect(EncoderModel.fromFolder('https://models.example/bert/', { fetch: stub(type, -1) }))
+        .rejects.toThrow(`model.safetensors sent more than its Content-Length of ${n - 1} bytes`);
+    }
+  });
+
   it('rejects bad input with errors naming it', async () => {
     await expect(EncoderModel.fromFolder(42 as never)).rejects.toThrow(/source must be a folder path or URL .*got number 42/);
     await expect(EncoderModel.fromFolder(dir('bert'), { fetch: 'x' as never })).rejects.toThrow(/options\.fetch must be a function/);
