@@ -185,7 +185,7 @@ async function nodeFs(): Promise<{ readFile(p: string | URL): Promise<Uint8Array
 /**
  * A response body as bytes. With a `Content-Length` (and no content encoding) the body is read
  * into one buffer of that size: through a BYOB reader where the body is a byte stream (the
- * runtime writes straight into the buffer, in chunks as large as it likes — 3–6× faster than
+ * runtime writes straight into the buffer, in chunks as large as it likes — 2–4× faster than
  * copying workerd's small chunks one by one), else chunk by chunk. Otherwise `arrayBuffer()`.
  */
 async function readBody(res: Response, place: string, at: string): Promise<Uint8Array> {
