@@ -142,6 +142,10 @@ describe('EncoderModel.fromFolder (sentence-transformers folder, WordPiece token
     await expect(EncoderModel.fromFolder(dir('bert'), { fetch: 'x' as never })).rejects.toThrow(/options\.fetch must be a function/);
     await expect(EncoderModel.fromFolder(dir('bert'), { tokenizers: {} as never })).rejects.toThrow(/options\.tokenizers must be the @huggingface\/tokenizers module/);
     await expect(EncoderModel.fromFolder(dir('missing'))).rejects.toThrow(/cannot read .*missing\/config\.json/);
+    await expect(EncoderModel.fromFolder(dir('bert'), { weightDtype: 'int8' as never })).rejects.toThrow(/weightDtype must be 'file' or 'float32', got "int8"/);
+    await expect(CausalLM.fromFolder(dir('gpt2'), { weights: 'int3' as never })).rejects.toThrow(/CausalLM\.fromFolder: weights must be 'auto', .*got string int3/);
+    // A decoder folder is not an encoder: refused from its config.json, before the weights are read.
+    await expect(EncoderModel.fromFolder(dir('gpt2'))).rejects.toThrow(/model_type/);
     const server = await serve();
     try {
       await expect(EncoderModel.fromFolder(`${server.url}/gpt2-none/`)).rejects.toThrow(/config\.json answered 404/);

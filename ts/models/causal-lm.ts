@@ -234,6 +234,10 @@ export class CausalLM {
    * tokenizer is the optional peer dependency `@huggingface/tokenizers`.
    */
   static async fromFolder(source: FolderSource, options: CausalLMFolderOptions = {}): Promise<CausalLM> {
+    // Options are checked before anything is fetched (the weights may be large).
+    if (options?.weights !== undefined && !MODEL_FORMATS.includes(options.weights)) {
+      throw new TypeError(`wasm-attention: models: CausalLM.fromFolder: weights must be ${MODEL_FORMATS.map((f) => `'${f}'`).join(', ')}; got ${describe(options.weights)}`);
+    }
     const folder = await readDecoderFolder(source, options, 'wasm-attention: models: CausalLM.fromFolder');
     const model = CausalLM.load(folder.config, folder.weights, { weights: options.weights });
     model.#tokenizer = folder.tokenizer;

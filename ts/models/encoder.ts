@@ -221,6 +221,11 @@ export class EncoderModel {
    * `@huggingface/tokenizers`.
    */
   static async fromFolder(source: FolderSource, options: EncoderFolderOptions = {}): Promise<EncoderModel> {
+    // Options are checked before anything is fetched (the weights may be large).
+    const wd = options?.weightDtype;
+    if (wd !== undefined && wd !== 'file' && wd !== 'float32') {
+      throw new RangeError(`${PREFIX}.fromFolder: weightDtype must be 'file' or 'float32', got ${show(wd)}`);
+    }
     const folder = await readEncoderFolder(source, options, `${PREFIX}.fromFolder`);
     const model = EncoderModel.load(folder.config, folder.weights, { weightDtype: options.weightDtype });
     model.#tokenizer = folder.tokenizer;

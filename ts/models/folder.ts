@@ -17,6 +17,7 @@
  */
 import { reserveMemory } from '../index.js';
 import { describe } from '../shape.js';
+import { parseConfig } from './config.js';
 import { parseEncoderConfig } from './encoder-config.js';
 import { TextTokenizer, importTokenizers, type TokenizersModule } from './text.js';
 import type { EmbedOptions } from './encoder.js';
@@ -87,6 +88,7 @@ export async function readDecoderFolder(source: FolderSource, options: FolderOpt
   const folder = openFolder(source, options, at);
   const tokenizers = await importTokenizers(options.tokenizers, at);
   const config = await folder.json('config.json') as Record<string, unknown>;
+  parseConfig(config); // an unsupported model fails before its weights are fetched
   const weights = early(readWeights(folder));
   const [tokenizerJson, tokenizerConfig] = await Promise.all([folder.json('tokenizer.json'), folder.json('tokenizer_config.json', true)]);
   const tokenizer = new TextTokenizer(tokenizers, tokenizerJson as object, (tokenizerConfig ?? {}) as object);

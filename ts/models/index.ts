@@ -1,8 +1,9 @@
 /**
  * wasm-attention/models: GPT-2 and LLaMA-family (LLaMA, Mistral, Qwen2, SmolLM) decoders and
  * BERT-style encoders (BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ModernBERT)
- * from a Hugging Face `config.json` and safetensors weights, built on the library's public
- * API. A separate entry so that the core bundle stays free of model code; it shares the
+ * from a Hugging Face `config.json` and safetensors weights — or a whole model folder with its
+ * tokenizer (`fromFolder`, through the optional peer dependency `@huggingface/tokenizers`) —
+ * built on the library's public API. A separate entry so that the core bundle stays free of model code; it shares the
  * core's module instance (import `init` from 'wasm-attention' as usual).
  * @packageDocumentation
  */
