@@ -1,8 +1,8 @@
 // A Cloudflare Worker (workerd) serving sentence embeddings. The model folder (config.json,
 // model.safetensors, tokenizer.json, sentence-transformers' modules.json …) is fetched once per
-// isolate through the MODEL binding — a service that serves the folder: an R2 bucket or static
-// assets in Cloudflare, a `disk` service in workerd (see embeddings.capnp) — and kept for every
-// later request. The platform compiles the .wasm import at deploy time; init({ module }) only
+// isolate through the MODEL service binding — any service that serves the folder's files by path:
+// in Cloudflare a Worker in front of R2 or static assets, in workerd a `disk` service (the config
+// is in docs/runtimes.md) — and kept for every later request. The platform compiles the .wasm import at deploy time; init({ module }) only
 // instantiates it. The tokenizer (@huggingface/tokenizers) is bundled and handed over, since a
 // bundled worker has no bare imports at run time.
 //
