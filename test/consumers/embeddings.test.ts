@@ -2,7 +2,9 @@
 // packed package and @huggingface/tokenizers in its node_modules: bundled by esbuild, the model folder
 // served by a workerd `disk` service bound as env.MODEL (the tiny sentence-transformers fixture of
 // scripts/make-text-fixtures.py), vectors checked against SentenceTransformer.encode's.
-import { copyFileSync, readFileSync, symlinkSync, mkdirSync } from 'node:fs';
+// And, in a project without that package, the error fromFolder gives.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, readFileSync, symlinkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { consumerProject, repoRoot, type Project } from './helpers/project.js';
@@ -52,5 +54,24 @@ describe('workerd: the embeddings worker', () => {
     const notJson = await fetch(`${server.url}/embed`, { method: 'POST', body: '{' });
     expect(notJson.status).toBe(400);
     expect((await embed({ texts: ['a query'] })).status).toBe(200);
+  });
+});
+
+describe('Node, without the optional peer dependency', () => {
+  it('fromFolder fails with an error naming @huggingface/tokenizers and how to get it', () => {
+    const bare = consumerProject(inject('tarball'), 'no-tokenizers');
+    try {
+      writeFileSync(join(bare.dir, 'load.mjs'), `import { init } from 'wasm-attention';
+import { EncoderModel } from 'wasm-attention/models';
+await init();
+const r = await EncoderModel.fromFolder(process.argv[2]).then(() => ({ loaded: true }), (e) => ({ error: e.message }));
+console.log(JSON.stringify(r));
+`);
+      const out = execFileSync(process.execPath, ['load.mjs', join(fixtures, 'bert')], { cwd: bare.dir, encoding: 'utf8' });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { error?: string };
+      expect(r.error).toMatch(/needs the optional peer dependency @huggingface\/tokenizers: install it \(npm install @huggingface\/tokenizers\)/);
+    } finally {
+      bare.remove();
+    }
   });
 });
