@@ -30,6 +30,8 @@ import { addRows } from '../ops/elementwise.js';
 import * as raw from '../raw.js';
 import { describe } from '../shape.js';
 import { checkGenerate } from './generate-args.js';
+import { readDecoderFolder, type FolderOptions, type FolderSource } from './folder.js';
+import { generateText, type TextGenerateOptions, type TextGenerateResult, type TextTokenizer } from './text.js';
 import { type DecoderConfig, parseConfig } from './config.js';
 import { type SamplingOptions, sampleToken, seededRandom } from './sampling.js';
 import { BlockPlan, type BlockShape, type BlockWeights, type Norm, type RopeTables, normInto, runBlock } from './block.js';
@@ -149,9 +151,13 @@ export class DecoderCache {
   }
 }
 
+/** Options of {@link CausalLM.fromFolder}. */
+export interface CausalLMFolderOptions extends LoadOptions, FolderOptions {}
+
 /**
  * A GPT-2 or LLaMA-family causal language model with its weights in WASM memory. Token
- * ids in, logits (`Tensor [n, vocab]`) and generated ids out; tokenisation is the caller's.
+ * ids in, logits (`Tensor [n, vocab]`) and generated ids out; text in and out too when
+ * loaded with {@link CausalLM.fromFolder}, which brings the folder's tokenizer.
  */
 export class CausalLM {
   /** The resolved configuration. */
@@ -171,6 +177,7 @@ export class CausalLM {
   /** The one-token plan, kept for decoding. */
   #step: BlockPlan | null = null;
   #disposed = false;
+  #tokenizer: TextTokenizer | null = null;
 
   private constructor(config: DecoderConfig, parts: Parts, owned: Owned) {
     this.config = config;
@@ -218,6 +225,28 @@ export class CausalLM {
       for (const t of owned) t.dispose();
       throw e;
     }
+  }
+
+  /**
+   * Loads a model folder — `config.json`, `model.safetensors` (or its shards and
+   * `model.safetensors.index.json`), `tokenizer.json` — from a directory (Node) or a base URL
+   * (fetched), so that {@link CausalLM.generate} takes a text prompt and gives text. The
+   * tokenizer is the optional peer dependency `@huggingface/tokenizers`.
+   */
+  static async fromFolder(source: FolderSource, options: CausalLMFolderOptions = {}): Promise<CausalLM> {
+    // Options are checked before anything is fetched (the weights may be large).
+    if (options?.weights !== undefined && !MODEL_FORMATS.includes(options.weights)) {
+      throw new TypeError(`wasm-attention: models: CausalLM.fromFolder: weights must be ${MODEL_FORMATS.map((f) => `'${f}'`).join(', ')}; got ${describe(options.weights)}`);
+    }
+    const folder = await readDecoderFolder(source, options, 'wasm-attention: models: CausalLM.fromFolder');
+    const model = CausalLM.load(folder.config, folder.weights, { weights: options.weights });
+    model.#tokenizer = folder.tokenizer;
+    return model;
+  }
+
+  /** The tokenizer of a model from {@link CausalLM.fromFolder}; null for {@link CausalLM.load}. */
+  get tokenizer(): TextTokenizer | null {
+    return this.#tokenizer;
   }
 
   /**
@@ -316,10 +345,14 @@ export class CausalLM {
   /**
    * Continues `prompt` token by token: greedy by default, or sampled with `temperature`,
    * `topK`, `topP` and `seed`. Stops after `maxNewTokens`, at an end-of-sequence id or
-   * when `onToken` returns false.
+   * when `onToken` returns false. A text prompt (a model from {@link CausalLM.fromFolder}) is
+   * encoded by the tokenizer, and the new tokens are decoded into `text`, streamed to `onText`.
    */
-  generate(prompt: ArrayLike<number>, options: GenerateOptions): GenerateResult {
+  generate(prompt: string, options: TextGenerateOptions): TextGenerateResult;
+  generate(prompt: ArrayLike<number>, options: GenerateOptions): GenerateResult;
+  generate(prompt: ArrayLike<number> | string, options: GenerateOptions | TextGenerateOptions): GenerateResult {
     this.#live();
+    if (typeof prompt === 'string') return generateText(this.#tokenizer, prompt, options, (ids, o) => this.generate(ids, o));
     const args = checkGenerate(prompt, options, this.config.vocabSize, this.config.eosTokenIds);
     const { max, min, eos } = args;
     prompt = args.prompt;

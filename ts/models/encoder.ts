@@ -42,6 +42,8 @@ import { offsetsArg, packedStrides, stageOffsets } from '../ops/attention-varlen
 import { ropeRows } from '../ops/elementwise.js';
 import { BlockPlan, type BlockShape, type BlockWeights, type Norm, normInto, runLayer } from './block.js';
 import { type EncoderConfig, type EncoderJson, parseEncoderConfig } from './encoder-config.js';
+import { readEncoderFolder, type FolderOptions, type FolderSource } from './folder.js';
+import { checkTexts, type TextTokenizer } from './text.js';
 
 const disposeSymbol: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
@@ -161,10 +163,14 @@ interface Checked {
   typeIds: ArrayLike<number> | null;
 }
 
+/** Options of {@link EncoderModel.fromFolder}. */
+export interface EncoderFolderOptions extends EncoderLoadOptions, FolderOptions {}
+
 /**
  * A BERT, RoBERTa, XLM-RoBERTa, DistilBERT or ModernBERT encoder with its weights in WASM memory: token
  * ids in, last hidden states (`Tensor [B, L, E]`, or `[T, E]` for a packed input) or pooled sentence
- * embeddings out. Tokenisation is the caller's. Owns WASM memory: `dispose()` (or `using`).
+ * embeddings out. Texts in too when loaded with {@link EncoderModel.fromFolder}, which brings the
+ * folder's tokenizer. Owns WASM memory: `dispose()` (or `using`).
  */
 export class EncoderModel {
   /** The resolved configuration. */
@@ -177,6 +183,9 @@ export class EncoderModel {
   /** RoPE cos/sin tables `[P, D/2]` per layer type (ModernBERT), over every position. */
   readonly #rope: { full: RopeTable; sliding: RopeTable } | null;
   #disposed = false;
+  #tokenizer: TextTokenizer | null = null;
+  /** The folder's sentence-transformers pooling and normalisation, under the caller's options. */
+  #embedDefaults: EmbedOptions = {};
 
   private constructor(config: EncoderConfig, parts: Parts, owned: Owned, format: WeightFormat,
     rope: { full: RopeTable; sliding: RopeTable } | null) {
@@ -239,6 +248,35 @@ export class EncoderModel {
   }
 
   /**
+   * Loads a model folder — `config.json`, `model.safetensors` (or its shards and
+   * `model.safetensors.index.json`), `tokenizer.json` — from a directory (Node) or a base URL
+   * (fetched), so that {@link EncoderModel.embed} takes texts. A sentence-transformers folder
+   * (`modules.json`) also sets `embed`'s default pooling and normalisation, and its
+   * `max_seq_length` cuts long texts. The tokenizer is the optional peer dependency
+   * `@huggingface/tokenizers`.
+   */
+  static async fromFolder(source: FolderSource, options: EncoderFolderOptions = {}): Promise<EncoderModel> {
+    // Options are checked before anything is fetched (the weights may be large).
+    const wd = options?.weightDtype;
+    if (wd !== undefined && wd !== 'file' && wd !== 'float32') {
+      throw new RangeError(`${PREFIX}.fromFolder: weightDtype must be 'file' or 'float32', got ${show(wd)}`);
+    }
+    if (options?.weights !== undefined && !FORMATS.includes(options.weights)) {
+      throw new RangeError(`${PREFIX}.fromFolder: weights must be ${FORMATS.map((f) => `'${f}'`).join(', ')}; got ${show(options.weights)}`);
+    }
+    const folder = await readEncoderFolder(source, options, `${PREFIX}.fromFolder`);
+    const model = EncoderModel.load(folder.config, folder.weights, { weightDtype: options.weightDtype, weights: options.weights });
+    model.#tokenizer = folder.tokenizer;
+    model.#embedDefaults = folder.embedDefaults;
+    return model;
+  }
+
+  /** The tokenizer of a model from {@link EncoderModel.fromFolder}; null for {@link EncoderModel.load}. */
+  get tokenizer(): TextTokenizer | null {
+    return this.#tokenizer;
+  }
+
+  /**
    * The last hidden states `[B, L, E]` (transformers' `last_hidden_state`) of a padded
    * batch, zeros at padded positions; or `[T, E]`, one row per token, of a packed input.
    * The caller disposes the tensor. Every argument is checked before anything is allocated.
@@ -262,15 +300,16 @@ export class EncoderModel {
    * truncated (`dimensions`) and L2-normalised (`normalize`) — what sentence-transformers'
    * `encode` computes with its `Pooling` and `Normalize` modules. One `Float32Array` per
    * sentence, or a `Tensor [B, dimensions]` (`output: 'tensor'`, the caller disposes it).
-   * A padded input runs packed: only its real tokens are computed.
+   * A padded input runs packed: only its real tokens are computed. Texts (an array of strings) are
+   * tokenised by the folder's tokenizer ({@link EncoderModel.fromFolder}).
    */
-  embed(input: EncoderInput | PackedEncoderInput, options: EmbedOptions & { output: 'tensor' }): Tensor;
-  embed(input: EncoderInput | PackedEncoderInput, options?: EmbedOptions & { output?: 'arrays' }): Float32Array[];
-  embed(input: EncoderInput | PackedEncoderInput, options?: EmbedOptions): Float32Array[] | Tensor;
-  embed(input: EncoderInput | PackedEncoderInput, options: EmbedOptions = {}): Float32Array[] | Tensor {
+  embed(input: EncoderInput | PackedEncoderInput | readonly string[], options: EmbedOptions & { output: 'tensor' }): Tensor;
+  embed(input: EncoderInput | PackedEncoderInput | readonly string[], options?: EmbedOptions & { output?: 'arrays' }): Float32Array[];
+  embed(input: EncoderInput | PackedEncoderInput | readonly string[], options?: EmbedOptions): Float32Array[] | Tensor;
+  embed(input: EncoderInput | PackedEncoderInput | readonly string[], options: EmbedOptions = {}): Float32Array[] | Tensor {
     this.#live('embed');
-    const o = checkEmbedOptions(options, this.config.hiddenSize);
-    const c = checkAny(input, this.config, 'embed');
+    const o = checkEmbedOptions(options === null || typeof options !== 'object' ? options : { ...this.#embedDefaults, ...options }, this.config.hiddenSize);
+    const c = checkAny(Array.isArray(input) ? this.#tokenize(input, 'embed') : input as EncoderInput | PackedEncoderInput, this.config, 'embed');
     const vectors = this.#run(c, (h) => pool(h, c, o.pooling, o.dimensions));
     if (o.normalize) for (const v of vectors) normalizeInPlace(v);
     if (o.output === 'arrays') return vectors;
@@ -307,6 +346,17 @@ export class EncoderModel {
     let n = 0;
     for (const t of this.#owned) if (!rope.has(t) && t !== this.#p.zeros) n += t.bytes;
     return n;
+  }
+
+  /** Texts → a padded batch through the folder's tokenizer. */
+  #tokenize(texts: readonly unknown[], op: string): EncoderInput {
+    const at = `${PREFIX}.${op}`;
+    if (texts.length > 0 && typeof texts[0] !== 'string') {
+      throw new TypeError(`${at}: input must be an EncoderInput ({ ids, shape, … }) or an array of strings, got an array whose first entry is ${show(texts[0])}`);
+    }
+    checkTexts(texts, at);
+    if (this.#tokenizer === null) throw new Error(`${at}: texts need a tokenizer: load the model with EncoderModel.fromFolder()`);
+    return this.#tokenizer.encodeBatch(texts);
   }
 
   #live(op: string): void {

@@ -11,7 +11,7 @@ import { bin } from './project.js';
 export interface Workerd { readonly url: string; readonly log: () => string; stop(): Promise<void> }
 
 /** A free TCP port on 127.0.0.1 (released just before workerd binds it). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -22,9 +22,9 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function bundleWorker(dir: string, entry: string): Promise<string> {
+export async function bundleWorker(dir: string, entry: string, out = 'worker.js'): Promise<string> {
   const esbuild = await import('esbuild');
-  const outfile = join(dir, 'out-workerd', 'worker.js');
+  const outfile = join(dir, 'out-workerd', out);
   await esbuild.build({
     absWorkingDir: dir, entryPoints: [entry], bundle: true, format: 'esm', outfile, logLevel: 'warning',
     external: ['*.wasm'], conditions: ['workerd', 'worker'],
@@ -32,24 +32,43 @@ export async function bundleWorker(dir: string, entry: string): Promise<string> 
   return outfile;
 }
 
-/** Starts workerd serving `workerFile` (embed paths are relative to the config, in `dir`) with `wasm-attention/simd.wasm` declared; waits until it answers. */
-export async function startWorkerd(dir: string, workerFile: string, compatibilityDate: string): Promise<Workerd> {
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const config = join(dir, `workerd-${compatibilityDate}.capnp`);
-    writeFileSync(config, `using Workerd = import "/workerd/workerd.capnp";
+/** Options of {@link startWorkerd}. */
+export interface WorkerdOptions {
+  /** A directory served read-only by a `disk` service, bound to the worker as `env.MODEL`. */
+  modelDir?: string;
+  /** The path polled (GET, until it answers 2xx) before the server counts as up. @defaultValue '/runtime' */
+  readyPath?: string;
+}
+
+/**
+ * The capnp config of a workerd serving `workerFile` on 127.0.0.1:`port` (embed paths relative to
+ * `dir`, where the config is written) with `wasm-attention/simd.wasm` declared as a wasm module
+ * and `options.modelDir` bound as `env.MODEL`.
+ */
+export function workerdConfig(dir: string, workerFile: string, compatibilityDate: string, port: number, options: WorkerdOptions = {}): string {
+  const model = options.modelDir === undefined ? '' : `, (name = "model", disk = (path = ${JSON.stringify(options.modelDir)}, writable = false))`;
+  const bindings = options.modelDir === undefined ? '' : '\n  bindings = [ (name = "MODEL", service = "model") ],';
+  return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = .worker) ],
+  services = [ (name = "main", worker = .worker)${model} ],
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );
 const worker :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed ${JSON.stringify(relative(dir, workerFile))}),
     (name = "wasm-attention/simd.wasm", wasm = embed "node_modules/wasm-attention/dist/wasm-attention-simd.wasm"),
-  ],
+  ],${bindings}
   compatibilityDate = "${compatibilityDate}",
 );
-`);
+`;
+}
+
+/** Starts workerd with {@link workerdConfig}'s config; waits until `options.readyPath` answers. */
+export async function startWorkerd(dir: string, workerFile: string, compatibilityDate: string, options: WorkerdOptions = {}): Promise<Workerd> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const config = join(dir, `workerd-${compatibilityDate}-${port}.capnp`);
+    writeFileSync(config, workerdConfig(dir, workerFile, compatibilityDate, port, options));
     let output = '';
     const child: ChildProcess = spawn(bin('workerd'), ['serve', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d) => { output += d; });
@@ -59,7 +78,7 @@ const worker :Workerd.Worker = (
     const stop = async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await exited; } };
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && child.exitCode === null) {
-      const up = await fetch(`${url}/runtime`).then((r) => r.ok, () => false);
+      const up = await fetch(`${url}${options.readyPath ?? '/runtime'}`).then((r) => r.ok, () => false);
       if (up) return { url, log: () => output, stop };
       await new Promise((r) => setTimeout(r, 200));
     }
