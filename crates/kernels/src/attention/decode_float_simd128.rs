@@ -12,16 +12,21 @@ use core::arch::wasm32::*;
 
 use super::decode::CHUNK;
 use crate::dtype::Elem;
+use crate::gemv::tile_simd128::dot4_simd128;
 
 /// `s[r·CHUNK + jj] = q_r · k_{c0+jj}` for rows `< rows`, keys `jj < n`.
 /// `k` starts at key 0 of the head, rows `kstride` apart.
 ///
 /// By register tiles of KB keys × RB rows ([`qk_tile_simd128`]: 2 × 4 for four rows, each key
-/// widened once for the four; otherwise 4 × 2 or 4 × 1: eight accumulators either way).
+/// widened once for the four; 4 × 2 for two: eight accumulators either way); a single row
+/// takes four keys at a time on the row-dot tile shared with `gemv` ([`dot4_simd128`], one
+/// accumulator per key: the order of the other tiles, so a score does not depend on
+/// which tile computed it).
 /// Two orders of the same sums (bit-identical results): the keys of tile `t` are
 /// `t·KB + x` (adjacent rows of K) or, `far` (streaming f32 calls), `t + x·g` with
 /// `g = n/KB` (KB forward streams through K, each in its own pages; see the driver's
-/// docs for what was measured); the last `n − g·KB` keys go one at a time.
+/// docs for what was measured); the last `n − g·KB` keys go one at a time (a single
+/// row: in one four-key tile, the last key repeated).
 #[allow(clippy::too_many_arguments)]
 pub fn float_scores_simd128<T: Elem>(q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32], far: bool) {
     assert!(q.len() >= rows * d && s.len() >= rows * CHUNK && n <= CHUNK);
@@ -43,34 +48,54 @@ pub fn float_scores_simd128<T: Elem>(q: &[f32], rows: usize, d: usize, k: &[T], 
         let key = |t: usize, x: usize| if far { t + x * g } else { t * kb + x };
         // SAFETY: every key index < n (rows c0.. of k, asserted); query rows r..r+rb < rows.
         unsafe {
-            for t in 0..g {
-                match rb {
-                    4 => {
-                        let js = [key(t, 0), key(t, 1)];
-                        let tl = qk_tile_simd128::<T, 2, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(js[0]), krow(js[1])], d4);
-                        store_qk_tile(s, r, js, &tl, tail);
-                    }
-                    _ => {
-                        let js = [key(t, 0), key(t, 1), key(t, 2), key(t, 3)];
-                        let ks = [krow(js[0]), krow(js[1]), krow(js[2]), krow(js[3])];
-                        if rb == 2 {
-                            store_qk_tile(s, r, js, &qk_tile_simd128::<T, 4, 2>([qp(0), qp(1)], ks, d4), tail);
-                        } else {
-                            store_qk_tile(s, r, js, &qk_tile_simd128::<T, 4, 1>([qp(0)], ks, d4), tail);
+            if rb == 1 {
+                // One query row against four keys: the row-dot tile of `gemv`, its whole
+                // dot product (D's tail included) per lane. The last keys repeat key
+                // n − 1 as missing rows do in `gemv`, their lanes not stored.
+                let mut t = 0;
+                while t * 4 < n {
+                    let js = if t < g { [key(t, 0), key(t, 1), key(t, 2), key(t, 3)] } else { tail_keys(4 * t, n) };
+                    let v = dot4_simd128::<T, true, false>(d, qp(0), 1.0, [krow(js[0]), krow(js[1]), krow(js[2]), krow(js[3])]);
+                    let mut out = [0f32; 4];
+                    v128_store(out.as_mut_ptr() as *mut v128, v);
+                    for (x, &j) in js.iter().enumerate() {
+                        if t < g || 4 * t + x < n {
+                            s[r * CHUNK + j] = out[x];
                         }
                     }
+                    t += 1;
+                }
+                r += 1;
+                continue;
+            }
+            for t in 0..g {
+                if rb == 4 {
+                    let js = [key(t, 0), key(t, 1)];
+                    let tl = qk_tile_simd128::<T, 2, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(js[0]), krow(js[1])], d4);
+                    store_qk_tile(s, r, js, &tl, tail);
+                } else {
+                    let js = [key(t, 0), key(t, 1), key(t, 2), key(t, 3)];
+                    let ks = [krow(js[0]), krow(js[1]), krow(js[2]), krow(js[3])];
+                    store_qk_tile(s, r, js, &qk_tile_simd128::<T, 4, 2>([qp(0), qp(1)], ks, d4), tail);
                 }
             }
             for j in g * kb..n {
-                match rb {
-                    4 => store_qk_tile(s, r, [j], &qk_tile_simd128::<T, 1, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j)], d4), tail),
-                    2 => store_qk_tile(s, r, [j], &qk_tile_simd128::<T, 1, 2>([qp(0), qp(1)], [krow(j)], d4), tail),
-                    _ => store_qk_tile(s, r, [j], &qk_tile_simd128::<T, 1, 1>([qp(0)], [krow(j)], d4), tail),
+                if rb == 4 {
+                    store_qk_tile(s, r, [j], &qk_tile_simd128::<T, 1, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j)], d4), tail);
+                } else {
+                    store_qk_tile(s, r, [j], &qk_tile_simd128::<T, 1, 2>([qp(0), qp(1)], [krow(j)], d4), tail);
                 }
             }
         }
         r += rb;
     }
+}
+
+/// Keys `j0, j0+1, …` up to `n − 1`, the last repeated to fill four.
+#[inline(always)]
+fn tail_keys(j0: usize, n: usize) -> [usize; 4] {
+    let last = n - 1;
+    [j0.min(last), (j0 + 1).min(last), (j0 + 2).min(last), (j0 + 3).min(last)]
 }
 
 /// `acc[kk][rr] = Σ_p q[rr][p]·k[kk][p]` over the vectorisable part `p < d4` of

@@ -3,64 +3,9 @@
 
 use core::arch::wasm32::*;
 
-use super::tile_simd128::{hsum4, spaced_rows, store_spaced};
+use super::tile_simd128::{dot4_simd128, f16x8_finite_raw, hsum4, spaced_rows, store_spaced};
 use super::NR;
 use crate::dtype::{DType, Elem};
-
-/// Dot products of activation row `x[0..k]` with four weight rows (f32 lanes widened
-/// as loaded), eight columns a step (two accumulators per row), then four, then one.
-#[inline(always)]
-unsafe fn float_dot4_simd128<E: Elem>(k: usize, x: *const f32, w: [*const E; NR]) -> v128 {
-    let z = f32x4_splat(0.0);
-    let (mut a0, mut a1, mut a2, mut a3) = (z, z, z, z);
-    let (mut b0, mut b1, mut b2, mut b3) = (z, z, z, z);
-    let mut p = 0;
-    while p + 8 <= k {
-        let x0 = v128_load(x.add(p) as *const v128);
-        let x1 = v128_load(x.add(p + 4) as *const v128);
-        a0 = f32x4_add(a0, f32x4_mul(E::load4(w[0].add(p)), x0));
-        a1 = f32x4_add(a1, f32x4_mul(E::load4(w[1].add(p)), x0));
-        a2 = f32x4_add(a2, f32x4_mul(E::load4(w[2].add(p)), x0));
-        a3 = f32x4_add(a3, f32x4_mul(E::load4(w[3].add(p)), x0));
-        b0 = f32x4_add(b0, f32x4_mul(E::load4(w[0].add(p + 4)), x1));
-        b1 = f32x4_add(b1, f32x4_mul(E::load4(w[1].add(p + 4)), x1));
-        b2 = f32x4_add(b2, f32x4_mul(E::load4(w[2].add(p + 4)), x1));
-        b3 = f32x4_add(b3, f32x4_mul(E::load4(w[3].add(p + 4)), x1));
-        p += 8;
-    }
-    if p + 4 <= k {
-        let x0 = v128_load(x.add(p) as *const v128);
-        a0 = f32x4_add(a0, f32x4_mul(E::load4(w[0].add(p)), x0));
-        a1 = f32x4_add(a1, f32x4_mul(E::load4(w[1].add(p)), x0));
-        a2 = f32x4_add(a2, f32x4_mul(E::load4(w[2].add(p)), x0));
-        a3 = f32x4_add(a3, f32x4_mul(E::load4(w[3].add(p)), x0));
-        p += 4;
-    }
-    let mut s = hsum4(f32x4_add(a0, b0), f32x4_add(a1, b1), f32x4_add(a2, b2), f32x4_add(a3, b3));
-    if p < k {
-        let mut t = [0.0f32; NR];
-        for q in p..k {
-            let xv = *x.add(q);
-            for (r, tr) in t.iter_mut().enumerate() {
-                *tr += (*w[r].add(q)).to_f32() * xv;
-            }
-        }
-        s = f32x4_add(s, v128_load(t.as_ptr() as *const v128));
-    }
-    s
-}
-
-/// Eight finite binary16 values → two f32x4 holding them times 2^-112 (exact), in five
-/// 16-bit-lane operations: each f32 is built from two halves, its high one `sign |
-/// exponent|mantissa >> 3` (arithmetic shift, the copies of the sign masked off) and its
-/// low one the mantissa's last three bits `<< 13`, interleaved. The f32 bits are then
-/// `sign << 31 | exponent|mantissa << 13`, binary16's value rebiased by 2^-112.
-#[inline(always)]
-pub(crate) fn f16x8_finite_raw(h: v128) -> (v128, v128) {
-    let hi = v128_and(i16x8_shr(h, 3), u16x8_splat(0x8fff));
-    let lo = i16x8_shl(h, 13);
-    (i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(lo, hi), i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(lo, hi))
-}
 
 /// `|x| · 2^112` stays finite below this (f32's largest is just under 2^128).
 pub(crate) const F16_PRESCALE_LIMIT: f32 = 65_536.0;
@@ -68,17 +13,14 @@ pub(crate) const F16_PRESCALE_LIMIT: f32 = 65_536.0;
 /// 2^112, the factor the activations take so the weights can skip it (as `dtype::F16_RESCALE`).
 const F16_RESCALE: f32 = 5.192_297e33;
 
-/// [`float_dot4_simd128`] for float16 rows on raw lanes ([`f16x8_finite_raw`]): the
-/// activations are multiplied by 2^112 here instead of each weight (`(x·2^112)·(w·2^-112)`
-/// is `x·w` exactly while `|x| < F16_PRESCALE_LIMIT`, which the caller checks), two
-/// multiplies per eight columns shared by the four rows.
-///
-/// With `CHECK` (float16 data not known to be finite) it also keeps the largest `h << 1`
-/// seen (the bits without the sign): at or above `0x7c00 << 1` a row held ±inf or NaN,
-/// the raw lanes are wrong, and it returns `None` for the caller to recompute the tile
-/// with the exact widening.
+/// [`dot4_simd128`] on raw float16 lanes of data that may hold ±inf or NaN: the
+/// activations take 2^112 (`|x| < F16_PRESCALE_LIMIT`, checked by the caller), and the
+/// largest `h << 1` seen (the bits without the sign) is kept: at or above `0x7c00 << 1` a
+/// row held ±inf or NaN, the raw lanes are wrong, and it returns `None` for the caller
+/// to recompute the tile with the exact widening. The same operations in the same order
+/// as [`dot4_simd128`] otherwise.
 #[inline(always)]
-unsafe fn f16_dot4_simd128<const CHECK: bool>(k: usize, x: *const f32, w: [*const u16; NR]) -> Option<v128> {
+unsafe fn f16_checked_dot4_simd128(k: usize, x: *const f32, w: [*const u16; NR]) -> Option<v128> {
     let z = f32x4_splat(0.0);
     let r = f32x4_splat(F16_RESCALE);
     let (mut a0, mut a1, mut a2, mut a3) = (z, z, z, z);
@@ -92,10 +34,8 @@ unsafe fn f16_dot4_simd128<const CHECK: bool>(k: usize, x: *const f32, w: [*cons
         let h1 = v128_load(w[1].add(p) as *const v128);
         let h2 = v128_load(w[2].add(p) as *const v128);
         let h3 = v128_load(w[3].add(p) as *const v128);
-        if CHECK {
-            seen = u16x8_max(u16x8_max(seen, i16x8_shl(h0, 1)), u16x8_max(i16x8_shl(h1, 1), seen));
-            seen = u16x8_max(u16x8_max(seen, i16x8_shl(h2, 1)), i16x8_shl(h3, 1));
-        }
+        seen = u16x8_max(u16x8_max(seen, i16x8_shl(h0, 1)), u16x8_max(i16x8_shl(h1, 1), seen));
+        seen = u16x8_max(u16x8_max(seen, i16x8_shl(h2, 1)), i16x8_shl(h3, 1));
         let (l, h) = f16x8_finite_raw(h0);
         a0 = f32x4_add(a0, f32x4_mul(l, x0));
         b0 = f32x4_add(b0, f32x4_mul(h, x1));
@@ -110,26 +50,22 @@ unsafe fn f16_dot4_simd128<const CHECK: bool>(k: usize, x: *const f32, w: [*cons
         b3 = f32x4_add(b3, f32x4_mul(h, x1));
         p += 8;
     }
-    // Then four columns and one at a time, as `float_dot4_simd128` does: the same
-    // operations in the same order on the same products, so float16 rows give bit for
-    // bit the results of their float32 copies.
+    // Then four columns and one at a time, as `dot4_simd128` does.
     if p + 4 <= k {
         let x0 = f32x4_mul(v128_load(x.add(p) as *const v128), r);
         let h0 = v128_load64_zero(w[0].add(p) as *const u64);
         let h1 = v128_load64_zero(w[1].add(p) as *const u64);
         let h2 = v128_load64_zero(w[2].add(p) as *const u64);
         let h3 = v128_load64_zero(w[3].add(p) as *const u64);
-        if CHECK {
-            seen = u16x8_max(u16x8_max(seen, i16x8_shl(h0, 1)), u16x8_max(i16x8_shl(h1, 1), seen));
-            seen = u16x8_max(u16x8_max(seen, i16x8_shl(h2, 1)), i16x8_shl(h3, 1));
-        }
+        seen = u16x8_max(u16x8_max(seen, i16x8_shl(h0, 1)), u16x8_max(i16x8_shl(h1, 1), seen));
+        seen = u16x8_max(u16x8_max(seen, i16x8_shl(h2, 1)), i16x8_shl(h3, 1));
         a0 = f32x4_add(a0, f32x4_mul(f16x8_finite_raw(h0).0, x0));
         a1 = f32x4_add(a1, f32x4_mul(f16x8_finite_raw(h1).0, x0));
         a2 = f32x4_add(a2, f32x4_mul(f16x8_finite_raw(h2).0, x0));
         a3 = f32x4_add(a3, f32x4_mul(f16x8_finite_raw(h3).0, x0));
         p += 4;
     }
-    if CHECK && v128_any_true(u16x8_ge(seen, u16x8_splat(0x7c00 << 1))) {
+    if v128_any_true(u16x8_ge(seen, u16x8_splat(0x7c00 << 1))) {
         return None;
     }
     let mut s = hsum4(f32x4_add(a0, b0), f32x4_add(a1, b1), f32x4_add(a2, b2), f32x4_add(a3, b3));
@@ -169,20 +105,18 @@ pub fn float_gemv<E: Elem>(
         // x rows i < m hold k floats at i·ldx; y[i·ldy + j .. + nr] lies inside y.
         unsafe {
             let wp = [w.as_ptr().add(rows[0] * k), w.as_ptr().add(rows[1] * k), w.as_ptr().add(rows[2] * k), w.as_ptr().add(rows[3] * k)];
-            // float16 bits in u16 lanes (E is repr(transparent)).
+            // Float16 bits as u16 (E is repr(transparent)).
             let hp = [wp[0] as *const u16, wp[1] as *const u16, wp[2] as *const u16, wp[3] as *const u16];
             for i in 0..m {
                 let xi = x.as_ptr().add(i * ldx);
-                let fast = if !half {
-                    None
-                } else if finite {
-                    f16_dot4_simd128::<false>(k, xi, hp)
+                let s = if half && finite {
+                    dot4_simd128::<E, true, true>(k, xi, F16_RESCALE, wp)
                 } else {
-                    f16_dot4_simd128::<true>(k, xi, hp)
-                };
-                let s = match fast {
-                    Some(s) => s,
-                    None => float_dot4_simd128(k, xi, wp),
+                    let fast = if half { f16_checked_dot4_simd128(k, xi, hp) } else { None };
+                    match fast {
+                        Some(s) => s,
+                        None => dot4_simd128::<E, false, true>(k, xi, 1.0, wp),
+                    }
                 };
                 store_spaced(s, j, q, n, bias, &mut y[i * ldy..i * ldy + n]);
             }

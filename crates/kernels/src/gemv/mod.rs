@@ -11,7 +11,7 @@
 //!   ([`Elem::load4`]), products accumulated in f32. Float16 is widened without its
 //!   final ×2^112, which the activations take instead (exact: powers of two), with a
 //!   per-tile ±inf/NaN check unless the weights are [`F16Finite`]; float16 results are
-//!   bit for bit those of the weights' float32 copies;
+//!   bit for bit those of the weights' float32 copies (relaxed-SIMD build: within rounding);
 //! * q8_0 and q4_0 ([`gemv_q`]): integer dot products. Each activation row is quantised
 //!   per block of 32 to int8 at run time (`d_x = max|x| / 127`, round to nearest; see
 //!   [`quantize_rows`]) and kept sign-extended to int16; a block's dot product with the
@@ -34,7 +34,7 @@ mod float_simd128;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod quant_simd128;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod tile_simd128;
+pub(crate) mod tile_simd128;
 /// The SIMD128 kernels, one file per weight family, under the names the scalar ones use.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
