@@ -53,6 +53,7 @@ use super::online::rescale_rows;
 use super::scores::{allowed, is_fast, KeyRange, LOG2E};
 use super::{Layout, Options, Shape};
 use crate::dtype::{DType, Elem};
+use crate::format::{Format, Scale};
 use crate::exp::exp2_nonpos;
 
 /// Largest number of query rows per kv head (`len_q · heads_q / heads_kv`) the decode
@@ -105,7 +106,15 @@ pub fn attention_decode<T: Elem>(
     let rows = shape.len_q * group;
     assert!(rows <= DECODE_ROWS, "attention_decode: too many query rows");
     let (d, dv, lk) = (shape.head_dim, shape.value_dim, shape.len_k);
+    // The storage format (the registry of `crate::format`) decides the path: element
+    // formats score on float lanes; a format with one f32 scale per row (int8 rows) comes
+    // with its scales, applied to the dot products (keys) and folded into the weights
+    // (values), and takes the integer tiles.
+    let format = Format::of(T::DTYPE);
+    let row_scaled = format.layout().scale == Scale::RowF32;
     for (what, s) in [("k", &k.scales), ("v", &v.scales)] {
+        assert!(s.is_some() == row_scaled, "attention_decode: {} row scales {} with {:?}", what,
+            if row_scaled { "missing" } else { "given" }, format);
         if let Some(sc) = s {
             super::scores::check_tensor(what, sc.data.len(), sc.layout, shape.batch, shape.heads_kv, lk, 1);
         }
@@ -115,8 +124,8 @@ pub fn attention_decode<T: Elem>(
     let qscale = if fast { opts.scale * LOG2E } else { opts.scale };
     let streaming = T::DTYPE == DType::F32
         && shape.batch.saturating_mul(shape.heads_kv).saturating_mul(lk).saturating_mul(d + dv).saturating_mul(4) > STREAM_BYTES;
-    // Int8 keys score as integer dot products (see `quantize_rows`).
-    let int_keys = T::DTYPE == DType::I8;
+    // Int8 rows score as integer dot products (see `quantize_rows`).
+    let int_keys = format == Format::I8Row;
     let sizes = [
         rows * d, rows * CHUNK, rows * dv,
         if int_keys { (rows * d + 1) / 2 + rows * CHUNK / 2 } else { 0 },
@@ -138,7 +147,8 @@ pub fn attention_decode<T: Elem>(
         };
         let mut sw = [0f32; DECODE_ROWS];
         let k_i8: &[i8] = if int_keys {
-            // SAFETY: Elem's int8 implementation is i8 itself (DType::I8 is only its).
+            // SAFETY: Elem's int8 implementation is i8 itself (Format::I8Row is DType::I8,
+            // whose only Elem is i8).
             unsafe { core::slice::from_raw_parts(k.data.as_ptr() as *const i8, k.data.len()) }
         } else {
             &[]
