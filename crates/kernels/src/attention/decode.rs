@@ -17,8 +17,8 @@
 //! Int8 storage carries an f32 scale per row: it multiplies the dot product (keys) or
 //! is folded into the weight (values). The codes are never widened to floats: scores are
 //! exact i32 dot products of the codes with the query rows rounded to int16
-//! ([`quantize_rows`]), and `P·V` exact i32 sums of the codes times the chunk's weights
-//! rounded to int16 ([`quantize_weights`]), both with `i32x4.dot_i16x8_s` (eight products
+//! ([`round_queries_i16`]), and `P·V` exact i32 sums of the codes times the chunk's weights
+//! rounded to int16 ([`round_weights_i16`]), both with `i32x4.dot_i16x8_s` (eight products
 //! per instruction) — against widening each code to f32 (six instructions per four) this
 //! made int8 decoding 1.6× faster at GQA 32/8 and 1.3–1.45× at MHA 12 (A/B, CPU time). A
 //! query or weight row holding inf/NaN takes the float path, so NaN still propagates.
@@ -124,7 +124,7 @@ pub fn attention_decode<T: Elem>(
     let qscale = if fast { opts.scale * LOG2E } else { opts.scale };
     let streaming = T::DTYPE == DType::F32
         && shape.batch.saturating_mul(shape.heads_kv).saturating_mul(lk).saturating_mul(d + dv).saturating_mul(4) > STREAM_BYTES;
-    // Int8 rows score as integer dot products (see `quantize_rows`).
+    // Int8 rows score as integer dot products (see `round_queries_i16`).
     let int_keys = format == Format::I8Row;
     let sizes = [
         rows * d, rows * CHUNK, rows * dv,
@@ -192,7 +192,7 @@ pub fn attention_decode<T: Elem>(
                     }
                     qb.iter_mut().for_each(|x| *x *= f);
                 }
-                let int_dot = int_keys && quantize_rows(qb, rows, d, q16, &mut sq);
+                let int_dot = int_keys && round_queries_i16(qb, rows, d, q16, &mut sq);
                 qmax = 0.0;
                 o.iter_mut().for_each(|x| *x = 0.0);
                 let kr = KeyRange::new(&shape, opts, 0, shape.len_q);
@@ -208,12 +208,12 @@ pub fn attention_decode<T: Elem>(
                         if T::TILES {
                             isa::float_scores(qb, rows, d, &k.data[kbase..], k.layout.row, c0, n, s, streaming);
                         } else {
-                            widen_rows(&k.data[kbase..], k.layout.row, c0, n, d, kw);
+                            widen_rows_f32(&k.data[kbase..], k.layout.row, c0, n, d, kw);
                             isa::float_scores::<f32>(qb, rows, d, kw, d, 0, n, s, false);
                         }
                     }
                     if let Some(sc) = k.scales {
-                        apply_scales(s, rows, n, sc, sc.layout.offset(b, hk, c0));
+                        apply_row_scales(s, rows, n, sc, sc.layout.offset(b, hk, c0));
                     }
                     if sfac != 1.0 {
                         (0..rows).for_each(|r| s[r * CHUNK..r * CHUNK + n].iter_mut().for_each(|x| *x *= sfac));
@@ -223,7 +223,7 @@ pub fn attention_decode<T: Elem>(
                     for r in 0..rows {
                         let row = &mut s[r * CHUNK..r * CHUNK + n];
                         if !fast {
-                            modify(opts, &shape, b, hs[r], is[r], c0, row);
+                            modify_scores(opts, &shape, b, hs[r], is[r], c0, row);
                         }
                         if masked {
                             let (lo, hi) = allowed(&shape, opts, is[r]);
@@ -248,7 +248,7 @@ pub fn attention_decode<T: Elem>(
                     }
                     rescale_rows(o, dv, dv, rows, &corr);
                     if let Some(sc) = v.scales {
-                        apply_scales(s, rows, n, sc, sc.layout.offset(b, hk, c0));
+                        apply_row_scales(s, rows, n, sc, sc.layout.offset(b, hk, c0));
                     }
                     if T::TILES && T::RAW_SCALE != 1.0 {
                         // Weights ≤ 1 take the raw values' factor (≤ 2^112: no overflow).
@@ -258,7 +258,7 @@ pub fn attention_decode<T: Elem>(
                     let mut int_pv = int_keys;
                     if int_pv {
                         for r in 0..rows {
-                            match quantize_weights(&s[r * CHUNK..r * CHUNK + n], &mut w16[r * CHUNK..r * CHUNK + n]) {
+                            match round_weights_i16(&s[r * CHUNK..r * CHUNK + n], &mut w16[r * CHUNK..r * CHUNK + n]) {
                                 Some(x) => sw[r] = x,
                                 None => int_pv = false,
                             }
@@ -270,7 +270,7 @@ pub fn attention_decode<T: Elem>(
                         if T::TILES {
                             isa::float_weighted_sum(s, rows, n, &v.data[vbase..], v.layout.row, c0, dv, o, streaming);
                         } else {
-                            widen_rows(&v.data[vbase..], v.layout.row, c0, n, dv, kw);
+                            widen_rows_f32(&v.data[vbase..], v.layout.row, c0, n, dv, kw);
                             isa::float_weighted_sum::<f32>(s, rows, n, kw, dv, 0, dv, o, false);
                         }
                     }
@@ -308,7 +308,7 @@ pub fn attention_decode<T: Elem>(
 /// largest element. The sums are exact; `dot · sq` (and the key's scale, applied by
 /// the caller) gives the score.
 /// Returns false (and the caller keeps the float path) when a query holds inf or NaN.
-fn quantize_rows(q: &[f32], rows: usize, d: usize, q16: &mut [i16], sq: &mut [f32; DECODE_ROWS]) -> bool {
+fn round_queries_i16(q: &[f32], rows: usize, d: usize, q16: &mut [i16], sq: &mut [f32; DECODE_ROWS]) -> bool {
     if !q[..rows * d].iter().all(|x| x.is_finite()) {
         return false;
     }
@@ -329,7 +329,7 @@ fn quantize_rows(q: &[f32], rows: usize, d: usize, q16: &mut [i16], sq: &mut [f3
 
 /// Widens rows `c0..c0+n` (`stride` apart, `w` elements each) into contiguous f32 `dst`
 /// (int8: the codes, unscaled).
-fn widen_rows<T: Elem>(src: &[T], stride: usize, c0: usize, n: usize, w: usize, dst: &mut [f32]) {
+fn widen_rows_f32<T: Elem>(src: &[T], stride: usize, c0: usize, n: usize, w: usize, dst: &mut [f32]) {
     for jj in 0..n {
         let row = &src[(c0 + jj) * stride..(c0 + jj) * stride + w];
         isa::widen(row, &mut dst[jj * w..(jj + 1) * w]);
@@ -338,7 +338,7 @@ fn widen_rows<T: Elem>(src: &[T], stride: usize, c0: usize, n: usize, w: usize, 
 
 /// `s[r·CHUNK + jj] *= scale of key row c0 + jj` (row scales from `at` on, `layout.row`
 /// apart; contiguous scales take a loop the compiler vectorises).
-fn apply_scales(s: &mut [f32], rows: usize, n: usize, sc: RowScales, at: usize) {
+fn apply_row_scales(s: &mut [f32], rows: usize, n: usize, sc: RowScales, at: usize) {
     let stride = sc.layout.row;
     for r in 0..rows {
         let row = &mut s[r * CHUNK..r * CHUNK + n];
@@ -355,7 +355,7 @@ fn apply_scales(s: &mut [f32], rows: usize, n: usize, sc: RowScales, at: usize) 
 /// 32767`; sums of `n ≤ CHUNK` products `w16·code` stay below 256·32767·127 < 2³¹.
 /// Each weight moves by at most `sw / 2` (1/65534 of the chunk's largest). Returns `sw`,
 /// or `None` (float path) when a weight is inf or NaN (a poisoned row must stay NaN).
-fn quantize_weights(w: &[f32], w16: &mut [i16]) -> Option<f32> {
+fn round_weights_i16(w: &[f32], w16: &mut [i16]) -> Option<f32> {
     // One pass for both: a NaN or inf anywhere makes `bad` NaN/inf (0·x is NaN for them).
     let (mut mx, mut bad) = (0f32, 0f32);
     for &x in w {
@@ -372,7 +372,7 @@ fn quantize_weights(w: &[f32], w16: &mut [i16]) -> Option<f32> {
 
 /// The general score function on `row[jj] = scale·q·k` of keys `c0 + jj`: softcap,
 /// ALiBi, mask, then `· log2 e` (the order of `modified_score`; blocking is separate).
-fn modify(opts: &Options, shape: &Shape, b: usize, h: usize, i: usize, c0: usize, row: &mut [f32]) {
+fn modify_scores(opts: &Options, shape: &Shape, b: usize, h: usize, i: usize, c0: usize, row: &mut [f32]) {
     if opts.softcap > 0.0 {
         let cap = opts.softcap;
         row.iter_mut().for_each(|x| *x = cap * (*x / cap).tanh());
