@@ -29,6 +29,7 @@ export interface RawExports {
   wa_convert(src: number, from: number, dst: number, to: number, n: number): number;
   wa_quantize_rows(src: number, dst: number, scales: number, rows: number, cols: number): number;
   wa_all_finite(src: number, n: number): number;
+  wa_f16_all_finite(src: number, n: number): number;
   wa_linear(m: number, k: number, n: number, x: number, ldx: number, w: number, wFormat: number,
     bias: number, y: number, ldy: number): number;
   wa_gather_rows(w: number, wFormat: number, rows: number, cols: number, ids: number, n: number, dst: number): number;

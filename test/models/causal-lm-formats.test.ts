@@ -7,7 +7,7 @@
 // output within Σ_blocks max|x_block|/254 · Σ_block |w| of the product, see test/linear).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { memoryStats, readSafetensors } from '../../dist/index.js';
+import { initInfo, memoryStats, readSafetensors } from '../../dist/index.js';
 import { CausalLM } from '../../dist/models/index.js';
 import { quantize64 } from '../helpers/reference.js';
 
@@ -133,7 +133,14 @@ describe('CausalLM.load weights option', () => {
       expect(a.weightFormat).toBe('float16');
       expect(b.weightFormat).toBe('float32');
       const x = logits(a, [1, 2, 3], [4]), y = logits(b, [1, 2, 3], [4]);
-      expect(Array.from(y)).toEqual(Array.from(x));
+      if (initInfo()!.build !== 'relaxed-simd') {
+        expect(Array.from(y)).toEqual(Array.from(x));
+      } else {
+        // The relaxed build fuses the float16 tile (weights known finite) differently from the
+        // float32 one: the same products, rounded once instead of twice.
+        const top = Math.max(...Array.from(x, Math.abs));
+        expect(Math.max(...Array.from(x, (v, i) => Math.abs(v - y[i]!)))).toBeLessThanOrEqual(1e-5 * top);
+      }
     } finally {
       a.dispose();
       b.dispose();

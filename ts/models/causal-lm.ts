@@ -327,7 +327,7 @@ export class CausalLM {
       const logits = Tensor.empty([rows, V]);
       try {
         if (rows <= GEMV_MAX_ROWS) {
-          raw.check(raw.wasm().wa_linear(rows, E, V, plan.a.ptr + first * E * 4, E, this.#lmHead.ptr, this.#lmHead.code,
+          raw.check(raw.wasm().wa_linear(rows, E, V, plan.a.ptr + first * E * 4, E, this.#lmHead.ptr, this.#lmHead.linearCode,
             0, logits.ptr, V), 'CausalLM.forward');
         } else {
           linear(plan.a, this.#lmHead, { out: logits });

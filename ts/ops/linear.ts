@@ -48,6 +48,9 @@ export interface WeightSource {
 
 interface Owned { ptr: number; generation: number }
 
+/** `wa_linear`'s flag (with the float16 code) for weights that hold no ±inf or NaN. */
+const F16_FINITE = 0x100;
+
 /** Rows of a weight as raw little-endian bytes, for {@link Weight.fromBytes}. @internal */
 export interface RowBytes {
   readonly rows: number;
@@ -88,12 +91,15 @@ export class Weight {
   /** Bytes the weight occupies in WASM memory. */
   readonly bytes: number;
   #owned: Owned | null;
+  readonly #finite16: boolean;
 
   private constructor(shape: readonly [number, number], format: WeightFormat, bytes: number, ptr: number) {
     this.shape = Object.freeze([shape[0], shape[1]] as [number, number]);
     this.format = format;
     this.bytes = bytes;
     this.#owned = { ptr, generation: raw.currentGeneration() };
+    // float16 data checked once for ±inf/NaN: finite weights skip the kernels' per-tile check.
+    this.#finite16 = format === 'float16' && raw.wasm().wa_f16_all_finite(ptr, shape[0] * shape[1]) === 1;
     registry?.register(this, this.#owned, this);
   }
 
@@ -252,6 +258,11 @@ export class Weight {
     return REGISTRY[this.format].code;
   }
 
+  /** `wa_linear`'s format code: float16 known finite carries the kernels' flag for it. @internal */
+  get linearCode(): number {
+    return this.#finite16 ? REGISTRY[this.format].code | F16_FINITE : REGISTRY[this.format].code;
+  }
+
   /** Whether `dispose()` has been called (or the module was re-initialised). */
   get disposed(): boolean {
     return this.#owned === null || this.#owned.generation !== raw.currentGeneration();
@@ -350,7 +361,7 @@ export function linearRows(rows: number, xPtr: number, weight: Weight, biasPtr: 
   const w = raw.wasm();
   const block = REGISTRY[weight.format].scale === 'block-f16';
   if (rows <= GEMV_MAX_ROWS || (block && rows < PANEL_MIN_ROWS)) {
-    raw.check(w.wa_linear(rows, k, n, xPtr, k, weight.ptr, weight.code, biasPtr, outPtr, n), op);
+    raw.check(w.wa_linear(rows, k, n, xPtr, k, weight.ptr, weight.linearCode, biasPtr, outPtr, n), op);
     return;
   }
   // Large m: the blocked GEMM (transB), bias rows first with β = 1.

@@ -2,9 +2,9 @@
 //! format's definition (module docs of `kernels::format`), independent of the kernels.
 mod common;
 use common::Rng;
-use kernels::dtype::{bf16_to_f32, f16_to_f32, f32_to_bf16, f32_to_f16, BF16, F16};
+use kernels::dtype::{bf16_to_f32, f16_to_f32, f32_to_bf16, f32_to_f16, BF16, F16, F16Finite};
 use kernels::format::{dequantize, quantize_q4_0, quantize_q8_0, Format, QK};
-use kernels::gemv::{gemv, gemv_q, quantize_rows};
+use kernels::gemv::{f16_all_finite, gemv, gemv_q, quantize_rows};
 
 const SIZES: [usize; 10] = [0, 1, 3, 5, 17, 31, 32, 33, 63, 65];
 
@@ -105,6 +105,41 @@ fn float_formats_against_float64() {
                 }
             }
         }
+    }
+}
+
+/// Float16 rows (checked or known finite) against their float32 copies, bit for bit, with
+/// activations small enough for the 2^112 pre-scale and large enough to need the exact path.
+#[test]
+fn float16_rows_give_the_results_of_their_float32_copies() {
+    let mut rng = Rng::new(11);
+    for &scale in &[1.0f32, 1e-30, 7e4, 3e38] {
+        for &(m, k, n) in &[(1usize, 3usize, 5usize), (2, 17, 9), (3, 64, 7), (1, 577, 13), (5, 33, 4)] {
+            let x = rng.vec(m * k, scale);
+            let w16: Vec<u16> = rng.vec(n * k, 2.0).iter().map(|&v| f32_to_f16(v)).collect();
+            let wf: Vec<f32> = w16.iter().map(|&h| f16_to_f32(h)).collect();
+            let wh: Vec<F16> = w16.iter().map(|&h| F16(h)).collect();
+            let wfin: Vec<F16Finite> = w16.iter().map(|&h| F16Finite(h)).collect();
+            let (mut y32, mut y16, mut yfin) = (vec![0.0; m * n], vec![0.0; m * n], vec![0.0; m * n]);
+            gemv(m, k, n, &x, k, &wf, None, &mut y32, n);
+            gemv(m, k, n, &x, k, &wh, None, &mut y16, n);
+            gemv(m, k, n, &x, k, &wfin, None, &mut yfin, n);
+            for i in 0..m * n {
+                assert_eq!(y16[i].to_bits(), y32[i].to_bits(), "float16 x·{} m={} k={} n={} y[{}]", scale, m, k, n, i);
+                assert_eq!(yfin[i].to_bits(), y32[i].to_bits(), "finite float16 x·{} m={} k={} n={} y[{}]", scale, m, k, n, i);
+            }
+        }
+    }
+}
+
+#[test]
+fn float16_finiteness_is_the_exponent_field() {
+    assert!(f16_all_finite(&[]));
+    assert!(f16_all_finite(&[F16(0x7bff), F16(0xfbff), F16(0x0001), F16(0x8000)]));
+    for bad in [0x7c00u16, 0xfc00, 0x7e00, 0xffff, 0x7c01] {
+        let mut w = vec![F16(0x3c00); 37];
+        w[29] = F16(bad);
+        assert!(!f16_all_finite(&w), "{:#06x}", bad);
     }
 }
 

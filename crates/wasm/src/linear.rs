@@ -3,7 +3,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use kernels::dtype::{self, DType, BF16, F16};
+use kernels::dtype::{self, DType, BF16, F16, F16Finite};
 use kernels::format::{self, Format};
 
 use crate::status::{self, run, Status};
@@ -14,14 +14,17 @@ use crate::{extent, memory};
 /// 4 q8_0, 5 q4_0 as packed by [`wa_quantize`]; 3 is not a weight format), `bias`
 /// n f32 or 0 for none, `y` f32 rows at stride `ldy` (only written; must not
 /// overlap an input). Streams W once per 16 rows of X (any `m` is accepted; the
-/// blocked GEMM is faster for large `m` with float weights).
+/// blocked GEMM is faster for large `m` with float weights). `w_format` 1 may carry
+/// [`F16_FINITE`]: the caller vouches that the float16 data holds no ±inf or NaN (as
+/// [`wa_f16_all_finite`] checks once at load), so no tile checks it again.
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn wa_linear(
     m: usize, k: usize, n: usize, x: usize, ldx: usize, w: usize, w_format: u32, bias: usize, y: usize, ldy: usize,
 ) -> i32 {
     run(|| {
-        let format = Format::from_code(w_format).ok_or(Status::BadShape)?;
+        let finite = w_format == 1 | F16_FINITE;
+        let format = Format::from_code(if finite { 1 } else { w_format }).ok_or(Status::BadShape)?;
         if format == Format::I8Row {
             return Err(Status::BadShape);
         }
@@ -47,6 +50,11 @@ pub fn wa_linear(
                 let ys = memory::floats_mut(y, y_len)?;
                 kernels::gemv::gemv(m, k, n, xs, ldx, ws, bs, ys, ldy);
             }
+            Some(DType::F16) if finite => {
+                let ws = memory::elems::<F16Finite>(w, wcount)?;
+                let ys = memory::floats_mut(y, y_len)?;
+                kernels::gemv::gemv(m, k, n, xs, ldx, ws, bs, ys, ldy);
+            }
             Some(DType::F16) => {
                 let ws = memory::elems::<F16>(w, wcount)?;
                 let ys = memory::floats_mut(y, y_len)?;
@@ -61,6 +69,19 @@ pub fn wa_linear(
         }
         Ok(())
     })
+}
+
+/// Flag of [`wa_linear`]'s `w_format` (with code 1): float16 weights known finite.
+pub const F16_FINITE: u32 = 0x100;
+
+/// 1 when the `n` float16 values at `src` are all finite, 0 when one is ±inf or NaN;
+/// a negative status (−1 bad pointer, …) when the range is not this module's.
+#[wasm_bindgen]
+pub fn wa_f16_all_finite(src: usize, n: usize) -> i32 {
+    match memory::elems::<F16>(src, n) {
+        Ok(h) => kernels::gemv::f16_all_finite(h) as i32,
+        Err(s) => -(s as i32),
+    }
 }
 
 /// Packs `rows × cols` contiguous rows at `src` (format `src_format`: 0 f32, 1 float16

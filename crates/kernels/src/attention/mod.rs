@@ -19,6 +19,12 @@ use crate::dtype::{Elem, BF16, F16, F16Finite};
 use crate::Mask;
 
 mod decode;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod decode_float_simd128;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod decode_i8_simd128;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod decode_scalar;
 mod flash;
 mod online;
 mod probs;

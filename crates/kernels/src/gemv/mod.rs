@@ -8,7 +8,10 @@
 //! its own accumulators. Formats ([`crate::format::Format`]):
 //!
 //! * float32, float16, bfloat16 ([`gemv`]): weights widened to f32 exactly as loaded
-//!   ([`Elem::load4`]), products accumulated in f32;
+//!   ([`Elem::load4`]), products accumulated in f32. Float16 is widened without its
+//!   final ×2^112, which the activations take instead (exact: powers of two), with a
+//!   per-tile ±inf/NaN check unless the weights are [`F16Finite`]; float16 results are
+//!   bit for bit those of the weights' float32 copies (relaxed-SIMD build: within rounding);
 //! * q8_0 and q4_0 ([`gemv_q`]): integer dot products. Each activation row is quantised
 //!   per block of 32 to int8 at run time (`d_x = max|x| / 127`, round to nearest; see
 //!   [`quantize_rows`]) and kept sign-extended to int16; a block's dot product with the
@@ -23,7 +26,7 @@
 //! SIMD128 kernels are compiled with `target_feature = "simd128"`, scalar ones without;
 //! both implement the same functions and pass the same tests (`tests/gemv.rs`).
 
-use crate::dtype::{Elem, F16, BF16};
+use crate::dtype::{Elem, F16, F16Finite, BF16};
 use crate::format::{Format, QK};
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -31,7 +34,7 @@ mod float_simd128;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod quant_simd128;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod tile_simd128;
+pub(crate) mod tile_simd128;
 /// The SIMD128 kernels, one file per weight family, under the names the scalar ones use.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
@@ -94,6 +97,22 @@ pub fn f32_gemv(m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[f32], 
 #[allow(clippy::too_many_arguments)]
 pub fn f16_gemv(m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[F16], bias: Option<&[f32]>, y: &mut [f32], ldy: usize) {
     gemv(m, k, n, x, ldx, w, bias, y, ldy)
+}
+
+/// [`gemv`] with float16 weights known to hold no ±inf or NaN ([`f16_all_finite`],
+/// checked once when the weights are made): no tile checks them again.
+#[allow(clippy::too_many_arguments)]
+pub fn f16_finite_gemv(
+    m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[F16Finite], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
+) {
+    gemv(m, k, n, x, ldx, w, bias, y, ldy)
+}
+
+/// Whether float16 data holds no ±inf or NaN (exponent bits not all ones), so it may be
+/// read as [`F16Finite`].
+pub fn f16_all_finite(w: &[F16]) -> bool {
+    // Branch-free over the whole slice (vectorised): the largest exponent|mantissa.
+    w.iter().fold(0u16, |a, h| a.max(h.0 & 0x7fff)) < 0x7c00
 }
 
 /// [`gemv`] with bfloat16 weights.
