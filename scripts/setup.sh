@@ -67,6 +67,8 @@ else
   step "Debian packages present"
 fi
 [ -d /usr/lib/rustlib/wasm32-unknown-unknown ] || fail "Debian's wasm32 std is missing (libstd-rust-dev-wasm32)"
+# The same package's wasm32-wasi std runs the kernel tests under Node (scripts/test-kernels-wasm.mjs).
+[ -d /usr/lib/rustlib/wasm32-wasi ] || fail "Debian's wasm32-wasi std is missing (libstd-rust-dev-wasm32)"
 [ -d /usr/share/cargo/registry/wasm-bindgen-$WASM_BINDGEN_VERSION ] \
   || fail "wasm-bindgen $WASM_BINDGEN_VERSION sources missing under /usr/share/cargo/registry (librust-wasm-bindgen-dev)"
 
