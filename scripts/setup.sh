@@ -4,7 +4,7 @@
 #
 #   1. Debian packages: rustc 1.63 + its wasm32 standard library, lld, wasm-bindgen
 #      0.2.83's crate sources, binaryen (wasm-opt), wabt (wasm-objdump), chromium,
-#      firefox-esr.
+#      firefox-esr, rustfmt and clippy 1.63 (npm run lint).
 #   2. wasm-bindgen-cli 0.2.83 (must equal the crate's version), built from
 #      crates.io sources with Debian's rustc: current rustc refuses to compile
 #      wasm-bindgen crates older than 0.2.88.
@@ -52,7 +52,7 @@ case "$WORK/" in "$REPO"/*) fail "TMPDIR ($WORK) lies inside the repository; poi
 
 # --- 1. Debian packages ------------------------------------------------------
 APT_PACKAGES=(rustc cargo libstd-rust-dev-wasm32 lld-14 librust-wasm-bindgen-dev
-  binaryen wabt chromium firefox-esr pkg-config libssl-dev ca-certificates)
+  binaryen wabt chromium firefox-esr pkg-config libssl-dev ca-certificates rustfmt rust-clippy)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
