@@ -33,7 +33,8 @@ const style = {
   '@stylistic/brace-style': ['error', '1tbs', { allowSingleLine: true }],
   '@stylistic/arrow-parens': ['error', 'always'],
   '@stylistic/quote-props': ['error', 'as-needed'],
-  '@stylistic/member-delimiter-style': 'error',
+  // `;` between members; a closing `}` on the last member's line (`{ a: A;\n  b: B }`) needs none.
+  '@stylistic/member-delimiter-style': ['error', { multilineDetection: 'last-member' }],
   '@stylistic/space-before-function-paren': ['error', { anonymous: 'always', named: 'never', asyncArrow: 'always' }],
   '@stylistic/lines-between-class-members': ['error', 'always', { exceptAfterSingleLine: true }],
   '@stylistic/no-multiple-empty-lines': ['error', { max: 1, maxEOF: 0, maxBOF: 0 }],
