@@ -152,7 +152,8 @@ const [Qh, Kh, Vh] = [Wq2, Wk2, Wv2].map((w) => matmul(xx, w)); // [H, 6, d_head
 const perHead = attention(Qh, Kh, Vh); // [H, 6, d_head], scale 1/√2
 const maps = attentionMap(Qh, Kh, { rows: [1, 2] }); // row of "journey" in each head
 for (let h = 0; h < H; h++) console.log(`head ${h + 1}: weights of "journey" = ${fmt(maps.data.subarray(h * 6, h * 6 + 6))}`);
-const concat = Array.from({ length: 6 }, (_, t) => [0, 1].flatMap((h) => Array.from(perHead.data.subarray((h * 6 + t) * dh, (h * 6 + t + 1) * dh))));
+const concat = Array.from({ length: 6 }, (_, t) =>
+  [0, 1].flatMap((h) => Array.from(perHead.data.subarray((h * 6 + t) * dh, (h * 6 + t + 1) * dh))));
 console.log('concatenated context vectors (6 × 4; a learned output projection follows in a transformer):');
 concat.forEach((c, t) => console.log(`   ${words[t].padEnd(8)} ${fmt(c)}`));
 

@@ -48,7 +48,7 @@ for (const f of files) {
   const abs = resolve(root, f);
   const text = prose(readFileSync(abs, 'utf8'));
   // [text](target) and ![alt](target), with an optional "title"; <https://…> autolinks are absolute.
-  for (const m of text.matchAll(/!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
+  for (const m of text.matchAll(/!?\[(?:[^[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
     const target = m[1];
     if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:, …
     checked++;

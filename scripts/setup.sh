@@ -4,7 +4,7 @@
 #
 #   1. Debian packages: rustc 1.63 + its wasm32 standard library, lld, wasm-bindgen
 #      0.2.83's crate sources, binaryen (wasm-opt), wabt (wasm-objdump), chromium,
-#      firefox-esr.
+#      firefox-esr, rustfmt and clippy 1.63 (npm run lint).
 #   2. wasm-bindgen-cli 0.2.83 (must equal the crate's version), built from
 #      crates.io sources with Debian's rustc: current rustc refuses to compile
 #      wasm-bindgen crates older than 0.2.88.
@@ -52,7 +52,7 @@ case "$WORK/" in "$REPO"/*) fail "TMPDIR ($WORK) lies inside the repository; poi
 
 # --- 1. Debian packages ------------------------------------------------------
 APT_PACKAGES=(rustc cargo libstd-rust-dev-wasm32 lld-14 librust-wasm-bindgen-dev
-  binaryen wabt chromium firefox-esr pkg-config libssl-dev ca-certificates)
+  binaryen wabt chromium firefox-esr pkg-config libssl-dev ca-certificates rustfmt rust-clippy)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -67,6 +67,8 @@ else
   step "Debian packages present"
 fi
 [ -d /usr/lib/rustlib/wasm32-unknown-unknown ] || fail "Debian's wasm32 std is missing (libstd-rust-dev-wasm32)"
+# The same package's wasm32-wasi std runs the kernel tests under Node (scripts/test-kernels-wasm.mjs).
+[ -d /usr/lib/rustlib/wasm32-wasi ] || fail "Debian's wasm32-wasi std is missing (libstd-rust-dev-wasm32)"
 [ -d /usr/share/cargo/registry/wasm-bindgen-$WASM_BINDGEN_VERSION ] \
   || fail "wasm-bindgen $WASM_BINDGEN_VERSION sources missing under /usr/share/cargo/registry (librust-wasm-bindgen-dev)"
 

@@ -34,7 +34,10 @@ export function describe(x: unknown): string {
   if (x === null) return 'null';
   if (Array.isArray(x)) return `an array of length ${x.length}`;
   if (ArrayBuffer.isView(x)) return `a ${x.constructor.name}`;
-  return typeof x === 'object' ? `a ${(x as object).constructor?.name ?? 'object'}` : `${typeof x} ${String(x)}`;
+  if (typeof x === 'object') return `a ${(x as object).constructor?.name ?? 'object'}`;
+  // A primitive or a function here, never an object.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
+  return `${typeof x} ${String(x)}`;
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {

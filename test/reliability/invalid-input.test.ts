@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { Tensor, applyRope, attention, attentionWeights, matmul, memoryStats, softmax } from '../../dist/index.js';
 import { AttentionPool } from '../../dist/pool/index.js';
 
-type Make = () => unknown;
 interface Bad { name: string; call: (t: Fixtures) => unknown; error: ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor; message: RegExp }
 interface Fixtures { [name: string]: Tensor }
 

@@ -9,9 +9,13 @@ describe('memory soak', () => {
     const cycle = (i: number) => {
       using a = Tensor.from(q, [2, 3, 4]);
       using b = Tensor.zeros([2, 3, 4]);
-      if (i % 3 === 0) { using o = attention(a, a, a, { causal: true }); }
-      else if (i % 3 === 1) { using o = softmax(a); }
-      else { using o = matmul(a, b, { transposeB: true }); }
+      if (i % 3 === 0) {
+        using o = attention(a, a, a, { causal: true });
+      } else if (i % 3 === 1) {
+        using o = softmax(a);
+      } else {
+        using o = matmul(a, b, { transposeB: true });
+      }
     };
     for (let i = 0; i < 300; i++) cycle(i);
     const start = memoryStats();

@@ -1,4 +1,5 @@
 /** Options and shapes of {@link AttentionPool}. */
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- the TSDoc {@link}s below resolve through it
 import type { AttentionPool } from './pool.js';
 
 /** Options of {@link AttentionPool.create}. */

@@ -206,7 +206,7 @@ export class AttentionPool {
     const [sq, sk, sv] = [q, k, v].map(toShared) as [Float32Array, Float32Array, Float32Array];
     const out = new Float32Array(new SharedArrayBuffer(plan.outSize * 4));
     const lse = wantLse ? new Float32Array(new SharedArrayBuffer(plan.lseSize * 4)).fill(-Infinity) : null;
-    await Promise.all(plan.calls.map((calls, w) => calls.length === 0 ? null : this.#send(w, {
+    await Promise.all(plan.calls.map((calls, w) => calls.length === 0 ? Promise.resolve(null) : this.#send(w, {
       headDim: d.headDim, valueDim: d.valueDim, q: sq, k: sk, v: sv, out, lse,
       outSize: 0, lseSize: 0, wantLse, calls, options,
     }, [])));

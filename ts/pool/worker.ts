@@ -8,7 +8,7 @@
  */
 import { attention, initSync, Tensor } from '../index.js';
 import { Ended, EscapingFault, strike } from './faults.js';
-import type { CallPlan, Fault, FromWorker, Severity, Task, ToWorker, WorkerSide } from './protocol.js';
+import type { CallPlan, Fault, Severity, Task, ToWorker, WorkerSide } from './protocol.js';
 
 /** Serves pool messages on `side`. */
 export function serve(side: WorkerSide): void {

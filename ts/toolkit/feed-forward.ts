@@ -155,7 +155,7 @@ function weightArg(w: unknown, op: string, name: string, rows: number | null, co
     if (w.rank !== 2 || (rows !== null && w.shape[0] !== rows) || w.shape[1] !== cols) {
       throw new RangeError(`wasm-attention: ${op}: ${name} must be ${want}, got ${formatShape(w.shape)}`);
     }
-    return w;
+    return w as Tensor<TensorDType>; // instanceof on `unknown` gives Tensor<any>
   }
   const len = (w as ArrayLike<number> | null | undefined)?.length;
   const r = rows ?? (typeof len === 'number' && len % cols === 0 ? len / cols : NaN);

@@ -307,7 +307,8 @@ export class MultiHeadAttention {
     let out: Tensor | null = null;
     try {
       // 1. Projections into row buffers; q, k, v are column ranges [col, col + width) of them.
-      let qBuf: Tensor, kBuf: Tensor, vBuf: Tensor, qCol = 0, kCol = 0, vCol = 0;
+      let qBuf: Tensor, kBuf: Tensor, vBuf: Tensor, kCol = 0, vCol = 0;
+      const qCol = 0; // q starts its buffer in every layout
       const inB = this.#inB;
       const kOff = E * E, vOff = kOff + Ekv * this.kdim;
       if (self && this.packed) {

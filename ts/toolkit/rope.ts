@@ -140,7 +140,10 @@ function gatherRows(ct: ArrayLike<number>, st: ArrayLike<number>, positions: Arr
   let run = ct instanceof Float32Array && st instanceof Float32Array;
   for (let l = 1; run && l < L; l++) run = positions[l] === p0 + l;
   if (run) {
-    return { cos: (ct as Float32Array).subarray(p0 * half, (p0 + L) * half), sin: (st as Float32Array).subarray(p0 * half, (p0 + L) * half) };
+    return {
+      cos: (ct as Float32Array).subarray(p0 * half, (p0 + L) * half),
+      sin: (st as Float32Array).subarray(p0 * half, (p0 + L) * half),
+    };
   }
   const cos = new Float32Array(L * half), sin = new Float32Array(L * half);
   const typed = ArrayBuffer.isView(ct) && ArrayBuffer.isView(st);

@@ -60,7 +60,8 @@ const EXP2_LO: f32 = -127.0;
 pub fn exp(x: f32) -> f32 {
     // Comparisons are false for NaN, so NaN passes through unclamped (the same
     // operations as the SIMD pmax/pmin clamp).
-    #[allow(clippy::manual_clamp)]
+    // manual_clamp is newer than clippy 1.63, which would call it unknown.
+    #[allow(unknown_lints, clippy::manual_clamp)]
     let x = if x < EXP_LO { EXP_LO } else if x > EXP_HI { EXP_HI } else { x };
     let v = x * LOG2E + ROUND_MAGIC;
     let n_f = v - ROUND_MAGIC;

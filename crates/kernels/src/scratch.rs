@@ -11,8 +11,11 @@
 
 use std::cell::{Cell, RefCell};
 
+// A `const { }` initialiser is not a shared constant; clippy 1.63 flags it as one.
 thread_local! {
+    #[allow(clippy::declare_interior_mutable_const)]
     static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    #[allow(clippy::declare_interior_mutable_const)]
     static FAILED: Cell<bool> = const { Cell::new(false) };
 }
 

@@ -126,7 +126,7 @@ fn read<'a>(desc: usize, ranges: &mut Vec<(usize, usize)>) -> Result<Call<'a>, S
         opts.causal_offset = Some(d[w::CAUSAL_OFFSET] as i32 as isize);
     }
     opts.softcap = f32::from_bits(d[w::SOFTCAP]);
-    if !(opts.softcap >= 0.0) || !opts.scale.is_finite() {
+    if opts.softcap.is_nan() || opts.softcap < 0.0 || !opts.scale.is_finite() {
         return Err(Status::BadShape);
     }
     if d[w::ALIBI] != 0 {

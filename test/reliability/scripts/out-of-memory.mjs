@@ -12,7 +12,7 @@ const k = Tensor.empty([Lk, D]);
 const v = Tensor.empty([Lk, 1]);
 const q = Tensor.zeros([64, D]);
 const fillers = [];
-let fillError = '';
+let fillError; // set when the loop stops
 for (;;) {
   try { fillers.push(Tensor.empty([64 << 20])); } catch (e) { fillError = e.message; break; } // 256 MiB each
 }

@@ -5,6 +5,8 @@
 
 use super::blocking::{MR, NR};
 
+// Checked at compile time; clippy 1.63 takes a constant assert for a runtime one.
+#[allow(clippy::assertions_on_constants)]
 const _: () = assert!(MR == 4 && NR == 8, "the scalar kernel is written for 4×8 tiles");
 
 /// `tiles` consecutive 4×8 tiles (tile `t` at `a + t·a_step`, `b + t·b_step`,

@@ -1,0 +1,95 @@
+// Runs the kernel crate's tests (crates/kernels: unit tests and tests/*.rs) as
+// WebAssembly with SIMD128, under Node's WASI, without the wasm-bindgen or
+// TypeScript build: a kernel change is checked on the instruction set it ships
+// with, in seconds once the first build is done.
+//
+//   node scripts/test-kernels-wasm.mjs [libtest arguments, e.g. a name filter]
+//
+// 1. Debian's cargo and rustc 1.63 (the only Rust here with a wasm32 standard
+//    library; `libstd-rust-dev-wasm32` ships wasm32-wasi beside wasm32-unknown-unknown)
+//    build the test binaries: `cargo test --no-run --target wasm32-wasi` with
+//    `-C target-feature=+simd128`, so every `cfg(target_feature = "simd128")` kernel
+//    is the one compiled. The repository's offline `.cargo/config.toml` applies; the
+//    crate has no dependencies.
+// 2. Each binary's `target_features` section must list simd128 (proof the flag took).
+// 3. Each binary runs under `node:wasi`. wasm32-wasi aborts on panic (no unwinding),
+//    so a failing test traps and ends its binary: the trap is reported as a failure
+//    after the test name libtest printed last. libtest runs with --nocapture, since
+//    a captured panic message would be lost with the aborted process.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const targetDir = join(root, 'target', 'wasm32-wasi-simd128');
+const testArgs = process.argv.slice(2);
+
+// node:wasi is marked experimental in Node 20 and says so on import; the warning is noise here.
+process.removeAllListeners('warning');
+const { WASI } = await import('node:wasi');
+
+// 1. Build. The dev profile (opt-level 0 and debug assertions, as native `cargo test`)
+// compiles in a fraction of the release profile's time (LTO, one codegen unit).
+const build = spawnSync(
+  '/usr/bin/cargo',
+  ['test', '--no-run', '--profile', 'wasm-test', '-p', 'wasm-attention-kernels', '--target', 'wasm32-wasi', '--message-format=json-render-diagnostics'],
+  {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      RUSTC: '/usr/bin/rustc',
+      RUSTDOC: '/usr/bin/rustdoc',
+      RUSTFLAGS: '-C target-feature=+simd128',
+      CARGO_TARGET_DIR: targetDir,
+    },
+  },
+);
+if (build.status !== 0) {
+  console.error(`[kernels-wasm] FAILED: cargo test --no-run --target wasm32-wasi exited with ${build.status}`);
+  process.exit(1);
+}
+const binaries = build.stdout
+  .split('\n')
+  .filter((line) => line.startsWith('{'))
+  .map((line) => JSON.parse(line))
+  .filter((m) => m.reason === 'compiler-artifact' && m.profile.test && m.executable)
+  .map((m) => m.executable);
+if (binaries.length === 0) {
+  console.error('[kernels-wasm] FAILED: cargo built no test binary');
+  process.exit(1);
+}
+
+// 2 and 3. Check and run each binary.
+const failed = [];
+for (const file of binaries) {
+  const name = relative(root, file);
+  const module = await WebAssembly.compile(readFileSync(file));
+  const features = WebAssembly.Module.customSections(module, 'target_features')
+    .map((s) => Buffer.from(s).toString('latin1'))
+    .join('');
+  if (!features.includes('simd128')) {
+    console.error(`[kernels-wasm] FAILED: ${name} was not built with simd128`);
+    process.exit(1);
+  }
+  console.log(`[kernels-wasm] ${name}`);
+  // No preopened directories: the kernel tests touch no files.
+  const wasi = new WASI({ version: 'preview1', args: [name, '--nocapture', ...testArgs], env: {}, returnOnExit: true });
+  const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+  let code;
+  try {
+    code = wasi.start(instance);
+  } catch (e) {
+    console.error(`[kernels-wasm] ${name} trapped (a panic aborts on wasm32-wasi): ${e.message}`);
+    code = 101;
+  }
+  if (code !== 0) failed.push(name);
+}
+if (failed.length > 0) {
+  console.error(`[kernels-wasm] FAILED: ${failed.join(', ')}`);
+  process.exit(1);
+}
+console.log(`[kernels-wasm] ${binaries.length} test binaries passed on wasm32 with SIMD128`);
