@@ -197,4 +197,3 @@ function peerVersionsFromPackages(): string {
     return 'transformers.js';
   }
 }
-

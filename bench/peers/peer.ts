@@ -16,7 +16,7 @@ export type PeerOp =
   | { readonly kind: 'gemm'; readonly n: number; readonly a: Float32Array; readonly b: Float32Array }
   | { readonly kind: 'softmax'; readonly rows: number; readonly cols: number; readonly x: Float32Array }
   | { readonly kind: 'attention'; readonly shape: AttentionShape; readonly q: Float32Array;
-      readonly k: Float32Array; readonly v: Float32Array };
+    readonly k: Float32Array; readonly v: Float32Array };
 
 /** A prepared computation: inputs already converted to the peer's tensors. */
 export interface PeerRunner {

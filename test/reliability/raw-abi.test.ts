@@ -261,4 +261,3 @@ describe('raw ABI bounds checks', () => {
     for (const p of [x, y, v, sentinel]) expect(w.wa_free(p)).toBe(0);
   });
 });
-

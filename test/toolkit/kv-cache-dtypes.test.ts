@@ -10,7 +10,6 @@ import { decode, rows } from './helpers/kv-feed.js';
 const BOUND: Record<CacheDType, number> = { float32: 2e-5, float16: 3e-3, bfloat16: 2e-2, int8: 2e-2 };
 const DTYPES: CacheDType[] = ['float32', 'float16', 'bfloat16', 'int8'];
 
-
 describe('KVCache storage dtypes', () => {
   for (const dtype of DTYPES) {
     it(`${dtype}: prefill chunk then token by token equals float64 causal attention (GQA, Dv ≠ D)`, () => {

@@ -4,7 +4,6 @@ import { attention64, randoms } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 import { decode, rows } from './helpers/kv-feed.js';
 
-
 describe('KVCache', () => {
   it('token-by-token decoding (after a prefill chunk) equals full causal attention (GQA, Dv ≠ D)', () => {
     const [Hq, Hkv, T, D, Dv] = [4, 2, 70, 16, 8];

@@ -25,7 +25,7 @@ export const embedded: BinarySource = {
       try {
         bytes = await gunzipBase64(simdGzipBase64);
       } catch (e) {
-        throw new Error(`wasm-attention: the embedded SIMD128 binary could not be decompressed (${(e as Error).message})`);
+        throw new Error(`wasm-attention: the embedded SIMD128 binary could not be decompressed (${(e as Error).message})`, { cause: e });
       }
       // An engine with neither zlib nor DecompressionStream fetches the same binary's file.
       if (bytes !== null) return WebAssembly.compile(bytes);

@@ -342,7 +342,8 @@ export class EncoderModel {
    */
   get weightBytes(): number {
     this.#live('weightBytes');
-    const rope = new Set<unknown>(this.#rope ? [this.#rope.full.cos, this.#rope.full.sin, this.#rope.sliding.cos, this.#rope.sliding.sin] : []);
+    const r = this.#rope;
+    const rope = new Set<unknown>(r ? [r.full.cos, r.full.sin, r.sliding.cos, r.sliding.sin] : []);
     let n = 0;
     for (const t of this.#owned) if (!rope.has(t) && t !== this.#p.zeros) n += t.bytes;
     return n;

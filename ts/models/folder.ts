@@ -147,14 +147,14 @@ function openFolder(source: FolderSource, options: FolderOptions, at: string): F
         return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
       } catch (e) {
         if (optional && (e as { code?: string }).code === 'ENOENT') return null;
-        throw new Error(`${at}: cannot read ${place}: ${(e as Error).message}`);
+        throw new Error(`${at}: cannot read ${place}: ${(e as Error).message}`, { cause: e });
       }
     }
     let res: Response;
     try {
       res = await doFetch!(place);
     } catch (e) {
-      throw new Error(`${at}: cannot fetch ${place}: ${(e as Error).message}`);
+      throw new Error(`${at}: cannot fetch ${place}: ${(e as Error).message}`, { cause: e });
     }
     if (optional && res.status === 404) {
       await res.body?.cancel();
@@ -172,7 +172,7 @@ function openFolder(source: FolderSource, options: FolderOptions, at: string): F
     try {
       return JSON.parse(new TextDecoder().decode(b));
     } catch (e) {
-      throw new Error(`${at}: ${where(name)} is not JSON: ${(e as Error).message}`);
+      throw new Error(`${at}: ${where(name)} is not JSON: ${(e as Error).message}`, { cause: e });
     }
   }
   return { where, bytes, json } as Folder;
@@ -181,7 +181,7 @@ function openFolder(source: FolderSource, options: FolderOptions, at: string): F
 /** `node:fs/promises`, imported only when a path is read (the specifier hidden from bundlers). */
 async function nodeFs(): Promise<{ readFile(p: string | URL): Promise<Uint8Array> }> {
   const specifier = 'node:fs/promises';
-  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier);
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier) as Promise<{ readFile(p: string | URL): Promise<Uint8Array> }>;
 }
 
 /**
@@ -258,7 +258,11 @@ async function readWeights(folder: Folder): Promise<Uint8Array> {
   return mergeShards(shards, map as Record<string, string>, files, folder.where('model.safetensors.index.json'));
 }
 
-interface Shard { place: string; header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>; data: Uint8Array }
+interface Shard {
+  place: string;
+  header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  data: Uint8Array;
+}
 
 /** Splits a safetensors file into its header entries and data section (the full checks come later, on the merge). */
 function shardOf(u8: Uint8Array, place: string): Shard {
@@ -268,9 +272,9 @@ function shardOf(u8: Uint8Array, place: string): Shard {
   if (8 + n > u8.length) throw new RangeError(`${place}: truncated safetensors file (a ${n}-byte header in ${u8.length} bytes)`);
   let header: Shard['header'];
   try {
-    header = JSON.parse(new TextDecoder().decode(u8.subarray(8, 8 + n)));
+    header = JSON.parse(new TextDecoder().decode(u8.subarray(8, 8 + n))) as Shard['header'];
   } catch (e) {
-    throw new RangeError(`${place}: bad safetensors header: ${(e as Error).message}`);
+    throw new RangeError(`${place}: bad safetensors header: ${(e as Error).message}`, { cause: e });
   }
   delete (header as Record<string, unknown>).__metadata__;
   return { place, header, data: u8.subarray(8 + n) };

@@ -19,7 +19,8 @@ export {
 } from './encoder.js';
 export type { FolderSource, FolderOptions } from './folder.js';
 export {
-  TextTokenizer, TextStream, type TextTokenizerOptions, type TokenBatch, type TokenizersModule, type HfTokenizer, type HfEncoding, type HfTokenizerClass,
+  TextTokenizer, TextStream, type TextTokenizerOptions, type TokenBatch, type TokenizersModule, type HfTokenizer,
+  type HfEncoding, type HfTokenizerClass,
   type TextGenerateOptions, type TextGenerateResult,
 } from './text.js';
 export { parseEncoderConfig, type EncoderConfig, type EncoderJson } from './encoder-config.js';

@@ -63,7 +63,7 @@ export async function importTokenizers(given: unknown, at: string): Promise<Toke
   } catch (e) {
     throw new Error(`${at}: text needs the optional peer dependency ${PACKAGE}: install it (npm install ${PACKAGE}), ` +
       `or pass the module as options.tokenizers (import * as tokenizers from '${PACKAGE}') where bare imports do not resolve ` +
-      `(${(e as Error).message})`);
+      `(${(e as Error).message})`, { cause: e });
   }
   if (typeof (module as TokenizersModule).Tokenizer !== 'function') {
     throw new Error(`${at}: ${PACKAGE} was imported but has no Tokenizer class; version 0.2 or later is needed`);

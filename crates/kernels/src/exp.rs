@@ -62,7 +62,13 @@ pub fn exp(x: f32) -> f32 {
     // operations as the SIMD pmax/pmin clamp).
     // manual_clamp is newer than clippy 1.63, which would call it unknown.
     #[allow(unknown_lints, clippy::manual_clamp)]
-    let x = if x < EXP_LO { EXP_LO } else if x > EXP_HI { EXP_HI } else { x };
+    let x = if x < EXP_LO {
+        EXP_LO
+    } else if x > EXP_HI {
+        EXP_HI
+    } else {
+        x
+    };
     let v = x * LOG2E + ROUND_MAGIC;
     let n_f = v - ROUND_MAGIC;
     let n = (v.to_bits() as i32).wrapping_sub(ROUND_MAGIC.to_bits() as i32);
@@ -103,8 +109,9 @@ pub fn exp2_nonpos(t: f32) -> f32 {
 /// scalar functions give identical results).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-fn map_in_place(data: &mut [f32], fv: impl Fn(core::arch::wasm32::v128) -> core::arch::wasm32::v128,
-    fs: impl Fn(f32) -> f32) {
+fn map_in_place(
+    data: &mut [f32], fv: impl Fn(core::arch::wasm32::v128) -> core::arch::wasm32::v128, fs: impl Fn(f32) -> f32,
+) {
     use core::arch::wasm32::{v128, v128_load, v128_store};
     let mut chunks = data.chunks_exact_mut(4);
     for ch in &mut chunks {
@@ -227,7 +234,8 @@ mod simd {
         let mut r = xc;
         for i in 0..N {
             let n_f = f32x4_sub(v[i], magic);
-            r[i] = f32x4_sub(f32x4_sub(xc[i], f32x4_mul(n_f, f32x4_splat(LN2_HI))), f32x4_mul(n_f, f32x4_splat(LN2_LO)));
+            r[i] =
+                f32x4_sub(f32x4_sub(xc[i], f32x4_mul(n_f, f32x4_splat(LN2_HI))), f32x4_mul(n_f, f32x4_splat(LN2_LO)));
         }
         let mut p = r;
         for i in 0..N {

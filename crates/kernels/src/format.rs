@@ -240,7 +240,10 @@ pub fn quantize_row(format: Format, x: &[f32], codes: &mut [u8], scales: &mut [u
 /// module docs).
 pub fn quantize(format: Format, src: &[f32], ld: usize, rows: usize, cols: usize, dst: &mut [u8]) {
     assert!(format.is_block(), "format::quantize: {:?} is not a block format", format);
-    assert!(rows == 0 || cols == 0 || (ld >= cols && src.len() >= (rows - 1) * ld + cols), "format::quantize: src too short");
+    assert!(
+        rows == 0 || cols == 0 || (ld >= cols && src.len() >= (rows - 1) * ld + cols),
+        "format::quantize: src too short"
+    );
     assert!(Some(dst.len()) == format.matrix_bytes(rows, cols), "format::quantize: dst length");
     let nb = format.blocks(cols);
     let bb = format.layout().block_bytes;

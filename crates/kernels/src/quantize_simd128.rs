@@ -18,10 +18,14 @@ fn load_block(x: &[f32]) -> ([v128; 8], v128, bool) {
     let v: [v128; 8] = unsafe {
         let p = buf.as_ptr();
         [
-            v128_load(p as *const v128), v128_load(p.add(4) as *const v128),
-            v128_load(p.add(8) as *const v128), v128_load(p.add(12) as *const v128),
-            v128_load(p.add(16) as *const v128), v128_load(p.add(20) as *const v128),
-            v128_load(p.add(24) as *const v128), v128_load(p.add(28) as *const v128),
+            v128_load(p as *const v128),
+            v128_load(p.add(4) as *const v128),
+            v128_load(p.add(8) as *const v128),
+            v128_load(p.add(12) as *const v128),
+            v128_load(p.add(16) as *const v128),
+            v128_load(p.add(20) as *const v128),
+            v128_load(p.add(24) as *const v128),
+            v128_load(p.add(28) as *const v128),
         ]
     };
     // |x| as bits: finite values sit below the bits of +inf.
@@ -119,7 +123,12 @@ pub fn dequantize_block(format: Format, d: f32, codes: &[u8], out: &mut [f32]) {
         for (h, c) in [c0, c1].iter().enumerate() {
             let lo = i16x8_extend_low_i8x16(*c);
             let hi = i16x8_extend_high_i8x16(*c);
-            let q = [i32x4_extend_low_i16x8(lo), i32x4_extend_high_i16x8(lo), i32x4_extend_low_i16x8(hi), i32x4_extend_high_i16x8(hi)];
+            let q = [
+                i32x4_extend_low_i16x8(lo),
+                i32x4_extend_high_i16x8(lo),
+                i32x4_extend_low_i16x8(hi),
+                i32x4_extend_high_i16x8(hi),
+            ];
             for (i, qi) in q.iter().enumerate() {
                 v128_store(p.add(16 * h + 4 * i) as *mut v128, f32x4_mul(f32x4_convert_i32x4(*qi), dv));
             }

@@ -78,8 +78,9 @@ mod imp {
     /// `src` readable and `dst` writable for `n` values; they may be equal (in place)
     /// but must not otherwise overlap.
     #[inline(always)]
-    unsafe fn sub_map_sum(src: *const f32, dst: *mut f32, n: usize, m: f32,
-        fv: impl Fn(v128) -> v128, fs: impl Fn(f32) -> f32) -> f32 {
+    unsafe fn sub_map_sum(
+        src: *const f32, dst: *mut f32, n: usize, m: f32, fv: impl Fn(v128) -> v128, fs: impl Fn(f32) -> f32,
+    ) -> f32 {
         // One vector per iteration: with two, the exponential's ~13 constants and two
         // sums exceeded V8's registers and spilled (~3 % slower). (The softmax's e^x
         // now has its own loop, `exp_sub_map_sum`, interleaving eight vectors.)

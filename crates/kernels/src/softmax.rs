@@ -18,8 +18,8 @@ pub fn softmax_rows(data: &mut [f32], dims: [usize; 4], mask: Option<&Mask>) {
         return;
     }
     if let Some(m) = mask {
-        let last = (d0 - 1) * m.strides[0] + (d1 - 1) * m.strides[1]
-            + (rows - 1) * m.strides[2] + (cols - 1) * m.strides[3];
+        let last =
+            (d0 - 1) * m.strides[0] + (d1 - 1) * m.strides[1] + (rows - 1) * m.strides[2] + (cols - 1) * m.strides[3];
         assert!(m.data.len() > last, "softmax_rows: mask too short");
     }
     let m = match mask {

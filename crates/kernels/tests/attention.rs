@@ -33,7 +33,10 @@ fn problem(rng: &mut Rng, dims: [usize; 7], interleaved: bool) -> Problem {
         q: rng.vec(b * ql.batch, 1.5),
         k: rng.vec(b * kl.batch, 1.5),
         v: rng.vec(b * vl.batch, 1.0),
-        ql, kl, vl, ol,
+        ql,
+        kl,
+        vl,
+        ol,
         out_len: b * ol.batch,
     }
 }
@@ -319,8 +322,12 @@ fn decode_equals_tiled_for_every_option() {
     use kernels::attention::attention_tiled;
     let mut rng = Rng::new(30);
     let shapes: [[usize; 7]; 6] = [
-        [1, 1, 1, 1, 1, 8, 8], [1, 4, 1, 1, 300, 64, 64], [2, 8, 2, 2, 517, 20, 13],
-        [1, 12, 12, 1, 1030, 64, 64], [1, 32, 8, 1, 700, 128, 128], [1, 3, 1, 5, 260, 7, 5],
+        [1, 1, 1, 1, 1, 8, 8],
+        [1, 4, 1, 1, 300, 64, 64],
+        [2, 8, 2, 2, 517, 20, 13],
+        [1, 12, 12, 1, 1030, 64, 64],
+        [1, 32, 8, 1, 700, 128, 128],
+        [1, 3, 1, 5, 260, 7, 5],
     ];
     for (n, &dims) in shapes.iter().enumerate() {
         let p = problem(&mut rng, dims, n % 2 == 1);
@@ -366,7 +373,14 @@ fn decode_equals_tiled_for_every_option() {
                 assert!((x - y).abs() <= 1e-6, "{}: decode {} vs tiled {} at {}", label, x, y, i);
             }
             for (i, (x, y)) in la.iter().zip(&lb).enumerate() {
-                assert!(x == y || (x - y).abs() <= 1e-6 * y.abs().max(1.0), "{}: lse decode {} vs tiled {} at {}", label, x, y, i);
+                assert!(
+                    x == y || (x - y).abs() <= 1e-6 * y.abs().max(1.0),
+                    "{}: lse decode {} vs tiled {} at {}",
+                    label,
+                    x,
+                    y,
+                    i
+                );
             }
         }
     }
@@ -377,7 +391,7 @@ fn decode_equals_tiled_for_every_option() {
 #[test]
 fn stored_dtypes_match_the_reference_on_their_values() {
     use kernels::attention::{attention_forward_elems, Elems, RowScales};
-    use kernels::dtype::{bf16_to_f32, f16_to_f32, f32_to_bf16, f32_to_f16, quantize_i8, BF16, F16, F16Finite};
+    use kernels::dtype::{bf16_to_f32, f16_to_f32, f32_to_bf16, f32_to_f16, quantize_i8, F16Finite, BF16, F16};
     let mut rng = Rng::new(31);
     for &dims in &[[1usize, 8, 2, 1, 333, 64, 64], [1, 4, 4, 1, 70, 19, 9], [1, 2, 1, 40, 90, 16, 16]] {
         let p = problem(&mut rng, dims, false);
@@ -396,7 +410,8 @@ fn stored_dtypes_match_the_reference_on_their_values() {
         let quant = |x: &[f32], w: usize| {
             let rows = x.len() / w;
             let mut c = vec![0i8; x.len()];
-            let sc: Vec<f32> = (0..rows).map(|j| quantize_i8(&x[j * w..(j + 1) * w], &mut c[j * w..(j + 1) * w])).collect();
+            let sc: Vec<f32> =
+                (0..rows).map(|j| quantize_i8(&x[j * w..(j + 1) * w], &mut c[j * w..(j + 1) * w])).collect();
             let deq: Vec<f32> = c.iter().enumerate().map(|(i, &q)| q as f32 * sc[i / w]).collect();
             (c, sc, deq)
         };
@@ -410,10 +425,25 @@ fn stored_dtypes_match_the_reference_on_their_values() {
         type Case<'a> = (&'a str, Elems<'a>, Elems<'a>, Elems<'a>, Vec<f32>, Vec<f32>, Vec<f32>);
         let cases: Vec<Case> = vec![
             ("f16 kv", Elems::F32(&p.q), Elems::F16(&f16), Elems::F16(&v16), p.q.clone(), wid16(&f16), wid16(&v16)),
-            ("f16 finite kv", Elems::F32(&p.q), Elems::F16Finite(&f16f), Elems::F16Finite(&v16f), p.q.clone(), wid16(&f16), wid16(&v16)),
+            (
+                "f16 finite kv",
+                Elems::F32(&p.q),
+                Elems::F16Finite(&f16f),
+                Elems::F16Finite(&v16f),
+                p.q.clone(),
+                wid16(&f16),
+                wid16(&v16),
+            ),
             ("bf16 q k v", Elems::BF16(&q16), Elems::BF16(&kb), Elems::BF16(&vb), widb(&q16), widb(&kb), widb(&vb)),
-            ("int8 kv", Elems::F32(&p.q), Elems::I8(&kc, RowScales { data: &ksc, layout: sl }),
-                Elems::I8(&vc, RowScales { data: &vsc, layout: sl }), p.q.clone(), kdq.clone(), vdq.clone()),
+            (
+                "int8 kv",
+                Elems::F32(&p.q),
+                Elems::I8(&kc, RowScales { data: &ksc, layout: sl }),
+                Elems::I8(&vc, RowScales { data: &vsc, layout: sl }),
+                p.q.clone(),
+                kdq.clone(),
+                vdq.clone(),
+            ),
         ];
         for (name, q, k, v, qf, kf, vf) in cases {
             let want = ref_attention(dims7, &qf, strides(p.ql), &kf, strides(p.kl), &vf, strides(p.vl), &r);
@@ -424,7 +454,8 @@ fn stored_dtypes_match_the_reference_on_their_values() {
             // rounded to int16 (steps of 1/32767 of a row's largest query element and of a
             // chunk's largest weight), so its outputs move by about √n·step/√12·max|v|
             // from the reference on the dequantised values (≈1e-5 here), not by f32 rounding.
-            let (atol, rtol) = if name == "int8 kv" && s.len_q * (s.heads_q / s.heads_kv) <= 16 { (3e-5, 2e-4) } else { (2e-6, 2e-5) };
+            let (atol, rtol) =
+                if name == "int8 kv" && s.len_q * (s.heads_q / s.heads_kv) <= 16 { (3e-5, 2e-4) } else { (2e-6, 2e-5) };
             assert_close(&format!("{} {:?}: out", name, dims), &out, &want.out, atol, rtol);
             assert_close(&format!("{} {:?}: lse", name, dims), &lse, &want.lse, atol, rtol.min(2e-5).max(2e-6));
         }

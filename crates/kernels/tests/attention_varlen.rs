@@ -6,8 +6,10 @@ use kernels::attention::{attention_varlen_elems, valid_offsets, Elems, Layout, O
 /// Reference: for each sequence, dense softmax attention over its own rows (positions
 /// from 0), causal and a `(left, right)` window optional. Returns `[T, Hq, Dv]` and `[Hq, T]`.
 #[allow(clippy::too_many_arguments)]
-fn reference(q: &[f32], k: &[f32], v: &[f32], offs: &[u32], hq: usize, hkv: usize, d: usize, dv: usize,
-    scale: f64, causal: bool, window: Option<(usize, usize)>) -> (Vec<f64>, Vec<f64>) {
+fn reference(
+    q: &[f32], k: &[f32], v: &[f32], offs: &[u32], hq: usize, hkv: usize, d: usize, dv: usize, scale: f64,
+    causal: bool, window: Option<(usize, usize)>,
+) -> (Vec<f64>, Vec<f64>) {
     let t = *offs.last().unwrap() as usize;
     let mut out = vec![0.0; t * hq * dv];
     let mut lse = vec![f64::NEG_INFINITY; hq * t];
@@ -19,12 +21,13 @@ fn reference(q: &[f32], k: &[f32], v: &[f32], offs: &[u32], hq: usize, hkv: usiz
                 let mut s = Vec::new();
                 for j in a..e {
                     let (pi, pj) = ((i - a) as i64, (j - a) as i64);
-                    let blocked = (causal && pj > pi)
-                        || window.map_or(false, |(l, r)| pj < pi - l as i64 || pj > pi + r as i64);
+                    let blocked =
+                        (causal && pj > pi) || window.map_or(false, |(l, r)| pj < pi - l as i64 || pj > pi + r as i64);
                     if blocked {
                         continue;
                     }
-                    let dot: f64 = (0..d).map(|c| q[(i * hq + h) * d + c] as f64 * k[(j * hkv + hk) * d + c] as f64).sum();
+                    let dot: f64 =
+                        (0..d).map(|c| q[(i * hq + h) * d + c] as f64 * k[(j * hkv + hk) * d + c] as f64).sum();
                     s.push((j, dot * scale));
                 }
                 if s.is_empty() {
@@ -45,7 +48,10 @@ fn reference(q: &[f32], k: &[f32], v: &[f32], offs: &[u32], hq: usize, hkv: usiz
     (out, lse)
 }
 
-fn run(name: &str, offs: &[u32], hq: usize, hkv: usize, d: usize, dv: usize, causal: bool, window: Option<(usize, usize)>) {
+#[allow(clippy::too_many_arguments)]
+fn run(
+    name: &str, offs: &[u32], hq: usize, hkv: usize, d: usize, dv: usize, causal: bool, window: Option<(usize, usize)>,
+) {
     let t = *offs.last().unwrap() as usize;
     let mut rng = Rng::new(7 + t as u32 * 31 + hq as u32);
     let (q, k, v) = (rng.vec(t * hq * d, 1.5), rng.vec(t * hkv * d, 1.5), rng.vec(t * hkv * dv, 1.0));
@@ -58,8 +64,20 @@ fn run(name: &str, offs: &[u32], hq: usize, hkv: usize, d: usize, dv: usize, cau
     opts.window = window;
     let mut out = vec![f32::NAN; t * hq * dv];
     let mut lse = vec![f32::NAN; hq * t];
-    attention_varlen_elems(Elems::F32(&q), lay(hq, d), Elems::F32(&k), lay(hkv, d), Elems::F32(&v), lay(hkv, dv),
-        &mut out, lay(hq, dv), Some(&mut lse), shape, offs, &opts);
+    attention_varlen_elems(
+        Elems::F32(&q),
+        lay(hq, d),
+        Elems::F32(&k),
+        lay(hkv, d),
+        Elems::F32(&v),
+        lay(hkv, dv),
+        &mut out,
+        lay(hq, dv),
+        Some(&mut lse),
+        shape,
+        offs,
+        &opts,
+    );
     let (want, want_lse) = reference(&q, &k, &v, offs, hq, hkv, d, dv, scale, causal, window);
     assert_close(&format!("{} out", name), &out, &want, 2e-6, 2e-5);
     let finite: Vec<f32> = lse.iter().map(|&x| if x == f32::NEG_INFINITY { -1e30 } else { x }).collect();

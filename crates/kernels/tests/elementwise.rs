@@ -69,8 +69,9 @@ fn act64(a: Activation, x: f64) -> f64 {
 
 /// Max absolute error, and max relative error where |want| ≥ `rel_floor`, over `n` points
 /// of `[lo, hi]`; returns (abs, x at abs, rel, x at rel).
-fn sweep(lo: f64, hi: f64, n: usize, f: impl Fn(f32) -> f32, want: impl Fn(f64) -> f64, rel_floor: f64)
-    -> (f64, f32, f64, f32) {
+fn sweep(
+    lo: f64, hi: f64, n: usize, f: impl Fn(f32) -> f32, want: impl Fn(f64) -> f64, rel_floor: f64,
+) -> (f64, f32, f64, f32) {
     let mut w = (0.0, 0.0f32, 0.0, 0.0f32);
     for i in 0..n {
         let x = (lo + (hi - lo) * (i as f64 / (n - 1) as f64)) as f32;
@@ -121,8 +122,10 @@ fn gelu_error() {
 fn gelu_tanh_error() {
     let (a, xa, r, xr) = sweep(-10.0, 10.0, N, gelu_tanh, gelu_tanh64, 1e-30);
     let (_, _, r3, xr3) = sweep(-3.0, 10.0, N, gelu_tanh, gelu_tanh64, 1e-30);
-    println!("gelu_tanh on [-10, 10]: max abs {:.2e} at {}, max rel {:.2e} at {}; rel on [-3, 10] {:.2e} at {}",
-        a, xa, r, xr, r3, xr3);
+    println!(
+        "gelu_tanh on [-10, 10]: max abs {:.2e} at {}, max rel {:.2e} at {}; rel on [-3, 10] {:.2e} at {}",
+        a, xa, r, xr, r3, xr3
+    );
     // The relative error grows with |2u| in the negative tail (e^(−2u) of a rounded
     // argument), where the values are below 1e-20.
     assert!(a <= 6e-7 && r3 <= 1e-6 && r <= 2e-5, "gelu_tanh: abs {:e} at {}, rel {:e} at {}", a, xa, r, xr);
@@ -281,7 +284,8 @@ fn norms_match_reference() {
                 let norm = if rms { Norm::Rms { gamma: &gamma } } else { Norm::Layer { gamma: &gamma, beta: &beta } };
                 let want = ref_norm(&x, cols, &gamma, if rms { None } else { Some(&beta) }, 1e-5);
                 // Relative to the output scale (|γ|·|x−μ|/σ ≤ ~2·√cols).
-                let what = format!("{} cols {} offset {} scale {}", if rms { "rms" } else { "layer" }, cols, offset, scale);
+                let what =
+                    format!("{} cols {} offset {} scale {}", if rms { "rms" } else { "layer" }, cols, offset, scale);
                 let mut y = vec![0.0; x.len()];
                 norm_rows(&x, &mut y, rows, cols, norm, 1e-5);
                 assert_close(&what, &y, &want, 2e-6, 2e-6);

@@ -22,7 +22,11 @@ fn case(rng: &mut Rng, m: usize, k: usize, n: usize, trans_b: bool, alpha: f32, 
             }
         }
     } else {
-        want.iter_mut().zip(&c0).for_each(|(w, &c)| if w.is_nan() { *w = c as f64 });
+        want.iter_mut().zip(&c0).for_each(|(w, &c)| {
+            if w.is_nan() {
+                *w = c as f64
+            }
+        });
     }
     let what = format!("sgemm m={} k={} n={} trans_b={} α={} β={} pad={}", m, k, n, trans_b, alpha, beta, pad);
     assert_close(&what, &c, &want, 1e-5 * ((k + 1) as f64).sqrt() * 4.0, 1e-5);
@@ -138,11 +142,18 @@ fn half_precision_b_is_widened_while_packing() {
     use kernels::gemm::gemm;
     let mut rng = Rng::new(5);
     for &bf16 in &[false, true] {
-        for &(m, k, n, trans_b) in &[(1, 7, 3, true), (5, 64, 17, true), (33, 130, 41, true), (9, 65, 70, false),
-            (130, 600, 9, true), (4, 1, 2049, false)] {
+        for &(m, k, n, trans_b) in &[
+            (1, 7, 3, true),
+            (5, 64, 17, true),
+            (33, 130, 41, true),
+            (9, 65, 70, false),
+            (130, 600, 9, true),
+            (4, 1, 2049, false),
+        ] {
             let ldb = if trans_b { k } else { n };
             let bits = half_bits(&mut rng, if trans_b { n } else { k } * ldb, bf16);
-            let widened: Vec<f32> = bits.iter().map(|&h| if bf16 { bf16_value(h) } else { f16_value(h) } as f32).collect();
+            let widened: Vec<f32> =
+                bits.iter().map(|&h| if bf16 { bf16_value(h) } else { f16_value(h) } as f32).collect();
             let a = rng.vec(m * k, 1.0);
             let c0 = rng.vec(m * n, 1.0);
             let mut c = c0.clone();
@@ -155,7 +166,8 @@ fn half_precision_b_is_widened_while_packing() {
             }
             // The f64 decode is exact in f32, so the reference sees the same B values.
             let want = ref_gemm(m, k, n, 0.5, &a, k, &widened, ldb, trans_b, 1.0, &c0, n);
-            let what = format!("gemm {} B m={} k={} n={} trans_b={}", if bf16 { "bf16" } else { "f16" }, m, k, n, trans_b);
+            let what =
+                format!("gemm {} B m={} k={} n={} trans_b={}", if bf16 { "bf16" } else { "f16" }, m, k, n, trans_b);
             assert_close(&what, &c, &want, 1e-5 * ((k + 1) as f64).sqrt() * 4.0, 1e-5);
         }
     }

@@ -2,7 +2,7 @@
 //! format's definition (module docs of `kernels::format`), independent of the kernels.
 mod common;
 use common::Rng;
-use kernels::dtype::{bf16_to_f32, f16_to_f32, f32_to_bf16, f32_to_f16, BF16, F16, F16Finite};
+use kernels::dtype::{bf16_to_f32, f16_to_f32, f32_to_bf16, f32_to_f16, F16Finite, BF16, F16};
 use kernels::format::{dequantize, quantize_q4_0, quantize_q8_0, Format, QK};
 use kernels::gemv::{f16_all_finite, gemv, gemv_q, quantize_rows};
 
@@ -38,7 +38,9 @@ fn ref_weights(format: Format, buf: &[u8], n: usize, k: usize) -> Vec<f64> {
 /// Float64 `x·wᵀ + bias` and, per output, `Σ_blocks max|x_block|/254 · Σ_block |w|` (the
 /// activation-quantisation bound) and `Σ |x||w|` (for f32 rounding).
 #[allow(clippy::type_complexity)]
-fn reference(x: &[f32], ldx: usize, w: &[f64], m: usize, k: usize, n: usize, bias: Option<&[f32]>) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+fn reference(
+    x: &[f32], ldx: usize, w: &[f64], m: usize, k: usize, n: usize, bias: Option<&[f32]>,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let (mut y, mut qb, mut mag) = (vec![0.0; m * n], vec![0.0; m * n], vec![0.0; m * n]);
     for i in 0..m {
         for j in 0..n {
@@ -126,7 +128,16 @@ fn float16_rows_give_the_results_of_their_float32_copies() {
             gemv(m, k, n, &x, k, &wfin, None, &mut yfin, n);
             for i in 0..m * n {
                 assert_eq!(y16[i].to_bits(), y32[i].to_bits(), "float16 x·{} m={} k={} n={} y[{}]", scale, m, k, n, i);
-                assert_eq!(yfin[i].to_bits(), y32[i].to_bits(), "finite float16 x·{} m={} k={} n={} y[{}]", scale, m, k, n, i);
+                assert_eq!(
+                    yfin[i].to_bits(),
+                    y32[i].to_bits(),
+                    "finite float16 x·{} m={} k={} n={} y[{}]",
+                    scale,
+                    m,
+                    k,
+                    n,
+                    i
+                );
             }
         }
     }
@@ -191,7 +202,9 @@ fn exact_activations_give_exact_products() {
     // error, so the product equals the float64 one up to f32 rounding only.
     let (m, k, n) = (3, 96, 9);
     let mut rng = Rng::new(5);
-    let x: Vec<f32> = (0..m * k).map(|i| if i % 32 == 0 { 127.0 } else { ((rng.next_u32() % 255) as i32 - 127) as f32 } * 0.25).collect();
+    let x: Vec<f32> = (0..m * k)
+        .map(|i| if i % 32 == 0 { 127.0 } else { ((rng.next_u32() % 255) as i32 - 127) as f32 } * 0.25)
+        .collect();
     let wf = rng.vec(n * k, 1.0);
     let mut buf = vec![0u8; Format::Q8_0.matrix_bytes(n, k).unwrap()];
     quantize_q8_0(&wf, k, n, k, &mut buf);
@@ -265,7 +278,16 @@ fn quantisers_match_the_format_definition() {
                         let (lo, hi) = if format == Format::Q8_0 { (-127.0, 127.0) } else { (-8.0, 7.0) };
                         let near = t.round().max(lo).min(hi);
                         let tie = (t - t.trunc()).abs() > 0.5 - 1e-5 && (t - t.trunc()).abs() < 0.5 + 1e-5;
-                        assert!(q == near || (tie && (q - t).abs() <= 0.5 + 1e-5), "{:?} code r={} c={}: {} vs {} (x/d = {})", format, r, c, q, near, t);
+                        assert!(
+                            q == near || (tie && (q - t).abs() <= 0.5 + 1e-5),
+                            "{:?} code r={} c={}: {} vs {} (x/d = {})",
+                            format,
+                            r,
+                            c,
+                            q,
+                            near,
+                            t
+                        );
                         assert!(q >= lo && q <= hi);
                         assert_eq!(deq[r * cols + c] as f64, vals[r * cols + c], "dequantize r={} c={}", r, c);
                     }

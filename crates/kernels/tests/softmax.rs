@@ -56,7 +56,8 @@ fn mask_is_added_with_broadcast() {
     let mut mask = rng.vec(rows * cols, 2.0);
     mask.iter_mut().step_by(4).for_each(|v| *v = f32::NEG_INFINITY);
     // Mask [rows, cols] broadcast over d0, d1; also a per-column mask broadcast over rows.
-    for &(strides, len) in &[([0usize, 0, cols, 1], rows * cols), ([0, 0, 0, 1], cols), ([0, 0, 1, rows], rows * cols)] {
+    for &(strides, len) in &[([0usize, 0, cols, 1], rows * cols), ([0, 0, 0, 1], cols), ([0, 0, 1, rows], rows * cols)]
+    {
         let m = Mask { data: &mask[..len], strides };
         let mut added = x.clone();
         for b in 0..d0 {

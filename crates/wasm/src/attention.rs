@@ -100,8 +100,13 @@ fn read<'a>(desc: usize, ranges: &mut Vec<(usize, usize)>) -> Result<Call<'a>, S
     };
     let u = |i: usize| d[i] as usize;
     let shape = Shape {
-        batch: u(w::SHAPE), heads_q: u(w::SHAPE + 1), heads_kv: u(w::SHAPE + 2),
-        len_q: u(w::SHAPE + 3), len_k: u(w::SHAPE + 4), head_dim: u(w::SHAPE + 5), value_dim: u(w::SHAPE + 6),
+        batch: u(w::SHAPE),
+        heads_q: u(w::SHAPE + 1),
+        heads_kv: u(w::SHAPE + 2),
+        len_q: u(w::SHAPE + 3),
+        len_k: u(w::SHAPE + 4),
+        head_dim: u(w::SHAPE + 5),
+        value_dim: u(w::SHAPE + 6),
     };
     if shape.heads_kv == 0 || shape.heads_q % shape.heads_kv != 0 {
         return Err(Status::BadShape);
@@ -179,7 +184,9 @@ pub fn wa_attention(desc: usize) -> i32 {
             Some(memory::floats_mut(lse_ptr, lse_len)?)
         };
         let out = memory::floats_mut(out_ptr, out_len)?;
-        status::kernel(|| kernels::attention::attention_forward_elems(c.q, c.ql, c.k, c.kl, v, vl, out, ol, lse, s, &c.opts))
+        status::kernel(|| {
+            kernels::attention::attention_forward_elems(c.q, c.ql, c.k, c.kl, v, vl, out, ol, lse, s, &c.opts)
+        })
     })
 }
 
@@ -256,7 +263,9 @@ pub fn wa_attention_probs(desc: usize) -> i32 {
             Some(memory::floats(d[w::LSE] as usize, lse_len)?)
         };
         let out_len = [s.batch, s.heads_q, row_count, s.len_k]
-            .iter().try_fold(1usize, |a, &x| a.checked_mul(x)).ok_or(Status::BadShape)?;
+            .iter()
+            .try_fold(1usize, |a, &x| a.checked_mul(x))
+            .ok_or(Status::BadShape)?;
         let out_ptr = d[w::OUT] as usize;
         memory::disjoint_bytes((out_ptr, out_len.checked_mul(4).ok_or(Status::BadShape)?), &ranges)?;
         let out = memory::floats_mut(out_ptr, out_len)?;
@@ -265,6 +274,8 @@ pub fn wa_attention_probs(desc: usize) -> i32 {
             (Elems::F32(q), Elems::F32(k)) => (q, k),
             _ => return Err(Status::BadShape),
         };
-        status::kernel(|| kernels::attention::attention_probs(q, c.ql, k, c.kl, lse, s, &c.opts, row_start, row_count, out))
+        status::kernel(|| {
+            kernels::attention::attention_probs(q, c.ql, k, c.kl, lse, s, &c.opts, row_start, row_count, out)
+        })
     })
 }

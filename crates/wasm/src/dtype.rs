@@ -18,7 +18,8 @@ pub fn wa_convert(src: usize, from: u32, dst: usize, to: u32, n: usize) -> i32 {
         if from == DType::I8 || to == DType::I8 || (from != DType::F32 && to != DType::F32) {
             return Err(Status::BadShape);
         }
-        let (sb, db) = (n.checked_mul(from.size()).ok_or(Status::BadShape)?, n.checked_mul(to.size()).ok_or(Status::BadShape)?);
+        let (sb, db) =
+            (n.checked_mul(from.size()).ok_or(Status::BadShape)?, n.checked_mul(to.size()).ok_or(Status::BadShape)?);
         memory::check_elems(src, n, from.size())?;
         memory::check_elems(dst, n, to.size())?;
         memory::disjoint_bytes((dst, db), &[(src, sb)])?;

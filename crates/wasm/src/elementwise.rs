@@ -49,8 +49,10 @@ pub fn wa_bias_act(x: usize, ld: usize, rows: usize, cols: usize, bias: usize, a
 /// overlap `gate`.
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
-pub fn wa_gated_act(gate: usize, ldg: usize, up: usize, ldu: usize, rows: usize, cols: usize,
-    gate_bias: usize, up_bias: usize, act: u32) -> i32 {
+pub fn wa_gated_act(
+    gate: usize, ldg: usize, up: usize, ldu: usize, rows: usize, cols: usize, gate_bias: usize, up_bias: usize,
+    act: u32,
+) -> i32 {
     run(|| {
         let act = Activation::from_code(act).ok_or(Status::BadShape)?;
         let glen = extent::matrix(rows, cols, ldg)?;
@@ -110,8 +112,9 @@ pub fn wa_add(a: usize, lda: usize, b: usize, out: usize, ldo: usize, rows: usiz
 /// may be `x`; otherwise no written range may overlap another range. `eps` ≥ 0, finite.
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
-pub fn wa_norm(x: usize, residual: usize, out: usize, rows: usize, cols: usize, gamma: usize, beta: usize,
-    eps: f32) -> i32 {
+pub fn wa_norm(
+    x: usize, residual: usize, out: usize, rows: usize, cols: usize, gamma: usize, beta: usize, eps: f32,
+) -> i32 {
     run(|| {
         if !(eps >= 0.0 && eps.is_finite()) {
             return Err(Status::BadShape);
@@ -134,7 +137,11 @@ pub fn wa_norm(x: usize, residual: usize, out: usize, rows: usize, cols: usize, 
             disjoint((out, len), &[(x, len)])?;
         }
         let g = memory::floats(gamma, plen)?;
-        let norm = if beta != 0 { Norm::Layer { gamma: g, beta: memory::floats(beta, plen)? } } else { Norm::Rms { gamma: g } };
+        let norm = if beta != 0 {
+            Norm::Layer { gamma: g, beta: memory::floats(beta, plen)? }
+        } else {
+            Norm::Rms { gamma: g }
+        };
         if len == 0 {
             return Ok(());
         }
@@ -161,8 +168,10 @@ pub fn wa_norm(x: usize, residual: usize, out: usize, rows: usize, cols: usize, 
 /// 1 interleaved.
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
-pub fn wa_rope(x: usize, rows: usize, ld: usize, heads: usize, head_dim: usize, rot: usize,
-    cos: usize, sin: usize, table_rows: usize, style: u32) -> i32 {
+pub fn wa_rope(
+    x: usize, rows: usize, ld: usize, heads: usize, head_dim: usize, rot: usize, cos: usize, sin: usize,
+    table_rows: usize, style: u32,
+) -> i32 {
     run(|| {
         let style = RopeStyle::from_code(style).ok_or(Status::BadShape)?;
         if rot % 2 != 0 || rot > head_dim {

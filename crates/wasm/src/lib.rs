@@ -69,10 +69,8 @@ pub fn wa_simd() -> u32 {
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn wa_sgemm(
-    m: usize, k: usize, n: usize, alpha: f32,
-    a: usize, lda: usize,
-    b: usize, ldb: usize, trans_b: u32,
-    beta: f32, c: usize, ldc: usize,
+    m: usize, k: usize, n: usize, alpha: f32, a: usize, lda: usize, b: usize, ldb: usize, trans_b: u32, beta: f32,
+    c: usize, ldc: usize,
 ) -> i32 {
     wa_gemm(m, k, n, alpha, a, lda, b, ldb, trans_b, DType::F32.code(), beta, c, ldc)
 }
@@ -83,9 +81,7 @@ pub fn wa_sgemm(
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn wa_gemm(
-    m: usize, k: usize, n: usize, alpha: f32,
-    a: usize, lda: usize,
-    b: usize, ldb: usize, trans_b: u32, b_dtype: u32,
+    m: usize, k: usize, n: usize, alpha: f32, a: usize, lda: usize, b: usize, ldb: usize, trans_b: u32, b_dtype: u32,
     beta: f32, c: usize, ldc: usize,
 ) -> i32 {
     run(|| {

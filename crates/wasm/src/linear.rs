@@ -3,7 +3,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use kernels::dtype::{self, DType, BF16, F16, F16Finite};
+use kernels::dtype::{self, DType, F16Finite, BF16, F16};
 use kernels::format::{self, Format};
 
 use crate::status::{self, run, Status};
@@ -138,7 +138,12 @@ pub fn wa_quantize_into(
                 &row
             };
             let r = row0 + i;
-            format::quantize_row(to, x, &mut codes[r * nb * bb..(r + 1) * nb * bb], &mut scales[2 * r * nb..2 * (r + 1) * nb]);
+            format::quantize_row(
+                to,
+                x,
+                &mut codes[r * nb * bb..(r + 1) * nb * bb],
+                &mut scales[2 * r * nb..2 * (r + 1) * nb],
+            );
         }
         Ok(())
     })

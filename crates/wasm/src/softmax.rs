@@ -12,8 +12,8 @@ use crate::status::{run, Status};
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn wa_softmax(
-    x: usize, out: usize, d0: usize, d1: usize, rows: usize, cols: usize,
-    mask: usize, s0: usize, s1: usize, s2: usize, s3: usize,
+    x: usize, out: usize, d0: usize, d1: usize, rows: usize, cols: usize, mask: usize, s0: usize, s1: usize, s2: usize,
+    s3: usize,
 ) -> i32 {
     run(|| {
         let dims = [d0, d1, rows, cols];

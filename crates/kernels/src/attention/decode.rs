@@ -56,8 +56,8 @@ use super::online::rescale_rows;
 use super::scores::{allowed, is_fast, KeyRange, LOG2E};
 use super::{Layout, Options, Shape};
 use crate::dtype::{DType, Elem};
-use crate::format::{Format, Scale};
 use crate::exp::exp2_nonpos;
+use crate::format::{Format, Scale};
 
 /// Largest number of query rows per kv head (`len_q · heads_q / heads_kv`) the decode
 /// path takes; more rows fill the tiled kernel's tiles well enough.
@@ -102,8 +102,8 @@ pub struct Stored<'a, T> {
 /// already widened by `load_q(b, h, i, dst)`.
 #[allow(clippy::too_many_arguments)]
 pub fn attention_decode<T: Elem>(
-    load_q: &dyn Fn(usize, usize, usize, &mut [f32]), k: Stored<T>, v: Stored<T>,
-    out: &mut [f32], ol: Layout, mut lse: Option<&mut [f32]>, shape: Shape, opts: &Options,
+    load_q: &dyn Fn(usize, usize, usize, &mut [f32]), k: Stored<T>, v: Stored<T>, out: &mut [f32], ol: Layout,
+    mut lse: Option<&mut [f32]>, shape: Shape, opts: &Options,
 ) {
     let group = shape.heads_q / shape.heads_kv;
     let rows = shape.len_q * group;
@@ -116,8 +116,13 @@ pub fn attention_decode<T: Elem>(
     let format = Format::of(T::DTYPE);
     let row_scaled = format.layout().scale == Scale::RowF32;
     for (what, s) in [("k", &k.scales), ("v", &v.scales)] {
-        assert!(s.is_some() == row_scaled, "attention_decode: {} row scales {} with {:?}", what,
-            if row_scaled { "missing" } else { "given" }, format);
+        assert!(
+            s.is_some() == row_scaled,
+            "attention_decode: {} row scales {} with {:?}",
+            what,
+            if row_scaled { "missing" } else { "given" },
+            format
+        );
         if let Some(sc) = s {
             super::scores::check_tensor(what, sc.data.len(), sc.layout, shape.batch, shape.heads_kv, lk, 1);
         }
@@ -126,11 +131,14 @@ pub fn attention_decode<T: Elem>(
     // Scores come out in log2 units directly when no modifier needs `scale·q·k` itself.
     let qscale = if fast { opts.scale * LOG2E } else { opts.scale };
     let streaming = T::DTYPE == DType::F32
-        && shape.batch.saturating_mul(shape.heads_kv).saturating_mul(lk).saturating_mul(d + dv).saturating_mul(4) > STREAM_BYTES;
+        && shape.batch.saturating_mul(shape.heads_kv).saturating_mul(lk).saturating_mul(d + dv).saturating_mul(4)
+            > STREAM_BYTES;
     // Int8 rows score as integer dot products (see `round_queries_i16`).
     let int_keys = format == Format::I8Row;
     let sizes = [
-        rows * d, rows * CHUNK, rows * dv,
+        rows * d,
+        rows * CHUNK,
+        rows * dv,
         if int_keys { (rows * d + 1) / 2 + rows * CHUNK / 2 } else { 0 },
         if T::TILES { 0 } else { CHUNK * d.max(dv) },
     ];
@@ -404,13 +412,15 @@ mod isa {
         float_scores_simd128 as float_scores, float_weighted_sum_simd128 as float_weighted_sum, widen_simd128 as widen,
     };
     pub use super::super::decode_i8_simd128::{
-        i8_scores_simd128 as i8_scores, i8_weighted_sum_simd128 as i8_weighted_sum, round_to_i16_simd128 as round_to_i16,
+        i8_scores_simd128 as i8_scores, i8_weighted_sum_simd128 as i8_weighted_sum,
+        round_to_i16_simd128 as round_to_i16,
     };
 }
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod isa {
     pub use super::super::decode_scalar::{
-        float_scores_scalar as float_scores, float_weighted_sum_scalar as float_weighted_sum, i8_scores_scalar as i8_scores,
-        i8_weighted_sum_scalar as i8_weighted_sum, round_to_i16_scalar as round_to_i16, widen_scalar as widen,
+        float_scores_scalar as float_scores, float_weighted_sum_scalar as float_weighted_sum,
+        i8_scores_scalar as i8_scores, i8_weighted_sum_scalar as i8_weighted_sum, round_to_i16_scalar as round_to_i16,
+        widen_scalar as widen,
     };
 }

@@ -8,6 +8,10 @@
 //! scaled by one weight per query row and added into output rows (an axpy per key), so
 //! its tiles keep output columns in registers across keys instead of dot products.
 
+// Tile code indexes several arrays by one row counter; clippy 1.63's needless_range_loop
+// would rewrite each loop as a zip of iterators over fixed-size arrays.
+#![allow(clippy::needless_range_loop)]
+
 use core::arch::wasm32::*;
 
 use super::decode::CHUNK;
@@ -28,7 +32,9 @@ use crate::gemv::tile_simd128::dot4_simd128;
 /// docs for what was measured); the last `n − g·KB` keys go one at a time (a single
 /// row: in one four-key tile, the last key repeated).
 #[allow(clippy::too_many_arguments)]
-pub fn float_scores_simd128<T: Elem>(q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32], far: bool) {
+pub fn float_scores_simd128<T: Elem>(
+    q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32], far: bool,
+) {
     assert!(q.len() >= rows * d && s.len() >= rows * CHUNK && n <= CHUNK);
     assert!(n == 0 || k.len() >= (c0 + n - 1) * kstride + d);
     let d4 = d / 4 * 4;
@@ -41,7 +47,13 @@ pub fn float_scores_simd128<T: Elem>(q: &[f32], rows: usize, d: usize, k: &[T], 
     let tail: Option<&dyn Fn(usize, usize) -> f32> = if d4 < d { Some(&tail_fn) } else { None };
     let mut r = 0;
     while r < rows {
-        let rb = if rows - r >= 4 { 4 } else if rows - r >= 2 { 2 } else { 1 };
+        let rb = if rows - r >= 4 {
+            4
+        } else if rows - r >= 2 {
+            2
+        } else {
+            1
+        };
         let qp = |x: usize| q[(r + x.min(rb - 1)) * d..].as_ptr();
         let kb = if rb == 4 { 2 } else { 4 };
         let g = n / kb;
@@ -55,7 +67,12 @@ pub fn float_scores_simd128<T: Elem>(q: &[f32], rows: usize, d: usize, k: &[T], 
                 let mut t = 0;
                 while t * 4 < n {
                     let js = if t < g { [key(t, 0), key(t, 1), key(t, 2), key(t, 3)] } else { tail_keys(4 * t, n) };
-                    let v = dot4_simd128::<T, true, false>(d, qp(0), 1.0, [krow(js[0]), krow(js[1]), krow(js[2]), krow(js[3])]);
+                    let v = dot4_simd128::<T, true, false>(
+                        d,
+                        qp(0),
+                        1.0,
+                        [krow(js[0]), krow(js[1]), krow(js[2]), krow(js[3])],
+                    );
                     let mut out = [0f32; 4];
                     v128_store(out.as_mut_ptr() as *mut v128, v);
                     for (x, &j) in js.iter().enumerate() {
@@ -81,7 +98,13 @@ pub fn float_scores_simd128<T: Elem>(q: &[f32], rows: usize, d: usize, k: &[T], 
             }
             for j in g * kb..n {
                 if rb == 4 {
-                    store_qk_tile(s, r, [j], &qk_tile_simd128::<T, 1, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j)], d4), tail);
+                    store_qk_tile(
+                        s,
+                        r,
+                        [j],
+                        &qk_tile_simd128::<T, 1, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j)], d4),
+                        tail,
+                    );
                 } else {
                     store_qk_tile(s, r, [j], &qk_tile_simd128::<T, 1, 2>([qp(0), qp(1)], [krow(j)], d4), tail);
                 }
@@ -174,7 +197,9 @@ fn hsum(v: v128) -> f32 {
 /// [`pv_far_simd128`], the others through [`pv_blocked_simd128`] (module docs).
 /// The two sum the same products in a different association (rounding differs).
 #[allow(clippy::too_many_arguments)]
-pub fn float_weighted_sum_simd128<T: Elem>(w: &[f32], rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32], streaming: bool) {
+pub fn float_weighted_sum_simd128<T: Elem>(
+    w: &[f32], rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32], streaming: bool,
+) {
     if streaming && rows >= 4 {
         pv_far_simd128(w, rows, n, v, vstride, c0, dv, o)
     } else {
@@ -184,7 +209,9 @@ pub fn float_weighted_sum_simd128<T: Elem>(w: &[f32], rows: usize, n: usize, v: 
 
 /// [`float_weighted_sum_simd128`] by column blocks whose accumulators stay in registers across keys.
 #[allow(clippy::too_many_arguments)]
-fn pv_blocked_simd128<T: Elem>(w: &[f32], rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32]) {
+fn pv_blocked_simd128<T: Elem>(
+    w: &[f32], rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32],
+) {
     assert!(w.len() >= rows * CHUNK && o.len() >= rows * dv && n <= CHUNK);
     if n == 0 || dv == 0 {
         return;
@@ -200,7 +227,13 @@ fn pv_blocked_simd128<T: Elem>(w: &[f32], rows: usize, n: usize, v: &[T], vstrid
     unsafe {
         while r < rows {
             let left = rows - r;
-            let rb = if left >= 4 { 4 } else if left >= 2 { 2 } else { 1 };
+            let rb = if left >= 4 {
+                4
+            } else if left >= 2 {
+                2
+            } else {
+                1
+            };
             let c = match rb {
                 4 => pv_columns_simd128::<T, 4, 2>(wp, r, n, v, vstride, op, dv),
                 2 => pv_columns_simd128::<T, 2, 4>(wp, r, n, v, vstride, op, dv),
@@ -285,7 +318,9 @@ unsafe fn pv_block_simd128<T: Elem, const RB: usize, const W: usize>(
 /// As [`float_weighted_sum_simd128`], two value rows `n/2` apart at a time (two forward streams
 /// through V, in separate pages), output rows in L1.
 #[allow(clippy::too_many_arguments)]
-fn pv_far_simd128<T: Elem>(w: &[f32], rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32]) {
+fn pv_far_simd128<T: Elem>(
+    w: &[f32], rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32],
+) {
     assert!(w.len() >= rows * CHUNK && o.len() >= rows * dv && n <= CHUNK);
     if n == 0 || dv == 0 {
         return;
@@ -300,14 +335,34 @@ fn pv_far_simd128<T: Elem>(w: &[f32], rows: usize, n: usize, v: &[T], vstride: u
         let (v0, v1) = (vrow(j0), vrow(j1));
         let mut r = 0;
         while r < rows {
-            let rb = if rows - r >= 4 { 4 } else if rows - r >= 2 { 2 } else { 1 };
+            let rb = if rows - r >= 4 {
+                4
+            } else if rows - r >= 2 {
+                2
+            } else {
+                1
+            };
             let ow = |x: usize, j: usize| f32x4_splat(w[(r + x.min(rb - 1)) * CHUNK + j]);
             // SAFETY: value rows j0, j1 < n hold dv elements; output rows r..r+rb hold dv floats.
             unsafe {
                 let orow = |x: usize| op.add((r + x.min(rb - 1)) * dv);
                 match rb {
-                    4 => pv_axpy2_simd128::<T, 4>([ow(0, j0), ow(1, j0), ow(2, j0), ow(3, j0)], [ow(0, j1), ow(1, j1), ow(2, j1), ow(3, j1)], v0, v1, [orow(0), orow(1), orow(2), orow(3)], dv4),
-                    2 => pv_axpy2_simd128::<T, 2>([ow(0, j0), ow(1, j0)], [ow(0, j1), ow(1, j1)], v0, v1, [orow(0), orow(1)], dv4),
+                    4 => pv_axpy2_simd128::<T, 4>(
+                        [ow(0, j0), ow(1, j0), ow(2, j0), ow(3, j0)],
+                        [ow(0, j1), ow(1, j1), ow(2, j1), ow(3, j1)],
+                        v0,
+                        v1,
+                        [orow(0), orow(1), orow(2), orow(3)],
+                        dv4,
+                    ),
+                    2 => pv_axpy2_simd128::<T, 2>(
+                        [ow(0, j0), ow(1, j0)],
+                        [ow(0, j1), ow(1, j1)],
+                        v0,
+                        v1,
+                        [orow(0), orow(1)],
+                        dv4,
+                    ),
                     _ => pv_axpy2_simd128::<T, 1>([ow(0, j0)], [ow(0, j1)], v0, v1, [orow(0)], dv4),
                 }
                 for x in 0..rb {
@@ -341,7 +396,9 @@ fn pv_far_simd128<T: Elem>(w: &[f32], rows: usize, n: usize, v: &[T], vstride: u
 /// `o[rr][:] += w0_rr · v0 + w1_rr · v1` for RB rows over whole vectors of two value
 /// rows, each read front to back.
 #[inline(always)]
-unsafe fn pv_axpy2_simd128<T: Elem, const RB: usize>(w0: [v128; RB], w1: [v128; RB], v0: *const T, v1: *const T, o: [*mut f32; RB], dv4: usize) {
+unsafe fn pv_axpy2_simd128<T: Elem, const RB: usize>(
+    w0: [v128; RB], w1: [v128; RB], v0: *const T, v1: *const T, o: [*mut f32; RB], dv4: usize,
+) {
     let mut c = 0;
     while c < dv4 {
         let x0 = T::load4_raw(v0.add(c));

@@ -4,6 +4,10 @@
 //! both with `i32x4.dot_i16x8_s` (eight products per instruction). The driver applies
 //! the row scales and takes the float tiles when a query or weight row holds inf/NaN.
 
+// Tile code indexes several arrays by one row counter; clippy 1.63's needless_range_loop
+// would rewrite each loop as a zip of iterators over fixed-size arrays.
+#![allow(clippy::needless_range_loop)]
+
 use core::arch::wasm32::*;
 
 use super::decode::CHUNK;
@@ -11,7 +15,9 @@ use super::decode::CHUNK;
 /// Integer scores of int8 keys: `s[r·CHUNK + jj] = sq[r] · Σ_p q16[r][p]·code_{c0+jj}[p]`
 /// (the key's own scale is applied by the caller). Keys of a tile are `n/KB` apart.
 #[allow(clippy::too_many_arguments)]
-pub fn i8_scores_simd128(q: &[i16], sq: &[f32], rows: usize, d: usize, k: &[i8], kstride: usize, c0: usize, n: usize, s: &mut [f32]) {
+pub fn i8_scores_simd128(
+    q: &[i16], sq: &[f32], rows: usize, d: usize, k: &[i8], kstride: usize, c0: usize, n: usize, s: &mut [f32],
+) {
     assert!(q.len() >= rows * d && sq.len() >= rows && s.len() >= rows * CHUNK && n <= CHUNK);
     assert!(n == 0 || k.len() >= (c0 + n - 1) * kstride + d);
     let d16 = d / 16 * 16;
@@ -25,7 +31,13 @@ pub fn i8_scores_simd128(q: &[i16], sq: &[f32], rows: usize, d: usize, k: &[i8],
     };
     let mut r = 0;
     while r < rows {
-        let rb = if rows - r >= 4 { 4 } else if rows - r >= 2 { 2 } else { 1 };
+        let rb = if rows - r >= 4 {
+            4
+        } else if rows - r >= 2 {
+            2
+        } else {
+            1
+        };
         let qp = |x: usize| q[(r + x.min(rb - 1)) * d..].as_ptr();
         // SAFETY: keys < n (asserted extent), query rows r..r+rb of d int16 each.
         unsafe {
@@ -67,7 +79,9 @@ pub fn i8_scores_simd128(q: &[i16], sq: &[f32], rows: usize, d: usize, k: &[i8],
 /// codes sign-extended to i16, multiplied by int16 queries pairwise (`i32x4.dot_i16x8_s`:
 /// eight products into four lanes per instruction).
 #[inline(always)]
-unsafe fn i8_qk_tile_simd128<const KB: usize, const RB: usize>(q: [*const i16; RB], k: [*const i8; KB], d16: usize) -> [[i32; RB]; KB] {
+unsafe fn i8_qk_tile_simd128<const KB: usize, const RB: usize>(
+    q: [*const i16; RB], k: [*const i8; KB], d16: usize,
+) -> [[i32; RB]; KB] {
     let mut acc = [[i32x4_splat(0); RB]; KB];
     let mut p = 0;
     while p < d16 {
@@ -97,7 +111,9 @@ unsafe fn i8_qk_tile_simd128<const KB: usize, const RB: usize>(q: [*const i16; R
 /// See [`i8_pv_block_simd128`]; `w16` rows are CHUNK apart, `n` keys (an odd last key is added
 /// on its own), `o` rows `dv` apart.
 #[allow(clippy::too_many_arguments)]
-pub fn i8_weighted_sum_simd128(w16: &[i16], sw: &[f32], rows: usize, n: usize, v: &[i8], vstride: usize, c0: usize, dv: usize, o: &mut [f32]) {
+pub fn i8_weighted_sum_simd128(
+    w16: &[i16], sw: &[f32], rows: usize, n: usize, v: &[i8], vstride: usize, c0: usize, dv: usize, o: &mut [f32],
+) {
     assert!(w16.len() >= rows * CHUNK && sw.len() >= rows && o.len() >= rows * dv && n <= CHUNK);
     if n == 0 || dv == 0 {
         return;
@@ -111,13 +127,29 @@ pub fn i8_weighted_sum_simd128(w16: &[i16], sw: &[f32], rows: usize, n: usize, v
         let wp = w16.as_ptr() as *const u32;
         let mut r = 0;
         while r < rows {
-            let rb = if rows - r >= 4 { 4 } else if rows - r >= 2 { 2 } else { 1 };
+            let rb = if rows - r >= 4 {
+                4
+            } else if rows - r >= 2 {
+                2
+            } else {
+                1
+            };
             let mut c = 0;
             let mut acc = [[i32x4_splat(0); 8]; 4];
             // Column blocks of 8·W: 8 accumulators (W = 4, 2, 1 for 1, 2, 4 rows).
-            let wcols = match rb { 4 => 8, 2 => 16, _ => 32 };
+            let wcols = match rb {
+                4 => 8,
+                2 => 16,
+                _ => 32,
+            };
             while c < dv {
-                let width = if c + wcols <= dv { wcols } else if c + 8 <= dv { 8 } else { 0 };
+                let width = if c + wcols <= dv {
+                    wcols
+                } else if c + 8 <= dv {
+                    8
+                } else {
+                    0
+                };
                 if width == 0 {
                     break;
                 }
@@ -207,7 +239,8 @@ pub fn round_to_i16_simd128(src: &[f32], inv: f32, dst: &mut [i16]) {
         // SAFETY: i + 8 ≤ n elements of both slices.
         unsafe {
             let a = i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v128_load(src.as_ptr().add(i) as *const v128), f)));
-            let b = i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v128_load(src.as_ptr().add(i + 4) as *const v128), f)));
+            let b =
+                i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v128_load(src.as_ptr().add(i + 4) as *const v128), f)));
             v128_store(dst.as_mut_ptr().add(i) as *mut v128, i16x8_narrow_i32x4(a, b));
         }
         i += 8;

@@ -6,7 +6,9 @@ use super::decode::CHUNK;
 use crate::dtype::Elem;
 
 #[allow(clippy::too_many_arguments)]
-pub fn float_scores_scalar<T: Elem>(q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32], _streaming: bool) {
+pub fn float_scores_scalar<T: Elem>(
+    q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32], _streaming: bool,
+) {
     assert!(q.len() >= rows * d && s.len() >= rows * CHUNK && n <= CHUNK);
     for jj in 0..n {
         let kr = &k[(c0 + jj) * kstride..(c0 + jj) * kstride + d];
@@ -30,7 +32,9 @@ pub fn float_scores_scalar<T: Elem>(q: &[f32], rows: usize, d: usize, k: &[T], k
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn float_weighted_sum_scalar<T: Elem>(w: &[f32], rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32], _streaming: bool) {
+pub fn float_weighted_sum_scalar<T: Elem>(
+    w: &[f32], rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32], _streaming: bool,
+) {
     assert!(w.len() >= rows * CHUNK && o.len() >= rows * dv && n <= CHUNK);
     for jj in 0..n {
         let vr = &v[(c0 + jj) * vstride..(c0 + jj) * vstride + dv];
@@ -45,7 +49,9 @@ pub fn float_weighted_sum_scalar<T: Elem>(w: &[f32], rows: usize, n: usize, v: &
 
 /// Integer float_scores_scalar of int8 keys (see the SIMD version): exact i32 sums.
 #[allow(clippy::too_many_arguments)]
-pub fn i8_scores_scalar(q: &[i16], sq: &[f32], rows: usize, d: usize, k: &[i8], kstride: usize, c0: usize, n: usize, s: &mut [f32]) {
+pub fn i8_scores_scalar(
+    q: &[i16], sq: &[f32], rows: usize, d: usize, k: &[i8], kstride: usize, c0: usize, n: usize, s: &mut [f32],
+) {
     assert!(q.len() >= rows * d && sq.len() >= rows && s.len() >= rows * CHUNK && n <= CHUNK);
     for jj in 0..n {
         let kr = &k[(c0 + jj) * kstride..(c0 + jj) * kstride + d];
@@ -58,7 +64,9 @@ pub fn i8_scores_scalar(q: &[i16], sq: &[f32], rows: usize, d: usize, k: &[i8], 
 
 /// Integer `P·V` of int8 value rows (see the SIMD version): exact i32 sums per chunk.
 #[allow(clippy::too_many_arguments)]
-pub fn i8_weighted_sum_scalar(w16: &[i16], sw: &[f32], rows: usize, n: usize, v: &[i8], vstride: usize, c0: usize, dv: usize, o: &mut [f32]) {
+pub fn i8_weighted_sum_scalar(
+    w16: &[i16], sw: &[f32], rows: usize, n: usize, v: &[i8], vstride: usize, c0: usize, dv: usize, o: &mut [f32],
+) {
     assert!(w16.len() >= rows * CHUNK && sw.len() >= rows && o.len() >= rows * dv && n <= CHUNK);
     for r in 0..rows {
         for cc in 0..dv {
@@ -69,7 +77,6 @@ pub fn i8_weighted_sum_scalar(w16: &[i16], sw: &[f32], rows: usize, n: usize, v:
         }
     }
 }
-
 
 /// `dst = src` widened to f32.
 pub fn widen_scalar<T: Elem>(src: &[T], dst: &mut [f32]) {

@@ -30,7 +30,9 @@
 //! four interleaved, 1.00×.
 
 use super::online;
-use super::scores::{allowed, check_common, check_tensor, is_fast, pack_keys, pack_queries, HeadScores, TileRows, LOG2E};
+use super::scores::{
+    allowed, check_common, check_tensor, is_fast, pack_keys, pack_queries, HeadScores, TileRows, LOG2E,
+};
 use super::{Layout, Options, Shape, BLOCK_K, BLOCK_Q, S_STRIDE};
 use crate::gemm::blocking::{MR, NR};
 use crate::gemm::{microkernel, round_up};
@@ -39,8 +41,8 @@ use crate::gemm::{microkernel, round_up};
 /// operands (prefill); same contract. Any number of query rows.
 #[allow(clippy::too_many_arguments)]
 pub fn attention_tiled(
-    q: &[f32], ql: Layout, k: &[f32], kl: Layout, v: &[f32], vl: Layout,
-    out: &mut [f32], ol: Layout, mut lse: Option<&mut [f32]>, shape: Shape, opts: &Options,
+    q: &[f32], ql: Layout, k: &[f32], kl: Layout, v: &[f32], vl: Layout, out: &mut [f32], ol: Layout,
+    mut lse: Option<&mut [f32]>, shape: Shape, opts: &Options,
 ) {
     check_common(q, ql, k, kl, &shape, opts);
     check_tensor("v", v.len(), vl, shape.batch, shape.heads_kv, shape.len_k, shape.value_dim);
@@ -88,7 +90,8 @@ pub fn attention_tiled(
                 while r0 < total {
                     let n = if lq >= BLOCK_Q { BLOCK_Q.min(lq - r0 % lq) } else { BLOCK_Q.min(total - r0) };
                     let rows = TileRows::new(n, |t| (hk * group + (r0 + t) / lq, (r0 + t) % lq));
-                    let mut t = Tile { qpack: &mut *qpack, s: &mut *s, o: &mut *o, m: &mut *m, l: &mut *l, corr: &mut *corr };
+                    let mut t =
+                        Tile { qpack: &mut *qpack, s: &mut *s, o: &mut *o, m: &mut *m, l: &mut *l, corr: &mut *corr };
                     t.run(&head, &rows, q, ql, vh, vl.row, &*vtail);
                     // Normalise and store the tile's rows.
                     for ii in 0..n {
@@ -139,7 +142,9 @@ impl<'s> Tile<'s> {
     // microkernel itself), so V8 cannot tier it up apart from that call.
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
-    fn run(&mut self, head: &HeadScores, rows: &TileRows, q: &[f32], ql: Layout, v: &[f32], vrow: usize, vtail: &[f32]) {
+    fn run(
+        &mut self, head: &HeadScores, rows: &TileRows, q: &[f32], ql: Layout, v: &[f32], vrow: usize, vtail: &[f32],
+    ) {
         let br = rows.n;
         let shape = head.shape;
         let d = shape.head_dim;
@@ -176,7 +181,8 @@ impl<'s> Tile<'s> {
             for r in (0..rows4).step_by(MR) {
                 // On a diagonal block, keys past the group's last visible key have weight 0.
                 let keys = if masked {
-                    let last = (r..(r + MR).min(br)).map(|ii| allowed(shape, head.opts, rows.i[ii]).1).max().unwrap_or(-1);
+                    let last =
+                        (r..(r + MR).min(br)).map(|ii| allowed(shape, head.opts, rows.i[ii]).1).max().unwrap_or(-1);
                     (last.saturating_add(1).saturating_sub(j0 as isize)).max(0).min(bc as isize) as usize
                 } else {
                     bc
@@ -191,10 +197,38 @@ impl<'s> Tile<'s> {
                 // and the tail panel len_k·NR values; output tiles lie in row r..r+MR of o.
                 unsafe {
                     if full > 0 {
-                        microkernel(full, keys, a, 0, S_STRIDE, v[j0 * vrow..].as_ptr(), NR, vrow, c, NR, dv_pad, 1.0, 1.0);
+                        microkernel(
+                            full,
+                            keys,
+                            a,
+                            0,
+                            S_STRIDE,
+                            v[j0 * vrow..].as_ptr(),
+                            NR,
+                            vrow,
+                            c,
+                            NR,
+                            dv_pad,
+                            1.0,
+                            1.0,
+                        );
                     }
                     if dv_full < dv {
-                        microkernel(1, keys, a, 0, S_STRIDE, vtail[j0 * NR..].as_ptr(), 0, NR, c.add(dv_full), 0, dv_pad, 1.0, 1.0);
+                        microkernel(
+                            1,
+                            keys,
+                            a,
+                            0,
+                            S_STRIDE,
+                            vtail[j0 * NR..].as_ptr(),
+                            0,
+                            NR,
+                            c.add(dv_full),
+                            0,
+                            dv_pad,
+                            1.0,
+                            1.0,
+                        );
                     }
                 }
             }

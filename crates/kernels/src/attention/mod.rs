@@ -15,7 +15,7 @@
 //! with the tiled kernel's score code (`scores.rs`). [`attention_varlen_elems`]
 //! (`varlen.rs`) runs a packed batch of variable-length sequences, each attending to itself.
 
-use crate::dtype::{Elem, BF16, F16, F16Finite};
+use crate::dtype::{Elem, F16Finite, BF16, F16};
 use crate::Mask;
 
 mod decode;
@@ -90,8 +90,8 @@ impl<'a> Elems<'a> {
 /// f32 operands; see [`attention_forward_elems`] for other storage dtypes.
 #[allow(clippy::too_many_arguments)]
 pub fn attention_forward(
-    q: &[f32], ql: Layout, k: &[f32], kl: Layout, v: &[f32], vl: Layout,
-    out: &mut [f32], ol: Layout, lse: Option<&mut [f32]>, shape: Shape, opts: &Options,
+    q: &[f32], ql: Layout, k: &[f32], kl: Layout, v: &[f32], vl: Layout, out: &mut [f32], ol: Layout,
+    lse: Option<&mut [f32]>, shape: Shape, opts: &Options,
 ) {
     attention_forward_elems(Elems::F32(q), ql, Elems::F32(k), kl, Elems::F32(v), vl, out, ol, lse, shape, opts)
 }
@@ -100,8 +100,8 @@ pub fn attention_forward(
 /// `q` not int8). Short queries run the decode kernel, longer ones the tiled kernel.
 #[allow(clippy::too_many_arguments)]
 pub fn attention_forward_elems(
-    q: Elems, ql: Layout, k: Elems, kl: Layout, v: Elems, vl: Layout,
-    out: &mut [f32], ol: Layout, lse: Option<&mut [f32]>, shape: Shape, opts: &Options,
+    q: Elems, ql: Layout, k: Elems, kl: Layout, v: Elems, vl: Layout, out: &mut [f32], ol: Layout,
+    lse: Option<&mut [f32]>, shape: Shape, opts: &Options,
 ) {
     scores::check_common_lens(q.len(), ql, k.len(), kl, &shape, opts);
     scores::check_tensor("v", v.len(), vl, shape.batch, shape.heads_kv, shape.len_k, shape.value_dim);
@@ -116,16 +116,56 @@ pub fn attention_forward_elems(
     if decode::takes(&shape) {
         let load_q = |b: usize, h: usize, i: usize, dst: &mut [f32]| q.widen(ql.offset(b, h, i), b, h, i, dst);
         match (k, v) {
-            (Elems::F32(k), Elems::F32(v)) => attention_decode(&load_q, Stored { data: k, layout: kl, scales: None },
-                Stored { data: v, layout: vl, scales: None }, out, ol, lse, shape, opts),
-            (Elems::F16(k), Elems::F16(v)) => attention_decode(&load_q, Stored { data: k, layout: kl, scales: None },
-                Stored { data: v, layout: vl, scales: None }, out, ol, lse, shape, opts),
-            (Elems::F16Finite(k), Elems::F16Finite(v)) => attention_decode(&load_q, Stored { data: k, layout: kl, scales: None },
-                Stored { data: v, layout: vl, scales: None }, out, ol, lse, shape, opts),
-            (Elems::BF16(k), Elems::BF16(v)) => attention_decode(&load_q, Stored { data: k, layout: kl, scales: None },
-                Stored { data: v, layout: vl, scales: None }, out, ol, lse, shape, opts),
-            (Elems::I8(k, ksc), Elems::I8(v, vsc)) => attention_decode(&load_q, Stored { data: k, layout: kl, scales: Some(ksc) },
-                Stored { data: v, layout: vl, scales: Some(vsc) }, out, ol, lse, shape, opts),
+            (Elems::F32(k), Elems::F32(v)) => attention_decode(
+                &load_q,
+                Stored { data: k, layout: kl, scales: None },
+                Stored { data: v, layout: vl, scales: None },
+                out,
+                ol,
+                lse,
+                shape,
+                opts,
+            ),
+            (Elems::F16(k), Elems::F16(v)) => attention_decode(
+                &load_q,
+                Stored { data: k, layout: kl, scales: None },
+                Stored { data: v, layout: vl, scales: None },
+                out,
+                ol,
+                lse,
+                shape,
+                opts,
+            ),
+            (Elems::F16Finite(k), Elems::F16Finite(v)) => attention_decode(
+                &load_q,
+                Stored { data: k, layout: kl, scales: None },
+                Stored { data: v, layout: vl, scales: None },
+                out,
+                ol,
+                lse,
+                shape,
+                opts,
+            ),
+            (Elems::BF16(k), Elems::BF16(v)) => attention_decode(
+                &load_q,
+                Stored { data: k, layout: kl, scales: None },
+                Stored { data: v, layout: vl, scales: None },
+                out,
+                ol,
+                lse,
+                shape,
+                opts,
+            ),
+            (Elems::I8(k, ksc), Elems::I8(v, vsc)) => attention_decode(
+                &load_q,
+                Stored { data: k, layout: kl, scales: Some(ksc) },
+                Stored { data: v, layout: vl, scales: Some(vsc) },
+                out,
+                ol,
+                lse,
+                shape,
+                opts,
+            ),
             _ => panic!("attention: k and v must have the same dtype"),
         }
         return;
@@ -233,7 +273,13 @@ pub struct Options<'a> {
 impl<'a> Options<'a> {
     pub fn new(scale: f32) -> Self {
         Options {
-            scale, causal: false, window: None, softcap: 0.0, alibi_slopes: None, sinks: None, mask: None,
+            scale,
+            causal: false,
+            window: None,
+            softcap: 0.0,
+            alibi_slopes: None,
+            sinks: None,
+            mask: None,
             causal_offset: None,
         }
     }

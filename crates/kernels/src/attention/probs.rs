@@ -17,8 +17,8 @@ use crate::rowops;
 /// join the denominator as in the forward kernel). Fully blocked rows are zeros.
 #[allow(clippy::too_many_arguments)]
 pub fn attention_probs(
-    q: &[f32], ql: Layout, k: &[f32], kl: Layout, lse: Option<&[f32]>,
-    shape: Shape, opts: &Options, row_start: usize, row_count: usize, out: &mut [f32],
+    q: &[f32], ql: Layout, k: &[f32], kl: Layout, lse: Option<&[f32]>, shape: Shape, opts: &Options, row_start: usize,
+    row_count: usize, out: &mut [f32],
 ) {
     check_common(q, ql, k, kl, &shape, opts);
     assert!(row_start + row_count <= shape.len_q, "attention_probs: rows out of range");

@@ -28,7 +28,10 @@ pub(super) fn check_common(q: &[f32], ql: Layout, k: &[f32], kl: Layout, shape: 
 
 /// [`check_common`] on element counts (for operands of any storage dtype).
 pub(super) fn check_common_lens(q_len: usize, ql: Layout, k_len: usize, kl: Layout, shape: &Shape, opts: &Options) {
-    assert!(shape.heads_kv > 0 && shape.heads_q % shape.heads_kv == 0, "attention: heads_q must be a multiple of heads_kv");
+    assert!(
+        shape.heads_kv > 0 && shape.heads_q % shape.heads_kv == 0,
+        "attention: heads_q must be a multiple of heads_kv"
+    );
     check_tensor("q", q_len, ql, shape.batch, shape.heads_q, shape.len_q, shape.head_dim);
     check_tensor("k", k_len, kl, shape.batch, shape.heads_kv, shape.len_k, shape.head_dim);
     if let Some(s) = opts.alibi_slopes {
@@ -40,8 +43,10 @@ pub(super) fn check_common_lens(q_len: usize, ql: Layout, k_len: usize, kl: Layo
     if let Some(m) = &opts.mask {
         if shape.batch > 0 && shape.heads_q > 0 && shape.len_q > 0 && shape.len_k > 0 {
             let st = m.strides;
-            let last = (shape.batch - 1) * st[0] + (shape.heads_q - 1) * st[1]
-                + (shape.len_q - 1) * st[2] + (shape.len_k - 1) * st[3];
+            let last = (shape.batch - 1) * st[0]
+                + (shape.heads_q - 1) * st[1]
+                + (shape.len_q - 1) * st[2]
+                + (shape.len_k - 1) * st[3];
             assert!(m.data.len() > last, "attention: mask too short");
         }
     }
@@ -244,8 +249,21 @@ impl<'a> HeadScores<'a> {
             // each (asserted above); tile t writes rows js..js+MR < bc_pad and columns
             // t·NR..t·NR+NR ≤ BLOCK_Q of s.
             unsafe {
-                microkernel(tb - ta, d, a, 0, MR, qpack[ta * NR * d..].as_ptr(), NR * d, NR,
-                    s[js * S_STRIDE + ta * NR..].as_mut_ptr(), NR, S_STRIDE, alpha, 0.0)
+                microkernel(
+                    tb - ta,
+                    d,
+                    a,
+                    0,
+                    MR,
+                    qpack[ta * NR * d..].as_ptr(),
+                    NR * d,
+                    NR,
+                    s[js * S_STRIDE + ta * NR..].as_mut_ptr(),
+                    NR,
+                    S_STRIDE,
+                    alpha,
+                    0.0,
+                )
             };
         }
         if !self.fast {
@@ -258,7 +276,8 @@ impl<'a> HeadScores<'a> {
             for ii in 0..br {
                 let (lo, hi) = allowed(self.shape, self.opts, tile.i[ii]);
                 let first = lo.saturating_sub(j0 as isize).max(0).min(bc as isize) as usize;
-                let end = hi.saturating_add(1).saturating_sub(j0 as isize).max(first as isize).min(bc as isize) as usize;
+                let end =
+                    hi.saturating_add(1).saturating_sub(j0 as isize).max(first as isize).min(bc as isize) as usize;
                 for jj in (0..first).chain(end..bc) {
                     s[jj * S_STRIDE + ii] = f32::NEG_INFINITY;
                 }
@@ -317,8 +336,11 @@ mod tests {
         let windows = [None, Some((0, 0)), Some((5, 2)), Some((40, 0)), Some((0, usize::MAX)), Some((usize::MAX, 3))];
         for &(lq, lk) in &[(1usize, 1usize), (17, 17), (100, 37), (37, 100), (130, 130)] {
             for &causal in &[false, true] {
-                for (&window, &offset) in windows.iter().flat_map(|w| [None, Some(0), Some(-9), Some(50)].iter().map(move |o| (w, o))) {
-                    let shape = Shape { batch: 1, heads_q: 1, heads_kv: 1, len_q: lq, len_k: lk, head_dim: 1, value_dim: 1 };
+                for (&window, &offset) in
+                    windows.iter().flat_map(|w| [None, Some(0), Some(-9), Some(50)].iter().map(move |o| (w, o)))
+                {
+                    let shape =
+                        Shape { batch: 1, heads_q: 1, heads_kv: 1, len_q: lq, len_k: lk, head_dim: 1, value_dim: 1 };
                     let mut opts = Options::new(1.0);
                     opts.causal = causal;
                     opts.window = window;

@@ -27,8 +27,8 @@ pub fn valid_offsets(offsets: &[u32], total: usize) -> bool {
 /// the sequence's start. `opts.mask` must be `None` (a dense mask has no packed form).
 #[allow(clippy::too_many_arguments)]
 pub fn attention_varlen_elems(
-    q: Elems, ql: Layout, k: Elems, kl: Layout, v: Elems, vl: Layout,
-    out: &mut [f32], ol: Layout, mut lse: Option<&mut [f32]>, shape: Shape, offsets: &[u32], opts: &Options,
+    q: Elems, ql: Layout, k: Elems, kl: Layout, v: Elems, vl: Layout, out: &mut [f32], ol: Layout,
+    mut lse: Option<&mut [f32]>, shape: Shape, offsets: &[u32], opts: &Options,
 ) {
     let t = shape.len_q;
     assert!(shape.batch == 1 && shape.len_k == t, "attention_varlen: a packed batch is one [T, H, D] tensor");
@@ -56,8 +56,17 @@ pub fn attention_varlen_elems(
         // A fresh `Options` per sequence: its bottom-right default offset (len_k − len_q)
         // is 0 here, as with `causal_offset` left unset.
         attention_forward_elems(
-            from(q, qo, a), ql, from(k, ko, a), kl, from(v, vo, a), vl,
-            &mut out[oo..], ol, l, sub, opts,
+            from(q, qo, a),
+            ql,
+            from(k, ko, a),
+            kl,
+            from(v, vo, a),
+            vl,
+            &mut out[oo..],
+            ol,
+            l,
+            sub,
+            opts,
         );
         if let Some(dst) = lse.as_deref_mut() {
             for h in 0..shape.heads_q {
@@ -69,7 +78,7 @@ pub fn attention_varlen_elems(
 
 /// The operand from element `at` (row `row` of the packed tensor) on; int8 row scales
 /// move to the same row.
-fn from<'a>(e: Elems<'a>, at: usize, row: usize) -> Elems<'a> {
+fn from(e: Elems<'_>, at: usize, row: usize) -> Elems<'_> {
     match e {
         Elems::F32(x) => Elems::F32(&x[at..]),
         Elems::F16(x) => Elems::F16(&x[at..]),

@@ -390,8 +390,10 @@ pub fn bias_act_rows(x: &mut [f32], rows: usize, cols: usize, ld: usize, bias: O
 /// `gate[r, c] ← act(gate[r, c] + gate_bias[c]) · (up[r, c] + up_bias[c])`, rows `ldg`
 /// and `ldu` apart (biases optional). SwiGLU is `Silu`, GeGLU `Gelu`/`GeluTanh`.
 #[allow(clippy::too_many_arguments)]
-pub fn gated_rows(gate: &mut [f32], ldg: usize, up: &[f32], ldu: usize, rows: usize, cols: usize,
-    gate_bias: Option<&[f32]>, up_bias: Option<&[f32]>, act: Activation) {
+pub fn gated_rows(
+    gate: &mut [f32], ldg: usize, up: &[f32], ldu: usize, rows: usize, cols: usize, gate_bias: Option<&[f32]>,
+    up_bias: Option<&[f32]>, act: Activation,
+) {
     assert!(rows <= 1 || (ldg >= cols && ldu >= cols), "gated_rows: row stride < cols");
     assert!(gate.len() >= super::span(rows, cols, ldg), "gated_rows: gate too short");
     assert!(up.len() >= super::span(rows, cols, ldu), "gated_rows: up too short");
@@ -469,8 +471,10 @@ unsafe fn map_rows<A: Act>(x: *mut f32, rows: usize, cols: usize, ld: usize, b: 
 /// readable for `cols`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn gate_rows<A: Act>(g: *mut f32, ldg: usize, u: *const f32, ldu: usize, rows: usize, cols: usize,
-    bg: Option<*const f32>, bu: Option<*const f32>) {
+unsafe fn gate_rows<A: Act>(
+    g: *mut f32, ldg: usize, u: *const f32, ldu: usize, rows: usize, cols: usize, bg: Option<*const f32>,
+    bu: Option<*const f32>,
+) {
     for r in 0..rows {
         let (gr, ur) = (g.add(r * ldg), u.add(r * ldu));
         #[allow(unused_mut)]

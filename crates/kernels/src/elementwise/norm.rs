@@ -46,7 +46,9 @@ pub fn norm_rows(src: &[f32], dst: &mut [f32], rows: usize, cols: usize, norm: N
     for r in 0..rows {
         // SAFETY: row r lies inside src and dst (asserted); dst is exclusive, so it does
         // not overlap src; `src` is only read (no residual).
-        unsafe { norm_row(src.as_ptr().add(r * cols) as *mut f32, None, dst.as_mut_ptr().add(r * cols), cols, norm, eps) }
+        unsafe {
+            norm_row(src.as_ptr().add(r * cols) as *mut f32, None, dst.as_mut_ptr().add(r * cols), cols, norm, eps)
+        }
     }
 }
 
@@ -62,8 +64,9 @@ pub fn norm_rows_in_place(x: &mut [f32], rows: usize, cols: usize, norm: Norm, e
 }
 
 /// `h ← h + residual; dst ← norm(h)` row by row (`dst` None: into `h`).
-pub fn add_norm_rows(h: &mut [f32], residual: &[f32], dst: Option<&mut [f32]>, rows: usize, cols: usize,
-    norm: Norm, eps: f32) {
+pub fn add_norm_rows(
+    h: &mut [f32], residual: &[f32], dst: Option<&mut [f32]>, rows: usize, cols: usize, norm: Norm, eps: f32,
+) {
     let n = span(rows, cols, cols);
     assert!(h.len() >= n && residual.len() >= n, "add_norm_rows: h or residual too short");
     norm.check(cols);
@@ -78,7 +81,14 @@ pub fn add_norm_rows(h: &mut [f32], residual: &[f32], dst: Option<&mut [f32]>, r
         // SAFETY: row r lies inside h, residual and the output; the residual is shared
         // and the separate dst exclusive, so neither overlaps h.
         unsafe {
-            norm_row(h.as_mut_ptr().add(r * cols), Some(residual.as_ptr().add(r * cols)), out.add(r * cols), cols, norm, eps)
+            norm_row(
+                h.as_mut_ptr().add(r * cols),
+                Some(residual.as_ptr().add(r * cols)),
+                out.add(r * cols),
+                cols,
+                norm,
+                eps,
+            )
         }
     }
 }
@@ -283,8 +293,9 @@ unsafe fn pass2(x: *const f32, n: usize, m: f32) -> (f64, f64) {
 /// `x` readable, `dst` writable (equal or disjoint) for `n`; `g`, `b` readable for `n`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn pass3(x: *const f32, dst: *mut f32, n: usize, m: f32, delta: f32, s: f32, g: *const f32,
-    b: Option<*const f32>) {
+unsafe fn pass3(
+    x: *const f32, dst: *mut f32, n: usize, m: f32, delta: f32, s: f32, g: *const f32, b: Option<*const f32>,
+) {
     let mut j = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {

@@ -57,8 +57,10 @@ pub fn rope_rows(x: &mut [f32], s: &RopeShape, cos: &[f32], sin: &[f32], style: 
     if s.rows == 0 || half == 0 || s.heads == 0 {
         return;
     }
-    assert!(s.table_rows > 0 && cos.len() >= s.table_rows * half && sin.len() >= s.table_rows * half,
-        "rope_rows: cos/sin tables too short");
+    assert!(
+        s.table_rows > 0 && cos.len() >= s.table_rows * half && sin.len() >= s.table_rows * half,
+        "rope_rows: cos/sin tables too short"
+    );
     let p = x.as_mut_ptr();
     for r in 0..s.rows {
         let t = (r % s.table_rows) * half;

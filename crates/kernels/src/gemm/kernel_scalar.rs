@@ -18,11 +18,8 @@ const _: () = assert!(MR == 4 && NR == 8, "the scalar kernel is written for 4×8
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn f32_gemm_4x8_scalar(
-    tiles: usize, k: usize,
-    a: *const f32, a_step: usize, csa: usize,
-    b: *const f32, b_step: usize, rsb: usize,
-    c: *mut f32, c_step: usize, rsc: usize,
-    alpha: f32, beta: f32,
+    tiles: usize, k: usize, a: *const f32, a_step: usize, csa: usize, b: *const f32, b_step: usize, rsb: usize,
+    c: *mut f32, c_step: usize, rsc: usize, alpha: f32, beta: f32,
 ) {
     for t in 0..tiles {
         tile(k, a.add(t * a_step), csa, b.add(t * b_step), rsb, c.add(t * c_step), rsc, alpha, beta);
@@ -32,8 +29,7 @@ pub unsafe fn f32_gemm_4x8_scalar(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile(
-    k: usize, a: *const f32, csa: usize, b: *const f32, rsb: usize,
-    c: *mut f32, rsc: usize, alpha: f32, beta: f32,
+    k: usize, a: *const f32, csa: usize, b: *const f32, rsb: usize, c: *mut f32, rsc: usize, alpha: f32, beta: f32,
 ) {
     for half in 0..2 {
         let mut acc = [[0.0f32; 4]; MR];

@@ -37,11 +37,8 @@ use core::arch::wasm32::*;
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn f32_gemm_4x8_simd128(
-    tiles: usize, k: usize,
-    a: *const f32, a_step: usize, csa: usize,
-    b: *const f32, b_step: usize, rsb: usize,
-    c: *mut f32, c_step: usize, rsc: usize,
-    alpha: f32, beta: f32,
+    tiles: usize, k: usize, a: *const f32, a_step: usize, csa: usize, b: *const f32, b_step: usize, rsb: usize,
+    c: *mut f32, c_step: usize, rsc: usize, alpha: f32, beta: f32,
 ) {
     for t in 0..tiles {
         tile(k, a.add(t * a_step), csa, b.add(t * b_step), rsb, c.add(t * c_step), rsc, alpha, beta);
@@ -51,8 +48,7 @@ pub unsafe fn f32_gemm_4x8_simd128(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile(
-    k: usize, a: *const f32, csa: usize, b: *const f32, rsb: usize,
-    c: *mut f32, rsc: usize, alpha: f32, beta: f32,
+    k: usize, a: *const f32, csa: usize, b: *const f32, rsb: usize, c: *mut f32, rsc: usize, alpha: f32, beta: f32,
 ) {
     let z = f32x4_splat(0.0);
     let (mut c00, mut c01, mut c10, mut c11) = (z, z, z, z);

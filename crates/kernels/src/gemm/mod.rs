@@ -9,21 +9,21 @@
 pub mod blocking;
 pub mod pack;
 
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub mod kernel_simd128;
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 pub mod kernel_scalar;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod kernel_simd128;
 
 use crate::dtype::Elem;
 use blocking::{KC, MC, MR, NC, NR};
 
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub use kernel_scalar::f32_gemm_4x8_scalar as microkernel;
 /// The microkernel of this build: a run of `C[0..MR, 0..NR] ← α·(A·B) + β·C` tiles,
 /// A column-major (`a[p·csa + r]`, the MR values of a column contiguous), B rows at
 /// stride `rsb`, C rows at stride `rsc`; successive tiles advance a, b, c by fixed steps.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub use kernel_simd128::f32_gemm_4x8_simd128 as microkernel;
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub use kernel_scalar::f32_gemm_4x8_scalar as microkernel;
 
 /// `C ← α·A·op(B) + β·C` where `A` is `m×k` (row stride `lda`), `op(B)` is `k×n`
 /// (`B` is `k×n` with row stride `ldb`, or `n×k` when `trans_b`), and `C` is `m×n`
@@ -31,10 +31,8 @@ pub use kernel_scalar::f32_gemm_4x8_scalar as microkernel;
 /// does not propagate).
 #[allow(clippy::too_many_arguments)]
 pub fn sgemm(
-    m: usize, k: usize, n: usize, alpha: f32,
-    a: &[f32], lda: usize,
-    b: &[f32], ldb: usize, trans_b: bool,
-    beta: f32, c: &mut [f32], ldc: usize,
+    m: usize, k: usize, n: usize, alpha: f32, a: &[f32], lda: usize, b: &[f32], ldb: usize, trans_b: bool, beta: f32,
+    c: &mut [f32], ldc: usize,
 ) {
     gemm(m, k, n, alpha, a, lda, b, ldb, trans_b, beta, c, ldc)
 }
@@ -46,10 +44,8 @@ pub fn sgemm(
 /// `W[out, in]` with `trans_b` (`Y = X·Wᵀ`, PyTorch's `Linear`).
 #[allow(clippy::too_many_arguments)]
 pub fn gemm<E: Elem>(
-    m: usize, k: usize, n: usize, alpha: f32,
-    a: &[f32], lda: usize,
-    b: &[E], ldb: usize, trans_b: bool,
-    beta: f32, c: &mut [f32], ldc: usize,
+    m: usize, k: usize, n: usize, alpha: f32, a: &[f32], lda: usize, b: &[E], ldb: usize, trans_b: bool, beta: f32,
+    c: &mut [f32], ldc: usize,
 ) {
     if m == 0 || n == 0 {
         return;
@@ -101,8 +97,7 @@ fn pack_b_block<E: Elem>(kc: usize, nc: usize, b: &[E], ldb: usize, trans: bool,
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
 fn macro_block(
-    mc: usize, nc: usize, kc: usize, alpha: f32,
-    apack: &[f32], bpack: &[f32], beta: f32, c: &mut [f32], ldc: usize,
+    mc: usize, nc: usize, kc: usize, alpha: f32, apack: &[f32], bpack: &[f32], beta: f32, c: &mut [f32], ldc: usize,
 ) {
     debug_assert!(c.len() >= (mc - 1) * ldc + nc);
     debug_assert!(apack.len() >= round_up(mc, MR) * kc && bpack.len() >= round_up(nc, NR) * kc);
@@ -117,8 +112,21 @@ fn macro_block(
             // sliver kc·NR; tile t covers C rows t·MR..t·MR+MR−1 < mc and columns
             // jr..jr+NR−1 < nc, inside c (asserted above).
             unsafe {
-                microkernel(full, kc, apack.as_ptr(), kc * MR, MR, bp, 0, NR,
-                    c[jr..].as_mut_ptr(), MR * ldc, ldc, alpha, beta)
+                microkernel(
+                    full,
+                    kc,
+                    apack.as_ptr(),
+                    kc * MR,
+                    MR,
+                    bp,
+                    0,
+                    NR,
+                    c[jr..].as_mut_ptr(),
+                    MR * ldc,
+                    ldc,
+                    alpha,
+                    beta,
+                )
             };
         }
         for ir in (full * MR..mc).step_by(MR) {
@@ -133,8 +141,7 @@ fn macro_block(
 /// the `mr × nr` part is combined into C (β = 0 still never reads C).
 #[allow(clippy::too_many_arguments)]
 fn edge_tile(
-    kc: usize, ap: *const f32, bp: *const f32, mr: usize, nr: usize,
-    alpha: f32, beta: f32, c: &mut [f32], ldc: usize,
+    kc: usize, ap: *const f32, bp: *const f32, mr: usize, nr: usize, alpha: f32, beta: f32, c: &mut [f32], ldc: usize,
 ) {
     let mut tile = [0.0f32; MR * NR];
     // SAFETY: ap/bp point at full packed slivers (zero padded); tile is MR×NR.

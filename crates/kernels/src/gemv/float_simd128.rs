@@ -104,7 +104,12 @@ pub fn float_gemv<E: Elem>(
         // SAFETY: every row index is < n and w holds n·k elements (checked by the caller);
         // x rows i < m hold k floats at i·ldx; y[i·ldy + j .. + nr] lies inside y.
         unsafe {
-            let wp = [w.as_ptr().add(rows[0] * k), w.as_ptr().add(rows[1] * k), w.as_ptr().add(rows[2] * k), w.as_ptr().add(rows[3] * k)];
+            let wp = [
+                w.as_ptr().add(rows[0] * k),
+                w.as_ptr().add(rows[1] * k),
+                w.as_ptr().add(rows[2] * k),
+                w.as_ptr().add(rows[3] * k),
+            ];
             // Float16 bits as u16 (E is repr(transparent)).
             let hp = [wp[0] as *const u16, wp[1] as *const u16, wp[2] as *const u16, wp[3] as *const u16];
             for i in 0..m {

@@ -26,7 +26,7 @@
 //! SIMD128 kernels are compiled with `target_feature = "simd128"`, scalar ones without;
 //! both implement the same functions and pass the same tests (`tests/gemv.rs`).
 
-use crate::dtype::{Elem, F16, F16Finite, BF16};
+use crate::dtype::{Elem, F16Finite, BF16, F16};
 use crate::format::{Format, QK};
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -89,13 +89,17 @@ pub fn gemv<E: Elem>(
 
 /// [`gemv`] with float32 weights.
 #[allow(clippy::too_many_arguments)]
-pub fn f32_gemv(m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[f32], bias: Option<&[f32]>, y: &mut [f32], ldy: usize) {
+pub fn f32_gemv(
+    m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[f32], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
+) {
     gemv(m, k, n, x, ldx, w, bias, y, ldy)
 }
 
 /// [`gemv`] with float16 weights.
 #[allow(clippy::too_many_arguments)]
-pub fn f16_gemv(m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[F16], bias: Option<&[f32]>, y: &mut [f32], ldy: usize) {
+pub fn f16_gemv(
+    m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[F16], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
+) {
     gemv(m, k, n, x, ldx, w, bias, y, ldy)
 }
 
@@ -103,7 +107,8 @@ pub fn f16_gemv(m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[F16], 
 /// checked once when the weights are made): no tile checks them again.
 #[allow(clippy::too_many_arguments)]
 pub fn f16_finite_gemv(
-    m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[F16Finite], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
+    m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[F16Finite], bias: Option<&[f32]>, y: &mut [f32],
+    ldy: usize,
 ) {
     gemv(m, k, n, x, ldx, w, bias, y, ldy)
 }
@@ -117,7 +122,9 @@ pub fn f16_all_finite(w: &[F16]) -> bool {
 
 /// [`gemv`] with bfloat16 weights.
 #[allow(clippy::too_many_arguments)]
-pub fn bf16_gemv(m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[BF16], bias: Option<&[f32]>, y: &mut [f32], ldy: usize) {
+pub fn bf16_gemv(
+    m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[BF16], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
+) {
     gemv(m, k, n, x, ldx, w, bias, y, ldy)
 }
 

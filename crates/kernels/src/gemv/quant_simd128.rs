@@ -16,10 +16,14 @@ pub fn quantize_block(x: &[f32], q: &mut [i16]) -> f32 {
     unsafe {
         let p = buf.as_ptr();
         let v: [v128; 8] = [
-            v128_load(p as *const v128), v128_load(p.add(4) as *const v128),
-            v128_load(p.add(8) as *const v128), v128_load(p.add(12) as *const v128),
-            v128_load(p.add(16) as *const v128), v128_load(p.add(20) as *const v128),
-            v128_load(p.add(24) as *const v128), v128_load(p.add(28) as *const v128),
+            v128_load(p as *const v128),
+            v128_load(p.add(4) as *const v128),
+            v128_load(p.add(8) as *const v128),
+            v128_load(p.add(12) as *const v128),
+            v128_load(p.add(16) as *const v128),
+            v128_load(p.add(20) as *const v128),
+            v128_load(p.add(24) as *const v128),
+            v128_load(p.add(28) as *const v128),
         ];
         // f32x4.max propagates NaN; the lane maximum of |x|, then across lanes.
         let mut a = f32x4_abs(v[0]);
@@ -178,9 +182,15 @@ fn q_gemv<const Q4: bool, F: Fn(*const u8, &[v128; 4], v128) -> v128>(
                             let xv = load_xblock(xrow.add(b * QK));
                             let off = b * block_bytes;
                             let d0 = f32x4_convert_i32x4(dot(wr[r0].add(off), &xv, corr));
-                            a0 = f32x4_add(a0, f32x4_mul(d0, v128_load32_splat(sp.add(r0 * SCALE_CHUNK + c) as *const u32)));
+                            a0 = f32x4_add(
+                                a0,
+                                f32x4_mul(d0, v128_load32_splat(sp.add(r0 * SCALE_CHUNK + c) as *const u32)),
+                            );
                             let d1 = f32x4_convert_i32x4(dot(wr[r1].add(off), &xv, corr));
-                            a1 = f32x4_add(a1, f32x4_mul(d1, v128_load32_splat(sp.add(r1 * SCALE_CHUNK + c) as *const u32)));
+                            a1 = f32x4_add(
+                                a1,
+                                f32x4_mul(d1, v128_load32_splat(sp.add(r1 * SCALE_CHUNK + c) as *const u32)),
+                            );
                         }
                         acc[r0] = a0;
                         acc[r1] = a1;

@@ -56,7 +56,8 @@ pub fn quantize_block(x: &[f32], q: &mut [i16]) -> f32 {
 /// element `j` of block `b` of weight row `r`.
 #[allow(clippy::too_many_arguments)]
 fn q_gemv(
-    m: usize, n: usize, q: &QRows, ws: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize, code: impl Fn(usize, usize, usize) -> i32,
+    m: usize, n: usize, q: &QRows, ws: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
+    code: impl Fn(usize, usize, usize) -> i32,
 ) {
     let nb = q.nb;
     let mut j = 0;

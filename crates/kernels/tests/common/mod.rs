@@ -49,15 +49,19 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f64], atol: f64, rtol: f64)
     assert!(
         worst <= 1.0,
         "{}: worst error {:.3}× tolerance at element {} (got {}, want {})",
-        what, worst, at, got[at], want[at]
+        what,
+        worst,
+        at,
+        got[at],
+        want[at]
     );
 }
 
 /// `C ← α·A·op(B) + β·C` in float64; with β = 0, C is not read.
 #[allow(clippy::too_many_arguments)]
 pub fn ref_gemm(
-    m: usize, k: usize, n: usize, alpha: f64, a: &[f32], lda: usize, b: &[f32], ldb: usize,
-    trans_b: bool, beta: f64, c: &[f32], ldc: usize,
+    m: usize, k: usize, n: usize, alpha: f64, a: &[f32], lda: usize, b: &[f32], ldb: usize, trans_b: bool, beta: f64,
+    c: &[f32], ldc: usize,
 ) -> Vec<f64> {
     let mut out: Vec<f64> = c.iter().map(|&x| x as f64).collect();
     for i in 0..m {
