@@ -69,7 +69,7 @@ export function hfConfig(s: ModelSpec): Record<string, unknown> {
 }
 
 /** What a tensor is (sets its value range). */
-type Kind = 'weight' | 'bias' | 'gain' | 'shift';
+export type Kind = 'weight' | 'bias' | 'gain' | 'shift';
 
 export interface TensorInfo {
   /** Hugging Face name (the safetensors key). */
@@ -122,7 +122,7 @@ function hash(text: string): number {
  * The values of one tensor (seeded xorshift32 → uniform): weights ±0.04, biases and
  * LayerNorm shifts ±0.02, norm gains 1 ± 0.1.
  */
-export function fillTensor(s: ModelSpec, info: TensorInfo, out: Float32Array): Float32Array {
+export function fillTensor(s: { readonly seed: number }, info: TensorInfo, out: Float32Array): Float32Array {
   let x = (hash(info.name) ^ Math.imul(s.seed, 0x9e3779b1)) >>> 0 || 1;
   const [centre, half] = info.kind === 'gain' ? [1, 0.1] : info.kind === 'weight' ? [0, 0.04] : [0, 0.02];
   const scale = (2 * half) / 4294967296;
@@ -134,7 +134,7 @@ export function fillTensor(s: ModelSpec, info: TensorInfo, out: Float32Array): F
 }
 
 /** A tensor's values, newly allocated. */
-export function tensorValues(s: ModelSpec, info: TensorInfo): Float32Array {
+export function tensorValues(s: { readonly seed: number }, info: TensorInfo): Float32Array {
   return fillTensor(s, info, new Float32Array(info.shape.reduce((a, b) => a * b, 1)));
 }
 
@@ -170,7 +170,11 @@ export function toHalf(value: number): number {
  * to half precision; norms and biases too, as a float16 checkpoint has them).
  */
 export function safetensorsBytes(s: ModelSpec, dtype: 'F32' | 'F16'): Uint8Array {
-  const list = tensorList(s);
+  return safetensorsOf(s, tensorList(s), dtype);
+}
+
+/** A safetensors file of the tensors `list`, filled by {@link fillTensor} with `s`'s seed. */
+export function safetensorsOf(s: { readonly seed: number }, list: readonly TensorInfo[], dtype: 'F32' | 'F16'): Uint8Array {
   const size = dtype === 'F32' ? 4 : 2;
   const header: Record<string, unknown> = {};
   let offset = 0;

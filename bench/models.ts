@@ -54,17 +54,25 @@ export interface ModelsOptions {
   readonly build: string;
   /** A bandwidth already measured in this run (the decode group's). */
   readonly bandwidth?: BandwidthResult | null;
+  /** Full runs: only these shapes, by name (case-insensitive); all when absent. */
+  readonly shapes?: ReadonlySet<string> | null;
+  /** Full runs: the peer's thread counts (default 1 and 2). */
+  readonly peerThreads?: readonly number[] | null;
 }
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-/** Runs a cell in a process of its own (full runs). */
-function runIsolated(spec: CellSpec, dir: string, index: number, log: (line: string) => void): Promise<CellResult> {
+/**
+ * Runs a cell in a process of its own (full runs): `script` (model-cell.ts, encoder-cell.ts)
+ * reads the spec from a file and writes its result to another.
+ */
+export function runIsolated<Spec, Result>(spec: Spec, dir: string, index: number, log: (line: string) => void,
+  script = 'model-cell.ts'): Promise<Result | { status: string; seconds: number }> {
   const specFile = path.join(dir, `cell-${index}.json`), resultFile = path.join(dir, `cell-${index}.result.json`);
   writeFileSync(specFile, JSON.stringify(spec));
   const flags = process.execArgv.includes('--experimental-wasm-relaxed-simd') ? ['--experimental-wasm-relaxed-simd'] : [];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...flags, '--import', 'tsx', path.join(HERE, 'model-cell.ts'), specFile, resultFile], {
+    const child = spawn(process.execPath, [...flags, '--import', 'tsx', path.join(HERE, script), specFile, resultFile], {
       cwd: path.join(HERE, '..'), stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
@@ -76,7 +84,7 @@ function runIsolated(spec: CellSpec, dir: string, index: number, log: (line: str
     });
     child.on('close', (code) => {
       try {
-        resolve(JSON.parse(readFileSync(resultFile, 'utf8')) as CellResult);
+        resolve(JSON.parse(readFileSync(resultFile, 'utf8')) as Result);
       } catch {
         resolve({ status: `failed: process exited with ${code}${err ? `: ${err.trim().split('\n').pop()}` : ''}`, seconds: 0 });
       }
@@ -110,10 +118,11 @@ function writeModelFolder(s: ModelSpec, dir: string, log: (line: string) => void
 export async function runModelsGroup(opts: ModelsOptions): Promise<ModelsResult> {
   const started = performance.now();
   const { quick, log } = opts;
-  const specs = quick ? [TINY_LLAMA, TINY_GPT2] : [SMOLLM_135M, GPT2_SMALL];
+  const wanted = opts.shapes ? new Set([...opts.shapes].map((n) => n.toLowerCase())) : null;
+  const specs = quick ? [TINY_LLAMA, TINY_GPT2] : [SMOLLM_135M, GPT2_SMALL].filter((s) => !wanted || wanted.has(s.name.toLowerCase()));
   const plan = quick
     ? { prefill: [32, 128], contexts: [32, 128], prefillRuns: 2, decodeSteps: 5, peerThreads: [1] }
-    : { prefill: [128, 512], contexts: [128, 1024], prefillRuns: 3, decodeSteps: 10, peerThreads: [1, 2] };
+    : { prefill: [128, 512], contexts: [128, 1024], prefillRuns: 3, decodeSteps: 10, peerThreads: opts.peerThreads ?? [1, 2] };
   const isolated = !quick;
   let bandwidth = opts.bandwidth ?? null;
   if (!bandwidth) {
@@ -143,7 +152,7 @@ export async function runModelsGroup(opts: ModelsOptions): Promise<ModelsResult>
           peerDir: dir, checkFile, prefill: plan.prefill, prefillRuns: plan.prefillRuns, contexts: plan.contexts,
           decodeSteps: plan.decodeSteps };
         log(`  [${s.name}] ${c.library} ${c.format}, ${c.threads} thread${c.threads > 1 ? 's' : ''}`);
-        const result = isolated ? await runIsolated(spec, tmp, index, log) : await runCell(spec, log);
+        const result = isolated ? await runIsolated<CellSpec, CellResult>(spec, tmp, index, log) as CellResult : await runCell(spec, log);
         index++;
         if (result.status !== 'ok') log(`      ${result.status}`);
         else checks.set(`${c.library} ${c.format} ${c.threads}`, checkFile);
@@ -185,7 +194,8 @@ export async function runModelsGroup(opts: ModelsOptions): Promise<ModelsResult>
     bandwidth, peerVersions, rows, isolated, seconds: (performance.now() - started) / 1000 };
 }
 
-function peerVersionsFromPackages(): string {
+/** The peer's versions, read from the installed packages. */
+export function peerVersionsFromPackages(): string {
   const read = (p: string) => (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version;
   try {
     const tfRoot = path.join(HERE, '..', 'node_modules', '@huggingface', 'transformers');

@@ -3,6 +3,7 @@
  * Markdown report. Every figure comes from the result; nothing is computed twice.
  */
 import { mib, ms, ratio, textTable } from './format.js';
+import { type EncodersResult, encodersConsole, encodersMarkdown } from './encoders-report.js';
 import { type ModelsResult, modelsConsole, modelsMarkdown } from './models-report.js';
 import { OURS, type SuiteResult, TS } from './suite.js';
 
@@ -26,6 +27,8 @@ export interface Report extends SuiteResult {
   readonly notes: readonly string[];
   /** The `models` group (whole decoders against transformers.js), when it ran. */
   readonly models?: ModelsResult;
+  /** The `encoders` group (BERT sentence embeddings against transformers.js), when it ran. */
+  readonly encoders?: EncodersResult;
 }
 
 /** 45.5 GFLOP/s: SIMD128 mul+add throughput measured earlier on this machine type. */
@@ -83,6 +86,7 @@ export function consoleTable(r: Report): string {
   if (dec) lines.push('', bandwidthLine(r), dec.console);
   lines.push('ratio = their median ÷ ours (above 1: ours is faster); ≠ marks outputs outside tolerance; — not run.');
   if (r.models) lines.push('', modelsConsole(r.models));
+  if (r.encoders) lines.push('', encodersConsole(r.encoders));
   for (const d of disagreements(r)) lines.push(`WARNING: ${d}`);
   return lines.join('\n');
 }
@@ -183,6 +187,7 @@ export function markdown(r: Report, chartFile: string): string {
     out.push(...dec.markdown);
   }
   if (r.models) out.push('', ...modelsMarkdown(r.models));
+  if (r.encoders) out.push('', ...encodersMarkdown(r.encoders));
   out.push('', '## Memory', '');
   for (const c of r.cases) {
     if (c.wasmPeakBytes === undefined || c.group === 'gemm' || c.group === 'softmax') continue;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set-up and build as needed, then the benchmark suite.
-#   npm run bench -- [--quick] [--only=gemm,softmax,attention,decode,long,models] [--json] [--threads=1]
-#                    [--build=auto|relaxed-simd|simd|scalar]
+#   npm run bench -- [--quick] [--only=gemm,softmax,attention,decode,long,models,encoders] [--json] [--threads=1]
+#                    [--build=auto|relaxed-simd|simd|scalar] [--shapes=MiniLM-L6,...] [--peer-threads=1,2]
 # --build=relaxed-simd runs Node with --experimental-wasm-relaxed-simd (Node 20 has relaxed SIMD behind it).
 # With --json, stdout carries only the JSON result (set-up, build and progress go to stderr).
 set -euo pipefail

@@ -25,10 +25,11 @@
  * embedding `Gather`s read an int8 table (one scale) through `DequantizeLinear`.
  * onnxruntime's optimiser fuses the MatMul sequence into `DynamicQuantizeMatMul`.
  */
-import { encodeModelChunks, type GraphSpec, type InitializerSpec, type NodeSpec, type Attribute, type ValueSpec } from './onnx-model.js';
+import { GraphBuilder, type PeerFormat, transposed } from './onnx-builder.js';
+import { encodeModelChunks, type GraphSpec, type ValueSpec } from './onnx-model.js';
 import { LN_EPS, type ModelSpec, RMS_EPS, ROPE_THETA, tensorList, tensorValues, type TensorInfo } from '../model-weights.js';
 
-export type PeerFormat = 'fp32' | 'q8';
+export type { PeerFormat };
 
 export interface DecoderGraph {
   /** The ModelProto's bytes in chunks (write them one after another). */
@@ -39,57 +40,9 @@ export interface DecoderGraph {
 
 const INT64_MAX = 9223372036854775807n;
 
-class Builder {
-  readonly nodes: NodeSpec[] = [];
-  readonly inits: InitializerSpec[] = [];
-  readonly #names = new Set<string>();
-  #n = 0;
-  streamed = 0;
-
-  node(op: string, inputs: string[], attributes: Attribute[] = [], outputs?: string[]): string {
-    const outs = outputs ?? [`${op.toLowerCase()}_${this.#n++}`];
-    this.nodes.push({ op, inputs, outputs: outs, attributes });
-    return outs[0]!;
-  }
-
-  nodeN(op: string, inputs: string[], count: number, attributes: Attribute[] = []): string[] {
-    const outs = Array.from({ length: count }, (_, i) => `${op.toLowerCase()}_${this.#n}_${i}`);
-    this.#n++;
-    this.nodes.push({ op, inputs, outputs: outs, attributes });
-    return outs;
-  }
-
-  init(spec: InitializerSpec): string {
-    if (!this.#names.has(spec.name)) {
-      this.#names.add(spec.name);
-      this.inits.push(spec);
-    }
-    return spec.name;
-  }
-
-  i64(name: string, values: readonly (number | bigint)[], dims?: number[]): string {
-    return this.init({ name, dims: dims ?? [values.length], int64: values });
-  }
-
-  f32(name: string, values: readonly number[], dims: number[] = []): string {
-    return this.init({ name, dims, float: Float32Array.from(values) });
-  }
-}
-
-/** `[rows, cols]` row-major → `[cols, rows]`. */
-function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = a[base + c]!;
-  }
-  return out;
-}
-
 /** Builds the decoder graph of `s` in `format`. */
 export function decoderGraph(s: ModelSpec, format: PeerFormat): DecoderGraph {
-  const b = new Builder();
-  const q8 = format === 'q8';
+  const b = new GraphBuilder(format);
   const tensors = new Map<string, TensorInfo>(tensorList(s).map((t) => [t.name, t]));
   const values = (name: string) => {
     const t = tensors.get(name);
@@ -104,67 +57,9 @@ export function decoderGraph(s: ModelSpec, format: PeerFormat): DecoderGraph {
   const ax3 = b.i64('c_axes3', [3]);
   b.i64('c_int64_max', [INT64_MAX]);
 
-  /** A product with a constant `[K, N]` weight (plus optional bias). */
-  const quantized = new Map<string, [string, string, string]>();
-  const linear = (x: string, name: string, w: Float32Array, K: number, N: number, bias?: Float32Array): string => {
-    let y: string;
-    if (!q8) {
-      b.init({ name, dims: [K, N], float: w });
-      b.streamed += w.byteLength;
-      y = b.node('MatMul', [x, name]);
-    } else {
-      const q = new Int8Array(K * N), scales = new Float32Array(N);
-      for (let n = 0; n < N; n++) {
-        let m = 0;
-        for (let k = 0; k < K; k++) m = Math.max(m, Math.abs(w[k * N + n]!));
-        scales[n] = m > 0 ? m / 127 : 1;
-      }
-      for (let k = 0; k < K; k++) {
-        for (let n = 0; n < N; n++) q[k * N + n] = Math.max(-127, Math.min(127, Math.round(w[k * N + n]! / scales[n]!)));
-      }
-      b.init({ name: `${name}_quantized`, dims: [K, N], int8: q });
-      b.init({ name: `${name}_scale`, dims: [N], float: scales });
-      b.init({ name: `${name}_zero_point`, dims: [N], int8: new Int8Array(N) });
-      b.streamed += q.byteLength + scales.byteLength + N;
-      let dq = quantized.get(x);
-      if (!dq) {
-        dq = b.nodeN('DynamicQuantizeLinear', [x], 3) as [string, string, string];
-        quantized.set(x, dq);
-      }
-      const yi = b.node('MatMulInteger', [dq[0], `${name}_quantized`, dq[2], `${name}_zero_point`]);
-      const yf = b.node('Cast', [yi], [{ name: 'to', i: 1 }]);
-      const sc = b.node('Mul', [dq[1], `${name}_scale`]);
-      y = b.node('Mul', [yf, sc]);
-    }
-    if (bias) {
-      b.init({ name: `${name}_bias`, dims: [N], float: bias });
-      b.streamed += bias.byteLength;
-      y = b.node('Add', [y, `${name}_bias`]);
-    }
-    return y;
-  };
-  /** Rows of a `[rows, E]` table gathered at `ids`. */
-  const gather = (table: Float32Array, name: string, rows: number, ids: string): string => {
-    if (!q8) {
-      b.init({ name, dims: [rows, E], float: table });
-      return b.node('Gather', [name, ids]);
-    }
-    let m = 0;
-    for (let i = 0; i < table.length; i++) m = Math.max(m, Math.abs(table[i]!));
-    const scale = m / 127, q = new Int8Array(table.length);
-    for (let i = 0; i < table.length; i++) q[i] = Math.round(table[i]! / scale);
-    b.init({ name: `${name}_quantized`, dims: [rows, E], int8: q });
-    b.f32(`${name}_scale`, [scale]);
-    b.init({ name: `${name}_zero_point`, dims: [], int8: new Int8Array(1) });
-    const g = b.node('Gather', [`${name}_quantized`, ids]);
-    return b.node('DequantizeLinear', [g, `${name}_scale`, `${name}_zero_point`]);
-  };
-  const vector = (name: string, hf: string) => {
-    const v = values(hf);
-    b.init({ name, dims: [v.length], float: v });
-    b.streamed += v.byteLength;
-    return name;
-  };
+  const linear = b.linear.bind(b);
+  const gather = (table: Float32Array, name: string, rows: number, ids: string) => b.gather(table, name, rows, E, ids);
+  const vector = (name: string, hf: string) => b.vector(name, values(hf));
   const rms = (x: string, gamma: string): string => {
     const two = b.f32('c_two', [2]), eps = b.f32('c_rms_eps', [RMS_EPS]);
     const p = b.node('Pow', [x, two]);
