@@ -153,7 +153,9 @@ async function runOurs(spec: EncoderCellSpec, log: (line: string) => void): Prom
   const loadMs = performance.now() - t0;
   sample();
   try {
-    if ((spec.format === 'int8' || spec.format === 'int4') && model.weightBytes > 0.5 * float32Bytes) {
+    // The projections take the format; embeddings, norms and biases stay float32, so the bytes alone do not tell.
+    const format = (model as unknown as { weightFormat?: string }).weightFormat;
+    if ((spec.format === 'int8' || spec.format === 'int4') && format !== spec.format) {
       return { status: `n/a: this version of EncoderModel.load ignores { weights: '${spec.format}' } (its weights take ` +
         `${(100 * model.weightBytes / float32Bytes).toFixed(0)}% of float32's bytes)` };
     }
