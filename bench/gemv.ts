@@ -10,17 +10,9 @@
  */
 import { init, initInfo } from '../dist/index.js';
 import { measureBandwidth } from './bandwidth.js';
+import type { RawExports } from '../ts/raw-exports.js';
 
-interface Raw {
-  memory: WebAssembly.Memory;
-  wa_alloc(n: number): number;
-  wa_free(p: number): number;
-  wa_convert(src: number, from: number, dst: number, to: number, n: number): number;
-  wa_quantize(src: number, srcFormat: number, dst: number, dstFormat: number, rows: number, cols: number): number;
-  wa_linear(m: number, k: number, n: number, x: number, ldx: number, w: number, f: number, bias: number, y: number, ldy: number): number;
-  wa_gemm(m: number, k: number, n: number, alpha: number, a: number, lda: number, b: number, ldb: number,
-    transB: number, bDtype: number, beta: number, c: number, ldc: number): number;
-}
+type Raw = RawExports;
 
 const SHAPES: [number, number, string][] = [[576, 1536, 'MLP up/gate'], [1536, 576, 'MLP down'], [576, 49152, 'lm_head']];
 const FORMATS = [

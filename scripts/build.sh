@@ -21,7 +21,7 @@ mkdir -p target && exec 9>target/.build.lock && flock 9
 # The stamp lives in target/, so it is never packed with dist/.
 STAMP=target/.build-stamp
 INPUTS=(crates ts Cargo.toml Cargo.lock .cargo package.json package-lock.json rollup.config.mjs
-  tsconfig.json tsconfig.build.json scripts/build.sh scripts/relaxed-fma.mjs)
+  tsconfig.json tsconfig.build.json scripts/build.sh scripts/relaxed-fma.mjs scripts/raw-exports.mjs)
 if [ "${1:-}" = "--if-needed" ] && [ -f "$STAMP" ] && [ -f dist/index.js ] && [ -z "$(find "${INPUTS[@]}" -name target -prune -o -newer "$STAMP" -print -quit)" ]; then
   log "dist/ is up to date"
   exit 0
@@ -70,6 +70,8 @@ cmp -s pkg/simd/wasm_attention.js pkg/scalar/wasm_attention.js || fail "SIMD and
 sed -e "s|input = new URL('wasm_attention_bg.wasm', import.meta.url);|throw new Error('wasm-attention: no module given');|" \
   pkg/simd/wasm_attention.js > pkg/glue.js
 cp pkg/simd/wasm_attention.d.ts pkg/glue.d.ts
+# The raw exports' types, generated from those declarations (ts/raw-exports.ts).
+node scripts/raw-exports.mjs pkg/glue.d.ts ts/raw-exports.ts || fail "raw-exports"
 # wasm-pack types the .wasm as its raw exports; ts/wasm-modules.d.ts types it as the rollup loader.
 rm -f pkg/simd/wasm_attention_bg.wasm.d.ts pkg/scalar/wasm_attention_bg.wasm.d.ts
 grep -q "import.meta.url" pkg/glue.js && fail "glue still refers to import.meta.url"

@@ -9,14 +9,9 @@
 import { describe, expect, it } from 'vitest';
 import { initInfo } from '../dist/index.js';
 import { randoms } from './helpers/reference.js';
+import type { RawExports } from '../ts/raw-exports.js';
 
-interface Raw {
-  memory: WebAssembly.Memory;
-  wa_alloc(n: number): number;
-  wa_convert(src: number, from: number, dst: number, to: number, n: number): number;
-  wa_f16_all_finite(src: number, n: number): number;
-  wa_linear(m: number, k: number, n: number, x: number, ldx: number, w: number, f: number, bias: number, y: number, ldy: number): number;
-}
+type Raw = RawExports;
 
 const F16_FINITE = 0x100;
 

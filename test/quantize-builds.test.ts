@@ -6,12 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { RawExports } from '../ts/raw-exports.js';
 
-interface Raw {
-  memory: WebAssembly.Memory;
-  wa_alloc(n: number): number;
-  wa_quantize(src: number, srcFormat: number, dst: number, dstFormat: number, rows: number, cols: number): number;
-}
+type Raw = RawExports;
 
 const load = (build: string): Raw => new WebAssembly.Instance(
   new WebAssembly.Module(readFileSync(new URL(`../dist/wasm-attention-${build}.wasm`, import.meta.url))), { wbg: {} },

@@ -7,44 +7,9 @@
  */
 import { initSync as glueInitSync } from '../pkg/glue.js';
 
-/** The raw exports of either binary (pointers are byte offsets into `memory`). */
-export interface RawExports {
-  readonly memory: WebAssembly.Memory;
-  wa_alloc(bytes: number): number;
-  wa_free(ptr: number): number;
-  wa_live_bytes(): number;
-  wa_peak_bytes(): number;
-  wa_reset_peak(): void;
-  wa_live_blocks(): number;
-  wa_simd(): number;
-  wa_sgemm(m: number, k: number, n: number, alpha: number, a: number, lda: number,
-    b: number, ldb: number, transB: number, beta: number, c: number, ldc: number): number;
-  wa_gemm(m: number, k: number, n: number, alpha: number, a: number, lda: number,
-    b: number, ldb: number, transB: number, bDtype: number, beta: number, c: number, ldc: number): number;
-  wa_softmax(x: number, out: number, d0: number, d1: number, rows: number, cols: number,
-    mask: number, s0: number, s1: number, s2: number, s3: number): number;
-  wa_attention(desc: number): number;
-  wa_attention_probs(desc: number): number;
-  wa_attention_varlen(desc: number, offsets: number, seqs: number): number;
-  wa_convert(src: number, from: number, dst: number, to: number, n: number): number;
-  wa_quantize_rows(src: number, dst: number, scales: number, rows: number, cols: number): number;
-  wa_all_finite(src: number, n: number): number;
-  wa_f16_all_finite(src: number, n: number): number;
-  wa_linear(m: number, k: number, n: number, x: number, ldx: number, w: number, wFormat: number,
-    bias: number, y: number, ldy: number): number;
-  wa_gather_rows(w: number, wFormat: number, rows: number, cols: number, ids: number, n: number, dst: number): number;
-  wa_quantize(src: number, srcFormat: number, dst: number, dstFormat: number, rows: number, cols: number): number;
-  wa_quantize_into(src: number, srcFormat: number, dst: number, dstFormat: number, rows: number, cols: number,
-    row0: number, count: number): number;
-  wa_bias_act(x: number, ld: number, rows: number, cols: number, bias: number, act: number): number;
-  wa_gated_act(gate: number, ldg: number, up: number, ldu: number, rows: number, cols: number,
-    gateBias: number, upBias: number, act: number): number;
-  wa_add(a: number, lda: number, b: number, out: number, ldo: number, rows: number, cols: number): number;
-  wa_norm(x: number, residual: number, out: number, rows: number, cols: number, gamma: number, beta: number,
-    eps: number): number;
-  wa_rope(x: number, rows: number, ld: number, heads: number, headDim: number, rot: number,
-    cos: number, sin: number, tableRows: number, style: number): number;
-}
+import type { RawExports } from './raw-exports.js';
+
+export type { RawExports };
 
 /** Length in u32 words of the attention call descriptor (crates/wasm/src/attention.rs). */
 export const DESCRIPTOR_WORDS = 48;

@@ -3,17 +3,10 @@
 // do not own, and never trap (a trap would leave the instance unusable).
 import { describe, expect, it } from 'vitest';
 import { initInfo } from '../../dist/index.js';
+import type { RawExports } from '../../ts/raw-exports.js';
 
-interface Raw {
-  memory: WebAssembly.Memory;
-  wa_alloc(n: number): number; wa_free(p: number): number; wa_live_blocks(): number;
-  wa_sgemm(...a: number[]): number; wa_softmax(...a: number[]): number;
-  wa_attention(d: number): number; wa_attention_probs(d: number): number;
-  wa_attention_varlen(d: number, offsets: number, seqs: number): number;
-  wa_linear(...a: number[]): number; wa_quantize(...a: number[]): number; wa_quantize_into(...a: number[]): number; wa_gather_rows(...a: number[]): number;
-  wa_bias_act(...a: number[]): number; wa_gated_act(...a: number[]): number; wa_add(...a: number[]): number;
-  wa_norm(...a: number[]): number; wa_rope(...a: number[]): number;
-}
+/** The raw exports' types, generated from the binding crate's declarations (scripts/raw-exports.mjs). */
+type Raw = RawExports;
 
 /** A private instance of the active binary, so these calls cannot disturb other tests. */
 function instance(): Raw {
