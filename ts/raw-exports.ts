@@ -80,6 +80,18 @@ export interface RawExports {
    */
   wa_gather_rows(w: number, w_format: number, rows: number, cols: number, ids: number, n: number, dst: number): number;
   /**
+   * `C ← α·A·op(B) + β·C` (see `kernels::gemm::sgemm`); pointers are byte offsets.
+   */
+  wa_sgemm(m: number, k: number, n: number, alpha: number, a: number, lda: number, b: number, ldb: number,
+    trans_b: number, beta: number, c: number, ldc: number): number;
+  /**
+   * [`wa_sgemm`] with B stored as `b_dtype` (0 f32, 1 float16, 2 bfloat16; see
+   * `kernels::dtype`), widened to f32 while the GEMM packs it (`kernels::gemm::gemm`).
+   * A and C are f32; `ldb` counts B elements.
+   */
+  wa_gemm(m: number, k: number, n: number, alpha: number, a: number, lda: number, b: number, ldb: number,
+    trans_b: number, b_dtype: number, beta: number, c: number, ldc: number): number;
+  /**
    * `Y[m, n] = X[m, k] · Wᵀ (+ bias)`: `x` f32 rows at stride `ldx`, `w` a `[n, k]`
    * matrix in format `w_format` (0 f32, 1 float16, 2 bfloat16 as contiguous rows;
    * 4 q8_0, 5 q4_0 as packed by [`wa_quantize`]; 3 is not a weight format), `bias`
@@ -146,16 +158,4 @@ export interface RawExports {
    * scripts/relaxed-fma.mjs makes it return 2 in the relaxed-SIMD binary it derives.
    */
   wa_simd(): number;
-  /**
-   * `C ← α·A·op(B) + β·C` (see `kernels::gemm::sgemm`); pointers are byte offsets.
-   */
-  wa_sgemm(m: number, k: number, n: number, alpha: number, a: number, lda: number, b: number, ldb: number,
-    trans_b: number, beta: number, c: number, ldc: number): number;
-  /**
-   * [`wa_sgemm`] with B stored as `b_dtype` (0 f32, 1 float16, 2 bfloat16; see
-   * `kernels::dtype`), widened to f32 while the GEMM packs it (`kernels::gemm::gemm`).
-   * A and C are f32; `ldb` counts B elements.
-   */
-  wa_gemm(m: number, k: number, n: number, alpha: number, a: number, lda: number, b: number, ldb: number,
-    trans_b: number, b_dtype: number, beta: number, c: number, ldc: number): number;
 }
