@@ -9,9 +9,11 @@ use core::arch::wasm32::*;
 use crate::dtype::f32_to_f16;
 use crate::format::{Format, QK};
 
-/// The block (≤ 32 values, missing ones 0) in eight vectors, and whether all are finite.
+/// A block (≤ 32 values, missing ones 0) in eight vectors, and its largest |x|: NaN when a
+/// value is NaN (`f32x4.max` propagates it), +inf when one is ±inf, so a block is finite
+/// exactly when that maximum is. Shared with the activation quantiser of the gemv kernels.
 #[inline(always)]
-fn load_block(x: &[f32]) -> ([v128; 8], v128, bool) {
+pub(crate) fn load_block(x: &[f32]) -> ([v128; 8], f32) {
     let mut buf = [0.0f32; QK];
     buf[..x.len()].copy_from_slice(x);
     // SAFETY: buf holds 32 floats.
@@ -28,19 +30,13 @@ fn load_block(x: &[f32]) -> ([v128; 8], v128, bool) {
             v128_load(p.add(28) as *const v128),
         ]
     };
-    // |x| as bits: finite values sit below the bits of +inf.
     let mut a = f32x4_abs(v[0]);
-    let mut bits = v128_and(v[0], u32x4_splat(0x7fff_ffff));
     for vi in &v[1..] {
         a = f32x4_max(a, f32x4_abs(*vi));
-        bits = u32x4_max(bits, v128_and(*vi, u32x4_splat(0x7fff_ffff)));
     }
-    bits = u32x4_max(bits, i32x4_shuffle::<2, 3, 0, 1>(bits, bits));
-    bits = u32x4_max(bits, i32x4_shuffle::<1, 0, 3, 2>(bits, bits));
-    let finite = u32x4_extract_lane::<0>(bits) < 0x7f80_0000;
     a = f32x4_max(a, i32x4_shuffle::<2, 3, 0, 1>(a, a));
     a = f32x4_max(a, i32x4_shuffle::<1, 0, 3, 2>(a, a));
-    (v, a, finite)
+    (v, f32x4_extract_lane::<0>(a))
 }
 
 /// `round(t)`, ties away from zero (Rust's `f32::round`), for |t| < 2^23: truncate, then
@@ -55,12 +51,11 @@ fn round_away(t: v128) -> v128 {
 
 /// `format::q8_0_block`, vectorised.
 pub fn q8_0_block(x: &[f32], q: &mut [u8]) -> u16 {
-    let (v, a, finite) = load_block(x);
-    if !finite {
+    let (v, amax) = load_block(x);
+    if !amax.is_finite() {
         q[..QK].iter_mut().for_each(|c| *c = 0);
         return f32_to_f16(f32::NAN);
     }
-    let amax = f32x4_extract_lane::<0>(a);
     let d = amax / 127.0;
     let id = f32x4_splat(if d != 0.0 { 1.0 / d } else { 0.0 });
     let lim = i32x4_splat(127);
@@ -81,12 +76,11 @@ pub fn q8_0_block(x: &[f32], q: &mut [u8]) -> u16 {
 /// `format::q4_0_block`, vectorised (the signed extreme is found by a scalar scan for
 /// its first occurrence, as the definition takes it).
 pub fn q4_0_block(x: &[f32], q: &mut [u8]) -> u16 {
-    let (v, a, finite) = load_block(x);
-    if !finite {
+    let (v, amax) = load_block(x);
+    if !amax.is_finite() {
         q[..QK / 2].iter_mut().for_each(|c| *c = 0x88);
         return f32_to_f16(f32::NAN);
     }
-    let amax = f32x4_extract_lane::<0>(a);
     let max = x.iter().copied().find(|v| v.abs() == amax).unwrap_or(0.0);
     let d = max / -8.0;
     let id = f32x4_splat(if d != 0.0 { 1.0 / d } else { 0.0 });

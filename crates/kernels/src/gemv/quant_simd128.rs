@@ -10,37 +10,17 @@ use crate::format::QK;
 /// One activation block (≤ 32 values) to int8 codes held as int16; returns its scale.
 /// `q = nearest(x · 127/max|x|)`; |x · 127/max|x|| ≤ 127·(1 + 2⁻²³) rounds to ±127 at most.
 pub fn quantize_block(x: &[f32], q: &mut [i16]) -> f32 {
-    let mut buf = [0.0f32; QK];
-    buf[..x.len()].copy_from_slice(x);
-    // SAFETY: buf holds 32 floats; q holds 32 i16 (checked by the caller's slicing).
+    let (v, amax) = crate::quantize_simd128::load_block(x);
+    if !amax.is_finite() {
+        q[..QK].iter_mut().for_each(|c| *c = 0);
+        return f32::NAN;
+    }
+    if amax == 0.0 {
+        q[..QK].iter_mut().for_each(|c| *c = 0);
+        return 0.0;
+    }
+    // SAFETY: q holds 32 i16 (checked by the caller's slicing).
     unsafe {
-        let p = buf.as_ptr();
-        let v: [v128; 8] = [
-            v128_load(p as *const v128),
-            v128_load(p.add(4) as *const v128),
-            v128_load(p.add(8) as *const v128),
-            v128_load(p.add(12) as *const v128),
-            v128_load(p.add(16) as *const v128),
-            v128_load(p.add(20) as *const v128),
-            v128_load(p.add(24) as *const v128),
-            v128_load(p.add(28) as *const v128),
-        ];
-        // f32x4.max propagates NaN; the lane maximum of |x|, then across lanes.
-        let mut a = f32x4_abs(v[0]);
-        for vi in &v[1..] {
-            a = f32x4_max(a, f32x4_abs(*vi));
-        }
-        a = f32x4_max(a, i32x4_shuffle::<2, 3, 0, 1>(a, a));
-        a = f32x4_max(a, i32x4_shuffle::<1, 0, 3, 2>(a, a));
-        let amax = f32x4_extract_lane::<0>(a);
-        if !amax.is_finite() {
-            q[..QK].iter_mut().for_each(|c| *c = 0);
-            return f32::NAN;
-        }
-        if amax == 0.0 {
-            q[..QK].iter_mut().for_each(|c| *c = 0);
-            return 0.0;
-        }
         let inv = f32x4_splat(127.0 / amax);
         let qp = q.as_mut_ptr();
         for h in 0..4 {
