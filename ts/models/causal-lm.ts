@@ -34,6 +34,7 @@ import { readDecoderFolder, type FolderOptions, type FolderSource } from './fold
 import { generateText, type TextGenerateOptions, type TextGenerateResult, type TextTokenizer } from './text.js';
 import { type DecoderConfig, parseConfig } from './config.js';
 import { type SamplingOptions, sampleToken, seededRandom } from './sampling.js';
+import { type Owned, prepare, weightOf } from './load-weights.js';
 import { BlockPlan, type BlockShape, type BlockWeights, type Norm, type RopeTables, normInto, runBlock } from './block.js';
 
 const disposeSymbol: typeof Symbol.dispose =
@@ -57,7 +58,6 @@ export interface LoadOptions {
 interface Parts { embed: Weight; positions: Tensor | null; layers: BlockWeights[]; finalNorm: Norm; lmHead: Weight }
 
 /** What a loader allocated, freed together on a failure or by `dispose()`. */
-type Owned = (Tensor<TensorDType> | Weight)[];
 
 /** Options of {@link CausalLM.forward}. */
 export interface ForwardOptions {
@@ -497,29 +497,6 @@ function resolver(file: SafetensorsFile, prefixes: readonly string[]) {
   return { find, need };
 }
 
-/** Prepares `t` as a weight in `format` (`'auto'`: its own dtype), disposing `t`. */
-function prepare(t: Tensor<TensorDType>, format: ModelWeightFormat, owned: Owned): Weight {
-  try {
-    const w = Weight.from(t, { format: format === 'auto' ? t.dtype : format });
-    owned.push(w);
-    return w;
-  } finally {
-    t.dispose();
-  }
-}
-
-/**
- * The weight stacked from the file's 2-D tensors `names` (row blocks, the same width), in
- * `format` (`'auto'`: the first one's dtype): written once from the file's bytes.
- */
-function weightOf(file: SafetensorsFile, names: readonly string[], format: ModelWeightFormat, owned: Owned): Weight {
-  const parts = names.map((n) => file.rowBytes(n));
-  const cols = file.entry(names[0]!).shape[1]!;
-  const w = Weight.fromBytes(parts, cols, format === 'auto' ? parts[0]!.dtype : format, 'CausalLM.load');
-  owned.push(w);
-  return w;
-}
-
 function loadGpt2(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightFormat, owned: Owned): Parts {
   const { need } = resolver(file, ['transformer.', '']);
   const E = c.hiddenSize, F = c.intermediateSize;
@@ -536,7 +513,7 @@ function loadGpt2(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightFo
     return prepare(w, format, owned);
   };
   const norm = (name: string): Norm => ({ gamma: load(`${name}.weight`, [E]), beta: load(`${name}.bias`, [E]) });
-  const embed = weightOf(file, [need('wte.weight', [c.vocabSize, E])], format, owned);
+  const embed = weightOf(file, [need('wte.weight', [c.vocabSize, E])], format, owned, 'CausalLM.load');
   const positions = load('wpe.weight', [c.maxPositions, E]);
   const layers: BlockWeights[] = [];
   for (let l = 0; l < c.numLayers; l++) {
@@ -551,7 +528,7 @@ function loadGpt2(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightFo
   }
   const finalNorm = norm('ln_f');
   const lmHead = c.tieWordEmbeddings || !file.has('lm_head.weight') ? embed
-    : weightOf(file, [need('lm_head.weight', [c.vocabSize, E])], format, owned);
+    : weightOf(file, [need('lm_head.weight', [c.vocabSize, E])], format, owned, 'CausalLM.load');
   return { embed, positions, layers, finalNorm, lmHead };
 }
 
@@ -559,7 +536,7 @@ function loadLlama(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightF
   const { need, find } = resolver(file, ['model.', '']);
   const E = c.hiddenSize, F = c.intermediateSize, Nq = c.numHeads * c.headDim, Nkv = c.numKvHeads * c.headDim;
   const load = (name: string, shape: number[]) => { const t = float32(file, need(name, shape)); owned.push(t); return t; };
-  const loadW = (name: string, shape: number[]) => weightOf(file, [need(name, shape)], format, owned);
+  const loadW = (name: string, shape: number[]) => weightOf(file, [need(name, shape)], format, owned, 'CausalLM.load');
   const maybe = (name: string, shape: number[]) => (find(name) === null ? null : load(name, shape));
   /** Stacks tensors row-wise into one new tensor (each copied once from the file), in `dtype`. */
   const stack = (names: string[], shapes: number[][], dtype: TensorDType) => {
@@ -588,7 +565,7 @@ function loadLlama(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightF
     }
     layers.push({
       norm1, norm2,
-      qkv: weightOf(file, [need(`${qkvNames[0]}.weight`, [Nq, E]), need(`${qkvNames[1]}.weight`, [Nkv, E]), need(`${qkvNames[2]}.weight`, [Nkv, E])], format, owned),
+      qkv: weightOf(file, [need(`${qkvNames[0]}.weight`, [Nq, E]), need(`${qkvNames[1]}.weight`, [Nkv, E]), need(`${qkvNames[2]}.weight`, [Nkv, E])], format, owned, 'CausalLM.load'),
       qkvBias,
       out: loadW(`${a}o_proj.weight`, [E, Nq]), outBias: c.attentionBias ? maybe(`${a}o_proj.bias`, [E]) : null,
       fc: loadW(`${m}gate_proj.weight`, [F, E]), fcBias: c.mlpBias ? load(`${m}gate_proj.bias`, [F]) : null,
@@ -601,6 +578,6 @@ function loadLlama(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightF
   if (!c.tieWordEmbeddings && !file.has('lm_head.weight') && !file.has('model.lm_head.weight')) {
     throw new RangeError('wasm-attention: models: the weights lack "lm_head.weight" and tie_word_embeddings is false');
   }
-  const lmHead = c.tieWordEmbeddings ? embed : weightOf(file, [need('lm_head.weight', [c.vocabSize, E])], format, owned);
+  const lmHead = c.tieWordEmbeddings ? embed : weightOf(file, [need('lm_head.weight', [c.vocabSize, E])], format, owned, 'CausalLM.load');
   return { embed, positions: null, layers, finalNorm, lmHead };
 }

@@ -40,6 +40,7 @@ import { Weight, type WeightFormat } from '../ops/linear.js';
 import { callAttentionVarlen } from '../ops/attention-call.js';
 import { offsetsArg, packedStrides, stageOffsets } from '../ops/attention-varlen.js';
 import { ropeRows } from '../ops/elementwise.js';
+import { type Owned, prepare, weightOf } from './load-weights.js';
 import { BlockPlan, type BlockShape, type BlockWeights, type Norm, normInto, runLayer } from './block.js';
 import { type EncoderConfig, type EncoderJson, parseEncoderConfig } from './encoder-config.js';
 import { readEncoderFolder, type FolderOptions, type FolderSource } from './folder.js';
@@ -49,6 +50,8 @@ const disposeSymbol: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
 
 const PREFIX = 'wasm-attention: models: EncoderModel';
+/** The op name weight preparation reports errors under. */
+const OP_LOAD = 'EncoderModel.load';
 
 /** Formats {@link EncoderModel.load} accepts for the projection weights (`'auto'`: the file's float dtype). */
 export type EncoderWeightFormat = 'auto' | WeightFormat;
@@ -56,7 +59,6 @@ export type EncoderWeightFormat = 'auto' | WeightFormat;
 const FORMATS: readonly EncoderWeightFormat[] = ['auto', 'float32', 'float16', 'bfloat16', 'int8', 'int4'];
 
 /** What a loader allocated, freed together on a failure or by `dispose()`. */
-type Owned = (Tensor<TensorDType> | Weight)[];
 
 interface Parts {
   word: Tensor;
@@ -773,13 +775,12 @@ function loadParts(c: EncoderConfig, file: SafetensorsFile, format: EncoderWeigh
     owned.push(t);
     return t;
   };
-  const proj = (name: string, shape: readonly number[]): Weight => prepare(file.tensor(resolve(name, shape)), format, owned);
+  const proj = (name: string, shape: readonly number[]): Weight => weightOf(file, [resolve(name, shape)], format, owned, OP_LOAD);
   const norm = (name: string): Norm => ({ gamma: f32(`${name}.weight`, [E]), beta: f32(`${name}.bias`, [E]) });
-  /** Stacks `[E, E]` weights (or `[E]` biases) row-wise into one tensor, one copy each from the file. */
-  const stack = (parts: string[], bias: boolean): Tensor<TensorDType> => {
-    const full = parts.map((n) => resolve(n, bias ? [E] : [E, E]));
-    const dtype: TensorDType = bias ? 'float32' : file.entry(full[0]!).tensorDtype ?? 'float32';
-    const t = Tensor.empty(bias ? [3 * E] : [3 * E, E], { dtype });
+  /** Stacks `[E]` biases into one float32 tensor, one copy each from the file. */
+  const stackBiases = (parts: string[]): Tensor => {
+    const full = parts.map((n) => resolve(n, [E]));
+    const t = Tensor.empty([3 * E]);
     owned.push(t);
     let at = 0;
     for (const f of full) at += file.copyInto(f, t, at);
@@ -797,10 +798,9 @@ function loadParts(c: EncoderConfig, file: SafetensorsFile, format: EncoderWeigh
   const layers: BlockWeights[] = [];
   for (let l = 0; l < c.numLayers; l++) {
     const p = names.layer(l), qkv = [names.q, names.k, names.v].map((n) => `${p}${n}`);
-    const stacked = stack(qkv.map((n) => `${n}.weight`), false);
-    owned.splice(owned.indexOf(stacked), 1);
     layers.push({
-      qkv: prepare(stacked, format, owned), qkvBias: stack(qkv.map((n) => `${n}.bias`), true) as Tensor,
+      qkv: weightOf(file, qkv.map((n) => resolve(`${n}.weight`, [E, E])), format, owned, OP_LOAD),
+      qkvBias: stackBiases(qkv.map((n) => `${n}.bias`)),
       out: proj(`${p}${names.out}.weight`, [E, E]), outBias: f32(`${p}${names.out}.bias`, [E]),
       norm1: norm(`${p}${names.norm1}`),
       fc: proj(`${p}${names.up}.weight`, [F, E]), fcBias: f32(`${p}${names.up}.bias`, [F]),
@@ -812,17 +812,6 @@ function loadParts(c: EncoderConfig, file: SafetensorsFile, format: EncoderWeigh
   const zeros = Tensor.zeros([E]);
   owned.push(zeros);
   return { word, positions, types, type0, embedNorm, layers, layerTypes: layers.map(() => 'full'), finalNorm: null, zeros };
-}
-
-/** `t` prepared as a weight in `format` (`'auto'`: its own dtype); `t` is disposed. */
-function prepare(t: Tensor<TensorDType>, format: EncoderWeightFormat, owned: Owned): Weight {
-  try {
-    const w = Weight.from(t, { format: format === 'auto' ? t.dtype : format });
-    owned.push(w);
-    return w;
-  } finally {
-    t.dispose();
-  }
 }
 
 /** ModernBERT's weights (names with or without `model.`, as ModernBertForMaskedLM stores them). */
@@ -846,7 +835,7 @@ function loadModernBert(c: EncoderConfig, file: SafetensorsFile, format: Encoder
     owned.push(t);
     return t;
   };
-  const proj = (name: string, shape: readonly number[]): Weight => prepare(file.tensor(resolve(name, shape)), format, owned);
+  const proj = (name: string, shape: readonly number[]): Weight => weightOf(file, [resolve(name, shape)], format, owned, OP_LOAD);
   const zeros = Tensor.zeros([E]);
   owned.push(zeros);
   // A LayerNorm without bias is β = 0 (a null β would be an RMSNorm in the kernel).
