@@ -6,7 +6,16 @@
 //! scale per block (q8_0, q4_0, as in ggml). Every format is a [`Layout`]: elements
 //! per block, bytes of codes per block and where the scale lives. Codes 0..3 are the
 //! [`DType`](crate::dtype::DType) codes (the KV cache and `ts/dtype.ts` use them);
-//! 4 and 5 are the block formats.
+//! 4 and 5 are the block formats; 6 is float32 repacked in the GEMM's panel order (a
+//! layout one kernel reads, as ggml's repacked types are entries of its type registry).
+//!
+//! # float32 panels
+//!
+//! A `rows × cols` weight `W` (rows = outputs) in [`Format::F32Panels`] holds `Wᵀ`
+//! exactly as the blocked GEMM packs its B operand ([`crate::gemm::pack`]), for the
+//! whole matrix at once: `cols` is cut into KC-deep slices; within a slice, the rows
+//! (padded with zeros to a multiple of NR) form slivers of NR rows stored depth-major.
+//! Element `(j, p)` lies at [`panel_index`]. A product with it never packs B again.
 //!
 //! # Block-quantised matrices in memory
 //!
@@ -25,6 +34,7 @@
 //! is padded with zero values (codes 0; nibble 8) so kernels never read past a row.
 
 use crate::dtype::{f16_to_f32, f32_to_f16, DType};
+use crate::gemm::blocking::{KC, NR};
 
 /// Elements per quantisation block in q8_0 and q4_0 (ggml's `QK8_0`/`QK4_0`).
 pub const QK: usize = 32;
@@ -62,13 +72,16 @@ pub enum Format {
     Q8_0,
     /// Blocks of 32: one float16 scale `d` and 32 4-bit codes; value = `d · (nibble − 8)`.
     Q4_0,
+    /// f32 values in the GEMM's B panel order (module docs), rows padded to NR.
+    F32Panels,
 }
 
 impl Format {
     /// Every format, in code order.
-    pub const ALL: [Format; 6] = [Format::F32, Format::F16, Format::BF16, Format::I8Row, Format::Q8_0, Format::Q4_0];
+    pub const ALL: [Format; 7] =
+        [Format::F32, Format::F16, Format::BF16, Format::I8Row, Format::Q8_0, Format::Q4_0, Format::F32Panels];
 
-    /// The ABI code: 0 f32, 1 f16, 2 bf16, 3 int8 rows, 4 q8_0, 5 q4_0.
+    /// The ABI code: 0 f32, 1 f16, 2 bf16, 3 int8 rows, 4 q8_0, 5 q4_0, 6 f32 panels.
     pub fn code(self) -> u32 {
         match self {
             Format::F32 => 0,
@@ -77,6 +90,7 @@ impl Format {
             Format::I8Row => 3,
             Format::Q8_0 => 4,
             Format::Q4_0 => 5,
+            Format::F32Panels => 6,
         }
     }
 
@@ -101,13 +115,13 @@ impl Format {
             Format::F16 => Some(DType::F16),
             Format::BF16 => Some(DType::BF16),
             Format::I8Row => Some(DType::I8),
-            Format::Q8_0 | Format::Q4_0 => None,
+            Format::Q8_0 | Format::Q4_0 | Format::F32Panels => None,
         }
     }
 
     pub fn layout(self) -> Layout {
         match self {
-            Format::F32 => Layout { block: 1, block_bytes: 4, scale: Scale::None },
+            Format::F32 | Format::F32Panels => Layout { block: 1, block_bytes: 4, scale: Scale::None },
             Format::F16 | Format::BF16 => Layout { block: 1, block_bytes: 2, scale: Scale::None },
             Format::I8Row => Layout { block: 1, block_bytes: 1, scale: Scale::RowF32 },
             Format::Q8_0 => Layout { block: QK, block_bytes: QK, scale: Scale::BlockF16 },
@@ -121,9 +135,17 @@ impl Format {
         cols / b + (cols % b != 0) as usize
     }
 
+    /// Rows as stored: panels pad the rows to a multiple of NR (`None` on overflow).
+    pub fn stored_rows(self, rows: usize) -> Option<usize> {
+        match self {
+            Format::F32Panels => rows.checked_add(NR - 1).map(|r| r / NR * NR),
+            _ => Some(rows),
+        }
+    }
+
     /// Bytes of the code plane of a `rows × cols` matrix (`None` on overflow).
     pub fn code_bytes(self, rows: usize, cols: usize) -> Option<usize> {
-        rows.checked_mul(self.blocks(cols))?.checked_mul(self.layout().block_bytes)
+        self.stored_rows(rows)?.checked_mul(self.blocks(cols))?.checked_mul(self.layout().block_bytes)
     }
 
     /// Bytes of a whole `rows × cols` matrix: codes plus, for the block formats, the
@@ -214,6 +236,37 @@ pub(crate) fn q4_0_block(x: &[f32], q: &mut [u8]) -> u16 {
         *c = code(j) | (code(j + QK / 2) << 4);
     }
     f32_to_f16(d)
+}
+
+/// Index of element `(j, p)` (row `j < rows`, column `p < cols`) of a [`Format::F32Panels`]
+/// matrix: its KC slice, the row's sliver in it, then depth-major within the sliver.
+pub fn panel_index(j: usize, p: usize, rows: usize, cols: usize) -> usize {
+    let stored = rows / NR * NR + if rows % NR != 0 { NR } else { 0 };
+    let pc = p / KC * KC;
+    let kc = KC.min(cols - pc);
+    pc * stored + (j / NR) * kc * NR + (p - pc) * NR + j % NR
+}
+
+/// Writes `count` rows of `cols` f32 values (row stride `ld`) as rows `row0 ..` of the
+/// `rows × cols` [`Format::F32Panels`] matrix `dst`; writing its last row also zeroes
+/// the padding rows, so a matrix written in row order is complete.
+pub fn write_panel_rows(src: &[f32], ld: usize, row0: usize, count: usize, rows: usize, cols: usize, dst: &mut [f32]) {
+    let stored = Format::F32Panels.stored_rows(rows).expect("format::write_panel_rows: size overflows");
+    assert!(row0 + count <= rows && dst.len() == stored * cols, "format::write_panel_rows: dst length");
+    assert!(count == 0 || cols == 0 || src.len() >= (count - 1) * ld + cols, "format::write_panel_rows: src too short");
+    for i in 0..count {
+        let row = &src[i * ld..i * ld + cols];
+        for (p, &x) in row.iter().enumerate() {
+            dst[panel_index(row0 + i, p, rows, cols)] = x;
+        }
+    }
+    if row0 + count == rows {
+        for j in rows..stored {
+            for p in 0..cols {
+                dst[panel_index(j, p, rows, cols)] = 0.0;
+            }
+        }
+    }
 }
 
 /// Quantises one row of `cols = x.len()` f32 values to q8_0 or q4_0: its
@@ -308,6 +361,13 @@ pub fn gather_rows(format: Format, buf: &[u8], rows: usize, cols: usize, ids: &[
         let r = id as usize;
         assert!(r < rows, "format::gather_rows: id out of range");
         let out = &mut dst[i * cols..(i + 1) * cols];
+        if format == Format::F32Panels {
+            for (p, o) in out.iter_mut().enumerate() {
+                let at = 4 * panel_index(r, p, rows, cols);
+                *o = f32::from_le_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]);
+            }
+            continue;
+        }
         if let Some(d) = format.dtype() {
             let rb = cols * d.size();
             crate::dtype::widen(d, &buf[r * rb..(r + 1) * rb], out);

@@ -87,6 +87,47 @@ pub fn gemm<E: Elem>(
     });
 }
 
+/// `C ← A·Wᵀ + β·C` for a weight `W [n, k]` stored in [`Format::F32Panels`]
+/// (`crate::format`): the loops of [`gemm`] with every B block read from where it lies,
+/// already in the order `pack_b` would write it, so no call packs B. `panels` holds
+/// `Format::F32Panels.matrix_bytes(n, k) / 4` values.
+///
+/// [`Format::F32Panels`]: crate::format::Format::F32Panels
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_panels(
+    m: usize, k: usize, n: usize, a: &[f32], lda: usize, panels: &[f32], beta: f32, c: &mut [f32], ldc: usize,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(c.len() >= (m - 1) * ldc + n, "gemm_panels: C too short");
+    if k == 0 {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    assert!(a.len() >= (m - 1) * lda + k, "gemm_panels: A too short");
+    let stored = round_up(n, NR);
+    assert!(panels.len() >= stored * k, "gemm_panels: panels too short");
+    let kc_max = KC.min(k);
+    let mc_pad = round_up(MC.min(m), MR);
+    crate::scratch::with_scratch(mc_pad * kc_max, |apack| {
+        for jc in (0..n).step_by(NC) {
+            let nc = NC.min(n - jc);
+            for pc in (0..k).step_by(KC) {
+                let kc = KC.min(k - pc);
+                // The slice pc holds `stored` rows as kc-deep slivers; block jc starts at sliver jc/NR.
+                let bpack = &panels[pc * stored + (jc / NR) * kc * NR..];
+                let beta_eff = if pc == 0 { beta } else { 1.0 };
+                for ic in (0..m).step_by(MC) {
+                    let mc = MC.min(m - ic);
+                    pack::pack_a(mc, kc, &a[ic * lda + pc..], lda, apack);
+                    macro_block(mc, nc, kc, 1.0, apack, bpack, beta_eff, &mut c[ic * ldc + jc..], ldc);
+                }
+            }
+        }
+    });
+}
+
 fn pack_b_block<E: Elem>(kc: usize, nc: usize, b: &[E], ldb: usize, trans: bool, out: &mut [f32]) {
     pack::pack_b(kc, nc, b, ldb, trans, out);
 }
