@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Tensor, Weight, initInfo, linear, matmul, memoryStats, type WeightFormat } from '../dist/index.js';
 import { linear64, matmul64, quantize64, randoms } from './helpers/reference.js';
 
-const FORMATS: WeightFormat[] = ['float32', 'float16', 'bfloat16', 'int8', 'int4'];
+const FORMATS: WeightFormat[] = ['float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels'];
 // k = 2113: 67 blocks, past the 64 whose scale products the SIMD block kernels prepare at once.
 const SHAPES: [number, number][] = [[1, 1], [31, 5], [32, 17], [33, 33], [65, 7], [100, 64], [2113, 9]];
 
@@ -10,7 +10,7 @@ const SHAPES: [number, number][] = [[1, 1], [31, 5], [32, 17], [33, 33], [65, 7]
 function weightValues(format: WeightFormat, data: Float32Array, n: number, k: number): Float64Array {
   if (format === 'int8') return quantize64('q8_0', data, n, k);
   if (format === 'int4') return quantize64('q4_0', data, n, k);
-  if (format === 'float32') return Float64Array.from(data);
+  if (format === 'float32' || format === 'float32-panels') return Float64Array.from(data);
   using t = Tensor.from(data, [n, k], { dtype: format });
   return Float64Array.from(t.toArray());
 }
@@ -74,6 +74,22 @@ describe('linear against a float64 reference', () => {
     expect(memoryStats().liveBlocks).toBe(before);
   });
 
+  it('float32-panels past the GEMM\'s blocks: m to 130 (MC 128), k 1100 (KC 512), n 2051 (NC 2048)', () => {
+    const before = memoryStats().liveBlocks;
+    const k = 1100, n = 2051;
+    const wd = randoms(n * k, 3, -0.5, 0.5), bd = randoms(n, 4);
+    using w = Weight.from({ data: wd, shape: [n, k] }, { format: 'float32-panels' });
+    using bias = Tensor.from(bd, [n]);
+    for (const m of [1, 4, 130]) {
+      const xd = randoms(m * k, m, -2, 2);
+      using x = Tensor.from(xd, [m, k]);
+      using y = linear(x, w, { bias });
+      const ref = linear64(xd, Float64Array.from(wd), m, k, n, bd);
+      expectWithin(y.data, ref.y, ref.mag.map((a) => (k + 4) * 1.2e-7 * a + 1e-30), `panels m=${m}`);
+    }
+    expect(memoryStats().liveBlocks).toBe(before + 2);
+  });
+
   it('batched x [2, 3, k] and out', () => {
     const [k, n] = [40, 9];
     const wd = randoms(n * k, 3);
@@ -92,6 +108,7 @@ describe('linear against a float64 reference', () => {
     using t = Tensor.from(wd, [5, 70], { dtype: 'float16' });
     const sizes: Record<WeightFormat, number> = {
       float32: 5 * 70 * 4, float16: 5 * 70 * 2, bfloat16: 5 * 70 * 2, int8: 5 * 3 * 34, int4: 5 * 3 * 18,
+      'float32-panels': 8 * 70 * 4, // rows padded to the GEMM's panel width
     };
     for (const format of FORMATS) {
       const w = Weight.from(t, { format });
@@ -128,7 +145,7 @@ describe('linear against a float64 reference', () => {
     expect(() => linear(x4, w, { out: badOut })).toThrow(/out has shape \[2, 4\], expected \[2, 3\]/);
     expect(() => linear(x4, {} as Weight)).toThrow(/weight must be a Weight/);
     expect(() => Weight.from({ data: randoms(12, 1), shape: [3, 4] }, { format: 'int2' as WeightFormat }))
-      .toThrow(/format must be 'float32', 'float16', 'bfloat16', 'int8', 'int4'; got string int2/);
+      .toThrow(/format must be 'float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels'; got string int2/);
     expect(() => Weight.from({ data: randoms(12, 1), shape: [12] as unknown as [number, number] }))
       .toThrow(/shape must be \[out, in\]/);
     using t3 = Tensor.from(randoms(8, 1), [2, 2, 2]);

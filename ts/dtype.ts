@@ -42,10 +42,12 @@ export function dtypeArg<D extends CacheDType>(x: unknown, allowed: readonly D[]
  * (`crates/kernels/src/format.rs`, same codes). Element formats store each value as
  * one element; block formats store blocks of `blockSize` codes (`bytesPerBlock` bytes
  * in the code plane) with one float16 scale per block in a plane after the codes.
+ * `float32-panels` is float32 in the blocked GEMM's panel order (rows padded to
+ * `rowMultiple`), which that kernel reads without repacking.
  */
 export interface StorageFormat {
   /** Registry name (the kernels' name for the block formats). */
-  readonly name: 'float32' | 'float16' | 'bfloat16' | 'int8-row' | 'q8_0' | 'q4_0';
+  readonly name: 'float32' | 'float16' | 'bfloat16' | 'int8-row' | 'q8_0' | 'q4_0' | 'float32-panels';
   /** The kernels' code. */
   readonly code: number;
   /** Values per block (1 for element formats). */
@@ -54,23 +56,27 @@ export interface StorageFormat {
   readonly bytesPerBlock: number;
   /** Where the scale lives: none, one float32 per row (KV cache int8), one float16 per block. */
   readonly scale: 'none' | 'row-f32' | 'block-f16';
+  /** Rows are stored padded to a multiple of this (the GEMM's panel width for panels; else 1). */
+  readonly rowMultiple: number;
 }
 
 /** The format registry, in code order. */
 export const STORAGE_FORMATS: readonly StorageFormat[] = Object.freeze([
-  { name: 'float32', code: 0, blockSize: 1, bytesPerBlock: 4, scale: 'none' },
-  { name: 'float16', code: 1, blockSize: 1, bytesPerBlock: 2, scale: 'none' },
-  { name: 'bfloat16', code: 2, blockSize: 1, bytesPerBlock: 2, scale: 'none' },
-  { name: 'int8-row', code: 3, blockSize: 1, bytesPerBlock: 1, scale: 'row-f32' },
-  { name: 'q8_0', code: 4, blockSize: 32, bytesPerBlock: 32, scale: 'block-f16' },
-  { name: 'q4_0', code: 5, blockSize: 32, bytesPerBlock: 16, scale: 'block-f16' },
+  { name: 'float32', code: 0, blockSize: 1, bytesPerBlock: 4, scale: 'none', rowMultiple: 1 },
+  { name: 'float16', code: 1, blockSize: 1, bytesPerBlock: 2, scale: 'none', rowMultiple: 1 },
+  { name: 'bfloat16', code: 2, blockSize: 1, bytesPerBlock: 2, scale: 'none', rowMultiple: 1 },
+  { name: 'int8-row', code: 3, blockSize: 1, bytesPerBlock: 1, scale: 'row-f32', rowMultiple: 1 },
+  { name: 'q8_0', code: 4, blockSize: 32, bytesPerBlock: 32, scale: 'block-f16', rowMultiple: 1 },
+  { name: 'q4_0', code: 5, blockSize: 32, bytesPerBlock: 16, scale: 'block-f16', rowMultiple: 1 },
+  { name: 'float32-panels', code: 6, blockSize: 1, bytesPerBlock: 4, scale: 'none', rowMultiple: 8 },
 ] as const);
 
 /**
  * Bytes of a `rows × cols` matrix in `format`: the codes plus, for block formats, the
- * float16 scale plane (int8 rows keep their float32 scales elsewhere).
+ * float16 scale plane (int8 rows keep their float32 scales elsewhere); panels count
+ * their padding rows.
  */
 export function storageBytes(format: StorageFormat, rows: number, cols: number): number {
   const blocks = Math.ceil(cols / format.blockSize);
-  return rows * blocks * (format.bytesPerBlock + (format.scale === 'block-f16' ? 2 : 0));
+  return Math.ceil(rows / format.rowMultiple) * format.rowMultiple * blocks * (format.bytesPerBlock + (format.scale === 'block-f16' ? 2 : 0));
 }

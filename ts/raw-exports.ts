@@ -94,10 +94,11 @@ export interface RawExports {
   /**
    * `Y[m, n] = X[m, k] · Wᵀ (+ bias)`: `x` f32 rows at stride `ldx`, `w` a `[n, k]`
    * matrix in format `w_format` (0 f32, 1 float16, 2 bfloat16 as contiguous rows;
-   * 4 q8_0, 5 q4_0 as packed by [`wa_quantize`]; 3 is not a weight format), `bias`
-   * n f32 or 0 for none, `y` f32 rows at stride `ldy` (only written; must not
-   * overlap an input). Streams W once per 16 rows of X (any `m` is accepted; the
-   * blocked GEMM is faster for large `m` with float weights). `w_format` 1 may carry
+   * 4 q8_0, 5 q4_0, 6 f32 panels as packed by [`wa_quantize`]; 3 is not a weight
+   * format), `bias` n f32 or 0 for none, `y` f32 rows at stride `ldy` (only written;
+   * must not overlap an input). Row formats stream W once per 16 rows of X (any `m` is
+   * accepted; the blocked GEMM is faster for large `m` with float weights); f32 panels
+   * run on the blocked GEMM for every `m`, without packing W. `w_format` 1 may carry
    * [`F16_FINITE`]: the caller vouches that the float16 data holds no ±inf or NaN (as
    * [`wa_f16_all_finite`] checks once at load), so no tile checks it again.
    */
@@ -110,16 +111,17 @@ export interface RawExports {
   wa_f16_all_finite(src: number, n: number): number;
   /**
    * Packs `rows × cols` contiguous rows at `src` (format `src_format`: 0 f32, 1 float16
-   * or 2 bfloat16) into the q8_0 (4) or q4_0 (5) matrix buffer `dst` of
+   * or 2 bfloat16) into the q8_0 (4), q4_0 (5) or f32 panels (6) matrix buffer `dst` of
    * `Format::matrix_bytes(rows, cols)` bytes (`kernels::format`: code plane, then
-   * float16 scale plane). 16-bit rows are widened one at a time (exactly).
+   * float16 scale plane; or the GEMM's panel order). 16-bit rows are widened one at a
+   * time (exactly).
    */
   wa_quantize(src: number, src_format: number, dst: number, dst_format: number, rows: number, cols: number): number;
   /**
    * [`wa_quantize`] of `count` rows at `src` into rows `row0 .. row0 + count` of the
    * `rows × cols` matrix buffer `dst` (each plane's slice of those rows; the rest of
-   * `dst` is not touched): a large weight is packed a few rows at a time from a small
-   * staging buffer.
+   * `dst` is not touched, except that f32 panels zero their padding rows with the last
+   * row): a large weight is packed a few rows at a time from a small staging buffer.
    */
   wa_quantize_into(src: number, src_format: number, dst: number, dst_format: number, rows: number, cols: number,
     row0: number, count: number): number;

@@ -12,11 +12,15 @@ import { tensorArg } from './args.js';
  * Storage formats of a {@link Weight}: the float dtypes, `'int8'` (q8_0: blocks of 32
  * int8 codes with a float16 scale each, 8.5 bits a weight) and `'int4'` (q4_0: blocks of
  * 32 4-bit codes with a float16 scale, 4.5 bits a weight), both quantised once, when the
- * weight is made (round to nearest, as ggml's q8_0/q4_0).
+ * weight is made (round to nearest, as ggml's q8_0/q4_0), and `'float32-panels'`:
+ * float32 laid out once in the blocked GEMM's panel order, so every product runs on the
+ * GEMM without repacking the weight — for weights that always meet several rows at once
+ * (an encoder's: from 2 rows it beats `'float32'`'s matrix–vector kernels; a single row
+ * is slower, as the GEMM's 4-row tile is a quarter used).
  */
-export type WeightFormat = 'float32' | 'float16' | 'bfloat16' | 'int8' | 'int4';
+export type WeightFormat = 'float32' | 'float16' | 'bfloat16' | 'int8' | 'int4' | 'float32-panels';
 
-const WEIGHT_FORMATS: readonly WeightFormat[] = ['float32', 'float16', 'bfloat16', 'int8', 'int4'];
+const WEIGHT_FORMATS: readonly WeightFormat[] = ['float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels'];
 
 /** The registry entry of each weight format. */
 const REGISTRY: Record<WeightFormat, StorageFormat> = {
@@ -25,7 +29,13 @@ const REGISTRY: Record<WeightFormat, StorageFormat> = {
   bfloat16: STORAGE_FORMATS[2]!,
   int8: STORAGE_FORMATS[4]!,
   int4: STORAGE_FORMATS[5]!,
+  'float32-panels': STORAGE_FORMATS[6]!,
 };
+
+/** Formats written through the kernels' packer (`wa_quantize_into`), not copied or converted element-wise. */
+function packed(entry: StorageFormat): boolean {
+  return entry.scale === 'block-f16' || entry.rowMultiple > 1;
+}
 
 /** Largest number of rows of `x` that {@link linear} and `matmul` run on the matrix–vector kernels. */
 export const GEMV_MAX_ROWS = 16;
@@ -143,7 +153,7 @@ export class Weight {
     const ptr = raw.alloc(bytes);
     try {
       const w = raw.wasm();
-      if (entry.scale === 'block-f16') {
+      if (packed(entry)) {
         raw.check(w.wa_quantize(t.ptr, dtypeCode(t.dtype), ptr, entry.code, rows, cols), op);
       } else if (format === t.dtype) {
         raw.heapU8().copyWithin(ptr, t.ptr, t.ptr + bytes);
@@ -197,7 +207,7 @@ export class Weight {
     let stage = 0, wide = 0;
     try {
       const w = raw.wasm();
-      const block = entry.scale === 'block-f16';
+      const block = packed(entry);
       const outSize = block ? 0 : entry.bytesPerBlock;
       let row0 = 0;
       for (const p of parts) {
@@ -306,7 +316,8 @@ export interface LinearOptions {
  * an output is within `Σ_blocks max|x_block|/254 · Σ_block |w|` of the product of the
  * quantised weights (plus float32 rounding). From 64 rows (a prefill) the weight is
  * dequantised a panel at a time and multiplied in float32 on the GEMM: the exact product
- * of the quantised weights, up to float32 rounding.
+ * of the quantised weights, up to float32 rounding. `'float32-panels'` weights run on
+ * the GEMM for any number of rows, reading the weight where it lies.
  */
 export function linear(x: Tensor, weight: Weight, options: LinearOptions = {}): Tensor {
   const op = 'linear';
@@ -359,8 +370,9 @@ export function linear(x: Tensor, weight: Weight, options: LinearOptions = {}): 
 export function linearRows(rows: number, xPtr: number, weight: Weight, biasPtr: number, outPtr: number, op: string): void {
   const [n, k] = weight.shape;
   const w = raw.wasm();
-  const block = REGISTRY[weight.format].scale === 'block-f16';
-  if (rows <= GEMV_MAX_ROWS || (block && rows < PANEL_MIN_ROWS)) {
+  const entry = REGISTRY[weight.format], block = entry.scale === 'block-f16';
+  // Panels run on the GEMM inside wa_linear at every m, the bias added there.
+  if (rows <= GEMV_MAX_ROWS || (block && rows < PANEL_MIN_ROWS) || entry.rowMultiple > 1) {
     raw.check(w.wa_linear(rows, k, n, xPtr, k, weight.ptr, weight.linearCode, biasPtr, outPtr, n), op);
     return;
   }

@@ -11,10 +11,11 @@ use crate::{extent, memory};
 
 /// `Y[m, n] = X[m, k] · Wᵀ (+ bias)`: `x` f32 rows at stride `ldx`, `w` a `[n, k]`
 /// matrix in format `w_format` (0 f32, 1 float16, 2 bfloat16 as contiguous rows;
-/// 4 q8_0, 5 q4_0 as packed by [`wa_quantize`]; 3 is not a weight format), `bias`
-/// n f32 or 0 for none, `y` f32 rows at stride `ldy` (only written; must not
-/// overlap an input). Streams W once per 16 rows of X (any `m` is accepted; the
-/// blocked GEMM is faster for large `m` with float weights). `w_format` 1 may carry
+/// 4 q8_0, 5 q4_0, 6 f32 panels as packed by [`wa_quantize`]; 3 is not a weight
+/// format), `bias` n f32 or 0 for none, `y` f32 rows at stride `ldy` (only written;
+/// must not overlap an input). Row formats stream W once per 16 rows of X (any `m` is
+/// accepted; the blocked GEMM is faster for large `m` with float weights); f32 panels
+/// run on the blocked GEMM for every `m`, without packing W. `w_format` 1 may carry
 /// [`F16_FINITE`]: the caller vouches that the float16 data holds no ±inf or NaN (as
 /// [`wa_f16_all_finite`] checks once at load), so no tile checks it again.
 #[wasm_bindgen]
@@ -38,6 +39,18 @@ pub fn wa_linear(
         let xs = memory::floats(x, x_len)?;
         let bs = if bias != 0 { Some(memory::floats(bias, n)?) } else { None };
         let wcount = w_bytes / format.layout().block_bytes.max(1);
+        if format == Format::F32Panels {
+            let ws = memory::floats(w, wcount)?;
+            let ys = memory::floats_mut(y, y_len)?;
+            // The bias as C's starting rows (β = 1), then the product added.
+            if let Some(b) = bs {
+                for i in 0..m {
+                    ys[i * ldy..i * ldy + n].copy_from_slice(b);
+                }
+            }
+            let beta = if bs.is_some() { 1.0 } else { 0.0 };
+            return status::kernel(|| kernels::gemm::gemm_panels(m, k, n, xs, ldx, ws, beta, ys, ldy));
+        }
         if format.is_block() {
             // Checked before the output view is made, so a bad w leaves y untouched.
             let ws = memory::elems::<u8>(w, w_bytes)?;
@@ -85,9 +98,10 @@ pub fn wa_f16_all_finite(src: usize, n: usize) -> i32 {
 }
 
 /// Packs `rows × cols` contiguous rows at `src` (format `src_format`: 0 f32, 1 float16
-/// or 2 bfloat16) into the q8_0 (4) or q4_0 (5) matrix buffer `dst` of
+/// or 2 bfloat16) into the q8_0 (4), q4_0 (5) or f32 panels (6) matrix buffer `dst` of
 /// `Format::matrix_bytes(rows, cols)` bytes (`kernels::format`: code plane, then
-/// float16 scale plane). 16-bit rows are widened one at a time (exactly).
+/// float16 scale plane; or the GEMM's panel order). 16-bit rows are widened one at a
+/// time (exactly).
 #[wasm_bindgen]
 pub fn wa_quantize(src: usize, src_format: u32, dst: usize, dst_format: u32, rows: usize, cols: usize) -> i32 {
     wa_quantize_into(src, src_format, dst, dst_format, rows, cols, 0, rows)
@@ -95,8 +109,8 @@ pub fn wa_quantize(src: usize, src_format: u32, dst: usize, dst_format: u32, row
 
 /// [`wa_quantize`] of `count` rows at `src` into rows `row0 .. row0 + count` of the
 /// `rows × cols` matrix buffer `dst` (each plane's slice of those rows; the rest of
-/// `dst` is not touched): a large weight is packed a few rows at a time from a small
-/// staging buffer.
+/// `dst` is not touched, except that f32 panels zero their padding rows with the last
+/// row): a large weight is packed a few rows at a time from a small staging buffer.
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn wa_quantize_into(
@@ -105,7 +119,7 @@ pub fn wa_quantize_into(
     run(|| {
         let from = Format::from_code(src_format).and_then(|f| f.dtype()).ok_or(Status::BadShape)?;
         let to = Format::from_code(dst_format).ok_or(Status::BadShape)?;
-        if from == DType::I8 || !to.is_block() {
+        if from == DType::I8 || !(to.is_block() || to == Format::F32Panels) {
             return Err(Status::BadShape);
         }
         if row0.checked_add(count).map_or(true, |end| end > rows) {
@@ -116,13 +130,6 @@ pub fn wa_quantize_into(
         let dst_bytes = to.matrix_bytes(rows, cols).ok_or(Status::BadShape)?;
         memory::check_elems(src, n, from.size())?;
         memory::disjoint_bytes((dst, dst_bytes), &[(src, src_bytes)])?;
-        let d: &mut [u8] = memory::elems_mut(dst, dst_bytes)?;
-        if count == 0 {
-            return Ok(());
-        }
-        let nb = to.blocks(cols);
-        let bb = to.layout().block_bytes;
-        let (codes, scales) = d.split_at_mut(rows * nb * bb);
         let mut row: Vec<f32> = Vec::new();
         if from != DType::F32 {
             row.try_reserve_exact(cols).map_err(|_| Status::OutOfMemory)?;
@@ -130,6 +137,28 @@ pub fn wa_quantize_into(
         }
         let s: &[u8] = memory::elems(src, src_bytes)?;
         let rb = cols * from.size();
+        if to == Format::F32Panels {
+            let panels = memory::floats_mut(dst, dst_bytes / 4)?;
+            if from == DType::F32 {
+                let x = memory::floats(src, n)?;
+                return status::kernel(|| format::write_panel_rows(x, cols, row0, count, rows, cols, panels));
+            }
+            for i in 0..count {
+                dtype::widen(from, &s[i * rb..(i + 1) * rb], &mut row);
+                status::kernel(|| format::write_panel_rows(&row, cols, row0 + i, 1, rows, cols, panels))?;
+            }
+            if count == 0 {
+                status::kernel(|| format::write_panel_rows(&row, cols, row0, 0, rows, cols, panels))?;
+            }
+            return Ok(());
+        }
+        let d: &mut [u8] = memory::elems_mut(dst, dst_bytes)?;
+        if count == 0 {
+            return Ok(());
+        }
+        let nb = to.blocks(cols);
+        let bb = to.layout().block_bytes;
+        let (codes, scales) = d.split_at_mut(rows * nb * bb);
         for i in 0..count {
             let x: &[f32] = if from == DType::F32 {
                 memory::floats(src + i * rb, cols)?
