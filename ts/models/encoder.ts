@@ -177,7 +177,10 @@ export interface EncoderFolderOptions extends EncoderLoadOptions, FolderOptions 
 export class EncoderModel {
   /** The resolved configuration. */
   readonly config: EncoderConfig;
-  /** The storage format of the projection weights. */
+  /**
+   * The storage format of the projection weights. Float32 ones are kept as `'float32-panels'`
+   * (the GEMM's layout), since an encoder multiplies whole batches of rows.
+   */
   readonly weightFormat: WeightFormat;
   readonly #p: Parts;
   readonly #owned: Owned;
@@ -236,7 +239,7 @@ export class EncoderModel {
     const owned: Owned = [];
     try {
       const parts = cfg.family === 'modernbert' ? loadModernBert(cfg, file, format, owned) : loadParts(cfg, file, format, owned);
-      const resolved = (parts.layers[0]?.qkv.format ?? (format === 'auto' ? 'float32' : format));
+      const resolved = (parts.layers[0]?.qkv.format ?? (format === 'auto' || format === 'float32' ? 'float32-panels' : format));
       let rope: { full: RopeTable; sliding: RopeTable } | null = null;
       if (cfg.rope !== null) {
         rope = { full: ropeTable(cfg.maxPositions, cfg.headDim, cfg.rope.full, owned),
@@ -775,7 +778,7 @@ function loadParts(c: EncoderConfig, file: SafetensorsFile, format: EncoderWeigh
     owned.push(t);
     return t;
   };
-  const proj = (name: string, shape: readonly number[]): Weight => weightOf(file, [resolve(name, shape)], format, owned, OP_LOAD);
+  const proj = (name: string, shape: readonly number[]): Weight => weightOf(file, [resolve(name, shape)], format, owned, OP_LOAD, 'many');
   const norm = (name: string): Norm => ({ gamma: f32(`${name}.weight`, [E]), beta: f32(`${name}.bias`, [E]) });
   /** Stacks `[E]` biases into one float32 tensor, one copy each from the file. */
   const stackBiases = (parts: string[]): Tensor => {
@@ -799,7 +802,7 @@ function loadParts(c: EncoderConfig, file: SafetensorsFile, format: EncoderWeigh
   for (let l = 0; l < c.numLayers; l++) {
     const p = names.layer(l), qkv = [names.q, names.k, names.v].map((n) => `${p}${n}`);
     layers.push({
-      qkv: weightOf(file, qkv.map((n) => resolve(`${n}.weight`, [E, E])), format, owned, OP_LOAD),
+      qkv: weightOf(file, qkv.map((n) => resolve(`${n}.weight`, [E, E])), format, owned, OP_LOAD, 'many'),
       qkvBias: stackBiases(qkv.map((n) => `${n}.bias`)),
       out: proj(`${p}${names.out}.weight`, [E, E]), outBias: f32(`${p}${names.out}.bias`, [E]),
       norm1: norm(`${p}${names.norm1}`),
@@ -835,7 +838,7 @@ function loadModernBert(c: EncoderConfig, file: SafetensorsFile, format: Encoder
     owned.push(t);
     return t;
   };
-  const proj = (name: string, shape: readonly number[]): Weight => weightOf(file, [resolve(name, shape)], format, owned, OP_LOAD);
+  const proj = (name: string, shape: readonly number[]): Weight => weightOf(file, [resolve(name, shape)], format, owned, OP_LOAD, 'many');
   const zeros = Tensor.zeros([E]);
   owned.push(zeros);
   // A LayerNorm without bias is β = 0 (a null β would be an RMSNorm in the kernel).
@@ -852,7 +855,7 @@ function loadModernBert(c: EncoderConfig, file: SafetensorsFile, format: Encoder
   const half = (t: Tensor<TensorDType>, from: number): Weight => {
     const r = rows(t, from, F);
     owned.splice(owned.indexOf(r), 1);
-    return prepare(r, format, owned);
+    return prepare(r, format, owned, 'many');
   };
   const layers: BlockWeights[] = [];
   for (let l = 0; l < c.numLayers; l++) {

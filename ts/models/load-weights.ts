@@ -15,10 +15,21 @@ export type Owned = (Tensor<TensorDType> | Weight)[];
 /** A model's weight format: a `Weight` format, or `'auto'` for the file's dtype. */
 export type LoadFormat = 'auto' | WeightFormat;
 
+/**
+ * Whether a model's products meet many rows at once (an encoder's: a whole batch's
+ * tokens), so float32 weights are laid out once as the GEMM's panels (`'float32-panels'`),
+ * or one row at a time too (a decoder's steps), so they stay rows for the matrix–vector kernels.
+ */
+export type RowUse = 'many' | 'any';
+
+function resolve(format: WeightFormat, use: RowUse): WeightFormat {
+  return use === 'many' && format === 'float32' ? 'float32-panels' : format;
+}
+
 /** `t` prepared as a weight in `format` (`'auto'`: its own dtype); `t` is disposed. */
-export function prepare(t: Tensor<TensorDType>, format: LoadFormat, owned: Owned): Weight {
+export function prepare(t: Tensor<TensorDType>, format: LoadFormat, owned: Owned, use: RowUse = 'any'): Weight {
   try {
-    const w = Weight.from(t, { format: format === 'auto' ? t.dtype : format });
+    const w = Weight.from(t, { format: resolve(format === 'auto' ? t.dtype : format, use) });
     owned.push(w);
     return w;
   } finally {
@@ -30,10 +41,11 @@ export function prepare(t: Tensor<TensorDType>, format: LoadFormat, owned: Owned
  * The weight stacked from the file's 2-D tensors `names` (row blocks, the same width), in
  * `format` (`'auto'`: the first one's dtype): written once from the file's bytes.
  */
-export function weightOf(file: SafetensorsFile, names: readonly string[], format: LoadFormat, owned: Owned, op: string): Weight {
+export function weightOf(file: SafetensorsFile, names: readonly string[], format: LoadFormat, owned: Owned, op: string,
+  use: RowUse = 'any'): Weight {
   const parts = names.map((n) => file.rowBytes(n));
   const cols = file.entry(names[0]!).shape[1]!;
-  const w = Weight.fromBytes(parts, cols, format === 'auto' ? parts[0]!.dtype : format, op);
+  const w = Weight.fromBytes(parts, cols, resolve(format === 'auto' ? parts[0]!.dtype : format, use), op);
   owned.push(w);
   return w;
 }
