@@ -31,8 +31,8 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Prefill then teacher-forced decode; returns [prefill logits, every step's logits]. */
-function run(model: CausalLM, prompt: number[], steps: number[]): [Float32Array, Float32Array] {
-  const cache = model.createCache({ maxLength: prompt.length + steps.length });
+function run(model: CausalLM, prompt: number[], steps: number[], dtype?: 'float16' | 'int8'): [Float32Array, Float32Array] {
+  const cache = model.createCache({ maxLength: prompt.length + steps.length, dtype });
   try {
     const pre = model.forward(prompt, cache);
     const prefill = pre.toArray();
@@ -124,6 +124,29 @@ describe.each(['gpt2', 'llama', 'qwen2', 'mistral'])('%s equals transformers', (
       model.dispose();
     }
   });
+});
+
+describe('a compact KV cache (LLaMA, Qwen2)', () => {
+  for (const name of ['llama', 'qwen2']) {
+    it(`${name}: float16 and int8 keys/values move the decode logits by a bounded amount`, () => {
+      const { expected, logits, model } = load(name);
+      try {
+        const wantDecode = logits('decode');
+        const [, exact] = run(model, expected.prompt, expected.decode_ids);
+        for (const [dtype, bound] of [['float16', 1e-2], ['int8', 0.2]] as const) {
+          const [, decode] = run(model, expected.prompt, expected.decode_ids, dtype);
+          const moved = maxDiff(decode, exact);
+          // Rounded keys and values: close to PyTorch's logits, yet not the float32 cache's
+          // (measured 0.003 for float16, 0.04–0.06 for int8; the bounds are about 3× that).
+          expect(moved, `${name} ${dtype}`).toBeLessThanOrEqual(bound);
+          expect(moved, `${name} ${dtype} changed nothing`).toBeGreaterThan(0);
+          expect(maxDiff(decode, wantDecode)).toBeLessThanOrEqual(bound + 1e-4);
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+  }
 });
 
 describe('bfloat16 weights (LLaMA)', () => {

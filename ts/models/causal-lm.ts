@@ -35,6 +35,7 @@ import { generateText, type TextGenerateOptions, type TextGenerateResult, type T
 import { type DecoderConfig, parseConfig } from './config.js';
 import { type SamplingOptions, sampleToken, seededRandom } from './sampling.js';
 import { type Owned, prepare, weightOf } from './load-weights.js';
+import { type CacheDType } from '../dtype.js';
 import { BlockPlan, type BlockShape, type BlockWeights, type Norm, type RopeTables, normInto, runBlock } from './block.js';
 
 const disposeSymbol: typeof Symbol.dispose =
@@ -252,9 +253,10 @@ export class CausalLM {
   /**
    * A cache for one sequence of up to `maxLength` positions. @defaultValue maxLength: the config's max positions
    * With a sliding window (Mistral) it keeps what the window can see, so generation may run past `maxLength`
-   * (choose `maxLength ≥ 2·W` to shift rarely; see `KVCache`).
+   * (choose `maxLength ≥ 2·W` to shift rarely; see `KVCache`). `dtype` stores keys and values
+   * as `KVCache` does: `'float16'`/`'bfloat16'` halve the cache, `'int8'` quarters it. @defaultValue dtype: 'float32'
    */
-  createCache(options: { maxLength?: number } = {}): DecoderCache {
+  createCache(options: { maxLength?: number; dtype?: CacheDType } = {}): DecoderCache {
     this.#live();
     if (options == null || typeof options !== 'object') throw new TypeError(`wasm-attention: models: createCache options must be an object, got ${describe(options)}`);
     const c = this.config, maxLength = options.maxLength ?? c.maxPositions;
@@ -265,7 +267,8 @@ export class CausalLM {
     const layers: KVCache[] = [];
     try {
       const window = c.slidingWindow !== null && c.slidingWindow <= maxLength ? c.slidingWindow : undefined;
-      for (let l = 0; l < c.numLayers; l++) layers.push(new KVCache({ maxLength, numKvHeads: c.numKvHeads, headDim: c.headDim, window }));
+      const shape = { maxLength, numKvHeads: c.numKvHeads, headDim: c.headDim, window, dtype: options.dtype };
+      for (let l = 0; l < c.numLayers; l++) layers.push(new KVCache(shape));
     } catch (e) {
       for (const k of layers) k.dispose();
       throw e;
