@@ -399,7 +399,11 @@ mod tests {
                 assert_eq!(f.layout().block_bytes, d.size());
             }
         }
-        assert_eq!(Format::from_code(6), None);
+        assert_eq!(Format::from_code(7), None);
+        // Panels pad their rows to NR = 8.
+        assert_eq!(Format::F32Panels.matrix_bytes(3, 5), Some(8 * 5 * 4));
+        assert_eq!(Format::F32Panels.matrix_bytes(16, 5), Some(16 * 5 * 4));
+        assert_eq!(Format::F32Panels.matrix_bytes(usize::MAX, 5), None);
         assert_eq!(Format::Q8_0.matrix_bytes(3, 64), Some(3 * 2 * 34));
         assert_eq!(Format::Q4_0.matrix_bytes(3, 33), Some(3 * 2 * 18));
         assert_eq!(Format::F16.matrix_bytes(3, 5), Some(30));
