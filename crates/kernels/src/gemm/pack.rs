@@ -44,11 +44,24 @@ pub fn pack_b<E: Elem>(kc: usize, nc: usize, b: &[E], ldb: usize, trans: bool, o
         let w = NR.min(nc - j0);
         let dst = &mut out[s * kc * NR..(s + 1) * kc * NR];
         if trans {
+            // Full slivers: 4×4 transposes in registers for all but the last kc % 4 depths.
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            let p0 = if w == NR && kc > 0 {
+                assert!(b.len() >= (j0 + NR - 1) * ldb + kc);
+                // SAFETY: rows j0..j0+NR hold kc elements at stride ldb (asserted); dst holds kc·NR.
+                unsafe {
+                    super::pack_simd128::pack_b_trans_sliver_simd128(kc, b[j0 * ldb..].as_ptr(), ldb, dst.as_mut_ptr())
+                }
+            } else {
+                0
+            };
+            #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+            let p0 = 0;
             for j in 0..NR {
                 if j < w {
-                    let col = &b[(j0 + j) * ldb..(j0 + j) * ldb + kc];
+                    let col = &b[(j0 + j) * ldb + p0..(j0 + j) * ldb + kc];
                     for (p, &x) in col.iter().enumerate() {
-                        dst[p * NR + j] = x.to_f32();
+                        dst[(p0 + p) * NR + j] = x.to_f32();
                     }
                 } else {
                     for p in 0..kc {
