@@ -328,7 +328,7 @@ describe('rejections change nothing', () => {
     }
   });
 
-  it('logits: \'last\' equals the last row of \'all\' when memory has no room left (the row is copied before allocating)', () => {
+  it('logits: \'last\' matches the last row of \'all\' when memory has no room left (the row is copied before allocating)', () => {
     const { expected, model } = load('gpt2');
     try {
       const V = model.config.vocabSize, P = expected.prompt.length;
@@ -341,7 +341,8 @@ describe('rejections change nothing', () => {
       const cache = model.createCache({ maxLength: P });
       try {
         const last = model.forward(expected.prompt, cache, { logits: 'last' });
-        expect(last.toArray()).toEqual(want);
+        // One row runs on the matrix–vector kernel, all rows on the GEMM: the same sums in another order.
+        expectClose(last.toArray(), want, 'last vs all', 1e-5, 1e-6);
         last.dispose();
       } finally {
         cache.dispose();

@@ -37,8 +37,12 @@ function packed(entry: StorageFormat): boolean {
   return entry.scale === 'block-f16' || entry.rowMultiple > 1;
 }
 
-/** Largest number of rows of `x` that {@link linear} and `matmul` run on the matrix–vector kernels. */
-export const GEMV_MAX_ROWS = 16;
+/**
+ * Largest number of rows of `x` that {@link linear} and `matmul` run on the matrix–vector
+ * kernels with float weights; from 3 rows the blocked GEMM (its B packed by SIMD
+ * transposes) is as fast, from 4 rows faster (figures in docs/performance.md).
+ */
+export const GEMV_MAX_ROWS = 2;
 
 /** Options of {@link Weight.from}. */
 export interface WeightOptions {
@@ -311,10 +315,10 @@ export interface LinearOptions {
  * `[..., out]`. Up to {@link GEMV_MAX_ROWS} rows of `x` (e.g. one decoding token) run on the
  * matrix–vector kernels, which stream every weight row once; more rows with float
  * weights run on the blocked GEMM. `'int8'`/`'int4'` weights take the matrix–vector
- * kernels below 64 rows (16 rows of `x` per pass over the weight): each 32-value block
+ * kernels below 24 rows (16 rows of `x` per pass over the weight): each 32-value block
  * of an `x` row is quantised to int8 (scale = max|x|/127) and multiplied in integers, so
  * an output is within `Σ_blocks max|x_block|/254 · Σ_block |w|` of the product of the
- * quantised weights (plus float32 rounding). From 64 rows (a prefill) the weight is
+ * quantised weights (plus float32 rounding). From 24 rows (a prefill, a batch) the weight is
  * dequantised a panel at a time and multiplied in float32 on the GEMM: the exact product
  * of the quantised weights, up to float32 rounding. `'float32-panels'` weights run on
  * the GEMM for any number of rows, reading the weight where it lies.
@@ -396,9 +400,9 @@ export function linearRows(rows: number, xPtr: number, weight: Weight, biasPtr: 
 /**
  * From this many rows of `x`, int8/int4 products dequantise the weight a panel of rows at
  * a time into float32 and run the blocked GEMM: one pass over the weight instead of one
- * per 16 rows (below it, the integer matrix–vector kernels win).
+ * per 16 rows (below it, the integer matrix–vector kernels win; docs/performance.md).
  */
-const PANEL_MIN_ROWS = 64;
+const PANEL_MIN_ROWS = 24;
 
 /** Float32 bytes of one dequantised weight panel: a few MiB stays in cache between the GEMM's passes. */
 const PANEL_BYTES = 2 ** 21;
