@@ -4,6 +4,7 @@ mod common;
 use common::Rng;
 use kernels::dtype::{bf16_to_f32, f16_to_f32, f32_to_bf16, f32_to_f16, F16Finite, BF16, F16};
 use kernels::format::{dequantize, quantize_q4_0, quantize_q8_0, Format, QK};
+use kernels::gemm::quant::gemm_q;
 use kernels::gemv::{f16_all_finite, gemv, gemv_q, quantize_rows};
 
 const SIZES: [usize; 10] = [0, 1, 3, 5, 17, 31, 32, 33, 63, 65];
@@ -192,6 +193,49 @@ fn block_formats_against_float64_of_the_same_quantised_weights() {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The integer GEMM of many rows holds the same bound as the matrix–vector kernels (the
+/// same activation quantisation), across its 4-row, 8-row-sliver and 128-row block edges.
+#[test]
+fn block_formats_gemm_against_float64_of_the_same_quantised_weights() {
+    let mut rng = Rng::new(12);
+    for format in [Format::Q8_0, Format::Q4_0] {
+        for &(m, k, n) in &[(1, 32, 8), (3, 5, 7), (4, 64, 9), (24, 33, 17), (33, 100, 130), (70, 600, 257), (5, 0, 3)]
+        {
+            let (ldx, ldy) = (k + 1, n + 2);
+            let x = rng.vec(m * ldx, 2.0);
+            let wf = rng.vec(n * k, 0.5);
+            let bias = rng.vec(n, 1.0);
+            let b = if (m + k) % 2 == 0 { Some(&bias[..]) } else { None };
+            let mut buf = vec![0u8; format.matrix_bytes(n, k).unwrap()];
+            if format == Format::Q8_0 {
+                quantize_q8_0(&wf, k, n, k, &mut buf);
+            } else {
+                quantize_q4_0(&wf, k, n, k, &mut buf);
+            }
+            let wref = ref_weights(format, &buf, n, k);
+            let mut y = vec![f32::NAN; m * ldy];
+            gemm_q(format, m, k, n, &x, ldx, &buf, b, &mut y, ldy);
+            let (want, qb, mag) = reference(&x, ldx, &wref, m, k, n, b);
+            let bound: Vec<f64> = qb
+                .iter()
+                .zip(&mag)
+                .map(|(e, a)| e * (1.0 + 1e-6) + (k as f64 / 32.0 + 4.0) * 1.2e-7 * (a + e) + 1e-30)
+                .collect();
+            check(&format!("gemm_q {:?} m={} k={} n={}", format, m, k, n), &y, ldy, &want, &bound, m, n);
+            for i in 0..m {
+                assert!(y[i * ldy + n..(i + 1) * ldy].iter().all(|v| v.is_nan()), "wrote past n");
+            }
+            // The activation rounding is the matrix–vector kernels': the two agree to f32 rounding.
+            let mut yv = vec![f32::NAN; m * ldy];
+            gemv_q(format, m, k, n, &x, ldx, &buf, b, &mut yv, ldy);
+            let agree: Vec<f64> =
+                mag.iter().zip(&qb).map(|(a, e)| (k as f64 / 16.0 + 8.0) * 1.2e-7 * (a + e) + 1e-30).collect();
+            let yv64: Vec<f64> = (0..m * n).map(|t| yv[(t / n.max(1)) * ldy + t % n.max(1)] as f64).collect();
+            check(&format!("gemm_q vs gemv_q {:?} m={} k={} n={}", format, m, k, n), &y, ldy, &yv64, &agree, m, n);
         }
     }
 }

@@ -10,6 +10,12 @@ pub mod blocking;
 pub mod pack;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod pack_simd128;
+pub mod quant;
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub mod kernel_q_scalar;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod kernel_q_simd128;
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 pub mod kernel_scalar;

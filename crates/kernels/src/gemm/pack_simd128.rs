@@ -59,3 +59,72 @@ pub unsafe fn pack_b_trans_sliver_simd128<E: Elem>(kc: usize, b: *const E, ldb: 
     }
     p
 }
+
+/// One block of an integer GEMM sliver ([`super::quant::pack_b_q`]): the 32 codes of
+/// each of 8 weight rows (q8_0: 32 bytes at `rows[c]`; q4_0: 16 bytes of nibbles,
+/// widened to `nibble − 8`) written as 16 depth pairs × 8 rows × 2 codes, by two 8×8
+/// transposes of 16-bit lanes (a lane is one row's code pair).
+///
+/// # Safety
+/// Each `rows[c]` must hold the block's 32 (q8_0) or 16 (q4_0) bytes; `out` must hold 256 bytes.
+#[inline(never)]
+pub unsafe fn pack_q_block_simd128(rows: [*const u8; NR], q4: bool, out: *mut i8) {
+    // Pairs 0–7 and 8–15 of each row as eight 16-bit lanes.
+    let mut lo = [i16x8_splat(0); NR];
+    let mut hi = [i16x8_splat(0); NR];
+    for c in 0..NR {
+        if q4 {
+            let v = v128_load(rows[c] as *const v128);
+            let eight = i8x16_splat(8);
+            lo[c] = i8x16_sub(v128_and(v, i8x16_splat(0x0f)), eight);
+            hi[c] = i8x16_sub(u8x16_shr(v, 4), eight);
+        } else {
+            lo[c] = v128_load(rows[c] as *const v128);
+            hi[c] = v128_load(rows[c].add(16) as *const v128);
+        }
+    }
+    let t = transpose_8x8_i16(&lo);
+    for (p, v) in t.iter().enumerate() {
+        v128_store(out.add(16 * p) as *mut v128, *v);
+    }
+    let t = transpose_8x8_i16(&hi);
+    for (p, v) in t.iter().enumerate() {
+        v128_store(out.add(16 * (8 + p)) as *mut v128, *v);
+    }
+}
+
+/// `out[p]` lane `c` = `r[c]` lane `p` for 16-bit lanes: interleaves of 16, 32 and 64 bits.
+#[inline(always)]
+fn transpose_8x8_i16(r: &[v128; 8]) -> [v128; 8] {
+    let a = [
+        i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(r[0], r[1]),
+        i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(r[0], r[1]),
+        i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(r[2], r[3]),
+        i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(r[2], r[3]),
+        i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(r[4], r[5]),
+        i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(r[4], r[5]),
+        i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(r[6], r[7]),
+        i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(r[6], r[7]),
+    ];
+    // b[2h + q] for rows 0–3 (h = 0) and 4–7 (h = 1): pairs 2q, 2q+1 of a[4h + (q / 2)·1 …].
+    let b = [
+        i32x4_shuffle::<0, 4, 1, 5>(a[0], a[2]),
+        i32x4_shuffle::<2, 6, 3, 7>(a[0], a[2]),
+        i32x4_shuffle::<0, 4, 1, 5>(a[1], a[3]),
+        i32x4_shuffle::<2, 6, 3, 7>(a[1], a[3]),
+        i32x4_shuffle::<0, 4, 1, 5>(a[4], a[6]),
+        i32x4_shuffle::<2, 6, 3, 7>(a[4], a[6]),
+        i32x4_shuffle::<0, 4, 1, 5>(a[5], a[7]),
+        i32x4_shuffle::<2, 6, 3, 7>(a[5], a[7]),
+    ];
+    [
+        i64x2_shuffle::<0, 2>(b[0], b[4]),
+        i64x2_shuffle::<1, 3>(b[0], b[4]),
+        i64x2_shuffle::<0, 2>(b[1], b[5]),
+        i64x2_shuffle::<1, 3>(b[1], b[5]),
+        i64x2_shuffle::<0, 2>(b[2], b[6]),
+        i64x2_shuffle::<1, 3>(b[2], b[6]),
+        i64x2_shuffle::<0, 2>(b[3], b[7]),
+        i64x2_shuffle::<1, 3>(b[3], b[7]),
+    ]
+}

@@ -1,0 +1,171 @@
+//! Integer GEMM for block-quantised weights: `Y = X·Wᵀ (+ bias)` with `W [n, k]` in
+//! q8_0 or q4_0 and many rows of `X` (a prefill, an encoder's batch).
+//!
+//! The activations are quantised per block of 32 as the matrix–vector kernels do
+//! ([`crate::gemv::quantize_rows`]: int8 codes held as int16, one f32 scale per row and
+//! block), so the result has the same error bound as `gemv::gemv_q`: within
+//! `Σ_blocks max|x_block|/254 · Σ_block |w|` of the product of the quantised weights.
+//!
+//! Loops: column blocks of [`NCQ`] weight rows are packed into slivers of NR = 8 rows
+//! ([`pack_b_q`]): per block of 32 depths, 16 depth pairs × 8 rows × 2 int8 codes (each
+//! row's pair adjacent, so one sign-extending load gives four rows' pairs as int16
+//! lanes) and the 8 rows' block scales as f32. Every MR = 4 rows of `X` then meet
+//! every sliver of the block in the microkernel, which sums each block's products in
+//! int32 (`i32x4.dot_i16x8_s` on SIMD128: eight multiply-adds per instruction, twice the
+//! float kernel's), then adds `isum · (d_x · d_w)` into float32 accumulators. The
+//! integer sums are exact (|Σ| ≤ 32·127·127 < 2²⁴, so their conversion is exact too).
+
+use super::blocking::{MR, NR};
+use crate::format::{Format, QK};
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use super::kernel_q_scalar::q_gemm_4x8_scalar as q_microkernel;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use super::kernel_q_simd128::q_gemm_4x8_simd128 as q_microkernel;
+
+/// Weight rows per packed column block: 128 rows × k = 1536 codes is 192 KiB (+ scales),
+/// resident in L2 while every 4-row sliver of X passes it.
+pub const NCQ: usize = 128;
+
+/// Bytes of one packed block of a sliver: 16 depth pairs × NR rows × 2 codes.
+pub const SLIVER_BLOCK_BYTES: usize = QK * NR;
+
+/// Packs weight rows `j0 .. j0 + nc` of the q8_0/q4_0 matrix `w` (`[n, k]`, `nb` blocks a
+/// row) into `codes` (`ceil(nc/NR)` slivers × nb × [`SLIVER_BLOCK_BYTES`]) and `scales`
+/// (slivers × nb × NR f32). Missing rows of the last sliver get codes 0 and scale 0.
+#[allow(clippy::too_many_arguments)]
+pub fn pack_b_q(
+    format: Format, w: &[u8], n: usize, k: usize, j0: usize, nc: usize, codes: &mut [i8], scales: &mut [f32],
+) {
+    let nb = format.blocks(k);
+    let (wq, ws) = crate::format::planes(format, w, n, k);
+    let bb = format.layout().block_bytes;
+    let slivers = (nc + NR - 1) / NR;
+    assert!(codes.len() >= slivers * nb * SLIVER_BLOCK_BYTES && scales.len() >= slivers * nb * NR);
+    for s in 0..slivers {
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if s * NR + NR <= nc {
+            for b in 0..nb {
+                let rows: [*const u8; NR] = core::array::from_fn(|c| wq[((j0 + s * NR + c) * nb + b) * bb..].as_ptr());
+                let out = codes[(s * nb + b) * SLIVER_BLOCK_BYTES..(s * nb + b + 1) * SLIVER_BLOCK_BYTES].as_mut_ptr();
+                // SAFETY: rows j0+s·NR+c < n hold block b's bb bytes (planes() checked the
+                // buffer); out is one packed block.
+                unsafe { super::pack_simd128::pack_q_block_simd128(rows, format == Format::Q4_0, out) };
+                for c in 0..NR {
+                    let blk = (j0 + s * NR + c) * nb + b;
+                    scales[(s * nb + b) * NR + c] =
+                        crate::dtype::f16_to_f32(u16::from_le_bytes([ws[2 * blk], ws[2 * blk + 1]]));
+                }
+            }
+            continue;
+        }
+        for c in 0..NR {
+            let j = j0 + s * NR + c;
+            for b in 0..nb {
+                let out = &mut codes[(s * nb + b) * SLIVER_BLOCK_BYTES..(s * nb + b + 1) * SLIVER_BLOCK_BYTES];
+                let sc = &mut scales[(s * nb + b) * NR + c];
+                if s * NR + c >= nc {
+                    for p in 0..QK {
+                        out[(p / 2) * 2 * NR + 2 * c + p % 2] = 0;
+                    }
+                    *sc = 0.0;
+                    continue;
+                }
+                let blk = j * nb + b;
+                *sc = crate::dtype::f16_to_f32(u16::from_le_bytes([ws[2 * blk], ws[2 * blk + 1]]));
+                let q = &wq[blk * bb..(blk + 1) * bb];
+                for p in 0..QK {
+                    let v = match format {
+                        Format::Q8_0 => q[p] as i8,
+                        _ => {
+                            let byte = q[p % (QK / 2)];
+                            (if p < QK / 2 { byte & 15 } else { byte >> 4 }) as i8 - 8
+                        }
+                    };
+                    out[(p / 2) * 2 * NR + 2 * c + p % 2] = v;
+                }
+            }
+        }
+    }
+}
+
+/// `Y = X·Wᵀ (+ bias)` for a q8_0/q4_0 weight `W [n, k]` (`format.matrix_bytes(n, k)`
+/// bytes): the integer GEMM of the module docs. Uses the crate's scratch buffer; when it
+/// cannot grow, does nothing and reports it ([`crate::scratch::take_alloc_failure`]).
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_q(
+    format: Format, m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[u8], bias: Option<&[f32]>, y: &mut [f32],
+    ldy: usize,
+) {
+    assert!(format == Format::Q8_0 || format == Format::Q4_0, "gemm_q: {:?} is not q8_0 or q4_0", format);
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(y.len() >= (m - 1) * ldy + n && ldy >= n, "gemm_q: y too short");
+    assert!(k == 0 || (ldx >= k && x.len() >= (m - 1) * ldx + k), "gemm_q: x too short");
+    assert!(bias.map_or(true, |b| b.len() >= n), "gemm_q: bias too short");
+    let nb = format.blocks(k);
+    if nb == 0 {
+        for i in 0..m {
+            for j in 0..n {
+                y[i * ldy + j] = bias.map_or(0.0, |b| b[j]);
+            }
+        }
+        return;
+    }
+    let slivers = (NCQ.min(n) + NR - 1) / NR;
+    // Scratch as f32: activation scales, then weight scales, then the activation codes
+    // (int16, two per float) and the packed weight codes (int8, four per float).
+    let xs_len = m * nb;
+    let ws_len = slivers * nb * NR;
+    let xq_len = m * nb * QK / 2;
+    let wq_len = slivers * nb * SLIVER_BLOCK_BYTES / 4;
+    crate::scratch::with_scratch(xs_len + ws_len + xq_len + wq_len, |buf| {
+        let (xs, rest) = buf.split_at_mut(xs_len);
+        let (wsc, rest) = rest.split_at_mut(ws_len);
+        let (xq, wq) = rest.split_at_mut(xq_len);
+        // SAFETY: xq holds m·nb·16 floats = m·nb·32 i16 and wq slivers·nb·64 floats =
+        // slivers·nb·256 i8 (alignment 4 ≥ 2 ≥ 1); integers have no invalid bit patterns.
+        let xq = unsafe { core::slice::from_raw_parts_mut(xq.as_mut_ptr() as *mut i16, m * nb * QK) };
+        let wq =
+            unsafe { core::slice::from_raw_parts_mut(wq.as_mut_ptr() as *mut i8, slivers * nb * SLIVER_BLOCK_BYTES) };
+        crate::gemv::quantize_rows(x, ldx, m, k, xq, xs);
+        for jc in (0..n).step_by(NCQ) {
+            let nc = NCQ.min(n - jc);
+            pack_b_q(format, w, n, k, jc, nc, wq, wsc);
+            for i0 in (0..m).step_by(MR) {
+                let mr = MR.min(m - i0);
+                // Missing rows of the last sliver repeat its last row; their results are dropped.
+                let rows: [usize; MR] = core::array::from_fn(|r| i0 + r.min(mr - 1));
+                let a = rows.map(|i| xq[i * nb * QK..].as_ptr());
+                let sa = rows.map(|i| xs[i * nb..].as_ptr());
+                for s in 0..(nc + NR - 1) / NR {
+                    let mut tile = [0f32; MR * NR];
+                    // SAFETY: rows i < m hold nb·32 codes and nb scales; sliver s holds nb
+                    // packed blocks and nb·NR scales (scratch sized above).
+                    unsafe {
+                        q_microkernel(
+                            nb,
+                            a,
+                            sa,
+                            wq[s * nb * SLIVER_BLOCK_BYTES..].as_ptr(),
+                            wsc[s * nb * NR..].as_ptr(),
+                            &mut tile,
+                        )
+                    };
+                    let c0 = jc + s * NR;
+                    let nr = NR.min(n - c0);
+                    for r in 0..mr {
+                        let out = &mut y[(i0 + r) * ldy + c0..(i0 + r) * ldy + c0 + nr];
+                        for (c, o) in out.iter_mut().enumerate() {
+                            *o = match bias {
+                                Some(b) => tile[r * NR + c] + b[c0 + c],
+                                None => tile[r * NR + c],
+                            };
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
