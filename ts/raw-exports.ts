@@ -96,9 +96,9 @@ export interface RawExports {
    * matrix in format `w_format` (0 f32, 1 float16, 2 bfloat16 as contiguous rows;
    * 4 q8_0, 5 q4_0, 6 f32 panels as packed by [`wa_quantize`]; 3 is not a weight
    * format), `bias` n f32 or 0 for none, `y` f32 rows at stride `ldy` (only written;
-   * must not overlap an input). Row formats stream W once per 16 rows of X (any `m` is
-   * accepted; the blocked GEMM is faster for large `m` with float weights); f32 panels
-   * run on the blocked GEMM for every `m`, without packing W. `w_format` 1 may carry
+   * must not overlap an input). Any `m`: `kernels::linear` picks the matrix–vector
+   * kernels for a row or two and the GEMMs beyond (f32 panels: the GEMM for every `m`,
+   * without packing W). `w_format` 1 may carry
    * [`F16_FINITE`]: the caller vouches that the float16 data holds no ±inf or NaN (as
    * [`wa_f16_all_finite`] checks once at load), so no tile checks it again.
    */

@@ -25,7 +25,7 @@
 import {
   KVCache, Tensor, readSafetensors, ropeTables, transpose, SafetensorsFile, type TensorDType,
 } from '../index.js';
-import { linear, Weight, type WeightFormat, GEMV_MAX_ROWS } from '../ops/linear.js';
+import { Weight, type WeightFormat } from '../ops/linear.js';
 import { addRows } from '../ops/elementwise.js';
 import * as raw from '../raw.js';
 import { describe } from '../shape.js';
@@ -329,12 +329,8 @@ export class CausalLM {
       const rows = last ? 1 : n, first = n - rows;
       const logits = Tensor.empty([rows, V]);
       try {
-        if (rows <= GEMV_MAX_ROWS) {
-          raw.check(raw.wasm().wa_linear(rows, E, V, plan.a.ptr + first * E * 4, E, this.#lmHead.ptr, this.#lmHead.linearCode,
-            0, logits.ptr, V), 'CausalLM.forward');
-        } else {
-          linear(plan.a, this.#lmHead, { out: logits });
-        }
+        raw.check(raw.wasm().wa_linear(rows, E, V, plan.a.ptr + first * E * 4, E, this.#lmHead.ptr, this.#lmHead.linearCode,
+          0, logits.ptr, V), 'CausalLM.forward');
       } catch (e) {
         logits.dispose();
         throw e;

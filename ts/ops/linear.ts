@@ -39,8 +39,8 @@ function packed(entry: StorageFormat): boolean {
 
 /**
  * Largest number of rows of `x` that {@link linear} and `matmul` run on the matrix–vector
- * kernels with float weights; from 3 rows the blocked GEMM (its B packed by SIMD
- * transposes) is as fast, from 4 rows faster (figures in docs/performance.md).
+ * kernels (the kernels' `linear::GEMV_MAX_ROWS`): from 3 rows the GEMMs, their weight
+ * packed by SIMD transposes, are as fast, from 4 rows faster (docs/performance.md).
  */
 export const GEMV_MAX_ROWS = 2;
 
@@ -313,15 +313,12 @@ export interface LinearOptions {
 /**
  * `x · Wᵀ + bias` for `x [..., in]` (float32) and a {@link Weight} `[out, in]`: returns
  * `[..., out]`. Up to {@link GEMV_MAX_ROWS} rows of `x` (e.g. one decoding token) run on the
- * matrix–vector kernels, which stream every weight row once; more rows with float
- * weights run on the blocked GEMM. `'int8'`/`'int4'` weights take the matrix–vector
- * kernels below 24 rows (16 rows of `x` per pass over the weight): each 32-value block
- * of an `x` row is quantised to int8 (scale = max|x|/127) and multiplied in integers, so
- * an output is within `Σ_blocks max|x_block|/254 · Σ_block |w|` of the product of the
- * quantised weights (plus float32 rounding). From 24 rows (a prefill, a batch) the weight is
- * dequantised a panel at a time and multiplied in float32 on the GEMM: the exact product
- * of the quantised weights, up to float32 rounding. `'float32-panels'` weights run on
- * the GEMM for any number of rows, reading the weight where it lies.
+ * matrix–vector kernels, which stream every weight row once; more rows run on a blocked
+ * GEMM (float weights packed per call; `'float32-panels'` read where they lie, at any
+ * number of rows). `'int8'`/`'int4'` products quantise each 32-value block of an `x` row
+ * to int8 (scale = max|x|/127) and multiply in integers on either path, so an output is
+ * within `Σ_blocks max|x_block|/254 · Σ_block |w|` of the product of the quantised
+ * weights (plus float32 rounding).
  */
 export function linear(x: Tensor, weight: Weight, options: LinearOptions = {}): Tensor {
   const op = 'linear';
@@ -373,63 +370,8 @@ export function linear(x: Tensor, weight: Weight, options: LinearOptions = {}): 
  */
 export function linearRows(rows: number, xPtr: number, weight: Weight, biasPtr: number, outPtr: number, op: string): void {
   const [n, k] = weight.shape;
-  const w = raw.wasm();
-  const entry = REGISTRY[weight.format], block = entry.scale === 'block-f16';
-  // Panels run on the GEMM inside wa_linear at every m, the bias added there.
-  if (rows <= GEMV_MAX_ROWS || (block && rows < PANEL_MIN_ROWS) || entry.rowMultiple > 1) {
-    raw.check(w.wa_linear(rows, k, n, xPtr, k, weight.ptr, weight.linearCode, biasPtr, outPtr, n), op);
-    return;
-  }
-  // Large m: the blocked GEMM (transB), bias rows first with β = 1.
-  let beta = 0;
-  if (biasPtr !== 0 && rows > 0 && n > 0) {
-    const heap = raw.heapU8();
-    heap.copyWithin(outPtr, biasPtr, biasPtr + 4 * n);
-    for (let filled = n; filled < rows * n; filled *= 2) {
-      heap.copyWithin(outPtr + 4 * filled, outPtr, outPtr + 4 * Math.min(filled, rows * n - filled));
-    }
-    beta = 1;
-  }
-  if (block) {
-    blockPanels(rows, k, n, xPtr, weight, beta, outPtr, op);
-  } else {
-    raw.check(w.wa_gemm(rows, k, n, 1, xPtr, k, weight.ptr, k, 1, weight.code, beta, outPtr, n), op);
-  }
-}
-
-/**
- * From this many rows of `x`, int8/int4 products dequantise the weight a panel of rows at
- * a time into float32 and run the blocked GEMM: one pass over the weight instead of one
- * per 16 rows (below it, the integer matrix–vector kernels win; docs/performance.md).
- */
-const PANEL_MIN_ROWS = 24;
-
-/** Float32 bytes of one dequantised weight panel: a few MiB stays in cache between the GEMM's passes. */
-const PANEL_BYTES = 2 ** 21;
-
-/**
- * `out[:, j0 : j0+nc] (+)= x · W[j0 : j0+nc]ᵀ` for panels of `nc` weight rows of a block
- * format, each dequantised exactly (`d·q` is exact in float32) into a scratch block.
- */
-function blockPanels(rows: number, k: number, n: number, xPtr: number, weight: Weight, beta: number, outPtr: number,
-  op: string): void {
-  const nc = Math.max(1, Math.min(n, Math.floor(PANEL_BYTES / (4 * Math.max(k, 1)))));
-  const panel = raw.alloc(nc * k * 4);
-  let ids = 0;
-  try {
-    ids = raw.alloc(nc * 4);
-    const w = raw.wasm();
-    for (let j0 = 0; j0 < n; j0 += nc) {
-      const m = Math.min(nc, n - j0);
-      const u = raw.heapU32();
-      for (let i = 0; i < m; i++) u[(ids >>> 2) + i] = j0 + i;
-      raw.check(w.wa_gather_rows(weight.ptr, weight.code, n, k, ids, m, panel), op);
-      raw.check(w.wa_gemm(rows, k, m, 1, xPtr, k, panel, k, 1, 0, beta, outPtr + j0 * 4, n), op);
-    }
-  } finally {
-    raw.free(panel);
-    if (ids !== 0) raw.free(ids);
-  }
+  // The kernels pick the matrix–vector kernels or a GEMM by the number of rows (kernels::linear).
+  raw.check(raw.wasm().wa_linear(rows, k, n, xPtr, k, weight.ptr, weight.linearCode, biasPtr, outPtr, n), op);
 }
 
 function product(dims: readonly number[]): number {

@@ -4,7 +4,6 @@ import { dtypeCode, dtypeSize, type TensorDType } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import { formatShape, sameShape } from '../shape.js';
 import { numberArg, outArg, product, tensorArg } from './args.js';
-import { GEMV_MAX_ROWS } from './linear.js';
 
 /** Options of {@link matmul}. */
 export interface MatmulOptions {
@@ -62,8 +61,9 @@ export function matmul(a: Tensor, b: Tensor<TensorDType>, options: MatmulOptions
   const w = raw.wasm();
   const ldb = transB ? k : n, tb = transB ? 1 : 0;
   const bCode = dtypeCode(b.dtype), bSize = dtypeSize(b.dtype);
-  if (transB && b.rank === 2 && alpha === 1 && beta === 0 && batches * m <= GEMV_MAX_ROWS) {
-    // A few rows against a [n, k] matrix: the matrix–vector kernel streams b once, unpacked.
+  if (transB && b.rank === 2 && alpha === 1 && beta === 0) {
+    // Rows against one [n, k] matrix: a Linear product; the kernels pick the matrix–vector
+    // kernel (a row or two, streaming b once) or the GEMM.
     raw.check(w.wa_linear(batches * m, k, n, a.ptr, k, b.ptr, bCode, 0, out.ptr, n), op);
     return out;
   }

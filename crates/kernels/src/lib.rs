@@ -25,6 +25,7 @@ pub mod exp;
 pub mod format;
 pub mod gemm;
 pub mod gemv;
+pub mod linear;
 pub mod softmax;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]

@@ -5,6 +5,7 @@ use wasm_bindgen::prelude::*;
 
 use kernels::dtype::{self, DType, F16Finite, BF16, F16};
 use kernels::format::{self, Format};
+use kernels::linear;
 
 use crate::status::{self, run, Status};
 use crate::{extent, memory};
@@ -13,9 +14,9 @@ use crate::{extent, memory};
 /// matrix in format `w_format` (0 f32, 1 float16, 2 bfloat16 as contiguous rows;
 /// 4 q8_0, 5 q4_0, 6 f32 panels as packed by [`wa_quantize`]; 3 is not a weight
 /// format), `bias` n f32 or 0 for none, `y` f32 rows at stride `ldy` (only written;
-/// must not overlap an input). Row formats stream W once per 16 rows of X (any `m` is
-/// accepted; the blocked GEMM is faster for large `m` with float weights); f32 panels
-/// run on the blocked GEMM for every `m`, without packing W. `w_format` 1 may carry
+/// must not overlap an input). Any `m`: `kernels::linear` picks the matrix–vector
+/// kernels for a row or two and the GEMMs beyond (f32 panels: the GEMM for every `m`,
+/// without packing W). `w_format` 1 may carry
 /// [`F16_FINITE`]: the caller vouches that the float16 data holds no ±inf or NaN (as
 /// [`wa_f16_all_finite`] checks once at load), so no tile checks it again.
 #[wasm_bindgen]
@@ -42,45 +43,37 @@ pub fn wa_linear(
         if format == Format::F32Panels {
             let ws = memory::floats(w, wcount)?;
             let ys = memory::floats_mut(y, y_len)?;
-            // The bias as C's starting rows (β = 1), then the product added.
-            if let Some(b) = bs {
-                for i in 0..m {
-                    ys[i * ldy..i * ldy + n].copy_from_slice(b);
-                }
-            }
-            let beta = if bs.is_some() { 1.0 } else { 0.0 };
-            return status::kernel(|| kernels::gemm::gemm_panels(m, k, n, xs, ldx, ws, beta, ys, ldy));
+            return status::kernel(|| linear::linear_panels(m, k, n, xs, ldx, ws, bs, ys, ldy));
         }
         if format.is_block() {
             // Checked before the output view is made, so a bad w leaves y untouched.
             let ws = memory::elems::<u8>(w, w_bytes)?;
             let ys = memory::floats_mut(y, y_len)?;
-            return status::kernel(|| kernels::gemv::gemv_q(format, m, k, n, xs, ldx, ws, bs, ys, ldy));
+            return status::kernel(|| linear::linear_block(format, m, k, n, xs, ldx, ws, bs, ys, ldy));
         }
         match format.dtype() {
             Some(DType::F32) => {
                 let ws = memory::floats(w, wcount)?;
                 let ys = memory::floats_mut(y, y_len)?;
-                kernels::gemv::gemv(m, k, n, xs, ldx, ws, bs, ys, ldy);
+                status::kernel(|| linear::linear_float(m, k, n, xs, ldx, ws, bs, ys, ldy))
             }
             Some(DType::F16) if finite => {
                 let ws = memory::elems::<F16Finite>(w, wcount)?;
                 let ys = memory::floats_mut(y, y_len)?;
-                kernels::gemv::gemv(m, k, n, xs, ldx, ws, bs, ys, ldy);
+                status::kernel(|| linear::linear_float(m, k, n, xs, ldx, ws, bs, ys, ldy))
             }
             Some(DType::F16) => {
                 let ws = memory::elems::<F16>(w, wcount)?;
                 let ys = memory::floats_mut(y, y_len)?;
-                kernels::gemv::gemv(m, k, n, xs, ldx, ws, bs, ys, ldy);
+                status::kernel(|| linear::linear_float(m, k, n, xs, ldx, ws, bs, ys, ldy))
             }
             Some(DType::BF16) => {
                 let ws = memory::elems::<BF16>(w, wcount)?;
                 let ys = memory::floats_mut(y, y_len)?;
-                kernels::gemv::gemv(m, k, n, xs, ldx, ws, bs, ys, ldy);
+                status::kernel(|| linear::linear_float(m, k, n, xs, ldx, ws, bs, ys, ldy))
             }
-            _ => return Err(Status::BadShape),
+            _ => Err(Status::BadShape),
         }
-        Ok(())
     })
 }
 
