@@ -6,8 +6,9 @@
 //! scale per block (q8_0, q4_0, as in ggml). Every format is a [`Layout`]: elements
 //! per block, bytes of codes per block and where the scale lives. Codes 0..3 are the
 //! [`DType`](crate::dtype::DType) codes (the KV cache and `ts/dtype.ts` use them);
-//! 4 and 5 are the block formats; 6 is float32 repacked in the GEMM's panel order (a
-//! layout one kernel reads, as ggml's repacked types are entries of its type registry).
+//! 4 and 5 are the block formats; 6 is float32 repacked in the GEMM's panel order and 7
+//! q8_0 repacked in the integer GEMM's sliver order (layouts one kernel reads, as ggml's
+//! repacked types are entries of its type registry).
 //!
 //! # float32 panels
 //!
@@ -48,6 +49,8 @@ pub enum Scale {
     RowF32,
     /// One float16 per block, in a plane after the codes (see the module docs).
     BlockF16,
+    /// One f32 per block, in a plane after the codes (q8_0 panels).
+    BlockF32,
 }
 
 /// A format's geometry.
@@ -74,14 +77,24 @@ pub enum Format {
     Q4_0,
     /// f32 values in the GEMM's B panel order (module docs), rows padded to NR.
     F32Panels,
+    /// q8_0 codes in the integer GEMM's sliver order, f32 scales (module docs).
+    Q8Panels,
 }
 
 impl Format {
     /// Every format, in code order.
-    pub const ALL: [Format; 7] =
-        [Format::F32, Format::F16, Format::BF16, Format::I8Row, Format::Q8_0, Format::Q4_0, Format::F32Panels];
+    pub const ALL: [Format; 8] = [
+        Format::F32,
+        Format::F16,
+        Format::BF16,
+        Format::I8Row,
+        Format::Q8_0,
+        Format::Q4_0,
+        Format::F32Panels,
+        Format::Q8Panels,
+    ];
 
-    /// The ABI code: 0 f32, 1 f16, 2 bf16, 3 int8 rows, 4 q8_0, 5 q4_0, 6 f32 panels.
+    /// The ABI code: 0 f32, 1 f16, 2 bf16, 3 int8 rows, 4 q8_0, 5 q4_0, 6 f32 panels, 7 q8_0 panels.
     pub fn code(self) -> u32 {
         match self {
             Format::F32 => 0,
@@ -91,6 +104,7 @@ impl Format {
             Format::Q8_0 => 4,
             Format::Q4_0 => 5,
             Format::F32Panels => 6,
+            Format::Q8Panels => 7,
         }
     }
 
@@ -115,7 +129,7 @@ impl Format {
             Format::F16 => Some(DType::F16),
             Format::BF16 => Some(DType::BF16),
             Format::I8Row => Some(DType::I8),
-            Format::Q8_0 | Format::Q4_0 | Format::F32Panels => None,
+            Format::Q8_0 | Format::Q4_0 | Format::F32Panels | Format::Q8Panels => None,
         }
     }
 
@@ -126,6 +140,7 @@ impl Format {
             Format::I8Row => Layout { block: 1, block_bytes: 1, scale: Scale::RowF32 },
             Format::Q8_0 => Layout { block: QK, block_bytes: QK, scale: Scale::BlockF16 },
             Format::Q4_0 => Layout { block: QK, block_bytes: QK / 2, scale: Scale::BlockF16 },
+            Format::Q8Panels => Layout { block: QK, block_bytes: QK, scale: Scale::BlockF32 },
         }
     }
 
@@ -138,7 +153,7 @@ impl Format {
     /// Rows as stored: panels pad the rows to a multiple of NR (`None` on overflow).
     pub fn stored_rows(self, rows: usize) -> Option<usize> {
         match self {
-            Format::F32Panels => rows.checked_add(NR - 1).map(|r| r / NR * NR),
+            Format::F32Panels | Format::Q8Panels => rows.checked_add(NR - 1).map(|r| r / NR * NR),
             _ => Some(rows),
         }
     }
@@ -155,6 +170,9 @@ impl Format {
         let codes = self.code_bytes(rows, cols)?;
         match self.layout().scale {
             Scale::BlockF16 => codes.checked_add(rows.checked_mul(self.blocks(cols))?.checked_mul(2)?),
+            Scale::BlockF32 => {
+                codes.checked_add(self.stored_rows(rows)?.checked_mul(self.blocks(cols))?.checked_mul(4)?)
+            }
             _ => Some(codes),
         }
     }
@@ -269,6 +287,50 @@ pub fn write_panel_rows(src: &[f32], ld: usize, row0: usize, count: usize, rows:
     }
 }
 
+/// Quantises `count` rows of `cols` f32 values (row stride `ld`) to q8_0 and writes them
+/// as rows `row0 ..` of the `rows × cols` [`Format::Q8Panels`] matrix `dst`; writing its
+/// last row also zeroes the padding rows (codes and scales 0).
+pub fn write_q8_panel_rows(
+    src: &[f32], ld: usize, row0: usize, count: usize, rows: usize, cols: usize, dst: &mut [u8],
+) {
+    let f = Format::Q8Panels;
+    let stored = f.stored_rows(rows).expect("format::write_q8_panel_rows: size overflows");
+    assert!(
+        row0 + count <= rows && Some(dst.len()) == f.matrix_bytes(rows, cols),
+        "format::write_q8_panel_rows: dst length"
+    );
+    assert!(
+        count == 0 || cols == 0 || src.len() >= (count - 1) * ld + cols,
+        "format::write_q8_panel_rows: src too short"
+    );
+    let nb = f.blocks(cols);
+    let (codes, scales) = dst.split_at_mut(stored * nb * QK);
+    let mut q = [0u8; QK];
+    let mut put = |j: usize, b: usize, q: &[u8; QK], d: f32| {
+        let (s, c) = (j / NR, j % NR);
+        let out = &mut codes[(s * nb + b) * QK * NR..(s * nb + b + 1) * QK * NR];
+        for (p, &v) in q.iter().enumerate() {
+            out[(p / 2) * 2 * NR + 2 * c + p % 2] = v;
+        }
+        let at = 4 * ((s * nb + b) * NR + c);
+        scales[at..at + 4].copy_from_slice(&d.to_le_bytes());
+    };
+    for i in 0..count {
+        let row = &src[i * ld..i * ld + cols];
+        for b in 0..nb {
+            let d = block_quantiser::q8_0_block(&row[b * QK..cols.min((b + 1) * QK)], &mut q);
+            put(row0 + i, b, &q, f16_to_f32(d));
+        }
+    }
+    if row0 + count == rows {
+        for j in rows..stored {
+            for b in 0..nb {
+                put(j, b, &[0; QK], 0.0);
+            }
+        }
+    }
+}
+
 /// Quantises one row of `cols = x.len()` f32 values to q8_0 or q4_0: its
 /// `format.blocks(cols)` blocks of codes into `codes` and their float16 scales
 /// (little-endian) into `scales` (the row's slices of the two planes).
@@ -361,6 +423,21 @@ pub fn gather_rows(format: Format, buf: &[u8], rows: usize, cols: usize, ids: &[
         let r = id as usize;
         assert!(r < rows, "format::gather_rows: id out of range");
         let out = &mut dst[i * cols..(i + 1) * cols];
+        if format == Format::Q8Panels {
+            let stored = rows / NR * NR + if rows % NR != 0 { NR } else { 0 };
+            let nb = format.blocks(cols);
+            let (codes, scales) = buf.split_at(stored * nb * QK);
+            let (s, c) = (r / NR, r % NR);
+            for (p, o) in out.iter_mut().enumerate() {
+                let b = p / QK;
+                let e = p % QK;
+                let q = codes[(s * nb + b) * QK * NR + (e / 2) * 2 * NR + 2 * c + e % 2] as i8;
+                let at = 4 * ((s * nb + b) * NR + c);
+                let d = f32::from_le_bytes([scales[at], scales[at + 1], scales[at + 2], scales[at + 3]]);
+                *o = d * q as f32;
+            }
+            continue;
+        }
         if format == Format::F32Panels {
             for (p, o) in out.iter_mut().enumerate() {
                 let at = 4 * panel_index(r, p, rows, cols);
@@ -399,7 +476,9 @@ mod tests {
                 assert_eq!(f.layout().block_bytes, d.size());
             }
         }
-        assert_eq!(Format::from_code(7), None);
+        assert_eq!(Format::from_code(8), None);
+        // q8_0 panels: 8 padded rows × 2 blocks × (32 codes + an f32 scale).
+        assert_eq!(Format::Q8Panels.matrix_bytes(3, 33), Some(8 * 2 * 36));
         // Panels pad their rows to NR = 8.
         assert_eq!(Format::F32Panels.matrix_bytes(3, 5), Some(8 * 5 * 4));
         assert_eq!(Format::F32Panels.matrix_bytes(16, 5), Some(16 * 5 * 4));

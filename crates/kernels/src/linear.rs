@@ -1,7 +1,8 @@
 //! `Y = X·Wᵀ (+ bias)` for a `Linear` weight `W [n, k]` in any storage format, the kernel
 //! chosen by the number of rows `m`: up to [`GEMV_MAX_ROWS`] rows stream each weight row
 //! once ([`crate::gemv`]); more rows run on the blocked GEMMs ([`crate::gemm`]: float
-//! weights packed per call, float32 panels read in place, q8_0/q4_0 on the integer GEMM).
+//! weights packed per call, float32 panels read in place, q8_0/q4_0 on the integer GEMM,
+//! q8_0 panels read in place by it).
 
 use crate::dtype::Elem;
 use crate::format::Format;
@@ -60,4 +61,12 @@ pub fn linear_panels(
     }
     let beta = bias_rows(m, n, bias, y, ldy);
     crate::gemm::gemm_panels(m, k, n, x, ldx, panels, beta, y, ldy);
+}
+
+/// q8_0 panels ([`Format::Q8Panels`]): the integer GEMM for every `m`.
+#[allow(clippy::too_many_arguments)]
+pub fn linear_q8_panels(
+    m: usize, k: usize, n: usize, x: &[f32], ldx: usize, panels: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
+) {
+    crate::gemm::quant::gemm_q8_panels(m, k, n, x, ldx, panels, bias, y, ldy);
 }

@@ -4,7 +4,7 @@ mod common;
 use common::Rng;
 use kernels::dtype::{bf16_to_f32, f16_to_f32, f32_to_bf16, f32_to_f16, F16Finite, BF16, F16};
 use kernels::format::{dequantize, quantize_q4_0, quantize_q8_0, Format, QK};
-use kernels::gemm::quant::gemm_q;
+use kernels::gemm::quant::{gemm_q, gemm_q8_panels};
 use kernels::gemv::{f16_all_finite, gemv, gemv_q, quantize_rows};
 
 const SIZES: [usize; 10] = [0, 1, 3, 5, 17, 31, 32, 33, 63, 65];
@@ -237,6 +237,42 @@ fn block_formats_gemm_against_float64_of_the_same_quantised_weights() {
             let yv64: Vec<f64> = (0..m * n).map(|t| yv[(t / n.max(1)) * ldy + t % n.max(1)] as f64).collect();
             check(&format!("gemm_q vs gemv_q {:?} m={} k={} n={}", format, m, k, n), &y, ldy, &yv64, &agree, m, n);
         }
+    }
+}
+
+/// q8_0 panels hold the q8_0 values (the same codes, the float16 scales widened): the
+/// integer GEMM on them gives bit for bit what it gives on the q8_0 rows, and a lookup
+/// reads the q8_0 values back. Written in two row chunks over garbage.
+#[test]
+fn q8_panels_equal_q8_0() {
+    use kernels::format::{gather_rows, write_q8_panel_rows};
+    let mut rng = Rng::new(13);
+    for &(m, k, n) in &[(1, 32, 8), (3, 5, 7), (4, 64, 9), (24, 33, 17), (33, 100, 130), (9, 600, 257), (2, 0, 3)] {
+        let x = rng.vec(m * k, 2.0);
+        let wf = rng.vec(n * k, 0.5);
+        let bias = rng.vec(n, 1.0);
+        let mut q8 = vec![0u8; Format::Q8_0.matrix_bytes(n, k).unwrap()];
+        quantize_q8_0(&wf, k, n, k, &mut q8);
+        // Aligned for the f32 scale plane.
+        let bytes = Format::Q8Panels.matrix_bytes(n, k).unwrap();
+        let mut store = vec![0x5au32; (bytes + 3) / 4];
+        // SAFETY: `store` holds at least `bytes` bytes.
+        let panels = unsafe { std::slice::from_raw_parts_mut(store.as_mut_ptr() as *mut u8, bytes) };
+        let half = n / 2;
+        write_q8_panel_rows(&wf, k, 0, half, n, k, panels);
+        write_q8_panel_rows(&wf[half * k..], k, half, n - half, n, k, panels);
+        let mut a = vec![f32::NAN; m * n];
+        let mut b = vec![f32::NAN; m * n];
+        gemm_q8_panels(m, k, n, &x, k, panels, Some(&bias), &mut a, n);
+        gemm_q(Format::Q8_0, m, k, n, &x, k, &q8, Some(&bias), &mut b, n);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&a), bits(&b), "q8 panels m={} k={} n={}", m, k, n);
+        let ids: Vec<u32> = (0..n as u32).rev().collect();
+        let mut got = vec![0f32; n * k];
+        let mut want = vec![0f32; n * k];
+        gather_rows(Format::Q8Panels, panels, n, k, &ids, &mut got);
+        gather_rows(Format::Q8_0, &q8, n, k, &ids, &mut want);
+        assert_eq!(bits(&got), bits(&want), "q8 panels lookup n={} k={}", n, k);
     }
 }
 

@@ -133,39 +133,96 @@ pub fn gemm_q(
         for jc in (0..n).step_by(NCQ) {
             let nc = NCQ.min(n - jc);
             pack_b_q(format, w, n, k, jc, nc, wq, wsc);
-            for i0 in (0..m).step_by(MR) {
-                let mr = MR.min(m - i0);
-                // Missing rows of the last sliver repeat its last row; their results are dropped.
-                let rows: [usize; MR] = core::array::from_fn(|r| i0 + r.min(mr - 1));
-                let a = rows.map(|i| xq[i * nb * QK..].as_ptr());
-                let sa = rows.map(|i| xs[i * nb..].as_ptr());
-                for s in 0..(nc + NR - 1) / NR {
-                    let mut tile = [0f32; MR * NR];
-                    // SAFETY: rows i < m hold nb·32 codes and nb scales; sliver s holds nb
-                    // packed blocks and nb·NR scales (scratch sized above).
-                    unsafe {
-                        q_microkernel(
-                            nb,
-                            a,
-                            sa,
-                            wq[s * nb * SLIVER_BLOCK_BYTES..].as_ptr(),
-                            wsc[s * nb * NR..].as_ptr(),
-                            &mut tile,
-                        )
+            tiles(m, nb, jc, nc, xq, xs, wq, wsc, bias, y, ldy);
+        }
+    });
+}
+
+/// Every 4-row tile of `X` against the slivers of weight rows `jc .. jc + nc` (codes `wq`
+/// and scales `wsc` of those slivers): `Y[:, jc..jc+nc] = tiles (+ bias)`.
+#[allow(clippy::too_many_arguments)]
+fn tiles(
+    m: usize, nb: usize, jc: usize, nc: usize, xq: &[i16], xs: &[f32], wq: &[i8], wsc: &[f32], bias: Option<&[f32]>,
+    y: &mut [f32], ldy: usize,
+) {
+    let slivers = (nc + NR - 1) / NR;
+    assert!(wq.len() >= slivers * nb * SLIVER_BLOCK_BYTES && wsc.len() >= slivers * nb * NR);
+    assert!(xq.len() >= m * nb * QK && xs.len() >= m * nb);
+    for i0 in (0..m).step_by(MR) {
+        let mr = MR.min(m - i0);
+        // Missing rows of the last sliver repeat its last row; their results are dropped.
+        let rows: [usize; MR] = core::array::from_fn(|r| i0 + r.min(mr - 1));
+        let a = rows.map(|i| xq[i * nb * QK..].as_ptr());
+        let sa = rows.map(|i| xs[i * nb..].as_ptr());
+        for s in 0..slivers {
+            let mut tile = [0f32; MR * NR];
+            // SAFETY: rows i < m hold nb·32 codes and nb scales; sliver s holds nb packed
+            // blocks and nb·NR scales (asserted above).
+            unsafe {
+                q_microkernel(
+                    nb,
+                    a,
+                    sa,
+                    wq[s * nb * SLIVER_BLOCK_BYTES..].as_ptr(),
+                    wsc[s * nb * NR..].as_ptr(),
+                    &mut tile,
+                )
+            };
+            let c0 = jc + s * NR;
+            let nr = NR.min(jc + nc - c0);
+            for r in 0..mr {
+                let out = &mut y[(i0 + r) * ldy + c0..(i0 + r) * ldy + c0 + nr];
+                for (c, o) in out.iter_mut().enumerate() {
+                    *o = match bias {
+                        Some(b) => tile[r * NR + c] + b[c0 + c],
+                        None => tile[r * NR + c],
                     };
-                    let c0 = jc + s * NR;
-                    let nr = NR.min(n - c0);
-                    for r in 0..mr {
-                        let out = &mut y[(i0 + r) * ldy + c0..(i0 + r) * ldy + c0 + nr];
-                        for (c, o) in out.iter_mut().enumerate() {
-                            *o = match bias {
-                                Some(b) => tile[r * NR + c] + b[c0 + c],
-                                None => tile[r * NR + c],
-                            };
-                        }
-                    }
                 }
             }
+        }
+    }
+}
+
+/// [`gemm_q`] for a weight already in [`Format::Q8Panels`] (`Format::Q8Panels.matrix_bytes(n, k)`
+/// bytes at a 4-byte aligned address): the slivers are read where they lie, so only the
+/// activations are quantised per call.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_q8_panels(
+    m: usize, k: usize, n: usize, x: &[f32], ldx: usize, panels: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(y.len() >= (m - 1) * ldy + n && ldy >= n, "gemm_q8_panels: y too short");
+    assert!(k == 0 || (ldx >= k && x.len() >= (m - 1) * ldx + k), "gemm_q8_panels: x too short");
+    assert!(bias.map_or(true, |b| b.len() >= n), "gemm_q8_panels: bias too short");
+    let f = Format::Q8Panels;
+    assert!(Some(panels.len()) == f.matrix_bytes(n, k), "gemm_q8_panels: panels length");
+    let nb = f.blocks(k);
+    if nb == 0 {
+        for i in 0..m {
+            for j in 0..n {
+                y[i * ldy + j] = bias.map_or(0.0, |b| b[j]);
+            }
+        }
+        return;
+    }
+    let stored = f.stored_rows(n).expect("gemm_q8_panels: size");
+    let (codes, scales) = panels.split_at(stored * nb * QK);
+    assert!(scales.as_ptr() as usize % 4 == 0, "gemm_q8_panels: scales misaligned");
+    // SAFETY: i8 and u8 share size and alignment; the scale plane holds stored·nb f32 at a
+    // 4-byte aligned address (asserted), and every bit pattern is an f32.
+    let wq = unsafe { core::slice::from_raw_parts(codes.as_ptr() as *const i8, codes.len()) };
+    let wsc = unsafe { core::slice::from_raw_parts(scales.as_ptr() as *const f32, stored * nb) };
+    crate::scratch::with_scratch(m * nb + m * nb * QK / 2, |buf| {
+        let (xs, xq) = buf.split_at_mut(m * nb);
+        // SAFETY: xq holds m·nb·16 floats = m·nb·32 i16 (alignment 4 ≥ 2).
+        let xq = unsafe { core::slice::from_raw_parts_mut(xq.as_mut_ptr() as *mut i16, m * nb * QK) };
+        crate::gemv::quantize_rows(x, ldx, m, k, xq, xs);
+        for jc in (0..n).step_by(NCQ) {
+            let nc = NCQ.min(n - jc);
+            let s0 = jc / NR;
+            tiles(m, nb, jc, nc, xq, xs, &wq[s0 * nb * SLIVER_BLOCK_BYTES..], &wsc[s0 * nb * NR..], bias, y, ldy);
         }
     });
 }
