@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { Tensor, Weight, initInfo, linear, matmul, memoryStats, type WeightFormat } from '../dist/index.js';
 import { linear64, matmul64, quantize64, randoms } from './helpers/reference.js';
 
-const FORMATS: WeightFormat[] = ['float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels'];
+const FORMATS: WeightFormat[] = ['float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels', 'int8-panels'];
 // k = 2113: 67 blocks, past the 64 whose scale products the SIMD block kernels prepare at once.
 const SHAPES: [number, number][] = [[1, 1], [31, 5], [32, 17], [33, 33], [65, 7], [100, 64], [2113, 9]];
 
 /** The weight values each format stands for, independently of the kernels. */
 function weightValues(format: WeightFormat, data: Float32Array, n: number, k: number): Float64Array {
-  if (format === 'int8') return quantize64('q8_0', data, n, k);
+  if (format === 'int8' || format === 'int8-panels') return quantize64('q8_0', data, n, k);
   if (format === 'int4') return quantize64('q4_0', data, n, k);
   if (format === 'float32' || format === 'float32-panels') return Float64Array.from(data);
   using t = Tensor.from(data, [n, k], { dtype: format });
@@ -44,7 +44,7 @@ describe('linear against a float64 reference', () => {
           using y = linear(x, w, withBias ? { bias } : {});
           expect(y.shape).toEqual([m, n]);
           const ref = linear64(xd, wv, m, k, n, withBias ? bd : undefined);
-          const quant = format === 'int8' || format === 'int4';
+          const quant = format === 'int8' || format === 'int4' || format === 'int8-panels';
           // Float formats: float32 rounding of k products; block formats add the
           // activation-quantisation bound Σ max|x_block|/254 · Σ|w_block|.
           const bound = ref.mag.map((a, i) => (quant ? ref.qbound[i]! * (1 + 1e-6) : 0) + (k + 4) * 1.2e-7 * a + 1e-30);
@@ -59,7 +59,7 @@ describe('linear against a float64 reference', () => {
     const before = memoryStats().liveBlocks;
     // n past the GEMM's 128-row column blocks with a partial last sliver; m past 4-row tiles.
     for (const [m, k, n] of [[3, 40, 9], [24, 40, 9], [70, 600, 2000]] as const) {
-      for (const format of ['int8', 'int4'] as const) {
+      for (const format of ['int8', 'int4', 'int8-panels'] as const) {
         const wd = randoms(n * k, n + k, -0.5, 0.5), xd = randoms(m * k, m + k, -2, 2), bd = randoms(n, 7);
         using w = Weight.from({ data: wd, shape: [n, k] }, { format });
         using x = Tensor.from(xd, [m, k]);
@@ -108,6 +108,7 @@ describe('linear against a float64 reference', () => {
     const sizes: Record<WeightFormat, number> = {
       float32: 5 * 70 * 4, float16: 5 * 70 * 2, bfloat16: 5 * 70 * 2, int8: 5 * 3 * 34, int4: 5 * 3 * 18,
       'float32-panels': 8 * 70 * 4, // rows padded to the GEMM's panel width
+      'int8-panels': 8 * 3 * 36, // padded rows; 32 codes and an f32 scale a block
     };
     for (const format of FORMATS) {
       const w = Weight.from(t, { format });
@@ -144,7 +145,7 @@ describe('linear against a float64 reference', () => {
     expect(() => linear(x4, w, { out: badOut })).toThrow(/out has shape \[2, 4\], expected \[2, 3\]/);
     expect(() => linear(x4, {} as Weight)).toThrow(/weight must be a Weight/);
     expect(() => Weight.from({ data: randoms(12, 1), shape: [3, 4] }, { format: 'int2' as WeightFormat }))
-      .toThrow(/format must be 'float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels'; got string int2/);
+      .toThrow(/format must be 'float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels', 'int8-panels'; got string int2/);
     expect(() => Weight.from({ data: randoms(12, 1), shape: [12] as unknown as [number, number] }))
       .toThrow(/shape must be \[out, in\]/);
     using t3 = Tensor.from(randoms(8, 1), [2, 2, 2]);

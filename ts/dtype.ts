@@ -42,20 +42,21 @@ export function dtypeArg<D extends CacheDType>(x: unknown, allowed: readonly D[]
  * (`crates/kernels/src/format.rs`, same codes). Element formats store each value as
  * one element; block formats store blocks of `blockSize` codes (`bytesPerBlock` bytes
  * in the code plane) with one float16 scale per block in a plane after the codes.
- * `float32-panels` is float32 in the blocked GEMM's panel order (rows padded to
- * `rowMultiple`), which that kernel reads without repacking.
+ * `float32-panels` is float32 in the blocked GEMM's panel order and `q8_0-panels` q8_0 in
+ * the integer GEMM's (rows padded to `rowMultiple`, f32 scales), which those kernels read
+ * without repacking.
  */
 export interface StorageFormat {
   /** Registry name (the kernels' name for the block formats). */
-  readonly name: 'float32' | 'float16' | 'bfloat16' | 'int8-row' | 'q8_0' | 'q4_0' | 'float32-panels';
+  readonly name: 'float32' | 'float16' | 'bfloat16' | 'int8-row' | 'q8_0' | 'q4_0' | 'float32-panels' | 'q8_0-panels';
   /** The kernels' code. */
   readonly code: number;
   /** Values per block (1 for element formats). */
   readonly blockSize: number;
   /** Bytes of codes per block (the element size for element formats). */
   readonly bytesPerBlock: number;
-  /** Where the scale lives: none, one float32 per row (KV cache int8), one float16 per block. */
-  readonly scale: 'none' | 'row-f32' | 'block-f16';
+  /** Where the scale lives: none, one float32 per row (KV cache int8), one float16 or float32 per block. */
+  readonly scale: 'none' | 'row-f32' | 'block-f16' | 'block-f32';
   /** Rows are stored padded to a multiple of this (the GEMM's panel width for panels; else 1). */
   readonly rowMultiple: number;
 }
@@ -69,6 +70,7 @@ export const STORAGE_FORMATS: readonly StorageFormat[] = Object.freeze([
   { name: 'q8_0', code: 4, blockSize: 32, bytesPerBlock: 32, scale: 'block-f16', rowMultiple: 1 },
   { name: 'q4_0', code: 5, blockSize: 32, bytesPerBlock: 16, scale: 'block-f16', rowMultiple: 1 },
   { name: 'float32-panels', code: 6, blockSize: 1, bytesPerBlock: 4, scale: 'none', rowMultiple: 8 },
+  { name: 'q8_0-panels', code: 7, blockSize: 32, bytesPerBlock: 32, scale: 'block-f32', rowMultiple: 8 },
 ] as const);
 
 /**
@@ -78,5 +80,6 @@ export const STORAGE_FORMATS: readonly StorageFormat[] = Object.freeze([
  */
 export function storageBytes(format: StorageFormat, rows: number, cols: number): number {
   const blocks = Math.ceil(cols / format.blockSize);
-  return Math.ceil(rows / format.rowMultiple) * format.rowMultiple * blocks * (format.bytesPerBlock + (format.scale === 'block-f16' ? 2 : 0));
+  const scale = format.scale === 'block-f16' ? 2 : format.scale === 'block-f32' ? 4 : 0;
+  return Math.ceil(rows / format.rowMultiple) * format.rowMultiple * blocks * (format.bytesPerBlock + scale);
 }

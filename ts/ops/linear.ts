@@ -16,11 +16,12 @@ import { tensorArg } from './args.js';
  * float32 laid out once in the blocked GEMM's panel order, so every product runs on the
  * GEMM without repacking the weight — for weights that always meet several rows at once
  * (an encoder's: from 2 rows it beats `'float32'`'s matrix–vector kernels; a single row
- * is slower, as the GEMM's 4-row tile is a quarter used).
+ * is slower, as the GEMM's 4-row tile is a quarter used); `'int8-panels'` is the same for
+ * `'int8'`: its q8_0 values laid out once for the integer GEMM (9 bits a weight).
  */
-export type WeightFormat = 'float32' | 'float16' | 'bfloat16' | 'int8' | 'int4' | 'float32-panels';
+export type WeightFormat = 'float32' | 'float16' | 'bfloat16' | 'int8' | 'int4' | 'float32-panels' | 'int8-panels';
 
-const WEIGHT_FORMATS: readonly WeightFormat[] = ['float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels'];
+const WEIGHT_FORMATS: readonly WeightFormat[] = ['float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels', 'int8-panels'];
 
 /** The registry entry of each weight format. */
 const REGISTRY: Record<WeightFormat, StorageFormat> = {
@@ -30,11 +31,12 @@ const REGISTRY: Record<WeightFormat, StorageFormat> = {
   int8: STORAGE_FORMATS[4]!,
   int4: STORAGE_FORMATS[5]!,
   'float32-panels': STORAGE_FORMATS[6]!,
+  'int8-panels': STORAGE_FORMATS[7]!,
 };
 
 /** Formats written through the kernels' packer (`wa_quantize_into`), not copied or converted element-wise. */
 function packed(entry: StorageFormat): boolean {
-  return entry.scale === 'block-f16' || entry.rowMultiple > 1;
+  return entry.scale === 'block-f16' || entry.scale === 'block-f32' || entry.rowMultiple > 1;
 }
 
 /**

@@ -12,7 +12,7 @@ use crate::{extent, memory};
 
 /// `Y[m, n] = X[m, k] · Wᵀ (+ bias)`: `x` f32 rows at stride `ldx`, `w` a `[n, k]`
 /// matrix in format `w_format` (0 f32, 1 float16, 2 bfloat16 as contiguous rows;
-/// 4 q8_0, 5 q4_0, 6 f32 panels as packed by [`wa_quantize`]; 3 is not a weight
+/// 4 q8_0, 5 q4_0, 6 f32 panels, 7 q8_0 panels as packed by [`wa_quantize`]; 3 is not a weight
 /// format), `bias` n f32 or 0 for none, `y` f32 rows at stride `ldy` (only written;
 /// must not overlap an input). Any `m`: `kernels::linear` picks the matrix–vector
 /// kernels for a row or two and the GEMMs beyond (f32 panels: the GEMM for every `m`,
@@ -44,6 +44,14 @@ pub fn wa_linear(
             let ws = memory::floats(w, wcount)?;
             let ys = memory::floats_mut(y, y_len)?;
             return status::kernel(|| linear::linear_panels(m, k, n, xs, ldx, ws, bs, ys, ldy));
+        }
+        if format == Format::Q8Panels {
+            let ws = memory::elems::<u8>(w, w_bytes)?;
+            if w % 4 != 0 {
+                return Err(Status::BadPointer);
+            }
+            let ys = memory::floats_mut(y, y_len)?;
+            return status::kernel(|| linear::linear_q8_panels(m, k, n, xs, ldx, ws, bs, ys, ldy));
         }
         if format.is_block() {
             // Checked before the output view is made, so a bad w leaves y untouched.
@@ -91,7 +99,7 @@ pub fn wa_f16_all_finite(src: usize, n: usize) -> i32 {
 }
 
 /// Packs `rows × cols` contiguous rows at `src` (format `src_format`: 0 f32, 1 float16
-/// or 2 bfloat16) into the q8_0 (4), q4_0 (5) or f32 panels (6) matrix buffer `dst` of
+/// or 2 bfloat16) into the q8_0 (4), q4_0 (5), f32 panels (6) or q8_0 panels (7) matrix buffer `dst` of
 /// `Format::matrix_bytes(rows, cols)` bytes (`kernels::format`: code plane, then
 /// float16 scale plane; or the GEMM's panel order). 16-bit rows are widened one at a
 /// time (exactly).
@@ -112,7 +120,7 @@ pub fn wa_quantize_into(
     run(|| {
         let from = Format::from_code(src_format).and_then(|f| f.dtype()).ok_or(Status::BadShape)?;
         let to = Format::from_code(dst_format).ok_or(Status::BadShape)?;
-        if from == DType::I8 || !(to.is_block() || to == Format::F32Panels) {
+        if from == DType::I8 || !(to.is_block() || to == Format::F32Panels || to == Format::Q8Panels) {
             return Err(Status::BadShape);
         }
         if row0.checked_add(count).map_or(true, |end| end > rows) {
@@ -146,6 +154,20 @@ pub fn wa_quantize_into(
             return Ok(());
         }
         let d: &mut [u8] = memory::elems_mut(dst, dst_bytes)?;
+        if to == Format::Q8Panels {
+            if from == DType::F32 {
+                let x = memory::floats(src, n)?;
+                return status::kernel(|| format::write_q8_panel_rows(x, cols, row0, count, rows, cols, d));
+            }
+            for i in 0..count {
+                dtype::widen(from, &s[i * rb..(i + 1) * rb], &mut row);
+                status::kernel(|| format::write_q8_panel_rows(&row, cols, row0 + i, 1, rows, cols, d))?;
+            }
+            if count == 0 {
+                status::kernel(|| format::write_q8_panel_rows(&row, cols, row0, 0, rows, cols, d))?;
+            }
+            return Ok(());
+        }
         if count == 0 {
             return Ok(());
         }
