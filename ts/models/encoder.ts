@@ -178,8 +178,9 @@ export class EncoderModel {
   /** The resolved configuration. */
   readonly config: EncoderConfig;
   /**
-   * The storage format of the projection weights. Float32 ones are kept as `'float32-panels'`
-   * (the GEMM's layout), since an encoder multiplies whole batches of rows.
+   * The storage format of the projection weights. Float32 and int8 ones are kept as
+   * `'float32-panels'` / `'int8-panels'` (the GEMMs' layouts), since an encoder multiplies
+   * whole batches of rows.
    */
   readonly weightFormat: WeightFormat;
   readonly #p: Parts;
@@ -239,7 +240,8 @@ export class EncoderModel {
     const owned: Owned = [];
     try {
       const parts = cfg.family === 'modernbert' ? loadModernBert(cfg, file, format, owned) : loadParts(cfg, file, format, owned);
-      const resolved = (parts.layers[0]?.qkv.format ?? (format === 'auto' || format === 'float32' ? 'float32-panels' : format));
+      const fallback = format === 'auto' || format === 'float32' ? 'float32-panels' : format === 'int8' ? 'int8-panels' : format;
+      const resolved = parts.layers[0]?.qkv.format ?? fallback;
       let rope: { full: RopeTable; sliding: RopeTable } | null = null;
       if (cfg.rope !== null) {
         rope = { full: ropeTable(cfg.maxPositions, cfg.headDim, cfg.rope.full, owned),

@@ -17,13 +17,15 @@ export type LoadFormat = 'auto' | WeightFormat;
 
 /**
  * Whether a model's products meet many rows at once (an encoder's: a whole batch's
- * tokens), so float32 weights are laid out once as the GEMM's panels (`'float32-panels'`),
- * or one row at a time too (a decoder's steps), so they stay rows for the matrix–vector kernels.
+ * tokens), so float32 and int8 weights are laid out once for the GEMMs (`'float32-panels'`,
+ * `'int8-panels'`), or one row at a time too (a decoder's steps), so they stay rows for the
+ * matrix–vector kernels.
  */
 export type RowUse = 'many' | 'any';
 
 function resolve(format: WeightFormat, use: RowUse): WeightFormat {
-  return use === 'many' && format === 'float32' ? 'float32-panels' : format;
+  if (use !== 'many') return format;
+  return format === 'float32' ? 'float32-panels' : format === 'int8' ? 'int8-panels' : format;
 }
 
 /** `t` prepared as a weight in `format` (`'auto'`: its own dtype); `t` is disposed. */
