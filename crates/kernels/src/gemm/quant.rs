@@ -98,19 +98,12 @@ pub fn gemm_q(
     ldy: usize,
 ) {
     assert!(format == Format::Q8_0 || format == Format::Q4_0, "gemm_q: {:?} is not q8_0 or q4_0", format);
-    if m == 0 || n == 0 {
+    if !crate::gemv::check(m, k, n, x, ldx, bias, y, ldy) {
         return;
     }
-    assert!(y.len() >= (m - 1) * ldy + n && ldy >= n, "gemm_q: y too short");
-    assert!(k == 0 || (ldx >= k && x.len() >= (m - 1) * ldx + k), "gemm_q: x too short");
-    assert!(bias.map_or(true, |b| b.len() >= n), "gemm_q: bias too short");
     let nb = format.blocks(k);
     if nb == 0 {
-        for i in 0..m {
-            for j in 0..n {
-                y[i * ldy + j] = bias.map_or(0.0, |b| b[j]);
-            }
-        }
+        crate::gemv::fill_bias(m, n, bias, y, ldy);
         return;
     }
     let slivers = (NCQ.min(n) + NR - 1) / NR;
@@ -190,21 +183,14 @@ fn tiles(
 pub fn gemm_q8_panels(
     m: usize, k: usize, n: usize, x: &[f32], ldx: usize, panels: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
 ) {
-    if m == 0 || n == 0 {
+    if !crate::gemv::check(m, k, n, x, ldx, bias, y, ldy) {
         return;
     }
-    assert!(y.len() >= (m - 1) * ldy + n && ldy >= n, "gemm_q8_panels: y too short");
-    assert!(k == 0 || (ldx >= k && x.len() >= (m - 1) * ldx + k), "gemm_q8_panels: x too short");
-    assert!(bias.map_or(true, |b| b.len() >= n), "gemm_q8_panels: bias too short");
     let f = Format::Q8Panels;
     assert!(Some(panels.len()) == f.matrix_bytes(n, k), "gemm_q8_panels: panels length");
     let nb = f.blocks(k);
     if nb == 0 {
-        for i in 0..m {
-            for j in 0..n {
-                y[i * ldy + j] = bias.map_or(0.0, |b| b[j]);
-            }
-        }
+        crate::gemv::fill_bias(m, n, bias, y, ldy);
         return;
     }
     let stored = f.stored_rows(n).expect("gemm_q8_panels: size");

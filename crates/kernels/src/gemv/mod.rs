@@ -56,9 +56,12 @@ pub const NR: usize = 4;
 /// 32 columns per row) while a typical decode batch still streams the weights once.
 pub const Q_ROWS: usize = 16;
 
-/// Checks the common shape preconditions; returns false when there is nothing to do.
+/// Checks the common shape preconditions of a `Y = X·Wᵀ (+ bias)` product (also the
+/// integer GEMM's); returns false when there is nothing to do.
 #[allow(clippy::too_many_arguments)]
-fn check(m: usize, k: usize, n: usize, x: &[f32], ldx: usize, bias: Option<&[f32]>, y: &[f32], ldy: usize) -> bool {
+pub(crate) fn check(
+    m: usize, k: usize, n: usize, x: &[f32], ldx: usize, bias: Option<&[f32]>, y: &[f32], ldy: usize,
+) -> bool {
     if m == 0 || n == 0 {
         return false;
     }
@@ -212,7 +215,7 @@ pub fn gemv_q(
 }
 
 /// The product of an empty inner dimension: `Y = bias` (or 0).
-fn fill_bias(m: usize, n: usize, bias: Option<&[f32]>, y: &mut [f32], ldy: usize) {
+pub(crate) fn fill_bias(m: usize, n: usize, bias: Option<&[f32]>, y: &mut [f32], ldy: usize) {
     for i in 0..m {
         for j in 0..n {
             y[i * ldy + j] = bias.map_or(0.0, |b| b[j]);
