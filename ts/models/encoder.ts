@@ -40,7 +40,7 @@ import { Weight, type WeightFormat } from '../ops/linear.js';
 import { callAttentionVarlen } from '../ops/attention-call.js';
 import { offsetsArg, packedStrides, stageOffsets } from '../ops/attention-varlen.js';
 import { ropeRows } from '../ops/elementwise.js';
-import { type Owned, prepare, weightOf } from './load-weights.js';
+import { type Owned, prepare, storedFormat, weightOf } from './load-weights.js';
 import { BlockPlan, type BlockShape, type BlockWeights, type Norm, normInto, runLayer } from './block.js';
 import { type EncoderConfig, type EncoderJson, parseEncoderConfig } from './encoder-config.js';
 import { readEncoderFolder, type FolderOptions, type FolderSource } from './folder.js';
@@ -240,8 +240,7 @@ export class EncoderModel {
     const owned: Owned = [];
     try {
       const parts = cfg.family === 'modernbert' ? loadModernBert(cfg, file, format, owned) : loadParts(cfg, file, format, owned);
-      const fallback = format === 'auto' || format === 'float32' ? 'float32-panels' : format === 'int8' ? 'int8-panels' : format;
-      const resolved = parts.layers[0]?.qkv.format ?? fallback;
+      const resolved = parts.layers[0]?.qkv.format ?? storedFormat(format === 'auto' ? 'float32' : format, 'many');
       let rope: { full: RopeTable; sliding: RopeTable } | null = null;
       if (cfg.rope !== null) {
         rope = { full: ropeTable(cfg.maxPositions, cfg.headDim, cfg.rope.full, owned),

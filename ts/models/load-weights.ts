@@ -23,7 +23,8 @@ export type LoadFormat = 'auto' | WeightFormat;
  */
 export type RowUse = 'many' | 'any';
 
-function resolve(format: WeightFormat, use: RowUse): WeightFormat {
+/** The format a `format` weight is stored in for `use` (float32 and int8 as their GEMMs' panels for `'many'`). */
+export function storedFormat(format: WeightFormat, use: RowUse): WeightFormat {
   if (use !== 'many') return format;
   return format === 'float32' ? 'float32-panels' : format === 'int8' ? 'int8-panels' : format;
 }
@@ -31,7 +32,7 @@ function resolve(format: WeightFormat, use: RowUse): WeightFormat {
 /** `t` prepared as a weight in `format` (`'auto'`: its own dtype); `t` is disposed. */
 export function prepare(t: Tensor<TensorDType>, format: LoadFormat, owned: Owned, use: RowUse = 'any'): Weight {
   try {
-    const w = Weight.from(t, { format: resolve(format === 'auto' ? t.dtype : format, use) });
+    const w = Weight.from(t, { format: storedFormat(format === 'auto' ? t.dtype : format, use) });
     owned.push(w);
     return w;
   } finally {
@@ -47,7 +48,7 @@ export function weightOf(file: SafetensorsFile, names: readonly string[], format
   use: RowUse = 'any'): Weight {
   const parts = names.map((n) => file.rowBytes(n));
   const cols = file.entry(names[0]!).shape[1]!;
-  const w = Weight.fromBytes(parts, cols, resolve(format === 'auto' ? parts[0]!.dtype : format, use), op);
+  const w = Weight.fromBytes(parts, cols, storedFormat(format === 'auto' ? parts[0]!.dtype : format, use), op);
   owned.push(w);
   return w;
 }
