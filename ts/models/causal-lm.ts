@@ -34,7 +34,7 @@ import { readDecoderFolder, type FolderOptions, type FolderSource } from './fold
 import { generateText, type TextGenerateOptions, type TextGenerateResult, type TextTokenizer } from './text.js';
 import { type DecoderConfig, parseConfig } from './config.js';
 import { type SamplingOptions, sampleToken, seededRandom } from './sampling.js';
-import { type Owned, prepare, weightOf } from './load-weights.js';
+import { type Owned, prepare, reserveFor, weightOf } from './load-weights.js';
 import { type CacheDType } from '../dtype.js';
 import { BlockPlan, type BlockShape, type BlockWeights, type Norm, type RopeTables, normInto, runBlock } from './block.js';
 
@@ -218,6 +218,7 @@ export class CausalLM {
     }
     const cfg = parseConfig(config);
     const file = bytes ? readSafetensors(weights) : weights;
+    reserveFor(file, format, 'any');
     const owned: Owned = [];
     try {
       const parts = cfg.family === 'gpt2' ? loadGpt2(cfg, file, format, owned) : loadLlama(cfg, file, format, owned);

@@ -40,7 +40,7 @@ import { Weight, type WeightFormat } from '../ops/linear.js';
 import { callAttentionVarlen } from '../ops/attention-call.js';
 import { offsetsArg, packedStrides, stageOffsets } from '../ops/attention-varlen.js';
 import { ropeRows } from '../ops/elementwise.js';
-import { type Owned, prepare, storedFormat, weightOf } from './load-weights.js';
+import { type Owned, prepare, reserveFor, storedFormat, weightOf } from './load-weights.js';
 import { BlockPlan, type BlockShape, type BlockWeights, type Norm, normInto, runLayer } from './block.js';
 import { type EncoderConfig, type EncoderJson, parseEncoderConfig } from './encoder-config.js';
 import { readEncoderFolder, type FolderOptions, type FolderSource } from './folder.js';
@@ -237,6 +237,7 @@ export class EncoderModel {
       throw new TypeError(`${PREFIX}.load: weights must be safetensors bytes or a SafetensorsFile, got ${show(weights)}`);
     }
     const file = isBytes ? readSafetensors(weights) : weights;
+    reserveFor(file, format, 'many');
     const owned: Owned = [];
     try {
       const parts = cfg.family === 'modernbert' ? loadModernBert(cfg, file, format, owned) : loadParts(cfg, file, format, owned);

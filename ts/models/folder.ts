@@ -15,7 +15,6 @@
  * data sections back to back), so the loaders see one file.
  * @internal
  */
-import { reserveMemory } from '../index.js';
 import { describe } from '../shape.js';
 import { parseConfig } from './config.js';
 import { parseEncoderConfig } from './encoder-config.js';
@@ -76,11 +75,7 @@ export async function readEncoderFolder(source: FolderSource, options: FolderOpt
   const tokenizer = new TextTokenizer(tokenizers, tokenizerJson as object, (tokenizerConfig ?? {}) as object, {
     maxLength: Math.min(wanted, limit), padId: cfg.padTokenId ?? undefined,
   });
-  const bytes = await weights;
-  // The encoder keeps about the file's bytes in WASM memory: growing it once, up front, loads
-  // faster than growing it tensor by tensor (and the memory is the model's either way).
-  reserveMemory(bytes.byteLength);
-  return { config, weights: bytes, tokenizer, embedDefaults };
+  return { config, weights: await weights, tokenizer, embedDefaults };
 }
 
 /** Reads a decoder folder; every argument is checked before the first file is read. */

@@ -4,8 +4,9 @@
  * uses it, or from a tensor the loader had to rearrange (e.g. GPT-2's transposed Conv1D).
  * @internal
  */
+import { reserveMemory } from '../index.js';
 import type { SafetensorsFile } from '../io/safetensors.js';
-import { Weight, type WeightFormat } from '../ops/linear.js';
+import { Weight, weightBytes, type WeightFormat } from '../ops/linear.js';
 import type { Tensor } from '../tensor.js';
 import type { TensorDType } from '../dtype.js';
 
@@ -51,4 +52,31 @@ export function weightOf(file: SafetensorsFile, names: readonly string[], format
   const w = Weight.fromBytes(parts, cols, storedFormat(format === 'auto' ? parts[0]!.dtype : format, use), op);
   owned.push(w);
   return w;
+}
+
+/**
+ * Grows WASM memory once, before a model's weights are written, by about what they will
+ * occupy: each 2-D float tensor of `file` as a `format` weight stored for `use`, every other
+ * tensor at its size in the file or as float32, whichever is larger. Growing tensor by tensor
+ * made V8 collect garbage at each growth: it took most of a float32 load's time (figures in
+ * docs/performance.md). Best effort: when memory cannot grow that far, the loader's own
+ * allocations say what does not fit.
+ */
+export function reserveFor(file: SafetensorsFile, format: LoadFormat, use: RowUse): void {
+  let bytes = 0;
+  for (const name of file.names()) {
+    const e = file.entry(name);
+    const size = e.shape.reduce((a, b) => a * b, 1);
+    if (e.shape.length === 2 && e.tensorDtype !== null) {
+      const f = format === 'auto' ? e.tensorDtype : format;
+      bytes += weightBytes(storedFormat(f, use), e.shape[0]!, e.shape[1]!);
+    } else {
+      bytes += Math.max(e.end - e.begin, 4 * size);
+    }
+  }
+  try {
+    reserveMemory(bytes);
+  } catch {
+    // Left to the loader: it allocates less than this estimate when some tensors go unused.
+  }
 }

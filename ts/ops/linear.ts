@@ -34,6 +34,11 @@ const REGISTRY: Record<WeightFormat, StorageFormat> = {
   'int8-panels': STORAGE_FORMATS[7]!,
 };
 
+/** Bytes a `[rows, cols]` weight occupies in `format`. @internal */
+export function weightBytes(format: WeightFormat, rows: number, cols: number): number {
+  return storageBytes(REGISTRY[format], rows, cols);
+}
+
 /** Formats written through the kernels' packer (`wa_quantize_into`), not copied or converted element-wise. */
 function packed(entry: StorageFormat): boolean {
   return entry.scale === 'block-f16' || entry.scale === 'block-f32' || entry.rowMultiple > 1;
