@@ -36,7 +36,7 @@ import { type DecoderConfig, parseConfig } from './config.js';
 import { type SamplingOptions, sampleToken, seededRandom } from './sampling.js';
 import { type Owned, prepare, reserveFor, weightOf } from './load-weights.js';
 import { type CacheDType } from '../dtype.js';
-import { BlockPlan, type BlockShape, type BlockWeights, type Norm, type RopeTables, normInto, runBlock } from './block.js';
+import { BlockPlan, type BlockShape, type BlockWeights, type Norm, type RopeTables, normInto, runBlock } from '../toolkit/block.js';
 
 const disposeSymbol: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);

@@ -41,7 +41,7 @@ import { callAttentionVarlen } from '../ops/attention-call.js';
 import { offsetsArg, packedStrides, stageOffsets } from '../ops/attention-varlen.js';
 import { ropeRows } from '../ops/elementwise.js';
 import { type Owned, prepare, reserveFor, storedFormat, weightOf } from './load-weights.js';
-import { BlockPlan, type BlockShape, type BlockWeights, type Norm, normInto, runLayer } from './block.js';
+import { BlockPlan, type BlockShape, type BlockWeights, type Norm, normInto, runLayer } from '../toolkit/block.js';
 import { type EncoderConfig, type EncoderJson, parseEncoderConfig } from './encoder-config.js';
 import { readEncoderFolder, type FolderOptions, type FolderSource } from './folder.js';
 import { checkTexts, type TextTokenizer } from './text.js';

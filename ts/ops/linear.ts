@@ -369,13 +369,29 @@ export function linear(x: Tensor, weight: Weight, options: LinearOptions = {}): 
   return out;
 }
 
+/** What {@link linearRows} reads of a weight: a `Weight`, or a tensor read in place ({@link tensorWeight}). @internal */
+export interface RowWeight {
+  readonly shape: readonly [number, number];
+  readonly ptr: number;
+  readonly linearCode: number;
+}
+
+/**
+ * A float tensor's `out × in` values (row-major, its shape unless `shape` is given) read in
+ * place as a weight, valid while the tensor is. @internal
+ */
+export function tensorWeight(t: Tensor<TensorDType>, shape: readonly [number, number] = [t.shape[0]!, t.shape[1]!]): RowWeight {
+  if (shape[0] * shape[1] !== t.size) throw new RangeError(`wasm-attention: a [${shape[0]}, ${shape[1]}] weight from ${t.size} values`);
+  return { shape: [shape[0], shape[1]], ptr: t.ptr, linearCode: REGISTRY[t.dtype].code };
+}
+
 /**
  * The product of {@link linear} on raw buffers, arguments already checked: `rows` rows of
  * `x` (`[rows, in]` float32 at byte `xPtr`) times `weight`ᵀ (+ the `[out]` float32 bias at
  * `biasPtr`, or 0) into `[rows, out]` at `outPtr`. Planned forwards call it once per layer
  * with buffers validated when the plan was made. @internal
  */
-export function linearRows(rows: number, xPtr: number, weight: Weight, biasPtr: number, outPtr: number, op: string): void {
+export function linearRows(rows: number, xPtr: number, weight: RowWeight, biasPtr: number, outPtr: number, op: string): void {
   const [n, k] = weight.shape;
   // The kernels pick the matrix–vector kernels or a GEMM by the number of rows (kernels::linear).
   raw.check(raw.wasm().wa_linear(rows, k, n, xPtr, k, weight.ptr, weight.linearCode, biasPtr, outPtr, n), op);

@@ -20,35 +20,41 @@
  * @internal
  */
 import { Tensor } from '../tensor.js';
-import { linearRows, type Weight } from '../ops/linear.js';
+import { linearRows, type RowWeight, type Weight } from '../ops/linear.js';
 import { ACTIVATION_CODES, biasActivation, gatedActivation, normRows, ropeRows } from '../ops/elementwise.js';
-import type { Activation } from '../toolkit/elementwise.js';
-import type { KVCache } from '../toolkit/kv-cache.js';
+import type { Activation } from './elementwise.js';
+import type { KVCache } from './kv-cache.js';
 import * as raw from '../raw.js';
 
-/** A norm's parameters: RMSNorm when `beta` is null. */
-export interface Norm { gamma: Tensor; beta: Tensor | null }
+/** A float32 vector in WASM memory (a `Tensor`, or a parameter staged for one call). */
+export interface Vec { readonly ptr: number }
 
-/** The weights of one block, each prepared once in its kernels' layout. */
-export interface BlockWeights {
+/** A norm's parameters: RMSNorm when `beta` is null. */
+export interface Norm<T extends Vec = Tensor> { gamma: T; beta: T | null }
+
+/**
+ * The weights of one block: the models' prepared once in their kernels' layout (`Weight`s),
+ * the toolkit layers' read in place from the caller's tensors for one call.
+ */
+export interface BlockWeights<W extends RowWeight = Weight, T extends Vec = Tensor> {
   /** Null: no norm before the attention (ModernBERT's layer 0; pre-norm only). */
-  norm1: Norm | null;
-  norm2: Norm;
+  norm1: Norm<T> | null;
+  norm2: Norm<T>;
   /** `[Hq·D + 2·Hkv·D, E]`: the rows of W_q, W_k, W_v. */
-  qkv: Weight;
-  qkvBias: Tensor | null;
+  qkv: W;
+  qkvBias: T | null;
   /** `[E, Hq·D]`. */
-  out: Weight;
-  outBias: Tensor | null;
+  out: W;
+  outBias: T | null;
   /** `[F, E]`: GPT-2's `c_fc`, LLaMA's `gate_proj`. */
-  fc: Weight;
-  fcBias: Tensor | null;
+  fc: W;
+  fcBias: T | null;
   /** `[F, E]`: LLaMA's `up_proj`; null for GPT-2. */
-  up: Weight | null;
-  upBias: Tensor | null;
+  up: W | null;
+  upBias: T | null;
   /** `[E, F]`. */
-  down: Weight;
-  downBias: Tensor | null;
+  down: W;
+  downBias: T | null;
 }
 
 /** Sizes shared by every block of a model. */
@@ -128,7 +134,7 @@ export interface RopeTables { readonly cos: Tensor; readonly sin: Tensor; readon
  * `a ← norm(h (+= y))` over the plan's rows: the residual add of the previous sub-layer
  * fused into the norm when `addY`.
  */
-export function normInto(plan: BlockPlan, p: Norm, eps: number, addY: boolean, op: string): void {
+export function normInto(plan: BlockPlan, p: Norm<Vec>, eps: number, addY: boolean, op: string): void {
   normRows(plan.h.ptr, addY ? plan.y.ptr : 0, plan.a.ptr, plan.n, plan.h.shape[1]!, p.gamma.ptr, p.beta?.ptr ?? 0, eps, op);
 }
 
@@ -143,7 +149,7 @@ export type Attend = (plan: BlockPlan) => void;
  * `plan.y` for the caller to add (`addY`: `plan.y` holds the previous block's output, not
  * yet added to `h`); post-norm leaves the new residual stream in `plan.h`.
  */
-export function runLayer(s: BlockShape, w: BlockWeights, plan: BlockPlan, attend: Attend, placement: NormPlacement,
+export function runLayer(s: BlockShape, w: BlockWeights<RowWeight, Vec>, plan: BlockPlan, attend: Attend, placement: NormPlacement,
   addY: boolean, op: string): void {
   const { n } = plan, E = s.hidden;
   const pre = placement === 'pre';
@@ -188,7 +194,7 @@ export function runLayer(s: BlockShape, w: BlockWeights, plan: BlockPlan, attend
  * output in `plan.y` for the caller to add: RoPE at positions `p0 …`, the new keys and
  * values appended to `cache`, attention over the cache.
  */
-export function runBlock(s: BlockShape, w: BlockWeights, plan: BlockPlan, cache: KVCache, p0: number,
+export function runBlock(s: BlockShape, w: BlockWeights<RowWeight, Vec>, plan: BlockPlan, cache: KVCache, p0: number,
   scale: number, rope: RopeTables | null, addY: boolean): void {
   const op = 'CausalLM.forward';
   const Hq = s.heads, Hkv = s.kvHeads, D = s.headDim;
