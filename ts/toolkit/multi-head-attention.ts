@@ -18,6 +18,7 @@
 import { Tensor } from '../tensor.js';
 import { describe, formatShape } from '../shape.js';
 import { matmul } from '../ops/matmul.js';
+import { type RowWeight, tensorWeight } from '../ops/linear.js';
 import { tensorArg } from '../ops/args.js';
 import * as raw from '../raw.js';
 import { callAttention, callAttentionProbs, type Operand, type ScoreOptions } from '../ops/attention-call.js';
@@ -393,6 +394,40 @@ export class MultiHeadAttention {
     } catch (e) {
       out?.dispose();
       throw e;
+    } finally {
+      disposeAll(...temps);
+    }
+  }
+
+  /**
+   * The projections as one transformer block reads them in place (q | k | v rows of one
+   * `[E + 2·E_kv, E]` weight), or null when this module's attention is not such a block's:
+   * not loaded, context/value widths other than `embedDim`, or PyTorch's
+   * `add_bias_kv`/`add_zero_attn` keys. Valid until the weights are reloaded or disposed. @internal
+   */
+  blockProjections(): { qkv: RowWeight; qkvBias: Tensor | null; out: RowWeight; outBias: Tensor | null } | null {
+    if (!this.packed || this.addBiasKv || this.addZeroAttn || this.#inW === null || this.#outW === null) return null;
+    const E = this.embedDim;
+    return { qkv: tensorWeight(this.#inW, [E + 2 * this.kvDim, E]), qkvBias: this.#inB, out: tensorWeight(this.#outW),
+      outBias: this.#outB };
+  }
+
+  /**
+   * Self-attention of a block over `B` sequences of `L` rows of q | k | v at `qkvPtr`
+   * (`[B·L, E + 2·E_kv]` float32), heads read in place, the context `[B·L, E]` written at
+   * `outPtr`; `options.mask`, `keyPaddingMask` (not a view of WASM memory: masks are
+   * allocated first) and `causal` as in {@link MultiHeadAttention.forward}. @internal
+   */
+  attendRows(qkvPtr: number, B: number, L: number, options: MultiHeadAttentionForwardOptions, outPtr: number,
+    op: string): void {
+    const E = this.embedDim, Ekv = this.kvDim, D = this.headDim, W = E + 2 * Ekv;
+    const temps: Tensor[] = [];
+    try {
+      const mask = this.#mask(options, B, L, L, op, temps);
+      const at = (col: number): Operand => ({ ptr: qkvPtr + col * 4, strides: { batch: L * W, head: D, row: W } });
+      const dims = { batch: B, headsQ: this.numHeads, headsKv: this.numKvHeads, lenQ: L, lenK: L, headDim: D, valueDim: D };
+      callAttention({ scale: 1 / Math.sqrt(D), causal: options.causal === true, mask: mask ?? undefined, dims,
+        q: at(0), k: at(E), v: at(E + Ekv) }, { ptr: outPtr, strides: { batch: L * E, head: D, row: E } }, 0);
     } finally {
       disposeAll(...temps);
     }

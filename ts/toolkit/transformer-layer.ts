@@ -10,12 +10,16 @@
  *   the encoder output (`memory`), then the feed-forward network.
  */
 import { Tensor } from '../tensor.js';
+import * as raw from '../raw.js';
 import type { MaskInput } from '../ops/mask.js';
+import { type RowWeight, tensorWeight } from '../ops/linear.js';
+import { ACTIVATION_CODES, addRows, type Staged, stage } from '../ops/elementwise.js';
 import { type Floats } from './common.js';
 import { add } from './elementwise.js';
 import { type FeedForwardWeights, feedForward } from './feed-forward.js';
 import type { MultiHeadAttention } from './multi-head-attention.js';
 import { layerNorm } from './norm.js';
+import { BlockPlan, type BlockShape, type BlockWeights, type Vec, runLayer } from './block.js';
 
 /** LayerNorm parameters (`[E]` each). */
 export interface NormWeights {
@@ -56,6 +60,8 @@ export interface EncoderLayerOptions {
  * `h = x + MHA(LN₁(x))`, `out = h + FFN(LN₂(h))`. For `x [B, L, E]` (or `[L, E]`); a new tensor.
  */
 export function encoderLayer(x: Tensor, weights: EncoderLayerWeights, options: EncoderLayerOptions = {}): Tensor {
+  const onBlock = blockEncoderLayer(x, weights, options);
+  if (onBlock !== null) return onBlock;
   const eps = weights.eps ?? 1e-5;
   const attend = (t: Tensor) => weights.selfAttention.forward(t, {
     mask: options.mask, keyPaddingMask: options.keyPaddingMask, causal: options.causal,
@@ -180,4 +186,97 @@ function ffnBlock(h: Tensor, ffn: FeedForwardWeights, norm: NormWeights, eps: nu
     throw e;
   }
   return f;
+}
+
+/**
+ * `w` as a `[rows, cols]` float32 tensor (`rows` null: any), or null: a tensor used in place,
+ * an array of numbers copied into a new one (pushed on `temps`).
+ */
+function matrix(w: unknown, rows: number | null, cols: number, temps: Tensor[]): Tensor | null {
+  if (w instanceof Tensor) {
+    if (w.dtype !== 'float32' || w.disposed || w.rank !== 2) return null;
+    return (rows === null || w.shape[0] === rows) && w.shape[1] === cols ? w : null;
+  }
+  const len = (w as ArrayLike<number> | null | undefined)?.length;
+  if (w == null || typeof w !== 'object' || typeof len !== 'number' || cols === 0 || len % cols !== 0) return null;
+  const r = len / cols;
+  if (r === 0 || (rows !== null && r !== rows)) return null;
+  const t = Tensor.from(raw.stableSource(w as ArrayLike<number>, 'encoderLayer: a feed-forward weight'), [r, cols]);
+  temps.push(t);
+  return t;
+}
+
+/** Whether `v` is `n` floats: an array, or a float32 tensor of `n` values. */
+function vector(v: unknown, n: number): boolean {
+  if (v instanceof Tensor) return v.dtype === 'float32' && !v.disposed && v.size === n;
+  return v != null && typeof v === 'object' && (v as ArrayLike<number>).length === n;
+}
+
+/**
+ * {@link encoderLayer} on the transformer block the models run (toolkit/block.ts): the
+ * layer's buffers planned for the call, the projections read in place from the weights'
+ * tensors, bias + activation and the residual adds fused into the kernels that follow the
+ * products. Null — the layer is then composed from the toolkit's ops, which also report
+ * bad arguments — unless `x` is float32 `[B, L, E]`/`[L, E]`, the attention is a plain
+ * self-attention block (`MultiHeadAttention.blockProjections`) and the feed-forward
+ * weights and parameters are float32 tensors or arrays of the right sizes.
+ */
+function blockEncoderLayer(x: Tensor, weights: EncoderLayerWeights, options: EncoderLayerOptions): Tensor | null {
+  const op = 'encoderLayer';
+  if (weights == null || typeof weights !== 'object' || options == null || typeof options !== 'object') return null;
+  const mha = weights.selfAttention, ffn = weights.feedForward;
+  const proj = typeof mha?.blockProjections === 'function' ? mha.blockProjections() : null;
+  if (proj === null || !(x instanceof Tensor) || x.disposed || x.dtype !== 'float32' || x.size === 0) return null;
+  const E = mha.embedDim;
+  if ((x.rank !== 2 && x.rank !== 3) || x.shape[x.rank - 1] !== E || ffn == null || typeof ffn !== 'object') return null;
+  const activation = ffn.activation ?? 'relu';
+  const norms = [weights.norm1, weights.norm2];
+  if (!Object.prototype.hasOwnProperty.call(ACTIVATION_CODES, activation)
+    || !norms.every((n) => n != null && vector(n.gamma, E) && vector(n.beta, E))) return null;
+  const [B, L] = x.rank === 3 ? [x.shape[0]!, x.shape[1]!] : [1, x.shape[0]!];
+  // Padding flags given as a view of WASM memory are copied before anything is allocated.
+  const keyPaddingMask = options.keyPaddingMask === undefined ? undefined
+    : raw.stableSource(options.keyPaddingMask, `${op}: keyPaddingMask`);
+  const staged: Staged[] = [];
+  const temps: Tensor[] = [];
+  const st = (v: Floats): Vec => { const s = stage(v); staged.push(s); return s; };
+  let plan: BlockPlan | null = null;
+  try {
+    const w1 = matrix(ffn.w1, null, E, temps);
+    const F = w1?.shape[0] ?? 0;
+    const w2 = w1 === null ? null : matrix(ffn.w2, E, F, temps);
+    if (w1 === null || w2 === null || (ffn.b1 !== undefined && !vector(ffn.b1, F))
+      || (ffn.b2 !== undefined && !vector(ffn.b2, E))) return null;
+    const block: BlockWeights<RowWeight, Vec> = {
+      norm1: { gamma: st(weights.norm1.gamma), beta: st(weights.norm1.beta) },
+      norm2: { gamma: st(weights.norm2.gamma), beta: st(weights.norm2.beta) },
+      qkv: proj.qkv, qkvBias: proj.qkvBias, out: proj.out, outBias: proj.outBias,
+      fc: tensorWeight(w1), fcBias: ffn.b1 === undefined ? null : st(ffn.b1), up: null, upBias: null,
+      down: tensorWeight(w2), downBias: ffn.b2 === undefined ? null : st(ffn.b2),
+    };
+    const shape: BlockShape = {
+      hidden: E, heads: mha.numHeads, kvHeads: mha.numKvHeads, headDim: mha.headDim, ffn: F, activation,
+      eps: weights.eps ?? 1e-5, rotaryDim: 0, gated: false,
+    };
+    const n = B * L, pre = weights.normFirst === true;
+    plan = new BlockPlan(shape, n, { kv: false });
+    const out = Tensor.empty(x.shape);
+    try {
+      raw.heapU8().copyWithin(plan.h.ptr, x.ptr, x.ptr + x.bytes);
+      const attention = { mask: options.mask, keyPaddingMask, causal: options.causal };
+      runLayer(shape, block, plan, (p) => mha.attendRows(p.qkv.ptr, B, L, attention, p.o.ptr, op), pre ? 'pre' : 'post',
+        false, op);
+      // Pre-norm leaves the MLP's output in y for the caller to add to the residual stream.
+      if (pre) addRows(plan.h.ptr, n * E, plan.y.ptr, out.ptr, n * E, 1, n * E, op);
+      else raw.heapU8().copyWithin(out.ptr, plan.h.ptr, plan.h.ptr + out.bytes);
+    } catch (e) {
+      out.dispose();
+      throw e;
+    }
+    return out;
+  } finally {
+    plan?.dispose();
+    for (const s of staged) s.release();
+    for (const t of temps) t.dispose();
+  }
 }
