@@ -21,7 +21,7 @@ mkdir -p target && exec 9>target/.build.lock && flock 9
 # The stamp lives in target/, so it is never packed with dist/.
 STAMP=target/.build-stamp
 INPUTS=(crates ts Cargo.toml Cargo.lock .cargo package.json package-lock.json rollup.config.mjs
-  tsconfig.json tsconfig.build.json scripts/build.sh scripts/relaxed-fma.mjs scripts/raw-exports.mjs)
+  tsconfig.json tsconfig.build.json scripts/build.sh scripts/bundle-plugins.mjs scripts/relaxed-fma.mjs scripts/raw-exports.mjs)
 if [ "${1:-}" = "--if-needed" ] && [ -f "$STAMP" ] && [ -f dist/index.js ] && [ -z "$(find "${INPUTS[@]}" -name target -prune -o -newer "$STAMP" -print -quit)" ]; then
   log "dist/ is up to date"
   exit 0

@@ -2,7 +2,7 @@
  * The pool's worker: instantiates the module it is sent (`initSync`, no compilation)
  * and runs the attention calls of each task on its own WASM instance.
  *
- * Built on its own into an IIFE (see rollup.config.mjs); the pool starts it with
+ * Built on its own into an IIFE (see scripts/bundle-plugins.mjs); the pool starts it with
  * `serveNode` (worker_threads) or `serveBrowser` (Web Worker).
  * @internal
  */
