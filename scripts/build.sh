@@ -81,5 +81,9 @@ rm -rf dist  # no files left over from an earlier layout end up in the package
 npx rollup --silent -c rollup.config.mjs || fail "rollup"
 log "type declarations"
 npx tsc -p tsconfig.build.json || fail "tsc (declarations)"
+# The pool's fault hooks are compiled out of the bundle (scripts/bundle-plugins.mjs); their
+# declarations, which no other declaration imports, stay out of the package too.
+rm -f dist/pool/faults.d.ts dist/pool/internal.d.ts
+grep -rlE "/(faults|internal)\.js'" dist --include='*.d.ts' && fail "a declaration imports the fault hooks"
 touch "$STAMP"
 log "done: dist/"

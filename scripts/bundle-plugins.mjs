@@ -6,8 +6,9 @@
 //                 as base64 text; the package gets the binaries as files beside the bundle
 //   poolWorker()  `import source from 'wasm-attention:pool-worker-source'` → the pool worker
 //                 built on its own by rollup into an IIFE, as text
+//   faultHooks()  `__POOL_FAULT_HOOKS__` (ts/pool/internal.ts) → false in the package, true in tests
 //
-// `sourcePlugins({ tests })` gives both, configured for one of the two builds.
+// `sourcePlugins({ tests })` gives all three, configured for one of the two builds.
 import typescript from '@rollup/plugin-typescript';
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
@@ -28,6 +29,8 @@ const FILES_MODULE = /ts[\\/]binaries[\\/]files\.ts$/;
 const WORKER_SOURCE_ID = 'wasm-attention:pool-worker-source';
 /** The global name the worker IIFE assigns (used by ts/pool/spawn.ts to start it). */
 const WORKER_GLOBAL = 'wasmAttentionPoolWorker';
+/** The build-time constant that keeps the pool's fault hooks (ts/pool/internal.ts). */
+const FAULT_HOOKS = /\b__POOL_FAULT_HOOKS__\b/g;
 
 /** ts/ compiled by TypeScript for rollup, with no declarations or maps (tsc writes dist/'s types). */
 export const ts = () => typescript({
@@ -36,12 +39,29 @@ export const ts = () => typescript({
 });
 
 /**
- * Every plugin ts/ needs besides TypeScript. `tests: false` is the package: the binaries,
- * pool-worker.js and their types written beside the bundle. `tests: true` is the unit
- * tests' build of the sources: the binaries read from pkg/, since nothing is written beside them.
+ * Every plugin ts/ needs besides TypeScript. `tests: false` is the package: the fault hooks
+ * compiled out, and the binaries, pool-worker.js and their types written beside the bundle.
+ * `tests: true` is the unit tests' build of the sources: the fault hooks kept, and the
+ * binaries read from pkg/, since nothing is written beside the sources.
  */
 export function sourcePlugins({ tests }) {
-  return [binaries({ embed: true, publish: !tests }), poolWorker({ publish: !tests })];
+  return [faultHooks({ on: tests }), binaries({ embed: true, publish: !tests }), poolWorker({ publish: !tests, faults: tests })];
+}
+
+/**
+ * Replaces `__POOL_FAULT_HOOKS__` with `true` or `false`; with `false`, rollup drops the
+ * branches it guards, so the package holds neither the internals accessor nor the faults.
+ */
+export function faultHooks({ on }) {
+  return {
+    name: 'wasm-attention-fault-hooks',
+    // Before vite's TypeScript transform; in rollup it sees the TypeScript plugin's output (that plugin loads).
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/[\\/]ts[\\/].*\.ts$/.test(id) || !code.includes('__POOL_FAULT_HOOKS__')) return null;
+      return { code: code.replace(FAULT_HOOKS, String(on)), map: null };
+    },
+  };
 }
 
 /**
@@ -90,7 +110,7 @@ export default module;
 }
 
 /** The worker's own build: no embedded binary (the pool posts it a compiled module). */
-const workerPlugins = () => [binaries({ embed: false, publish: false }), ts()];
+const workerPlugins = (faults) => [faultHooks({ on: faults }), binaries({ embed: false, publish: false }), ts()];
 
 /** Builds `input` with the worker's plugins into an IIFE and returns its text. */
 async function buildIife(input, plugins, name) {
@@ -109,9 +129,10 @@ const WORKER_MAIN = '\0pool-worker-main';
  * Provides `import source from 'wasm-attention:pool-worker-source'`: ts/pool/worker.ts built
  * once into a self-contained IIFE (global `wasmAttentionPoolWorker`). The package also gets
  * pool-worker.js, the worker as a classic script that starts serving when it loads and
- * exports nothing (no `exports` object, so tools do not take it for CommonJS).
+ * exports nothing (no `exports` object, so tools do not take it for CommonJS). `faults`:
+ * whether the embedded worker keeps the fault hooks (pool-worker.js never does).
  */
-export function poolWorker({ publish }) {
+export function poolWorker({ publish, faults }) {
   let source = null;
   return {
     name: 'wasm-attention-pool-worker',
@@ -119,7 +140,7 @@ export function poolWorker({ publish }) {
     resolveId: (id) => (id === WORKER_SOURCE_ID ? '\0' + id : null),
     async load(id) {
       if (id !== '\0' + WORKER_SOURCE_ID) return null;
-      source ??= buildIife(resolve(ROOT, 'ts/pool/worker.ts'), workerPlugins(), WORKER_GLOBAL);
+      source ??= buildIife(resolve(ROOT, 'ts/pool/worker.ts'), workerPlugins(faults), WORKER_GLOBAL);
       return `export default ${JSON.stringify(await source)};`;
     },
     async generateBundle() {
@@ -132,7 +153,7 @@ export function poolWorker({ publish }) {
           ? `import { serveBrowser } from ${JSON.stringify(resolve(ROOT, 'ts/pool/worker.ts'))};\nserveBrowser();\n`
           : null),
       };
-      this.emitFile({ type: 'asset', fileName: 'pool-worker.js', source: await buildIife(WORKER_MAIN, [main, ...workerPlugins()]) });
+      this.emitFile({ type: 'asset', fileName: 'pool-worker.js', source: await buildIife(WORKER_MAIN, [main, ...workerPlugins(false)]) });
       this.emitFile({
         type: 'asset', fileName: 'pool-worker.d.ts', source: `/**
  * The AttentionPool worker as a classic script, for \`AttentionPool.create({ workerUrl })\` where a

@@ -2,7 +2,7 @@
 // ts/ sources, so this file is what keeps dist/ itself (rollup's chunks, the embedded binary,
 // the binaries beside it, the embedded pool worker) tested in every build. dist/ holds an
 // instance of its own, apart from the sources' one that test/helpers/setup.ts initialises.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as lib from '../../dist/index.js';
 import * as separate from '../../dist/separate.js';
@@ -61,6 +61,18 @@ describe('dist/', () => {
     } finally {
       model.dispose();
     }
+  });
+
+  it('holds none of the pool\'s fault hooks, which only the tests\' build of ts/ keeps', () => {
+    // The internals accessor's key, the faults and their messages, and the build-time constant itself.
+    const markers = ['wasm-attention.pool.internals', 'strike', 'EscapingFault', 'TRAP_MODULE', 'injected fault',
+      'a heap fault', '__POOL_FAULT_HOOKS__'];
+    for (const file of ['index.js', 'lib.js', 'separate.js', 'pool/index.js', 'pool-worker.js', 'models/index.js']) {
+      const text = readFileSync(dist(file), 'utf8');
+      expect(markers.filter((m) => text.includes(m)), file).toEqual([]);
+    }
+    expect(Object.getOwnPropertySymbols(AttentionPool.prototype).map(String)).not.toContain('Symbol(wasm-attention.pool.internals)');
+    for (const file of ['pool/faults.d.ts', 'pool/internal.d.ts']) expect(existsSync(dist(file)), file).toBe(false);
   });
 
   it('baseline/index.js computes attention', () => {
