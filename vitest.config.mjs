@@ -1,11 +1,14 @@
 // The suite runs three times in Node, once per WebAssembly build (relaxed SIMD, SIMD128 and
-// scalar), against the bundle in dist/ — the artifact users import — and once more in a real browser:
-// Debian's Chromium (/usr/bin/chromium, headless) through @vitest/browser-playwright,
-// running test/browser/*.spec.ts against both browser bundles, in Web Workers and the pool.
+// scalar), and once more in a real browser: Debian's Chromium (/usr/bin/chromium, headless)
+// through @vitest/browser-playwright, running test/browser/*.spec.ts, in Web Workers and the pool.
+// Unit tests import the ts/ sources, built by vite with the bundle's own plugins (scripts/bundle-plugins.mjs),
+// so a TypeScript change needs no rollup run; test/package/ and the consumers project test dist/.
 import { configDefaults, defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import { sourcePlugins } from './scripts/bundle-plugins.mjs';
 
 const variant = (name, build = name, execArgv = []) => ({
+  plugins: sourcePlugins({ tests: true }),
   test: {
     name,
     include: ['test/**/*.test.ts'],
@@ -24,6 +27,7 @@ const CHROMIUM_FLAGS = [
 ];
 
 const browser = {
+  plugins: sourcePlugins({ tests: true }),
   // Cross-origin isolation, so pages get SharedArrayBuffer (AttentionPool's shared path).
   server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
   test: {

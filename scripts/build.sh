@@ -21,7 +21,7 @@ mkdir -p target && exec 9>target/.build.lock && flock 9
 # The stamp lives in target/, so it is never packed with dist/.
 STAMP=target/.build-stamp
 INPUTS=(crates ts Cargo.toml Cargo.lock .cargo package.json package-lock.json rollup.config.mjs
-  tsconfig.json tsconfig.build.json scripts/build.sh scripts/relaxed-fma.mjs scripts/raw-exports.mjs)
+  tsconfig.json tsconfig.build.json scripts/build.sh scripts/bundle-plugins.mjs scripts/relaxed-fma.mjs scripts/raw-exports.mjs)
 if [ "${1:-}" = "--if-needed" ] && [ -f "$STAMP" ] && [ -f dist/index.js ] && [ -z "$(find "${INPUTS[@]}" -name target -prune -o -newer "$STAMP" -print -quit)" ]; then
   log "dist/ is up to date"
   exit 0
@@ -81,5 +81,9 @@ rm -rf dist  # no files left over from an earlier layout end up in the package
 npx rollup --silent -c rollup.config.mjs || fail "rollup"
 log "type declarations"
 npx tsc -p tsconfig.build.json || fail "tsc (declarations)"
+# The pool's fault hooks are compiled out of the bundle (scripts/bundle-plugins.mjs); their
+# declarations, which no other declaration imports, stay out of the package too.
+rm -f dist/pool/faults.d.ts dist/pool/internal.d.ts
+grep -rlE "/(faults|internal)\.js'" dist --include='*.d.ts' && fail "a declaration imports the fault hooks"
 touch "$STAMP"
 log "done: dist/"

@@ -1,7 +1,7 @@
 // attention() on float16/bfloat16 q, k, v: exact on the stored values (reference on the
 // widened values) and within the storage error of the original float32 data.
 import { describe, expect, it } from 'vitest';
-import { Tensor, attention, attentionWeights, type TensorDType } from '../dist/index.js';
+import { Tensor, attention, attentionWeights, type TensorDType } from '../ts/index.js';
 import { attention64, randoms, worstError, type Attention64Options } from './helpers/reference.js';
 import { expectClose } from './helpers/expect-close.js';
 

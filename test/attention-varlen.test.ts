@@ -1,7 +1,7 @@
 // Packed variable-length batches (seqOffsets) against a float64 reference that runs
 // dense softmax attention per sequence, positions counted from each sequence's start.
 import { describe, expect, it } from 'vitest';
-import { Tensor, attention } from '../dist/index.js';
+import { Tensor, attention } from '../ts/index.js';
 import { randoms } from './helpers/reference.js';
 import { expectClose } from './helpers/expect-close.js';
 

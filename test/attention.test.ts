@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tensor, attention, attentionWeights } from '../dist/index.js';
+import { Tensor, attention, attentionWeights } from '../ts/index.js';
 import { attention64, randoms, type Attention64Options } from './helpers/reference.js';
 import { expectClose } from './helpers/expect-close.js';
 

@@ -1,7 +1,7 @@
 // Storage dtypes of Tensor: float16/bfloat16 conversion against references written from
 // the format definitions (float64 arithmetic), raw bits, views, bytes and errors.
 import { describe, expect, it } from 'vitest';
-import { Tensor, matmul, memoryStats, softmax } from '../dist/index.js';
+import { Tensor, matmul, memoryStats, softmax } from '../ts/index.js';
 
 /** binary16 bits → value, from the definition. */
 function f16Value(h: number): number {

@@ -7,7 +7,7 @@
 // the tile: there the paths agree within the rounding of the products (one rounding
 // fewer per fused pair), not bit for bit.
 import { describe, expect, it } from 'vitest';
-import { initInfo } from '../dist/index.js';
+import { initInfo } from '../ts/index.js';
 import { randoms } from './helpers/reference.js';
 import type { RawExports } from '../ts/raw-exports.js';
 

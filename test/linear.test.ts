@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tensor, Weight, initInfo, linear, matmul, memoryStats, type WeightFormat } from '../dist/index.js';
+import { Tensor, Weight, initInfo, linear, matmul, memoryStats, type WeightFormat } from '../ts/index.js';
 import { linear64, matmul64, quantize64, randoms } from './helpers/reference.js';
 
 const FORMATS: WeightFormat[] = ['float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels', 'int8-panels'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tensor, matmul } from '../dist/index.js';
+import { Tensor, matmul } from '../ts/index.js';
 import { matmul64, randoms } from './helpers/reference.js';
 import { expectClose } from './helpers/expect-close.js';
 

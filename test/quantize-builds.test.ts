@@ -11,7 +11,7 @@ import type { RawExports } from '../ts/raw-exports.js';
 type Raw = RawExports;
 
 const load = (build: string): Raw => new WebAssembly.Instance(
-  new WebAssembly.Module(readFileSync(new URL(`../dist/wasm-attention-${build}.wasm`, import.meta.url))), { wbg: {} },
+  new WebAssembly.Module(readFileSync(new URL(`../pkg/${build}/wasm_attention_bg.wasm`, import.meta.url))), { wbg: {} },
 ).exports as unknown as Raw;
 
 /** Rows meant to hit every branch: each row is one case, 70 columns (two full blocks and a partial one). */

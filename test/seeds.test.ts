@@ -1,7 +1,7 @@
 // The worked examples of the notes the project comes from, checked against the
 // library and against arithmetic redone here.
 import { describe, expect, it } from 'vitest';
-import { Tensor, attention, attentionWeights, matmul, softmax } from '../dist/index.js';
+import { Tensor, attention, attentionWeights, matmul, softmax } from '../ts/index.js';
 import { expectClose } from './helpers/expect-close.js';
 import { matmul64, softmaxRow64 } from './helpers/reference.js';
 

@@ -3,7 +3,7 @@
 // a scalar tail, so lengths just below, at and above multiples of 4 and 32 take
 // every path.
 import { describe, expect, it } from 'vitest';
-import { Tensor, softmax } from '../dist/index.js';
+import { Tensor, softmax } from '../ts/index.js';
 import { randoms, softmaxRow64 } from './helpers/reference.js';
 import { expectClose } from './helpers/expect-close.js';
 

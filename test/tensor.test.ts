@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tensor, memoryStats, reserveMemory } from '../dist/index.js';
+import { Tensor, memoryStats, reserveMemory } from '../ts/index.js';
 
 describe('Tensor', () => {
   it('from/empty/zeros, shape, data view and toArray copy', () => {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Tensor, attentionWeights } from '../../dist/index.js';
+import { Tensor, attentionWeights } from '../../ts/index.js';
 import { softmaxRow64 } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 // @ts-expect-error: a plain JavaScript module without declarations

@@ -1,7 +1,7 @@
-// The inline bundle (the SIMD128 binary embedded, gzipped, inflated here by DecompressionStream)
+// The default entry (the SIMD128 binary embedded, gzipped, inflated here by DecompressionStream)
 // in Chromium: init() with no argument takes the SIMD128 build.
 import { beforeAll, expect, it } from 'vitest';
-import * as lib from '../../dist/index.js';
+import * as lib from '../../ts/index.js';
 import { correctnessSuite } from './suite.js';
 
 beforeAll(async () => {

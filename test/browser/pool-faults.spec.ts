@@ -2,8 +2,8 @@
 // exception (its error event), its own close(), WASM out-of-memory, traps and
 // termination — see test/helpers/pool-faults.ts — and a worker script that cannot load.
 import { beforeAll, expect, it } from 'vitest';
-import { init } from '../../dist/separate.js';
-import * as lib from '../../dist/pool/index.js';
+import { init } from '../../ts/separate.js';
+import * as lib from '../../ts/pool/index.js';
 import { poolFaultSuite } from '../helpers/pool-faults.js';
 
 beforeAll(async () => { await init(); });

@@ -1,19 +1,19 @@
-// AttentionPool in Chromium: Web Workers started from the source embedded in the
-// bundle (Blob URL) or from the bundle's pool/worker.js (workerUrl), checked against
-// the float64 reference for a head split and a decoding key split, and decoding a
-// ragged batched KVCache equal to the main thread's KVCache.attend.
+// AttentionPool in Chromium: Web Workers started from the embedded worker source (Blob URL),
+// checked against the float64 reference for a head split and a decoding key split, and
+// decoding a ragged batched KVCache equal to the main thread's KVCache.attend. The published
+// classic worker script (workerUrl = dist/pool-worker.js) is tested in package.spec.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // init() comes from the separate-file entry, the pool from its own: they share one
 // library instance, so the pool gets the module that init() loaded.
-import { KVCache, Tensor, init, initInfo } from '../../dist/separate.js';
-import { AttentionPool } from '../../dist/pool/index.js';
+import { KVCache, Tensor, init, initInfo } from '../../ts/separate.js';
+import { AttentionPool } from '../../ts/pool/index.js';
 import { attention64, randoms } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 
 beforeAll(async () => { await init(); });
 
 it('the pool entry shares the instance that init() of the separate entry created', async () => {
-  const { init: defaultInit } = await import('../../dist/index.js');
+  const { init: defaultInit } = await import('../../ts/index.js');
   expect((await defaultInit()).module).toBe(initInfo()!.module);
 });
 
@@ -22,12 +22,11 @@ it('the test page is cross-origin isolated (SharedArrayBuffer available)', () =>
 });
 
 describe.each([
-  { name: 'Blob URL worker, SharedArrayBuffer', workerUrl: undefined, shared: undefined },
-  { name: 'Blob URL worker, transferred slices', workerUrl: undefined, shared: false },
-  { name: 'workerUrl = dist/pool-worker.js', workerUrl: '/dist/pool-worker.js', shared: undefined },
-])('AttentionPool ($name)', ({ workerUrl, shared }) => {
+  { name: 'Blob URL worker, SharedArrayBuffer', shared: undefined },
+  { name: 'Blob URL worker, transferred slices', shared: false },
+])('AttentionPool ($name)', ({ shared }) => {
   let pool: AttentionPool;
-  beforeAll(async () => { pool = await AttentionPool.create({ workers: 2, workerUrl, shared }); });
+  beforeAll(async () => { pool = await AttentionPool.create({ workers: 2, shared }); });
   afterAll(() => pool?.dispose());
 
   it('has two Web Workers on the expected data path', () => {

@@ -3,7 +3,7 @@
 // whatever the page's path, and nothing is embedded.
 import { beforeAll, expect, it } from 'vitest';
 import * as lib from '../../dist/separate.js';
-import { correctnessSuite } from './suite.js';
+import { correctnessSuite, type Lib } from './suite.js';
 
 beforeAll(async () => {
   const info = await lib.init();
@@ -19,4 +19,4 @@ it('loaded its binary from the .wasm file beside the bundle', () => {
   expect(new URL(fetched[0]!).pathname).toMatch(/\/dist\/wasm-attention-relaxed-simd\.wasm$/);
 });
 
-correctnessSuite(lib);
+correctnessSuite(lib as unknown as Lib);

@@ -4,8 +4,8 @@
 // Rust tokenizer's (scripts/make-text-fixtures.py).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import * as tokenizers from '@huggingface/tokenizers';
-import { init } from '../../dist/index.js';
-import { CausalLM, EncoderModel } from '../../dist/models/index.js';
+import { init } from '../../ts/index.js';
+import { CausalLM, EncoderModel } from '../../ts/models/index.js';
 import bert from '../fixtures/text/bert.json';
 import gpt2 from '../fixtures/text/gpt2.json';
 

@@ -1,6 +1,6 @@
 // A module Web Worker: instantiates the module posted by the page (initSync, no
 // compilation) and returns matmul, softmax and attention results.
-import { initSync, initInfo, Tensor, matmul, softmax, attention } from '../../dist/index.js';
+import { initSync, initInfo, Tensor, matmul, softmax, attention } from '../../ts/index.js';
 
 interface Request { module: WebAssembly.Module; q: Float32Array; k: Float32Array; v: Float32Array; H: number; L: number; D: number }
 

@@ -1,7 +1,7 @@
 // The library in a Web Worker, instantiated from the module the page compiled and
 // posted to it: its results must equal the page's.
 import { beforeAll, expect, it } from 'vitest';
-import { Tensor, attention, init, matmul, softmax, type InitInfo } from '../../dist/index.js';
+import { Tensor, attention, init, matmul, softmax, type InitInfo } from '../../ts/index.js';
 import { attention64, randoms } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 

@@ -1,6 +1,6 @@
 // Making WASM memory grow at a chosen moment: a view of it taken before growth is
 // detached, which is what the tests of views handed back to the library need.
-import { Tensor, memoryStats } from '../../dist/index.js';
+import { Tensor, memoryStats } from '../../ts/index.js';
 
 /** Room left for the module's static data, stack and fragmentation when filling by estimate. */
 const MARGIN = 4 << 20;

@@ -1,13 +1,13 @@
 // The AttentionPool fault suite, run in Node (test/workers/pool-faults.test.ts) and in
-// Chromium (test/browser/pool-faults.spec.ts) against each one's bundle. Faults are made
+// Chromium (test/browser/pool-faults.spec.ts) from the ts/ sources. Faults are made
 // through the pool's documented-internal accessor; every wait is bounded by the test
 // timeout or an explicit vi.waitFor timeout, and nothing is timed.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { attention64, randoms } from './reference.js';
 import { expectClose } from './expect-close.js';
 
-type PoolModule = typeof import('../../dist/pool/index.js');
-type Pool = import('../../dist/pool/index.js').AttentionPool;
+type PoolModule = typeof import('../../ts/pool/index.js');
+type Pool = import('../../ts/pool/index.js').AttentionPool;
 type FaultKind = 'exit' | 'throw' | 'heap' | 'wasm-memory' | 'trap';
 
 interface Internals {
@@ -80,7 +80,7 @@ export function poolFaultSuite({ lib, kinds, create }: FaultSuiteOptions): void 
           expect(e).toBeInstanceOf(lib.PoolWorkerError);
           expect(e.name).toBe(EXPECTED[kind].name);
           expect(e.message).toMatch(EXPECTED[kind].message);
-          expect((e as import('../../dist/pool/index.js').PoolWorkerError).worker).toBe(1);
+          expect((e as import('../../ts/pool/index.js').PoolWorkerError).worker).toBe(1);
         }
         expect(e2).toBe(e1); // one loss, one error for every call it took down
         // The runtime's own error, where there is one, is kept as the cause.

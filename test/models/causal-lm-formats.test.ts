@@ -7,8 +7,8 @@
 // output within Σ_blocks max|x_block|/254 · Σ_block |w| of the product, see test/linear).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { initInfo, memoryStats, readSafetensors } from '../../dist/index.js';
-import { CausalLM } from '../../dist/models/index.js';
+import { initInfo, memoryStats, readSafetensors } from '../../ts/index.js';
+import { CausalLM } from '../../ts/models/index.js';
 import { quantize64 } from '../helpers/reference.js';
 
 const fixture = (name: string, file: string) => readFileSync(new URL(`../fixtures/models/${name}/${file}`, import.meta.url));

@@ -4,8 +4,8 @@
 // weights), greedy generation identical to `generate`, float16 weights within a bound.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Tensor, memoryStats, readSafetensors } from '../../dist/index.js';
-import { CausalLM, argmax, parseConfig, sampleToken, seededRandom } from '../../dist/models/index.js';
+import { Tensor, memoryStats, readSafetensors } from '../../ts/index.js';
+import { CausalLM, argmax, parseConfig, sampleToken, seededRandom } from '../../ts/models/index.js';
 import { expectClose } from '../helpers/expect-close.js';
 import { release, squeeze } from '../helpers/memory.js';
 

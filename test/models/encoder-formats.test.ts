@@ -7,8 +7,8 @@
 // activations. Compared: sentence-transformers' normalised mean-pooled embeddings.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { memoryStats, readSafetensors } from '../../dist/index.js';
-import { EncoderModel, type EncoderInput } from '../../dist/models/index.js';
+import { memoryStats, readSafetensors } from '../../ts/index.js';
+import { EncoderModel, type EncoderInput } from '../../ts/models/index.js';
 import { f16Round, quantize64 } from '../helpers/reference.js';
 
 const fixture = (name: string, file: string) => readFileSync(new URL(`../fixtures/encoders/${name}/${file}`, import.meta.url));

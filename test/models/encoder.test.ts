@@ -6,8 +6,8 @@
 // weights: 1.2e-6.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { memoryStats, readSafetensors } from '../../dist/index.js';
-import { EncoderModel, parseEncoderConfig, similarity, type EncoderInput } from '../../dist/models/index.js';
+import { memoryStats, readSafetensors } from '../../ts/index.js';
+import { EncoderModel, parseEncoderConfig, similarity, type EncoderInput } from '../../ts/models/index.js';
 import { expectClose } from '../helpers/expect-close.js';
 
 const FAMILIES = ['bert', 'roberta', 'distilbert', 'modernbert'] as const;

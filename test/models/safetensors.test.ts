@@ -2,7 +2,7 @@
 // data, as the format's specification describes), and its errors for broken files.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Tensor, memoryStats, readSafetensors } from '../../dist/index.js';
+import { Tensor, memoryStats, readSafetensors } from '../../ts/index.js';
 
 interface Spec { dtype: string; shape: number[]; bytes: Uint8Array }
 

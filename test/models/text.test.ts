@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tokenizers from '@huggingface/tokenizers';
-import { CausalLM, EncoderModel } from '../../dist/models/index.js';
+import { CausalLM, EncoderModel } from '../../ts/models/index.js';
 import { expectClose } from '../helpers/expect-close.js';
 
 const dir = (name: string) => fileURLToPath(new URL(`../fixtures/text/${name}`, import.meta.url));

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { init, initInfo } from '../../dist/index.js';
+import { init, initInfo } from '../../ts/index.js';
 import { expectClose } from '../helpers/expect-close.js';
 
 const FLAG = '--experimental-wasm-relaxed-simd';

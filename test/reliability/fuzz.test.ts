@@ -2,7 +2,7 @@
 // float64 reference, and random invalid calls that must throw cleanly.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KVCache, Tensor, attention, decodeStep, matmul, memoryStats, softmax } from '../../dist/index.js';
+import { KVCache, Tensor, attention, decodeStep, matmul, memoryStats, softmax } from '../../ts/index.js';
 import { attention64, matmul64, randoms, softmaxRow64, worstError } from '../helpers/reference.js';
 
 const dim = (max: number) => fc.integer({ min: 1, max });

@@ -1,8 +1,8 @@
 // Every invalid call must throw a clear error (class and message naming the
 // problem) and leave the module working and memory unchanged.
 import { describe, expect, it } from 'vitest';
-import { Tensor, applyRope, attention, attentionWeights, matmul, memoryStats, softmax } from '../../dist/index.js';
-import { AttentionPool } from '../../dist/pool/index.js';
+import { Tensor, applyRope, attention, attentionWeights, matmul, memoryStats, softmax } from '../../ts/index.js';
+import { AttentionPool } from '../../ts/pool/index.js';
 
 interface Bad { name: string; call: (t: Fixtures) => unknown; error: ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor; message: RegExp }
 interface Fixtures { [name: string]: Tensor }

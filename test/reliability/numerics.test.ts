@@ -2,7 +2,7 @@
 // not create NaN where the result is finite, blocked rows are 0, empty key sets
 // are defined, subnormals are ordinary numbers.
 import { describe, expect, it } from 'vitest';
-import { Tensor, attention, matmul, softmax } from '../../dist/index.js';
+import { Tensor, attention, matmul, softmax } from '../../ts/index.js';
 import { attention64, randoms, softmaxRow64 } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 

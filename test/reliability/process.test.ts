@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { Tensor, attention, initInfo } from '../../dist/index.js';
+import { Tensor, attention, initInfo } from '../../ts/index.js';
 import { attention64, randoms } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 

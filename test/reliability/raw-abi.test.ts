@@ -2,7 +2,7 @@
 // module allocated: wrong calls return a status instead of touching memory they
 // do not own, and never trap (a trap would leave the instance unusable).
 import { describe, expect, it } from 'vitest';
-import { initInfo } from '../../dist/index.js';
+import { initInfo } from '../../ts/index.js';
 import type { RawExports } from '../../ts/raw-exports.js';
 
 /** The raw exports' types, generated from the binding crate's declarations (scripts/raw-exports.mjs). */

@@ -1,6 +1,6 @@
 // 10⁵ allocate → compute → dispose cycles: memory must stay flat.
 import { describe, expect, it } from 'vitest';
-import { Tensor, attention, matmul, memoryStats, softmax } from '../../dist/index.js';
+import { Tensor, attention, matmul, memoryStats, softmax } from '../../ts/index.js';
 
 describe('memory soak', () => {
   it('100 000 cycles leave live bytes, blocks and WASM memory where they started', () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   KVCache, MultiHeadAttention, Tensor, applyRope, embedding, layerNorm, memoryStats, readSafetensors, rmsNorm,
   type TensorDType,
-} from '../../dist/index.js';
+} from '../../ts/index.js';
 import { randoms } from '../helpers/reference.js';
 import { staleView, underGrowth } from '../helpers/memory.js';
 

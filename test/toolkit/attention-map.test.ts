@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tensor, attention, attentionMap, mapRows } from '../../dist/index.js';
+import { Tensor, attention, attentionMap, mapRows } from '../../ts/index.js';
 import { matmul64, randoms, softmaxRow64 } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 

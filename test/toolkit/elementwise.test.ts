@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   Tensor, add, applyActivation, applyRope, feedForward, gatedFeedForward, layerNorm, memoryStats, rmsNorm, ropeTables,
-} from '../../dist/index.js';
+} from '../../ts/index.js';
 import { randoms } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 import { ffn64, gatedFfn64, gelu64, geluTanh64, norm64, relu64, rope64, silu64 } from './helpers/reference-nn.js';

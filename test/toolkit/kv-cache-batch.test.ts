@@ -2,7 +2,7 @@
 // rows and against the float64 reference, in every storage dtype: per-sequence and
 // all-at-once appends and attends, runs of equal lengths, window, truncate, bad input.
 import { describe, expect, it } from 'vitest';
-import { KVCache, Tensor, memoryStats, type CacheDType } from '../../dist/index.js';
+import { KVCache, Tensor, memoryStats, type CacheDType } from '../../ts/index.js';
 import { attention64, randoms, worstError } from '../helpers/reference.js';
 import { decode, rows } from './helpers/kv-feed.js';
 

@@ -1,7 +1,7 @@
 // KVCache in every storage dtype against float64 references on the original float32
 // data: decode token by token, the sliding window, truncate, and the memory held.
 import { describe, expect, it } from 'vitest';
-import { KVCache, Tensor, attention, memoryStats, type CacheDType } from '../../dist/index.js';
+import { KVCache, Tensor, attention, memoryStats, type CacheDType } from '../../ts/index.js';
 import { attention64, randoms, worstError } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 import { decode, rows } from './helpers/kv-feed.js';

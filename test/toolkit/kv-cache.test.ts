@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KVCache, Tensor, attention, decodeStep, memoryStats } from '../../dist/index.js';
+import { KVCache, Tensor, attention, decodeStep, memoryStats } from '../../ts/index.js';
 import { attention64, randoms } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 import { decode, rows } from './helpers/kv-feed.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MultiHeadAttention, Tensor, memoryStats } from '../../dist/index.js';
+import { MultiHeadAttention, Tensor, memoryStats } from '../../ts/index.js';
 import { randoms } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 import { mha64 } from './helpers/reference-nn.js';

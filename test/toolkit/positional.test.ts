@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tensor, addPositional, applyRope, sinusoidalEncoding } from '../../dist/index.js';
+import { Tensor, addPositional, applyRope, sinusoidalEncoding } from '../../ts/index.js';
 import { randoms } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 import { rope64, sinusoid64 } from './helpers/reference-nn.js';

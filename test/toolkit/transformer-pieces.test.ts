@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   MultiHeadAttention, Tensor, applyActivation, applyRope, embedding, encoderLayer, decoderLayer, gatedFeedForward, geluTanh,
   matmul, permute, ropeTables, silu, softmax, transpose,
-} from '../../dist/index.js';
+} from '../../ts/index.js';
 import { matmul64, randoms, softmaxRow64 } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 import { ffn64, gatedFfn64, geluTanh64, mha64, norm64, relu64, rope64, silu64 } from './helpers/reference-nn.js';

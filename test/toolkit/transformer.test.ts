@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   MultiHeadAttention, Tensor, add, applyActivation, decoderLayer, encoderLayer, erf, feedForward, gelu, layerNorm, rmsNorm,
-} from '../../dist/index.js';
+} from '../../ts/index.js';
 import { randoms } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 import { addNorm64, erf64, ffn64, gelu64, mha64, norm64, relu64 } from './helpers/reference-nn.js';

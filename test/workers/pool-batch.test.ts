@@ -2,8 +2,8 @@
 // float64 reference per sequence, and `attend(cache, q)` against the main thread's
 // `KVCache.attend` for every storage dtype (window included), on both data paths.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KVCache, Tensor, initInfo, type CacheDType } from '../../dist/index.js';
-import { AttentionPool } from '../../dist/pool/index.js';
+import { KVCache, Tensor, initInfo, type CacheDType } from '../../ts/index.js';
+import { AttentionPool } from '../../ts/pool/index.js';
 import { attention64, randoms, type Attention64Options } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 import { rows } from '../toolkit/helpers/kv-feed.js';

@@ -1,8 +1,8 @@
 // AttentionPool under worker faults in Node (worker_threads): exits, uncaught exceptions,
 // heap exhaustion (workers started with a small heap limit), WASM out-of-memory, traps
 // and termination — see test/helpers/pool-faults.ts.
-import { initInfo } from '../../dist/index.js';
-import * as lib from '../../dist/pool/index.js';
+import { initInfo } from '../../ts/index.js';
+import * as lib from '../../ts/pool/index.js';
 import { poolFaultSuite } from '../helpers/pool-faults.js';
 
 const INTERNALS = Symbol.for('wasm-attention.pool.internals');

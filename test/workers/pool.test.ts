@@ -2,8 +2,8 @@
 // reference for head splits (including grouped heads cut between workers), key
 // splits merged by log-sum-exp (decoding), both data paths, and bad input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initInfo } from '../../dist/index.js';
-import { AttentionPool, type PoolAttentionOptions, type PoolShape } from '../../dist/pool/index.js';
+import { initInfo } from '../../ts/index.js';
+import { AttentionPool, type PoolAttentionOptions, type PoolShape } from '../../ts/pool/index.js';
 import { attention64, randoms, type Attention64Options } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Tensor, attention, initInfo, matmul, softmax } from '../../dist/index.js';
+import { Tensor, attention, initInfo, matmul, softmax } from '../../ts/index.js';
 import { attention64, matmul64, randoms, softmaxRow64 } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
 

@@ -1,6 +1,6 @@
 /**
  * The default entry's binaries: the SIMD128 build embedded in the bundle (gzip, then
- * base64; see rollup.config.mjs and gunzip.ts), so `init()` needs no file lookup, no
+ * base64; see scripts/bundle-plugins.mjs and gunzip.ts), so `init()` needs no file lookup, no
  * server set-up and no bundler plugin wherever SIMD128 runs — every engine the package
  * is tested on. The scalar build, for engines without SIMD128 or a SIMD128 build that
  * fails its self-test, is the `.wasm` file beside the bundle (files.ts), fetched only then.

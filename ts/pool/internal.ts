@@ -1,6 +1,8 @@
 /**
  * A documented-internal accessor for tests of the pool under worker faults. Not part
  * of the API (it may change in any release): `pool[Symbol.for('wasm-attention.pool.internals')]()`.
+ * It and the faults (faults.ts) exist only where `__POOL_FAULT_HOOKS__` is true: the unit
+ * tests' build of ts/; the package build sets it false and drops them (scripts/bundle-plugins.mjs).
  * @internal
  */
 import type { Fault } from './protocol.js';

@@ -81,7 +81,7 @@ export class AttentionPool {
       throw new Error('wasm-attention: shared: true needs SharedArrayBuffer (cross-origin isolation in browsers)');
     }
     const module = options.module ?? initInfo()?.module ?? (await init()).module;
-    const internal = (options as { [INTERNALS]?: InternalOptions })[INTERNALS];
+    const internal = __POOL_FAULT_HOOKS__ ? (options as { [INTERNALS]?: InternalOptions })[INTERNALS] : undefined;
     const start: Start = { module, workerUrl: options.workerUrl, heapLimitMb: internal?.heapLimitMb };
     const pool = new AttentionPool(start, count, options.shared ?? canShare);
     try {
@@ -259,30 +259,33 @@ export class AttentionPool {
     this.dispose();
   }
 
-  /**
-   * Internal, for tests of faults (not part of the API; see internal.ts):
-   * `pool[Symbol.for('wasm-attention.pool.internals')]()`.
-   * @internal
-   */
-  [INTERNALS](): PoolInternals {
-    const slot = (w: number) => {
-      if (!Number.isInteger(w) || w < 0 || w >= this.threads) {
-        throw new RangeError(`wasm-attention: worker index ${String(w)} out of range [0, ${this.threads})`);
-      }
-      return this.#slots[w]!;
-    };
-    return {
-      terminate: (w) => slot(w).lose('was terminated'),
-      inject: (w, fault) => {
-        if (fault.kind === 'heap' && (this.#start.heapLimitMb === undefined || !isNode())) {
-          throw new Error('wasm-attention: a heap fault needs Node workers created with a heap limit');
-        }
-        slot(w).handle.post({ type: 'fault', fault });
-      },
-      generation: (w) => { slot(w); return this.#generations[w]!; },
-      live: () => this.#live.size,
-      settled: async () => { await Promise.allSettled(this.#slots.map((m) => m.ready)); },
-    };
+  static {
+    // The fault tests' accessor (internal.ts), defined only in builds that keep the fault hooks:
+    // `pool[Symbol.for('wasm-attention.pool.internals')]()`. The package has no such method.
+    if (__POOL_FAULT_HOOKS__) {
+      Object.defineProperty(AttentionPool.prototype, INTERNALS, {
+        value(this: AttentionPool): PoolInternals {
+          const slot = (w: number) => {
+            if (!Number.isInteger(w) || w < 0 || w >= this.threads) {
+              throw new RangeError(`wasm-attention: worker index ${String(w)} out of range [0, ${this.threads})`);
+            }
+            return this.#slots[w]!;
+          };
+          return {
+            terminate: (w) => slot(w).lose('was terminated'),
+            inject: (w, fault) => {
+              if (fault.kind === 'heap' && (this.#start.heapLimitMb === undefined || !isNode())) {
+                throw new Error('wasm-attention: a heap fault needs Node workers created with a heap limit');
+              }
+              slot(w).handle.post({ type: 'fault', fault });
+            },
+            generation: (w) => { slot(w); return this.#generations[w]!; },
+            live: () => this.#live.size,
+            settled: async () => { await Promise.allSettled(this.#slots.map((m) => m.ready)); },
+          };
+        },
+      });
+    }
   }
 }
 

@@ -2,7 +2,7 @@
  * The pool's worker: instantiates the module it is sent (`initSync`, no compilation)
  * and runs the attention calls of each task on its own WASM instance.
  *
- * Built on its own into an IIFE (see rollup.config.mjs); the pool starts it with
+ * Built on its own into an IIFE (see scripts/bundle-plugins.mjs); the pool starts it with
  * `serveNode` (worker_threads) or `serveBrowser` (Web Worker).
  * @internal
  */
@@ -22,24 +22,34 @@ export function serve(side: WorkerSide): void {
       }
       return;
     }
-    try {
-      if (message.type === 'fault') {
-        if (message.fault.when === 'now') strike(message.fault, side);
-        else armed = message.fault;
-        return;
+    // Faults exist only in builds that keep the fault hooks (internal.ts); the package's pool sends none.
+    // This code stays outside the try below: rollup keeps everything a try block names, dead or not.
+    if (message.type === 'fault') {
+      if (__POOL_FAULT_HOOKS__) {
+        try {
+          if (message.fault.when === 'now') strike(message.fault, side);
+          else armed = message.fault;
+        } catch (e) {
+          // A fault message has no caller to answer: only the escaping exception leaves the handler.
+          if (e instanceof EscapingFault) throw e;
+        }
       }
-      const afterFirstCall = () => {
-        if (armed === null) return;
+      return;
+    }
+    const afterFirstCall = () => {
+      if (__POOL_FAULT_HOOKS__ && armed !== null) {
         const f = armed;
         armed = null;
         strike(f, side);
-      };
+      }
+    };
+    try {
       const { out, lse } = run(message.task, afterFirstCall);
       const transfer = [out, lse].filter((a): a is Float32Array => a !== null).map((a) => a.buffer as ArrayBuffer);
       side.post({ type: 'done', id: message.id, out, lse }, transfer);
     } catch (e) {
-      if (e instanceof EscapingFault) throw e;
-      if (e instanceof Ended || message.type !== 'run') return;
+      if (__POOL_FAULT_HOOKS__ && e instanceof EscapingFault) throw e;
+      if (__POOL_FAULT_HOOKS__ && e instanceof Ended) return;
       side.post({ type: 'error', id: message.id, name: errorName(e), message: errorMessage(e), severity: severity(e) });
     }
   });
@@ -88,7 +98,7 @@ export function serveNode(port: {
 
 /**
  * Runs every call of a task; writes into the shared arrays or into new ones it returns.
- * `afterFirstCall` is where an armed fault strikes, half-way through the task.
+ * `afterFirstCall` runs after the first call, half-way through the task (where a test build's armed fault hits).
  */
 function run(task: Task, afterFirstCall: () => void): { out: Float32Array | null; lse: Float32Array | null } {
   const out = task.out ?? new Float32Array(task.outSize);

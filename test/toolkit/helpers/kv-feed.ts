@@ -1,5 +1,5 @@
 // Feeding a KVCache token by token in tests.
-import { type KVCache, Tensor, decodeStep } from '../../../dist/index.js';
+import { type KVCache, Tensor, decodeStep } from '../../../ts/index.js';
 
 /** Rows [from, to) of a contiguous [H, T, W] array as a new [H, to − from, W] array. */
 export function rows(x: Float32Array, H: number, T: number, W: number, from: number, to: number): Float32Array {
