@@ -4,7 +4,7 @@
  */
 import type { BandwidthResult } from './bandwidth.js';
 import { mib, textTable } from './format.js';
-import type { CellResult } from './model-cell.js';
+import type { CellResult } from './model-run.js';
 
 /** Peer fp32 logits must agree with ours in float32 within this. */
 export const MODEL_TOLERANCE = 1e-3;
