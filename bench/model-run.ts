@@ -66,6 +66,11 @@ export type TransformersModule = typeof import('@huggingface/transformers');
 export const CHECK_IDS = [1, 17, 123, 42, 7, 250, 99, 3];
 export const CHECK_NEXT = 11;
 
+/** Bytes of our weights one decode step reads: all of them but the learned position table's other rows (GPT-2). */
+export function oursWeightBytesPerToken(s: ModelSpec, weightBytes: number): number {
+  return weightBytes - (s.family === 'gpt2' ? s.positions * s.hidden * 4 : 0);
+}
+
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1]!;
 const ids = (n: number, vocab: number) => Array.from({ length: n }, (_, i) => (i * 7919 + 13) % vocab);
 

@@ -5,6 +5,8 @@
  * bench/results/browser.{png,json}. Needs a built dist/ (npm run build).
  * `npm run bench:browser -- --build=relaxed-simd` (or simd, scalar) measures that build of
  * our kernels and saves bench/results/browser-<build>.{png,json} instead.
+ * `npm run bench:browser -- --models [--quick]` runs the whole-model cells in the page
+ * instead (see models-host.ts).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,16 +17,29 @@ import { openPage, pageResult, requireChromium } from './chromium.js';
 import { serve } from './serve.js';
 
 const TIMEOUT_MS = 10 * 60_000;
+const USAGE = `usage: npm run bench:browser -- [--build=${BUILDS.join('|')}]
+       npm run bench:browser -- --models [--quick] [--build=...]
+  (no flag)  the quick kernel suite: bench/results/browser[-<build>].{png,json}
+  --models   whole models in one page, one thread: SmolLM-135M-shaped CausalLM (float32, float16, int8, int4)
+             against transformers.js (fp32, q8) on the same random weights; bench/results/browser-models.{json,md}
+  --quick    with --models: tiny models, seconds, nothing written`;
 
 let build: BuildChoice = 'auto';
+let models = false, quick = false;
 for (const arg of process.argv.slice(2)) {
   const value = arg.startsWith('--build=') ? arg.slice('--build='.length) : null;
   if (arg === '--') continue;
+  if (arg === '--models') { models = true; continue; }
+  if (arg === '--quick') { quick = true; continue; }
   if (value === null || !(BUILDS as readonly string[]).includes(value)) {
-    console.error(`usage: npm run bench:browser -- [--build=${BUILDS.join('|')}] (got '${arg}')`);
+    console.error(`${USAGE}\n(got '${arg}')`);
     process.exit(2);
   }
   build = value as BuildChoice;
+}
+if (quick && !models) {
+  console.error(`${USAGE}\n(--quick goes with --models; the kernel suite is always the quick one)`);
+  process.exit(2);
 }
 const base = build === 'auto' ? 'browser' : `browser-${build}`;
 
@@ -33,6 +48,10 @@ requireChromium();
 if (!existsSync(path.join(root, 'dist/index.js'))) {
   console.error('dist/index.js is missing: run npm run build first.');
   process.exit(1);
+}
+if (models) {
+  const { runModelsInChromium } = await import('./models-host.js');
+  process.exit(await runModelsInChromium({ root, quick, build }));
 }
 
 const { server, url } = await serve(root);
