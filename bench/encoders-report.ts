@@ -3,7 +3,7 @@
  * (no Node imports: the report module is shared with the browser page).
  */
 import { mib, textTable } from './format.js';
-import type { EncoderCellResult } from './encoder-cell.js';
+import type { EncoderCellResult } from './encoder-run.js';
 
 /** The peer's fp32 embeddings and hidden states must agree with ours in float32 within this. */
 export const ENCODER_TOLERANCE = 1e-3;

@@ -88,7 +88,7 @@ export async function runModelCell(spec: ModelCellSpec, host: CellHost, log: (li
 type Partial = { result: Omit<CellResult, 'seconds'>; check?: Float32Array[] };
 
 /** Tracks the largest memory reading over a cell, relative to the reading at its start. */
-function memoryPeak(read: (() => number) | undefined) {
+export function memoryPeak(read: (() => number) | undefined) {
   const start = read ? read() : 0;
   let peak = start;
   return {
