@@ -1,11 +1,12 @@
 /**
- * `npm run bench:browser -- --models [--quick]`: the `models` group in one headless
- * Chromium page, one thread on both sides (the page is not cross-origin isolated, so
- * onnxruntime-web could not start more). Full runs: the SmolLM-135M shape (random seeded
- * weights of model-weights.ts); `--quick`: the two tiny decoders, nothing written.
+ * `npm run bench:browser -- --models [--quick]`: the `models` group, then the `encoders`
+ * group's short query and ragged batch, in one headless Chromium page, one thread on both
+ * sides (the page is not cross-origin isolated, so onnxruntime-web could not start more).
+ * Full runs: the SmolLM-135M and MiniLM-L6 shapes (random seeded weights of
+ * model-weights.ts); `--quick`: the tiny decoders and the tiny BERT, nothing written.
  *
  * Here in Node: the peer's model folders (config files and the fp32 / q8 ONNX graphs of
- * peers/onnx-decoder.ts, as in the Node run) are written to a temporary directory and
+ * peers/onnx-decoder.ts and onnx-encoder.ts, as in the Node run) are written to a temporary directory and
  * served under /models/ with a plan.json; the page (models-page.ts) runs every cell with
  * the code the Node cells run (model-run.ts) and returns a `ModelsResult`. The 1-minute
  * load average is sampled during the run (the machine may be shared); full runs write
@@ -14,12 +15,15 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { encoderBatches, ENCODER_FORMATS, writeEncoderFolder } from '../encoders.js';
+import { encodersConsole, encodersMarkdown } from '../encoders-report.js';
+import { MINILM_L6, TINY_BERT } from '../encoder-weights.js';
 import { textTable } from '../format.js';
 import { type ModelSpec, SMOLLM_135M, TINY_GPT2, TINY_LLAMA } from '../model-weights.js';
 import { MODEL_PLANS, OUR_FORMATS, PEER_FORMATS, peerVersionsFromPackages, writeModelFolder } from '../models.js';
-import { modelsConsole, modelsMarkdown, modelsRatios, type ModelsResult } from '../models-report.js';
+import { modelsConsole, modelsMarkdown, modelsRatios } from '../models-report.js';
 import { openPage, pageResult } from './chromium.js';
-import type { BrowserModelsPlan } from './models-page.js';
+import type { BrowserModelsPlan, BrowserPageResult } from './models-page.js';
 import { serve } from './serve.js';
 
 const TIMEOUT_MS = 40 * 60_000;
@@ -27,7 +31,7 @@ const TIMEOUT_MS = 40 * 60_000;
 /** The 1-minute load average over the run: every sample, and their min, median and max. */
 export interface LoadAverage { readonly samples: number[]; readonly min: number; readonly median: number; readonly max: number }
 
-export type BrowserModelsResult = ModelsResult & {
+export type BrowserModelsResult = BrowserPageResult & {
   readonly date: string;
   readonly machine: { cpu: string; cores: number; os: string; note: string };
   readonly loadAverage: LoadAverage;
@@ -50,6 +54,7 @@ function markdown(r: BrowserModelsResult): string {
     '## Speed, ours ÷ transformers.js', '',
     'Within this run: decode = transformers.js ms/token ÷ ours; prefill = ours tok/s ÷ transformers.js (above 1: ours is faster).', '',
     `| ${ratios.header.join(' | ')} |`, `|${' --- |'.repeat(ratios.header.length)}`, ...ratios.rows.map((x) => `| ${x.join(' | ')} |`), '',
+    ...(r.encoders ? encodersMarkdown(r.encoders) : []),
   ];
   return lines.join('\n');
 }
@@ -68,15 +73,21 @@ export async function runModelsInChromium(opts: { root: string; quick: boolean; 
       const peerBytes = writeModelFolder(s, path.join(tmp, id), (line) => console.log(line));
       return { spec: s, id, peerBytes };
     });
+    const encoders: BrowserModelsPlan['encoders'] = (quick ? [TINY_BERT] : [MINILM_L6]).map((e) => {
+      const id = e.name.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase();
+      return { spec: e, id, fileBytes: writeEncoderFolder(e, path.join(tmp, id), (line) => console.log(line)) };
+    });
     const plan: BrowserModelsPlan = { quick, build: opts.build, models, ours: OUR_FORMATS, peer: PEER_FORMATS,
-      ...MODEL_PLANS[quick ? 'quick' : 'full'], peerVersions: peerVersionsFromPackages() };
+      ...MODEL_PLANS[quick ? 'quick' : 'full'], peerVersions: peerVersionsFromPackages(), encoders,
+      // The short query and the ragged batch (the encoders issue's cells); not the 8 × 512 one.
+      encoderOurs: ENCODER_FORMATS, encoderBatches: encoderBatches(quick).filter((b) => b.name !== 'full') };
     writeFileSync(path.join(tmp, 'plan.json'), JSON.stringify(plan));
     const { server, url } = await serve(root, { '/models/': tmp });
     const { page, close } = await openPage();
     try {
       console.log(`page ${url}/bench/browser/models.html`);
       await page.goto(`${url}/bench/browser/models.html`);
-      const { result, error } = await pageResult<ModelsResult>(page, TIMEOUT_MS);
+      const { result, error } = await pageResult<BrowserPageResult>(page, TIMEOUT_MS);
       if (error !== undefined || result === undefined) {
         console.error(`the models failed in the page: ${error}`);
         return 1;
@@ -92,6 +103,7 @@ export async function runModelsInChromium(opts: { root: string; quick: boolean; 
       const ratios = modelsRatios(full);
       console.log(`\n${modelsConsole(full)}\n\nSpeed, ours ÷ transformers.js (decode: their ms ÷ ours; prefill: our tok/s ÷ theirs):\n` +
         `${textTable(ratios.header, ratios.rows)}\n`);
+      if (full.encoders) console.log(`${encodersConsole(full.encoders)}\n`);
       const l = full.loadAverage;
       console.log(`${full.browser}; 1-minute load average ${l.min.toFixed(2)}–${l.max.toFixed(2)} (median ${l.median.toFixed(2)})`);
       if (!quick) {

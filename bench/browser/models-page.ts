@@ -1,12 +1,16 @@
 /**
- * The `models` group's cells in one Chromium page (see models-host.ts): the plan comes
- * from /models/plan.json, the peer's model folders from /models/<id>/, and every cell
- * runs the shared code of model-run.ts — ours on the kernels' build asked for, then
- * transformers.js on its browser build's onnxruntime-web WebAssembly backend with one
- * thread. Sets `window.benchResult` (a {@link ModelsResult}) or `window.benchError`.
+ * The `models` group's cells, then the `encoders` group's, in one Chromium page (see
+ * models-host.ts): the plan comes from /models/plan.json, the peer's model folders from
+ * /models/<id>/, and every cell runs the shared code of model-run.ts / encoder-run.ts — ours
+ * on the kernels' build asked for, then transformers.js on its browser build's
+ * onnxruntime-web WebAssembly backend with one thread. Sets `window.benchResult` (a
+ * {@link BrowserPageResult}) or `window.benchError`.
  */
 import { init } from '../../dist/index.js';
 import { maxAbsDiff } from '../data.js';
+import { type EncoderRunSpec, runEncoder, type TimedBatch } from '../encoder-run.js';
+import { encoderHfConfig, type EncoderSpec } from '../encoder-weights.js';
+import { type EncoderRow, encodersConsole, type EncodersResult } from '../encoders-report.js';
 import { hfConfig, type ModelSpec } from '../model-weights.js';
 import { type CellOutcome, type ModelCellSpec, oursWeightBytesPerToken, runModelCell, type TransformersModule } from '../model-run.js';
 import { type ModelRow, modelsConsole, type ModelsResult } from '../models-report.js';
@@ -24,9 +28,16 @@ export interface BrowserModelsPlan {
   readonly contexts: readonly number[];
   readonly decodeSteps: number;
   readonly peerVersions: string;
+  /** Encoders, their peer folder ids and ONNX file sizes by format (none: the group is skipped). */
+  readonly encoders: { spec: EncoderSpec; id: string; fileBytes: Record<string, number> }[];
+  readonly encoderOurs: readonly string[];
+  readonly encoderBatches: readonly TimedBatch[];
 }
 
-type BenchWindow = typeof globalThis & { benchResult?: ModelsResult; benchError?: string };
+/** The page's result: the decoders, and the encoders when the plan has any. */
+export type BrowserPageResult = ModelsResult & { readonly encoders?: EncodersResult };
+
+type BenchWindow = typeof globalThis & { benchResult?: BrowserPageResult; benchError?: string };
 const w = globalThis as BenchWindow;
 const logEl = document.getElementById('log')!;
 const log = (line: string) => {
@@ -107,16 +118,57 @@ async function main(): Promise<void> {
         kvBytesPerToken, checkMaxAbsDiff: diff });
     }
   }
+  const encoders = plan.encoders.length ? await runEncoders(plan, info.build, browser) : undefined;
   const ortWasm = performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /ort-wasm[^/]*\.wasm$/.test(n));
-  const result: ModelsResult = {
+  const result: BrowserPageResult = {
     mode: plan.quick ? 'quick' : 'full', models: plan.models.map((m) => ({ name: m.spec.name, config: hfConfig(m.spec) })),
     prefill: plan.prefill, contexts: plan.contexts, prefillRuns: plan.prefillRuns, decodeSteps: plan.decodeSteps,
     bandwidth: null, peerVersions: plan.peerVersions, rows, isolated: false, seconds: (performance.now() - started) / 1000,
     browser, ourBuild: info.build, peerWasm: ortWasm.map((n) => n.slice(n.lastIndexOf('/') + 1)).join(', ') || undefined,
+    encoders,
   };
-  document.getElementById('table')!.textContent = modelsConsole(result);
+  document.getElementById('table')!.textContent = modelsConsole(result) + (encoders ? `\n\n${encodersConsole(encoders)}` : '');
   document.getElementById('status')!.textContent = `done in ${result.seconds.toFixed(1)} s`;
   w.benchResult = result;
+}
+
+/** The encoder cells: ours in each format, then transformers.js, one thread; checks against ours in float32. */
+async function runEncoders(plan: BrowserModelsPlan, build: string, browser: string): Promise<EncodersResult> {
+  const started = performance.now();
+  const rows: EncoderRow[] = [];
+  for (const { spec: s, id, fileBytes } of plan.encoders) {
+    log(`encoders: ${s.name} (${s.layers} layers, d ${s.hidden}, ${s.heads} heads, MLP ${s.mlp}, vocabulary ${s.vocab})`);
+    const cells = [
+      ...plan.encoderOurs.map((format) => ({ library: 'wasm-attention' as const, format })),
+      ...plan.peer.map((format) => ({ library: 'transformers.js' as const, format })),
+    ];
+    let reference: Float32Array | null = null;
+    for (const c of cells) {
+      const spec: EncoderRunSpec = { model: s, library: c.library, format: c.format, threads: 1, build,
+        batches: plan.encoderBatches };
+      log(`  [${s.name}] ${c.library} ${c.format}, 1 thread`);
+      const { result, check } = await runEncoder(spec, { transformers: loadTransformers, peerModel: id, peerDevice: 'wasm' }, log);
+      if (result.status !== 'ok') log(`      ${result.status}`);
+      let diff: number | undefined;
+      if (check) {
+        const out = flatten(check);
+        if (c.library === 'wasm-attention' && c.format === 'float32') reference = out;
+        else if (reference) {
+          diff = maxAbsDiff(reference, out);
+          log(`      max abs diff vs wasm-attention float32: ${diff.toExponential(2)}`);
+        }
+      }
+      rows.push({ model: s.name, library: c.library, format: c.format, threads: 1, result,
+        weightBytes: c.library === 'transformers.js' ? fileBytes[c.format] : result.weightBytes, checkMaxAbsDiff: diff });
+    }
+  }
+  const b = plan.encoderBatches;
+  return {
+    mode: plan.quick ? 'quick' : 'full', models: plan.encoders.map((e) => ({ name: e.spec.name, config: encoderHfConfig(e.spec) })),
+    batches: b.map((x) => ({ name: x.name, sentences: x.lengths.length, tokens: x.lengths.reduce((a, n) => a + n, 0),
+      length: Math.max(...x.lengths), runs: x.runs, warmup: x.warmup })),
+    peerVersions: plan.peerVersions, rows, isolated: false, seconds: (performance.now() - started) / 1000, browser,
+  };
 }
 
 main().catch((e: unknown) => {

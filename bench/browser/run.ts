@@ -21,7 +21,8 @@ const USAGE = `usage: npm run bench:browser -- [--build=${BUILDS.join('|')}]
        npm run bench:browser -- --models [--quick] [--build=...]
   (no flag)  the quick kernel suite: bench/results/browser[-<build>].{png,json}
   --models   whole models in one page, one thread: SmolLM-135M-shaped CausalLM (float32, float16, int8, int4)
-             against transformers.js (fp32, q8) on the same random weights; bench/results/browser-models.{json,md}
+             against transformers.js (fp32, q8) on the same random weights, then the MiniLM-L6-shaped encoder's
+             1 × 16 query and 32 × ≤128 ragged batch; bench/results/browser-models.{json,md}
   --quick    with --models: tiny models, seconds, nothing written`;
 
 let build: BuildChoice = 'auto';
