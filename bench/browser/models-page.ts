@@ -82,7 +82,10 @@ async function main(): Promise<void> {
   const full = hints?.fullVersionList?.find((b) => /Chrom/.test(b.brand));
   const browser = full ? `${full.brand} ${full.version}`
     : navigator.userAgent.match(/(HeadlessChrome|Chrom(e|ium))\/[\d.]+/)?.[0] ?? navigator.userAgent;
-  const info = await init({ build: plan.build as 'auto' });
+  // The default entry holds the simd and scalar builds; the relaxed-SIMD one comes through the separate entry (as in model-run.ts).
+  const info = plan.build === 'relaxed-simd'
+    ? await (await import('../../dist/separate.js')).init({ build: 'relaxed-simd' })
+    : await init({ build: plan.build as 'auto' });
   log(`${browser}, ${navigator.hardwareConcurrency} logical cores, crossOriginIsolated ${String(crossOriginIsolated)}; ` +
     `ours: the ${info.build} build, 1 thread; transformers.js: 1 thread`);
   const rows: ModelRow[] = [];
