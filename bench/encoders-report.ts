@@ -2,7 +2,7 @@
  * The `encoders` group's table, ratios and notes for the console and the Markdown report
  * (no Node imports: the report module is shared with the browser page).
  */
-import { mib, textTable } from './format.js';
+import { markdownTable, mib, textTable } from './format.js';
 import type { EncoderCellResult } from './encoder-run.js';
 
 /** The peer's fp32 embeddings and hidden states must agree with ours in float32 within this. */
@@ -139,7 +139,7 @@ export function encodersMarkdown(m: EncodersResult): string[] {
   const t = encodersTable(m);
   const out = ['## Encoders', '', `BERT encoders with random weights (${m.models.map((x) => x.name).join(', ')}) making ` +
     `sentence embeddings, both libraries in the same run. Group time ${m.seconds.toFixed(0)} s.`, ''];
-  out.push(`| ${t.header.join(' | ')} |`, `|${' --- |'.repeat(t.header.length)}`, ...t.rows.map((r) => `| ${r.join(' | ')} |`), '');
+  out.push(...markdownTable(t.header, t.rows), '');
   for (const n of [...t.notes, ...encoderRatios(m), ...methodLines(m)]) out.push(`- ${n}`);
   out.push('');
   return out;

@@ -3,7 +3,7 @@
  * imports: the report module is shared with the browser page).
  */
 import type { BandwidthResult } from './bandwidth.js';
-import { mib, textTable } from './format.js';
+import { markdownTable, mib, textTable } from './format.js';
 import type { CellResult } from './model-run.js';
 
 /** Peer fp32 logits must agree with ours in float32 within this. */
@@ -142,7 +142,7 @@ export function modelsMarkdown(m: ModelsResult): string[] {
   const t = modelsTable(m);
   const out = ['## Models', '', `Whole decoders with random weights (${m.models.map((x) => x.name).join(', ')}), ` +
     `both libraries in the same run. Group time ${m.seconds.toFixed(0)} s.`, ''];
-  out.push(`| ${t.header.join(' | ')} |`, `|${' --- |'.repeat(t.header.length)}`, ...t.rows.map((r) => `| ${r.join(' | ')} |`), '');
+  out.push(...markdownTable(t.header, t.rows), '');
   for (const n of t.notes) out.push(`- ${n}`);
   if (t.notes.length) out.push('');
   for (const n of methodLines(m)) out.push(`- ${n}`);

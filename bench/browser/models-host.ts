@@ -18,7 +18,7 @@ import path from 'node:path';
 import { encoderBatches, ENCODER_FORMATS, writeEncoderFolder } from '../encoders.js';
 import { encodersConsole, encodersMarkdown } from '../encoders-report.js';
 import { MINILM_L6, TINY_BERT } from '../encoder-weights.js';
-import { textTable } from '../format.js';
+import { markdownTable, textTable } from '../format.js';
 import { type ModelSpec, SMOLLM_135M, TINY_GPT2, TINY_LLAMA } from '../model-weights.js';
 import { MODEL_PLANS, OUR_FORMATS, PEER_FORMATS, peerVersionsFromPackages, writeModelFolder } from '../models.js';
 import { modelsConsole, modelsMarkdown, modelsRatios } from '../models-report.js';
@@ -42,7 +42,8 @@ function summary(samples: number[]): LoadAverage {
   return { samples, min: sorted[0] ?? 0, median: sorted[sorted.length >> 1] ?? 0, max: sorted[sorted.length - 1] ?? 0 };
 }
 
-function markdown(r: BrowserModelsResult): string {
+/** The results file (bench/results/browser-models.md) of a run. */
+export function browserModelsMarkdown(r: BrowserModelsResult): string {
   const l = r.loadAverage, ratios = modelsRatios(r);
   const lines = [
     '# wasm-attention whole-model benchmarks (Chromium)', '',
@@ -53,7 +54,7 @@ function markdown(r: BrowserModelsResult): string {
     ...modelsMarkdown(r),
     '## Speed, ours ÷ transformers.js', '',
     'Within this run: decode = transformers.js ms/token ÷ ours; prefill = ours tok/s ÷ transformers.js (above 1: ours is faster).', '',
-    `| ${ratios.header.join(' | ')} |`, `|${' --- |'.repeat(ratios.header.length)}`, ...ratios.rows.map((x) => `| ${x.join(' | ')} |`), '',
+    ...markdownTable(ratios.header, ratios.rows), '',
     ...(r.encoders ? encodersMarkdown(r.encoders) : []),
   ];
   return lines.join('\n');
@@ -110,7 +111,7 @@ export async function runModelsInChromium(opts: { root: string; quick: boolean; 
         const dir = path.join(root, 'bench/results');
         mkdirSync(dir, { recursive: true });
         writeFileSync(path.join(dir, 'browser-models.json'), JSON.stringify(full, null, 2) + '\n');
-        writeFileSync(path.join(dir, 'browser-models.md'), markdown(full));
+        writeFileSync(path.join(dir, 'browser-models.md'), browserModelsMarkdown(full));
         console.log('wrote bench/results/browser-models.{json,md}');
       }
     } finally {
