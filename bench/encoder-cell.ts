@@ -1,117 +1,23 @@
 /**
- * One cell of the `encoders` group: one library, one BERT encoder, one weight format, one
- * thread count — load, a correctness batch, the latency of one short query and the
- * throughput of two batches, memory. Runs in the bench process (`--quick`) or as its own
- * process (full runs), started by encoders.ts as
- * `node --import tsx bench/encoder-cell.ts <spec.json> <result.json>`.
- *
- * Both libraries produce mean-pooled sentence embeddings (sentence-transformers' recipe, what
- * transformers.js's feature-extraction pipeline computes): ours `EncoderModel.embed` on the
- * batch with its attention mask; the peer `AutoModel` (the ONNX graph's `last_hidden_state`)
- * then transformers.js's `mean_pooling`, on the batch padded to its longest sentence.
+ * One cell of the `encoders` group in Node: one library, one BERT encoder, one weight format,
+ * one thread count — load, a correctness batch, the latency of one short query and the
+ * throughput of two batches, memory (the timed code is encoder-run.ts, shared with the
+ * Chromium page). Runs in the bench process (`--quick`) or as its own process (full runs),
+ * started by encoders.ts as `node --import tsx bench/encoder-cell.ts <spec.json> <result.json>`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EncoderModel } from '../dist/models/index.js';
-import {
-  type Batch, CHECK_LENGTHS, encoderHfConfig, encoderSafetensors, encoderTensorList, type EncoderSpec, makeBatch,
-} from './encoder-weights.js';
+import { type EncoderCellResult, type EncoderRunSpec, runEncoder } from './encoder-run.js';
 
-/** A batch to time: its sentence lengths and how many timed runs. */
-export interface TimedBatch {
-  /** `latency` (one query), `ragged` or `full` (every sentence at the longest length). */
-  readonly name: string;
-  readonly lengths: readonly number[];
-  readonly runs: number;
-  /** Untimed runs first. */
-  readonly warmup: number;
-}
+export type { BatchTiming, EncoderCellResult, TimedBatch } from './encoder-run.js';
 
-/** What a cell runs. */
-export interface EncoderCellSpec {
-  readonly model: EncoderSpec;
-  readonly library: 'wasm-attention' | 'transformers.js';
-  /** Ours: `float32`, `float16`, `int8`, `int4`; the peer: `fp32`, `q8`. */
-  readonly format: string;
-  readonly threads: number;
-  /** Ours: the kernels' build (`init({ build })`). */
-  readonly build: string;
+/** What a cell runs, in Node. */
+export interface EncoderCellSpec extends EncoderRunSpec {
   /** The peer's model folder (config.json, onnx/). */
   readonly peerDir?: string;
   /** Where the correctness batch's output goes (float32: pooled `[3, E]`, then sentence 0's hidden states `[16, E]`). */
   readonly checkFile: string;
-  readonly batches: readonly TimedBatch[];
-}
-
-export interface BatchTiming {
-  readonly name: string;
-  readonly sentences: number;
-  /** Real tokens. */
-  readonly tokens: number;
-  /** Padded length (the longest sentence). */
-  readonly length: number;
-  /** Median ms of one call (the whole batch). */
-  readonly ms: number;
-  readonly min: number;
-  readonly max: number;
-  readonly runs: number;
-}
-
-export interface EncoderCellResult {
-  /** `ok`, `n/a: …` (format not supported) or `failed: …`. */
-  readonly status: string;
-  readonly loadMs?: number;
-  readonly batches?: BatchTiming[];
-  /** Largest process RSS seen after the load and each batch, minus the RSS just before the load. */
-  readonly rssDeltaBytes?: number;
-  /** The process's peak RSS (`resourceUsage().maxRSS`): the cell's own when it runs isolated. */
-  readonly peakRssBytes?: number;
-  /** Ours: peak bytes held in WASM memory (`memoryStats().peakBytes`, reset before the load). */
-  readonly wasmPeakBytes?: number;
-  /** Ours: bytes of the model's weights in WASM memory (`weightBytes`). */
-  readonly weightBytes?: number;
-  readonly seconds: number;
-}
-
-type Partial = Omit<EncoderCellResult, 'seconds'>;
-
-const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1]!;
-const rss = () => process.memoryUsage.rss();
-
-/** Runs one cell. `log` gets progress lines. */
-export async function runEncoderCell(spec: EncoderCellSpec, log: (line: string) => void = () => {}): Promise<EncoderCellResult> {
-  const started = performance.now();
-  try {
-    const r = spec.library === 'wasm-attention' ? await runOurs(spec, log) : await runPeer(spec, log);
-    return { ...r, peakRssBytes: process.resourceUsage().maxRSS * 1024, seconds: (performance.now() - started) / 1000 };
-  } catch (e) {
-    return { status: `failed: ${(e as Error).message.split('\n')[0]}`, seconds: (performance.now() - started) / 1000 };
-  }
-}
-
-/**
- * Times `embed` on every batch of the plan: `warmup` untimed calls, then `runs` timed ones.
- * `embed` returns once the vectors are in JS memory.
- */
-async function timeBatches(spec: EncoderCellSpec, embed: (b: Batch) => Promise<void> | void, sample: () => void,
-  log: (line: string) => void): Promise<BatchTiming[]> {
-  const out: BatchTiming[] = [];
-  for (const t of spec.batches) {
-    const batch = makeBatch(t.lengths, spec.model.vocab), times: number[] = [];
-    for (let r = -t.warmup; r < t.runs; r++) {
-      const t0 = performance.now();
-      await embed(batch);
-      if (r >= 0) times.push(performance.now() - t0);
-      sample();
-    }
-    const ms = median(times);
-    out.push({ name: t.name, sentences: batch.B, tokens: batch.tokens, length: batch.L, ms, min: Math.min(...times),
-      max: Math.max(...times), runs: times.length });
-    log(`      ${t.name} ${batch.B} × ${batch.tokens < batch.B * batch.L ? '≤' : ''}${batch.L} (${batch.tokens} tokens): ${ms.toFixed(1)} ms, ` +
-      `${(batch.B / (ms / 1000)).toFixed(1)} sentences/s`);
-  }
-  return out;
 }
 
 function saveCheck(file: string, parts: Float32Array[]): void {
@@ -121,112 +27,23 @@ function saveCheck(file: string, parts: Float32Array[]): void {
   writeFileSync(file, out);
 }
 
-async function runOurs(spec: EncoderCellSpec, log: (line: string) => void): Promise<Partial> {
-  const { init, memoryStats } = await import('../dist/index.js');
-  const models = await import('../dist/models/index.js');
-  if (spec.build === 'relaxed-simd') {
-    const { init: initSeparate } = await import('../dist/separate.js');
-    await initSeparate({ build: 'relaxed-simd' });
-  } else {
-    await init({ build: spec.build as 'auto' });
-  }
-  const s = spec.model;
-  const bytes = encoderSafetensors(s, spec.format === 'float16' ? 'F16' : 'F32');
-  const float32Bytes = encoderTensorList(s).reduce((n, t) => n + 4 * t.shape.reduce((a, b) => a * b, 1), 0);
-  const rss0 = rss();
-  let peak = rss0;
-  const sample = () => { peak = Math.max(peak, rss()); };
-  memoryStats({ resetPeak: true });
-  // The weight format is an option of the loader (`{ weights: 'int8' | 'int4' | 'float16' | 'float32' }`,
-  // as CausalLM.load takes it); a version without it loads the file's dtype.
-  const load = models.EncoderModel.load.bind(models.EncoderModel) as unknown as
-    (c: unknown, w: Uint8Array, o: { weights: string }) => EncoderModel;
-  let model: EncoderModel;
-  const t0 = performance.now();
-  try {
-    model = load(encoderHfConfig(s), bytes, { weights: spec.format });
-  } catch (e) {
-    const msg = (e as Error).message.split('\n')[0]!;
-    if (/unsupported|not supported|must be/i.test(msg)) return { status: `n/a: ${msg}` };
-    throw e;
-  }
-  const loadMs = performance.now() - t0;
-  sample();
-  try {
-    // The projections take the format; embeddings, norms and biases stay float32, so the bytes alone do not tell.
-    const format = (model as unknown as { weightFormat?: string }).weightFormat;
-    // int8 may be kept as its GEMM's layout ('int8-panels': the same q8_0 values).
-    if ((spec.format === 'int8' || spec.format === 'int4') && format !== spec.format && format !== `${spec.format}-panels`) {
-      return { status: `n/a: this version of EncoderModel.load ignores { weights: '${spec.format}' } (its weights take ` +
-        `${(100 * model.weightBytes / float32Bytes).toFixed(0)}% of float32's bytes)` };
-    }
-    log(`      loaded in ${loadMs.toFixed(0)} ms, ${(model.weightBytes / 2 ** 20).toFixed(1)} MiB of weights`);
-    // A batch with padding passes its mask; an unpadded one none (every token real).
-    const input = (b: Batch) => ({ ids: b.ids, shape: [b.B, b.L] as [number, number],
-      ...(b.tokens < b.B * b.L ? { attentionMask: b.mask } : {}) });
-    // Correctness: the pooled check batch, then sentence 0's hidden states (it is unpadded: row 0 of the output).
-    const check = makeBatch(CHECK_LENGTHS, s.vocab), E = s.hidden;
-    const pooled = model.embed(input(check), { pooling: 'mean' });
-    const hidden = model.forward(input(check));
-    const h0 = hidden.toArray().slice(0, CHECK_LENGTHS[0]! * E);
-    hidden.dispose();
-    saveCheck(spec.checkFile, [...pooled, h0]);
-    const batches = await timeBatches(spec, (b) => { model.embed(input(b), { pooling: 'mean' }); }, sample, log);
-    return { status: 'ok', loadMs, batches, rssDeltaBytes: peak - rss0, wasmPeakBytes: memoryStats().peakBytes,
-      weightBytes: model.weightBytes };
-  } finally {
-    model.dispose();
-  }
-}
-
-async function runPeer(spec: EncoderCellSpec, log: (line: string) => void): Promise<Partial> {
-  const { loadTransformers } = await import('./peers/transformers.js');
-  const { tf } = await loadTransformers(spec.threads);
-  const dir = spec.peerDir!, E = spec.model.hidden;
-  tf.env.localModelPath = path.dirname(dir) + path.sep;
-  const rss0 = rss();
-  let peak = rss0;
-  const sample = () => { peak = Math.max(peak, rss()); };
-  const t0 = performance.now();
-  const model = await tf.AutoModel.from_pretrained(path.basename(dir), {
-    dtype: spec.format as 'fp32', device: 'auto' as 'cpu', local_files_only: true,
-    session_options: { executionProviders: ['wasm'], intraOpNumThreads: spec.threads } as never,
-  });
-  const loadMs = performance.now() - t0;
-  sample();
-  log(`      loaded in ${loadMs.toFixed(0)} ms`);
-  type Tensor = InstanceType<typeof tf.Tensor>;
-  const call = (inputs: Record<string, Tensor>) => (model as unknown as (x: unknown) => Promise<Record<string, Tensor>>)(inputs);
-  // int64 inputs, made once per batch (a tokenizer's output), outside the timed calls.
-  const inputs = new Map<Batch, Record<string, Tensor>>();
-  const feeds = (b: Batch) => {
-    let f = inputs.get(b);
-    if (!f) {
-      f = {
-        input_ids: new tf.Tensor('int64', BigInt64Array.from(b.ids, (x) => BigInt(x)), [b.B, b.L]),
-        attention_mask: new tf.Tensor('int64', BigInt64Array.from(b.mask, (x) => BigInt(x)), [b.B, b.L]),
-      };
-      inputs.clear();
-      inputs.set(b, f);
-    }
-    return f;
-  };
-  /** Mean-pooled embeddings and the hidden states, as the feature-extraction pipeline makes them. */
-  const embed = async (b: Batch) => {
-    const f = feeds(b);
-    const out = await call(f);
-    const pooled = tf.mean_pooling(out.last_hidden_state!, f.attention_mask!);
-    return { pooled: pooled.data as Float32Array, hidden: out.last_hidden_state!.data as Float32Array };
-  };
-  try {
-    const check = makeBatch(CHECK_LENGTHS, spec.model.vocab);
-    const c = await embed(check);
-    saveCheck(spec.checkFile, [c.pooled, c.hidden.slice(0, CHECK_LENGTHS[0]! * E)]);
-    const batches = await timeBatches(spec, async (b) => { await embed(b); }, sample, log);
-    return { status: 'ok', loadMs, batches, rssDeltaBytes: peak - rss0 };
-  } finally {
-    await (model as unknown as { dispose(): Promise<unknown> }).dispose();
-  }
+/** Runs one cell. `log` gets progress lines. */
+export async function runEncoderCell(spec: EncoderCellSpec, log: (line: string) => void = () => {}): Promise<EncoderCellResult> {
+  const dir = spec.peerDir;
+  const { result, check } = await runEncoder(spec, {
+    memory: () => process.memoryUsage.rss(),
+    peerModel: dir === undefined ? undefined : path.basename(dir),
+    peerDevice: 'auto',
+    transformers: async () => {
+      const { loadTransformers } = await import('./peers/transformers.js');
+      const { tf } = await loadTransformers(spec.threads);
+      tf.env.localModelPath = path.dirname(dir!) + path.sep;
+      return tf;
+    },
+  }, log);
+  if (check) saveCheck(spec.checkFile, check);
+  return result.status === 'ok' || result.status.startsWith('n/a')
+    ? { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 } : result;
 }
 
 // As a process of its own: `encoder-cell.ts <spec.json> <result.json>`.

@@ -2,8 +2,8 @@
  * The `encoders` group's table, ratios and notes for the console and the Markdown report
  * (no Node imports: the report module is shared with the browser page).
  */
-import { mib, textTable } from './format.js';
-import type { EncoderCellResult } from './encoder-cell.js';
+import { markdownTable, mib, textTable } from './format.js';
+import type { EncoderCellResult } from './encoder-run.js';
 
 /** The peer's fp32 embeddings and hidden states must agree with ours in float32 within this. */
 export const ENCODER_TOLERANCE = 1e-3;
@@ -29,6 +29,8 @@ export interface EncodersResult {
   readonly rows: EncoderRow[];
   readonly isolated: boolean;
   readonly seconds: number;
+  /** Set when the cells ran in a browser page (one page for all cells): its name and version. */
+  readonly browser?: string;
 }
 
 const f1 = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -54,12 +56,17 @@ export function encodersTable(m: EncodersResult): { header: string[]; rows: stri
       return !t ? '—' : b.name === 'latency' ? f1(t.ms) : f1(t.sentences / (t.ms / 1000));
     });
     return [r.model, name, `${r.threads}`, ...timings, res.loadMs!.toFixed(0),
-      m.isolated && res.peakRssBytes !== undefined ? mib(res.peakRssBytes) : '—', mib(res.rssDeltaBytes ?? 0),
+      m.isolated && res.peakRssBytes !== undefined ? mib(res.peakRssBytes) : '—',
+      res.rssDeltaBytes !== undefined ? mib(res.rssDeltaBytes) : '—',
       res.wasmPeakBytes !== undefined ? mib(res.wasmPeakBytes) : '—', r.weightBytes !== undefined ? mib(r.weightBytes) : '—',
       r.checkMaxAbsDiff !== undefined ? r.checkMaxAbsDiff.toExponential(1)
         : r.library === 'wasm-attention' && r.format === 'float32' ? '(reference)' : '—'];
   });
-  return { header, rows, notes };
+  if (!m.browser) return { header, rows, notes };
+  // A page cannot read its process memory: no RSS columns.
+  const keep = header.map((h) => h !== 'peak RSS' && h !== 'RSS Δ');
+  const pick = <T>(xs: T[]) => xs.filter((_, i) => keep[i]);
+  return { header: pick(header), rows: rows.map(pick), notes };
 }
 
 /**
@@ -102,11 +109,18 @@ function methodLines(m: EncodersResult): string[] {
     ...(ragged ? [`Ragged batch: ${ragged.sentences} sentences, ${ragged.tokens} real tokens, the longest ${ragged.length} ` +
       `(${ragged.sentences * ragged.length} once padded): lengths from a log-normal around 40 tokens (σ 0.6, seed 32), ` +
       'clamped to 4 … 128, in their drawn order.'] : []),
-    'Load: ours from the safetensors bytes in memory; transformers.js `AutoModel.from_pretrained` from the model ' +
-      'folder just written (in the OS page cache), session creation included.',
-    `Memory: peak RSS = the process's \`resourceUsage().maxRSS\`${m.isolated ? ' (each cell in a process of its own)'
-      : ' (not shown: cells share the bench process here)'}; RSS Δ = largest RSS after the load and each batch minus the ` +
-      'RSS before the load; WASM peak = ours\' `memoryStats().peakBytes`; weights = ours in WASM memory, the peer\'s ONNX file.',
+    ...(m.browser ? [
+      'Load: ours from the safetensors bytes in the page\'s memory; transformers.js `AutoModel.from_pretrained` fetching ' +
+        'the model folder from the bench\'s server on 127.0.0.1 (files just written), session creation included.',
+      'Memory: WASM peak = ours\' `memoryStats().peakBytes`; weights = ours in WASM memory, the peer\'s ONNX file; a page ' +
+        'cannot read its process memory, and every cell runs in the same page after the decoders.',
+    ] : [
+      'Load: ours from the safetensors bytes in memory; transformers.js `AutoModel.from_pretrained` from the model ' +
+        'folder just written (in the OS page cache), session creation included.',
+      `Memory: peak RSS = the process's \`resourceUsage().maxRSS\`${m.isolated ? ' (each cell in a process of its own)'
+        : ' (not shown: cells share the bench process here)'}; RSS Δ = largest RSS after the load and each batch minus the ` +
+        'RSS before the load; WASM peak = ours\' `memoryStats().peakBytes`; weights = ours in WASM memory, the peer\'s ONNX file.',
+    ]),
     `max |Δ| vs ours f32: largest difference over a check batch of 3 sentences (16, 5 and 11 tokens): the mean-pooled ` +
       `embeddings and the unpadded sentence's hidden states; transformers.js fp32 should agree within ${ENCODER_TOLERANCE}.`,
     `Peer: ${m.peerVersions ?? 'transformers.js'}, WASM backend; its ONNX files are built from the same weights at bench ` +
@@ -125,7 +139,7 @@ export function encodersMarkdown(m: EncodersResult): string[] {
   const t = encodersTable(m);
   const out = ['## Encoders', '', `BERT encoders with random weights (${m.models.map((x) => x.name).join(', ')}) making ` +
     `sentence embeddings, both libraries in the same run. Group time ${m.seconds.toFixed(0)} s.`, ''];
-  out.push(`| ${t.header.join(' | ')} |`, `|${' --- |'.repeat(t.header.length)}`, ...t.rows.map((r) => `| ${r.join(' | ')} |`), '');
+  out.push(...markdownTable(t.header, t.rows), '');
   for (const n of [...t.notes, ...encoderRatios(m), ...methodLines(m)]) out.push(`- ${n}`);
   out.push('');
   return out;

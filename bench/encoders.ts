@@ -70,7 +70,7 @@ export function encoderBatches(quick: boolean): TimedBatch[] {
 }
 
 /** Writes the peer's model folder; returns the ONNX file sizes. */
-function writeEncoderFolder(s: EncoderSpec, dir: string, log: (line: string) => void): Record<PeerFormat, number> {
+export function writeEncoderFolder(s: EncoderSpec, dir: string, log: (line: string) => void): Record<PeerFormat, number> {
   mkdirSync(path.join(dir, 'onnx'), { recursive: true });
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(encoderHfConfig(s), null, 2));
   const sizes = {} as Record<PeerFormat, number>;

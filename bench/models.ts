@@ -40,6 +40,7 @@ import { type BandwidthResult, measureBandwidth } from './bandwidth.js';
 import { maxAbsDiff } from './data.js';
 import { mib } from './format.js';
 import { type CellResult, type CellSpec, runCell } from './model-cell.js';
+import { oursWeightBytesPerToken } from './model-run.js';
 import type { ModelRow, ModelsResult } from './models-report.js';
 import { GPT2_SMALL, hfConfig, type ModelSpec, SMOLLM_135M, TINY_GPT2, TINY_LLAMA } from './model-weights.js';
 import { decoderGraph, type PeerFormat } from './peers/onnx-decoder.js';
@@ -48,6 +49,11 @@ import { decoderGraph, type PeerFormat } from './peers/onnx-decoder.js';
 export const OUR_FORMATS = ['float32', 'float16', 'int8', 'int4'] as const;
 /** The peer's formats: its fp32 and q8 (int8 weights) files. */
 export const PEER_FORMATS: readonly PeerFormat[] = ['fp32', 'q8'];
+/** Prompt lengths, contexts and repetitions of quick and full runs (Node and the Chromium page). */
+export const MODEL_PLANS = {
+  quick: { prefill: [32, 128], contexts: [32, 128], prefillRuns: 2, decodeSteps: 5 },
+  full: { prefill: [128, 512], contexts: [128, 1024], prefillRuns: 3, decodeSteps: 10 },
+} as const;
 export interface ModelsOptions {
   readonly quick: boolean;
   readonly log: (line: string) => void;
@@ -92,7 +98,8 @@ export function runIsolated<Spec, Result>(spec: Spec, dir: string, index: number
   });
 }
 
-function writeModelFolder(s: ModelSpec, dir: string, log: (line: string) => void): Record<PeerFormat, number> {
+/** Writes the peer's model folder of `s` (config files, fp32 and q8 ONNX graphs); returns each format's weight bytes per token. */
+export function writeModelFolder(s: ModelSpec, dir: string, log: (line: string) => void): Record<PeerFormat, number> {
   mkdirSync(path.join(dir, 'onnx'), { recursive: true });
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(hfConfig(s), null, 2));
   writeFileSync(path.join(dir, 'generation_config.json'), JSON.stringify({ bos_token_id: 0, eos_token_id: 0 }));
@@ -120,9 +127,7 @@ export async function runModelsGroup(opts: ModelsOptions): Promise<ModelsResult>
   const { quick, log } = opts;
   const wanted = opts.shapes ? new Set([...opts.shapes].map((n) => n.toLowerCase())) : null;
   const specs = quick ? [TINY_LLAMA, TINY_GPT2] : [SMOLLM_135M, GPT2_SMALL].filter((s) => !wanted || wanted.has(s.name.toLowerCase()));
-  const plan = quick
-    ? { prefill: [32, 128], contexts: [32, 128], prefillRuns: 2, decodeSteps: 5, peerThreads: [1] }
-    : { prefill: [128, 512], contexts: [128, 1024], prefillRuns: 3, decodeSteps: 10, peerThreads: opts.peerThreads ?? [1, 2] };
+  const plan = { ...MODEL_PLANS[quick ? 'quick' : 'full'], peerThreads: quick ? [1] : opts.peerThreads ?? [1, 2] };
   const isolated = !quick;
   let bandwidth = opts.bandwidth ?? null;
   if (!bandwidth) {
@@ -157,9 +162,7 @@ export async function runModelsGroup(opts: ModelsOptions): Promise<ModelsResult>
         if (result.status !== 'ok') log(`      ${result.status}`);
         else checks.set(`${c.library} ${c.format} ${c.threads}`, checkFile);
         const weightBytesPerToken = c.library === 'transformers.js' ? peerBytes[c.format as PeerFormat]
-          : result.weightBytes !== undefined
-            // Every weight is read per token except the learned position table (one row).
-            ? result.weightBytes - (s.family === 'gpt2' ? s.positions * s.hidden * 4 : 0) : undefined;
+          : result.weightBytes !== undefined ? oursWeightBytesPerToken(s, result.weightBytes) : undefined;
         const limits = bandwidth && weightBytesPerToken !== undefined && result.decode
           ? result.decode.map((d) => {
             const limitMs = (weightBytesPerToken + d.context * kvBytesPerToken) / bandwidth!.gbps / 1e6;

@@ -5,66 +5,63 @@
  * bench/results/browser.{png,json}. Needs a built dist/ (npm run build).
  * `npm run bench:browser -- --build=relaxed-simd` (or simd, scalar) measures that build of
  * our kernels and saves bench/results/browser-<build>.{png,json} instead.
+ * `npm run bench:browser -- --models [--quick]` runs the whole-model cells in the page
+ * instead (see models-host.ts).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { BUILDS, type BuildChoice } from '../cli.js';
 import { consoleTable, type Report } from '../report.js';
+import { openPage, pageResult, requireChromium } from './chromium.js';
 import { serve } from './serve.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TIMEOUT_MS = 10 * 60_000;
+const USAGE = `usage: npm run bench:browser -- [--build=${BUILDS.join('|')}]
+       npm run bench:browser -- --models [--quick] [--build=...]
+  (no flag)  the quick kernel suite: bench/results/browser[-<build>].{png,json}
+  --models   whole models in one page, one thread: SmolLM-135M-shaped CausalLM (float32, float16, int8, int4)
+             against transformers.js (fp32, q8) on the same random weights, then the MiniLM-L6-shaped encoder's
+             1 × 16 query and 32 × ≤128 ragged batch; bench/results/browser-models.{json,md}
+  --quick    with --models: tiny models, seconds, nothing written`;
 
 let build: BuildChoice = 'auto';
+let models = false, quick = false;
 for (const arg of process.argv.slice(2)) {
   const value = arg.startsWith('--build=') ? arg.slice('--build='.length) : null;
   if (arg === '--') continue;
+  if (arg === '--models') { models = true; continue; }
+  if (arg === '--quick') { quick = true; continue; }
   if (value === null || !(BUILDS as readonly string[]).includes(value)) {
-    console.error(`usage: npm run bench:browser -- [--build=${BUILDS.join('|')}] (got '${arg}')`);
+    console.error(`${USAGE}\n(got '${arg}')`);
     process.exit(2);
   }
   build = value as BuildChoice;
 }
+if (quick && !models) {
+  console.error(`${USAGE}\n(--quick goes with --models; the kernel suite is always the quick one)`);
+  process.exit(2);
+}
 const base = build === 'auto' ? 'browser' : `browser-${build}`;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-if (!existsSync(CHROMIUM)) {
-  console.error(`Chromium not found at ${CHROMIUM}: run npm run setup (scripts/setup.sh installs Debian's ` +
-    'chromium package) or set CHROMIUM_PATH.');
-  process.exit(1);
-}
+requireChromium();
 if (!existsSync(path.join(root, 'dist/index.js'))) {
   console.error('dist/index.js is missing: run npm run build first.');
   process.exit(1);
 }
+if (models) {
+  const { runModelsInChromium } = await import('./models-host.js');
+  process.exit(await runModelsInChromium({ root, quick, build }));
+}
 
 const { server, url } = await serve(root);
-const profile = mkdtempSync(path.join(os.tmpdir(), 'wasm-attention-bench-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1400, height: 900 },
-});
+const { page, close } = await openPage();
 let failed = false;
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => console.log(`[page] ${m.text()}`));
-  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
-  console.log(`browser: ${context.browser()?.version() ?? 'Chromium'}; page ${url}/bench/browser/index.html`);
+  console.log(`browser: ${await page.evaluate(() => navigator.userAgent)}; page ${url}/bench/browser/index.html`);
   await page.goto(`${url}/bench/browser/index.html?build=${build}`);
-  await page.waitForFunction(() => {
-    const w = globalThis as { benchResult?: unknown; benchError?: unknown };
-    return w.benchResult !== undefined || w.benchError !== undefined;
-  }, undefined, { timeout: TIMEOUT_MS, polling: 1000 });
-  const { result, error } = await page.evaluate(() => {
-    const w = globalThis as { benchResult?: unknown; benchError?: string };
-    return { result: w.benchResult as Report | undefined, error: w.benchError };
-  });
+  const { result, error } = await pageResult<Report>(page, TIMEOUT_MS);
   const dir = path.join(root, 'bench/results');
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: path.join(dir, `${base}.png`), fullPage: true });
@@ -77,8 +74,7 @@ try {
     console.log(`wrote bench/results/${base}.{png,json} — suite ${result.seconds.toFixed(1)} s in the page`);
   }
 } finally {
-  await context.close();
+  await close();
   server.close();
-  rmSync(profile, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);

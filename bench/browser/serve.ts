@@ -2,8 +2,11 @@
  * A static file server for the browser benchmark, bound to 127.0.0.1, serving the
  * repository root: `.wasm` as application/wasm (needed for streaming compilation),
  * JavaScript modules as text/javascript, and `X.js` requests for which only `X.ts`
- * exists transpiled from TypeScript on the fly (type-only imports are erased).
+ * exists transpiled from TypeScript on the fly (type-only imports are erased). Other
+ * directories can be mounted under a URL prefix (e.g. model files written to a temporary
+ * directory); their files are streamed, not read whole.
  */
+import { createReadStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -28,11 +31,26 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-/** Starts the server on a free port; resolves to it and its base URL. */
-export async function serve(root: string): Promise<{ server: Server; url: string }> {
+/**
+ * Starts the server on a free port; resolves to it and its base URL. `mounts` maps URL
+ * prefixes (`/models/`) to directories served as they are.
+ */
+export async function serve(root: string, mounts: Readonly<Record<string, string>> = {}): Promise<{ server: Server; url: string }> {
   const server = createServer(async (req, res) => {
     try {
       const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+      const mount = Object.keys(mounts).find((prefix) => urlPath.startsWith(prefix));
+      if (mount !== undefined) {
+        const dir = path.resolve(mounts[mount]!), file = path.join(dir, urlPath.slice(mount.length));
+        if (!file.startsWith(dir + path.sep) || !(await exists(file))) {
+          res.writeHead(404).end(`not found: ${urlPath}`);
+          return;
+        }
+        res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+          'content-length': (await stat(file)).size, 'cache-control': 'no-store' });
+        createReadStream(file).pipe(res);
+        return;
+      }
       const file = path.join(root, urlPath);
       if (!file.startsWith(root + path.sep)) {
         res.writeHead(403).end('outside the repository');
