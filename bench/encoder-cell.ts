@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type EncoderCellResult, type EncoderRunSpec, runEncoder } from './encoder-run.js';
+import { nodeHost, saveCheck } from './model-cell.js';
 
 export type { BatchTiming, EncoderCellResult, TimedBatch } from './encoder-run.js';
 
@@ -20,27 +21,9 @@ export interface EncoderCellSpec extends EncoderRunSpec {
   readonly checkFile: string;
 }
 
-function saveCheck(file: string, parts: Float32Array[]): void {
-  const out = new Float32Array(parts.reduce((n, r) => n + r.length, 0));
-  let at = 0;
-  for (const r of parts) { out.set(r, at); at += r.length; }
-  writeFileSync(file, out);
-}
-
 /** Runs one cell. `log` gets progress lines. */
 export async function runEncoderCell(spec: EncoderCellSpec, log: (line: string) => void = () => {}): Promise<EncoderCellResult> {
-  const dir = spec.peerDir;
-  const { result, check } = await runEncoder(spec, {
-    memory: () => process.memoryUsage.rss(),
-    peerModel: dir === undefined ? undefined : path.basename(dir),
-    peerDevice: 'auto',
-    transformers: async () => {
-      const { loadTransformers } = await import('./peers/transformers.js');
-      const { tf } = await loadTransformers(spec.threads);
-      tf.env.localModelPath = path.dirname(dir!) + path.sep;
-      return tf;
-    },
-  }, log);
+  const { result, check } = await runEncoder(spec, nodeHost(spec), log);
   if (check) saveCheck(spec.checkFile, check);
   return result.status === 'ok' || result.status.startsWith('n/a')
     ? { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 } : result;

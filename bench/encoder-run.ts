@@ -13,7 +13,7 @@ import type { EncoderModel } from '../dist/models/index.js';
 import {
   type Batch, CHECK_LENGTHS, encoderHfConfig, encoderSafetensors, encoderTensorList, type EncoderSpec, makeBatch,
 } from './encoder-weights.js';
-import { type CellHost, memoryPeak } from './model-run.js';
+import { type CellHost, initBuild, memoryPeak } from './model-run.js';
 
 /** A batch to time: its sentence lengths and how many timed runs. */
 export interface TimedBatch {
@@ -116,14 +116,9 @@ async function timeBatches(spec: EncoderRunSpec, embed: (b: Batch) => Promise<vo
 }
 
 async function runOurs(spec: EncoderRunSpec, host: CellHost, log: (line: string) => void): Promise<Partial> {
-  const { init, memoryStats } = await import('../dist/index.js');
+  const { memoryStats } = await import('../dist/index.js');
   const models = await import('../dist/models/index.js');
-  if (spec.build === 'relaxed-simd') {
-    const { init: initSeparate } = await import('../dist/separate.js');
-    await initSeparate({ build: 'relaxed-simd' });
-  } else {
-    await init({ build: spec.build as 'auto' });
-  }
+  await initBuild(spec.build);
   const s = spec.model;
   const bytes = encoderSafetensors(s, spec.format === 'float16' ? 'F16' : 'F32');
   const float32Bytes = encoderTensorList(s).reduce((n, t) => n + 4 * t.shape.reduce((a, b) => a * b, 1), 0);

@@ -10,7 +10,7 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CellResult, type ModelCellSpec, runModelCell } from './model-run.js';
+import { type CellHost, type CellResult, type ModelCellSpec, runModelCell } from './model-run.js';
 
 export { CHECK_IDS, CHECK_NEXT, type CellResult } from './model-run.js';
 
@@ -22,17 +22,18 @@ export interface CellSpec extends ModelCellSpec {
   readonly checkFile: string;
 }
 
-function saveCheck(file: string, rows: Float32Array[]): void {
+/** Writes float32 rows back to back (a cell's correctness output). */
+export function saveCheck(file: string, rows: Float32Array[]): void {
   const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
   let at = 0;
   for (const r of rows) { out.set(r, at); at += r.length; }
   writeFileSync(file, out);
 }
 
-/** Runs one cell. `log` gets progress lines. */
-export async function runCell(spec: CellSpec, log: (line: string) => void = () => {}): Promise<CellResult> {
+/** A Node cell's host: the process RSS, and transformers.js with `threads` threads on the model folder `peerDir`. */
+export function nodeHost(spec: { readonly peerDir?: string; readonly threads: number }): CellHost {
   const dir = spec.peerDir;
-  const { result, check } = await runModelCell(spec, {
+  return {
     memory: () => process.memoryUsage.rss(),
     peerModel: dir === undefined ? undefined : path.basename(dir),
     peerDevice: 'auto',
@@ -42,7 +43,12 @@ export async function runCell(spec: CellSpec, log: (line: string) => void = () =
       tf.env.localModelPath = path.dirname(dir!) + path.sep;
       return tf;
     },
-  }, log);
+  };
+}
+
+/** Runs one cell. `log` gets progress lines. */
+export async function runCell(spec: CellSpec, log: (line: string) => void = () => {}): Promise<CellResult> {
+  const { result, check } = await runModelCell(spec, nodeHost(spec), log);
   if (check) saveCheck(spec.checkFile, check);
   return result;
 }

@@ -97,15 +97,21 @@ export function memoryPeak(read: (() => number) | undefined) {
   };
 }
 
-async function runOurs(spec: ModelCellSpec, host: CellHost, log: (line: string) => void): Promise<Partial> {
-  const { init, memoryStats, Tensor } = await import('../dist/index.js');
-  const models = await import('../dist/models/index.js');
-  if (spec.build === 'relaxed-simd') {
-    const { init: initSeparate } = await import('../dist/separate.js');
-    await initSeparate({ build: 'relaxed-simd' });
+/** Initialises our `build`: relaxed SIMD through the separate entry (the default one does not embed it). */
+export async function initBuild(build: string): Promise<void> {
+  if (build === 'relaxed-simd') {
+    const { init } = await import('../dist/separate.js');
+    await init({ build: 'relaxed-simd' });
   } else {
-    await init({ build: spec.build as 'auto' });
+    const { init } = await import('../dist/index.js');
+    await init({ build: build as 'auto' });
   }
+}
+
+async function runOurs(spec: ModelCellSpec, host: CellHost, log: (line: string) => void): Promise<Partial> {
+  const { memoryStats, Tensor } = await import('../dist/index.js');
+  const models = await import('../dist/models/index.js');
+  await initBuild(spec.build);
   const s = spec.model;
   const bytes = safetensorsBytes(s, spec.format === 'float16' ? 'F16' : 'F32');
   const float32Bytes = tensorList(s).reduce((n, t) => n + 4 * t.shape.reduce((a, b) => a * b, 1), 0);
