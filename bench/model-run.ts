@@ -97,6 +97,28 @@ export function memoryPeak(read: (() => number) | undefined) {
   };
 }
 
+/**
+ * Median ms of `spec.prefillRuns` calls of `run` on the prompt `prepare(n)` builds for each
+ * prompt length `n` (built outside the timing; `reset` before each call, untimed).
+ */
+async function timePrefill<P>(spec: ModelCellSpec, mem: { sample(): void }, log: (line: string) => void,
+  prepare: (n: number) => P, reset: () => void, run: (prompt: P) => unknown): Promise<{ tokens: number; ms: number; runs: number }[]> {
+  const out: { tokens: number; ms: number; runs: number }[] = [];
+  for (const n of spec.prefill) {
+    const prompt = prepare(n), times: number[] = [];
+    for (let r = 0; r < spec.prefillRuns; r++) {
+      reset();
+      const t = performance.now();
+      await run(prompt);
+      times.push(performance.now() - t);
+      mem.sample();
+    }
+    out.push({ tokens: n, ms: median(times), runs: times.length });
+    log(`      prefill ${n}: ${median(times).toFixed(1)} ms`);
+  }
+  return out;
+}
+
 /** Initialises our `build`: relaxed SIMD through the separate entry (the default one does not embed it). */
 export async function initBuild(build: string): Promise<void> {
   if (build === 'relaxed-simd') {
@@ -149,19 +171,8 @@ async function runOurs(spec: ModelCellSpec, host: CellHost, log: (line: string) 
       check.push(next.toArray());
       next.dispose();
 
-      const prefill: { tokens: number; ms: number; runs: number }[] = [];
-      for (const n of spec.prefill) {
-        const prompt = ids(n, s.vocab), times: number[] = [];
-        for (let r = 0; r < spec.prefillRuns; r++) {
-          cache.clear();
-          const t = performance.now();
-          model.forward(prompt, cache, { logits: 'last' }).dispose();
-          times.push(performance.now() - t);
-          mem.sample();
-        }
-        prefill.push({ tokens: n, ms: median(times), runs: times.length });
-        log(`      prefill ${n}: ${median(times).toFixed(1)} ms`);
-      }
+      const prefill = await timePrefill(spec, mem, log, (n) => ids(n, s.vocab), () => cache.clear(),
+        (prompt) => model.forward(prompt, cache, { logits: 'last' }).dispose());
       const decode: { context: number; ms: number; min: number; max: number; steps: number }[] = [];
       for (const ctx of spec.contexts) {
         // Keys/values of random positions: a step's cost depends on the cache length, not its contents.
@@ -223,18 +234,9 @@ async function runPeer(spec: ModelCellSpec, host: CellHost, log: (line: string) 
       past_key_values: new tf.DynamicCache(past), num_logits_to_keep: keep(1) });
     const check = [first.logits!.data as Float32Array, second.logits!.data as Float32Array];
 
-    const prefill: { tokens: number; ms: number; runs: number }[] = [];
-    for (const n of spec.prefill) {
-      const input_ids = i64(ids(n, s.vocab), [1, n]), attention_mask = ones(n), times: number[] = [];
-      for (let r = 0; r < spec.prefillRuns; r++) {
-        const t = performance.now();
-        await forward({ input_ids, attention_mask, num_logits_to_keep: keep(1) });
-        times.push(performance.now() - t);
-        mem.sample();
-      }
-      prefill.push({ tokens: n, ms: median(times), runs: times.length });
-      log(`      prefill ${n}: ${median(times).toFixed(1)} ms`);
-    }
+    const prefill = await timePrefill(spec, mem, log,
+      (n) => ({ input_ids: i64(ids(n, s.vocab), [1, n]), attention_mask: ones(n), num_logits_to_keep: keep(1) }),
+      () => {}, (input) => forward(input));
     const decode: { context: number; ms: number; min: number; max: number; steps: number }[] = [];
     for (const ctx of spec.contexts) {
       const n = ctx - 1, kv = s.kvHeads * n * s.headDim, entries: Out = {};
