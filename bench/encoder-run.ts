@@ -13,7 +13,7 @@ import type { EncoderModel } from '../dist/models/index.js';
 import {
   type Batch, CHECK_LENGTHS, encoderHfConfig, encoderSafetensors, encoderTensorList, type EncoderSpec, makeBatch,
 } from './encoder-weights.js';
-import { type CellHost, initBuild, memoryPeak } from './model-run.js';
+import { type CellHost, initBuild, memoryPeak, timedCell } from './model-run.js';
 
 /** A batch to time: its sentence lengths and how many timed runs. */
 export interface TimedBatch {
@@ -81,14 +81,8 @@ type Partial = { result: Omit<EncoderCellResult, 'seconds'>; check?: Float32Arra
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1]!;
 
 /** Runs one cell. `log` gets progress lines. */
-export async function runEncoder(spec: EncoderRunSpec, host: CellHost, log: (line: string) => void = () => {}): Promise<EncoderCellOutcome> {
-  const started = performance.now();
-  try {
-    const r = spec.library === 'wasm-attention' ? await runOurs(spec, host, log) : await runPeer(spec, host, log);
-    return { result: { ...r.result, seconds: (performance.now() - started) / 1000 }, check: r.check };
-  } catch (e) {
-    return { result: { status: `failed: ${(e as Error).message.split('\n')[0]}`, seconds: (performance.now() - started) / 1000 } };
-  }
+export function runEncoder(spec: EncoderRunSpec, host: CellHost, log: (line: string) => void = () => {}): Promise<EncoderCellOutcome> {
+  return timedCell<EncoderCellResult>(() => spec.library === 'wasm-attention' ? runOurs(spec, host, log) : runPeer(spec, host, log));
 }
 
 /**

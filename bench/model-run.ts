@@ -75,13 +75,20 @@ const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1
 const ids = (n: number, vocab: number) => Array.from({ length: n }, (_, i) => (i * 7919 + 13) % vocab);
 
 /** Runs one cell. `log` gets progress lines. */
-export async function runModelCell(spec: ModelCellSpec, host: CellHost, log: (line: string) => void = () => {}): Promise<CellOutcome> {
+export function runModelCell(spec: ModelCellSpec, host: CellHost, log: (line: string) => void = () => {}): Promise<CellOutcome> {
+  return timedCell<CellResult>(() => spec.library === 'wasm-attention' ? runOurs(spec, host, log) : runPeer(spec, host, log));
+}
+
+/** Runs a cell, adding its seconds to the result; an exception becomes a `failed: …` status. */
+export async function timedCell<R extends { status: string; seconds: number }>(
+  run: () => Promise<{ result: Omit<R, 'seconds'>; check?: Float32Array[] }>): Promise<{ result: R; check?: Float32Array[] }> {
   const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
   try {
-    const r = spec.library === 'wasm-attention' ? await runOurs(spec, host, log) : await runPeer(spec, host, log);
-    return { result: { ...r.result, seconds: (performance.now() - started) / 1000 }, check: r.check };
+    const r = await run();
+    return { result: { ...r.result, seconds: seconds() } as R, check: r.check };
   } catch (e) {
-    return { result: { status: `failed: ${(e as Error).message.split('\n')[0]}`, seconds: (performance.now() - started) / 1000 } };
+    return { result: { status: `failed: ${(e as Error).message.split('\n')[0]}`, seconds: seconds() } as R };
   }
 }
 
