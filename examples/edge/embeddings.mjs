@@ -24,7 +24,8 @@ function model(env) {
   if (loading === null) {
     loading = (async () => {
       await init({ module });
-      return EncoderModel.fromFolder('http://model/', { tokenizers, fetch: (url) => env.MODEL.fetch(url) });
+      // An optional WEIGHTS text binding ('int8', 'float16', …) picks the stored format; absent, the file's.
+      return EncoderModel.fromFolder('http://model/', { tokenizers, fetch: (url) => env.MODEL.fetch(url), weights: env.WEIGHTS });
     })();
     loading.catch(() => { loading = null; }); // the next request tries again
   }
