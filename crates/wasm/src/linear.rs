@@ -137,58 +137,54 @@ pub fn wa_quantize_into(
             row.resize(cols, 0.0);
         }
         let s: &[u8] = memory::elems(src, src_bytes)?;
-        let rb = cols * from.size();
         if to == Format::F32Panels {
             let panels = memory::floats_mut(dst, dst_bytes / 4)?;
-            if from == DType::F32 {
-                let x = memory::floats(src, n)?;
-                return status::kernel(|| format::write_panel_rows(x, cols, row0, count, rows, cols, panels));
-            }
-            for i in 0..count {
-                dtype::widen(from, &s[i * rb..(i + 1) * rb], &mut row);
-                status::kernel(|| format::write_panel_rows(&row, cols, row0 + i, 1, rows, cols, panels))?;
-            }
-            if count == 0 {
-                status::kernel(|| format::write_panel_rows(&row, cols, row0, 0, rows, cols, panels))?;
-            }
-            return Ok(());
+            return widened_rows(from, s, src, cols, row0, count, &mut row, |x, r0, c| {
+                status::kernel(|| format::write_panel_rows(x, cols, r0, c, rows, cols, panels))
+            });
         }
         let d: &mut [u8] = memory::elems_mut(dst, dst_bytes)?;
         if to == Format::Q8Panels {
-            if from == DType::F32 {
-                let x = memory::floats(src, n)?;
-                return status::kernel(|| format::write_q8_panel_rows(x, cols, row0, count, rows, cols, d));
-            }
-            for i in 0..count {
-                dtype::widen(from, &s[i * rb..(i + 1) * rb], &mut row);
-                status::kernel(|| format::write_q8_panel_rows(&row, cols, row0 + i, 1, rows, cols, d))?;
-            }
-            if count == 0 {
-                status::kernel(|| format::write_q8_panel_rows(&row, cols, row0, 0, rows, cols, d))?;
-            }
-            return Ok(());
-        }
-        if count == 0 {
-            return Ok(());
+            return widened_rows(from, s, src, cols, row0, count, &mut row, |x, r0, c| {
+                status::kernel(|| format::write_q8_panel_rows(x, cols, r0, c, rows, cols, d))
+            });
         }
         let nb = to.blocks(cols);
         let bb = to.layout().block_bytes;
         let (codes, scales) = d.split_at_mut(rows * nb * bb);
-        for i in 0..count {
-            let x: &[f32] = if from == DType::F32 {
-                memory::floats(src + i * rb, cols)?
-            } else {
-                dtype::widen(from, &s[i * rb..(i + 1) * rb], &mut row);
-                &row
-            };
-            let r = row0 + i;
-            format::quantize_row(
-                to,
-                x,
-                &mut codes[r * nb * bb..(r + 1) * nb * bb],
-                &mut scales[2 * r * nb..2 * (r + 1) * nb],
-            );
-        }
-        Ok(())
+        widened_rows(from, s, src, cols, row0, count, &mut row, |x, r0, c| {
+            for i in 0..c {
+                let r = r0 + i;
+                format::quantize_row(
+                    to,
+                    &x[i * cols..(i + 1) * cols],
+                    &mut codes[r * nb * bb..(r + 1) * nb * bb],
+                    &mut scales[2 * r * nb..2 * (r + 1) * nb],
+                );
+            }
+            Ok(())
+        })
     })
+}
+
+/// Hands the `count` source rows from `row0` on to `write(x, first_row, rows)`: float32 rows
+/// in one call, 16-bit rows (`s`) widened one at a time into `row`; with `count` 0, one empty
+/// call, so the writer still checks its destination.
+#[allow(clippy::too_many_arguments)]
+fn widened_rows(
+    from: DType, s: &[u8], src: usize, cols: usize, row0: usize, count: usize, row: &mut [f32],
+    mut write: impl FnMut(&[f32], usize, usize) -> Result<(), Status>,
+) -> Result<(), Status> {
+    if from == DType::F32 {
+        return write(memory::floats(src, count * cols)?, row0, count);
+    }
+    let rb = cols * from.size();
+    for i in 0..count {
+        dtype::widen(from, &s[i * rb..(i + 1) * rb], row);
+        write(row, row0 + i, 1)?;
+    }
+    if count == 0 {
+        write(row, row0, 0)?;
+    }
+    Ok(())
 }
