@@ -17,6 +17,11 @@
  * strides, never split or merged by copies. The decoder's attend step is [runBlock]'s
  * (RoPE at one cache position, KV cache, cached attention); the encoder's is its own
  * (RoPE per sequence, packed variable-length attention).
+ * A layer is a sequence of sub-layers, each `input → products → output` in the layer's norm
+ * placement: {@link runAttention} (self-attention, or cross-attention whose keys and values
+ * the caller projected from another sequence) and {@link runMlp}. The models' layers are
+ * attention + MLP ({@link runLayer}); the toolkit's `decoderLayer` is self-attention,
+ * cross-attention and the MLP.
  * @internal
  */
 import { Tensor } from '../tensor.js';
@@ -141,41 +146,73 @@ export function normInto(plan: BlockPlan, p: Norm<Vec>, eps: number, addY: boole
 /** Where a layer's norms sit: before each sub-layer, or after its residual sum. */
 export type NormPlacement = 'pre' | 'post';
 
-/** A layer's attention step: reads q | k | v rows from `plan.qkv` and writes `plan.o` `[n, Hq·D]`. */
+/** A layer's attention step: reads the projected rows from `plan.qkv` and writes `plan.o` `[n, Hq·D]`. */
 export type Attend = (plan: BlockPlan) => void;
 
 /**
- * Runs one layer over `plan.h` (see the module notes). Pre-norm leaves the MLP output in
- * `plan.y` for the caller to add (`addY`: `plan.y` holds the previous block's output, not
- * yet added to `h`); post-norm leaves the new residual stream in `plan.h`.
+ * An attention sub-layer's weights: `proj` projects the sub-layer's input into `plan.qkv`
+ * (self-attention: the q | k | v rows; cross-attention: q's alone, the keys and values
+ * being projected from the other sequence by the caller), `out` maps the context back.
  */
-export function runLayer(s: BlockShape, w: BlockWeights<RowWeight, Vec>, plan: BlockPlan, attend: Attend, placement: NormPlacement,
-  addY: boolean, op: string): void {
-  const { n } = plan, E = s.hidden;
-  const pre = placement === 'pre';
-  // Attention.
-  let x = plan.h;
-  if (pre && w.norm1 !== null) {
-    normInto(plan, w.norm1, s.eps, addY, op);
-    x = plan.a;
-  } else if (addY) {
-    throw new Error(`wasm-attention: ${op}: a layer without a first norm cannot take a pending residual`);
+export interface AttentionSublayer<W extends RowWeight = Weight, T extends Vec = Tensor> {
+  norm: Norm<T> | null;
+  proj: W;
+  projBias: T | null;
+  out: W;
+  outBias: T | null;
+}
+
+/** An MLP sub-layer's weights (see {@link BlockWeights}). */
+export interface MlpSublayer<W extends RowWeight = Weight, T extends Vec = Tensor> {
+  norm: Norm<T>;
+  fc: W;
+  fcBias: T | null;
+  up: W | null;
+  upBias: T | null;
+  down: W;
+  downBias: T | null;
+}
+
+/** Sizes a sub-layer reads. */
+type SublayerShape = Pick<BlockShape, 'hidden' | 'eps' | 'ffn' | 'activation'>;
+
+/**
+ * A sub-layer's input. Pre-norm: `a = norm(h (+= y))`, the pending output `y` of the
+ * sub-layer before added first when `addY`; post-norm (or no norm): `h` itself.
+ */
+function sublayerInput(s: SublayerShape, plan: BlockPlan, norm: Norm<Vec> | null, placement: NormPlacement, addY: boolean,
+  op: string): Tensor {
+  if (placement === 'pre' && norm !== null) {
+    normInto(plan, norm, s.eps, addY, op);
+    return plan.a;
   }
+  if (addY) throw new Error(`wasm-attention: ${op}: a layer without a first norm cannot take a pending residual`);
+  return plan.h;
+}
+
+/** Post-norm: `h = norm(h + y)` in place (pre-norm leaves `y` pending for the next norm). */
+function sublayerOutput(s: SublayerShape, plan: BlockPlan, norm: Norm<Vec> | null, placement: NormPlacement, op: string): void {
+  if (placement === 'post') {
+    normRows(plan.h.ptr, plan.y.ptr, plan.h.ptr, plan.n, s.hidden, norm!.gamma.ptr, norm!.beta?.ptr ?? 0, s.eps, op);
+  }
+}
+
+/** Attention sub-layer: input (see {@link sublayerInput}), `qkv = x·projᵀ + b`, attend, `y = o·outᵀ + b`, output. */
+export function runAttention(s: SublayerShape, w: AttentionSublayer<RowWeight, Vec>, plan: BlockPlan, attend: Attend,
+  placement: NormPlacement, addY: boolean, op: string): void {
+  const x = sublayerInput(s, plan, w.norm, placement, addY, op);
   // Products on the plan's buffers (shapes fixed when the plan and the weights were made).
-  linearRows(n, x.ptr, w.qkv, w.qkvBias?.ptr ?? 0, plan.qkv.ptr, op);
+  linearRows(plan.n, x.ptr, w.proj, w.projBias?.ptr ?? 0, plan.qkv.ptr, op);
   attend(plan);
-  linearRows(n, plan.o.ptr, w.out, w.outBias?.ptr ?? 0, plan.y.ptr, op);
-  if (pre) {
-    normInto(plan, w.norm2, s.eps, true, op);
-    x = plan.a;
-  } else {
-    // h = norm₁(h + y), in place.
-    const n1 = w.norm1!;
-    normRows(plan.h.ptr, plan.y.ptr, plan.h.ptr, n, E, n1.gamma.ptr, n1.beta?.ptr ?? 0, s.eps, op);
-    x = plan.h;
-  }
-  // MLP.
-  const F = s.ffn, act = ACTIVATION_CODES[s.activation];
+  linearRows(plan.n, plan.o.ptr, w.out, w.outBias?.ptr ?? 0, plan.y.ptr, op);
+  sublayerOutput(s, plan, w.norm, placement, op);
+}
+
+/** MLP sub-layer: `y = down(act(fc(x) + b) (⊙ (up(x) + b))) + b`, bias and activation in one pass after the product. */
+export function runMlp(s: SublayerShape, w: MlpSublayer<RowWeight, Vec>, plan: BlockPlan, placement: NormPlacement,
+  addY: boolean, op: string): void {
+  const x = sublayerInput(s, plan, w.norm, placement, addY, op);
+  const { n } = plan, F = s.ffn, act = ACTIVATION_CODES[s.activation];
   linearRows(n, x.ptr, w.fc, 0, plan.f.ptr, op);
   if (w.up !== null) {
     linearRows(n, x.ptr, w.up, 0, plan.g!.ptr, op);
@@ -184,9 +221,20 @@ export function runLayer(s: BlockShape, w: BlockWeights<RowWeight, Vec>, plan: B
     biasActivation(plan.f.ptr, F, n, F, w.fcBias?.ptr ?? 0, act, op);
   }
   linearRows(n, plan.f.ptr, w.down, w.downBias?.ptr ?? 0, plan.y.ptr, op);
-  if (!pre) {
-    normRows(plan.h.ptr, plan.y.ptr, plan.h.ptr, n, E, w.norm2.gamma.ptr, w.norm2.beta?.ptr ?? 0, s.eps, op);
-  }
+  sublayerOutput(s, plan, w.norm, placement, op);
+}
+
+/**
+ * Runs one layer over `plan.h`: self-attention, then the MLP (see the module notes).
+ * Pre-norm leaves the MLP output in `plan.y` for the caller to add (`addY`: `plan.y` holds
+ * the previous block's output, not yet added to `h`); post-norm leaves the new residual
+ * stream in `plan.h`.
+ */
+export function runLayer(s: BlockShape, w: BlockWeights<RowWeight, Vec>, plan: BlockPlan, attend: Attend, placement: NormPlacement,
+  addY: boolean, op: string): void {
+  runAttention(s, { norm: w.norm1, proj: w.qkv, projBias: w.qkvBias, out: w.out, outBias: w.outBias }, plan, attend,
+    placement, addY, op);
+  runMlp(s, { ...w, norm: w.norm2 }, plan, placement, placement === 'pre', op);
 }
 
 /**
