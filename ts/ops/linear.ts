@@ -378,11 +378,16 @@ export interface RowWeight {
 
 /**
  * A float tensor's `out × in` values (row-major, its shape unless `shape` is given) read in
- * place as a weight, valid while the tensor is. @internal
+ * place as a weight, valid while the tensor is: all of them, or those from element `offset`
+ * on when it is given. @internal
  */
-export function tensorWeight(t: Tensor<TensorDType>, shape: readonly [number, number] = [t.shape[0]!, t.shape[1]!]): RowWeight {
-  if (shape[0] * shape[1] !== t.size) throw new RangeError(`wasm-attention: a [${shape[0]}, ${shape[1]}] weight from ${t.size} values`);
-  return { shape: [shape[0], shape[1]], ptr: t.ptr, linearCode: REGISTRY[t.dtype].code };
+export function tensorWeight(t: Tensor<TensorDType>, shape: readonly [number, number] = [t.shape[0]!, t.shape[1]!],
+  offset?: number): RowWeight {
+  const size = shape[0] * shape[1], from = offset ?? 0;
+  if (offset === undefined ? size !== t.size : from < 0 || from + size > t.size) {
+    throw new RangeError(`wasm-attention: a [${shape[0]}, ${shape[1]}] weight from ${offset === undefined ? '' : `element ${from} of `}${t.size} values`);
+  }
+  return { shape: [shape[0], shape[1]], ptr: t.ptr + from * REGISTRY[t.dtype].bytesPerBlock, linearCode: REGISTRY[t.dtype].code };
 }
 
 /**
