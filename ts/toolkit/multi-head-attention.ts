@@ -19,6 +19,7 @@ import { Tensor } from '../tensor.js';
 import { describe, formatShape } from '../shape.js';
 import { matmul } from '../ops/matmul.js';
 import { type RowWeight, tensorWeight } from '../ops/linear.js';
+import type { Vec } from './block.js';
 import { tensorArg } from '../ops/args.js';
 import * as raw from '../raw.js';
 import { callAttention, callAttentionProbs, type Operand, type ScoreOptions } from '../ops/attention-call.js';
@@ -413,21 +414,42 @@ export class MultiHeadAttention {
   }
 
   /**
-   * Self-attention of a block over `B` sequences of `L` rows of q | k | v at `qkvPtr`
-   * (`[B·L, E + 2·E_kv]` float32), heads read in place, the context `[B·L, E]` written at
-   * `outPtr`; `options.mask`, `keyPaddingMask` (not a view of WASM memory: masks are
-   * allocated first) and `causal` as in {@link MultiHeadAttention.forward}. @internal
+   * The projections of a cross-attention sub-layer of a transformer block: q's rows
+   * `[E, E]`, the keys' and values' rows `[2·E_kv, kdim]` (one weight, read in place, as
+   * the context is both the keys' and the values' input), or null when not such a
+   * sub-layer's: not loaded, `kdim ≠ vdim`, or `add_bias_kv`/`add_zero_attn` keys. Valid
+   * until the weights are reloaded or disposed. @internal
    */
-  attendRows(qkvPtr: number, B: number, L: number, options: MultiHeadAttentionForwardOptions, outPtr: number,
-    op: string): void {
-    const E = this.embedDim, Ekv = this.kvDim, D = this.headDim, W = E + 2 * Ekv;
+  crossProjections(): { q: RowWeight; qBias: Vec | null; kv: RowWeight; kvBias: Vec | null; out: RowWeight;
+    outBias: Tensor | null } | null {
+    if (this.kdim !== this.vdim || this.addBiasKv || this.addZeroAttn || this.#inW === null || this.#outW === null) return null;
+    const E = this.embedDim, inB = this.#inB;
+    return {
+      q: tensorWeight(this.#inW, [E, E], 0), qBias: inB,
+      kv: tensorWeight(this.#inW, [2 * this.kvDim, this.kdim], E * E), kvBias: inB && { ptr: inB.ptr + E * 4 },
+      out: tensorWeight(this.#outW), outBias: this.#outB,
+    };
+  }
+
+  /**
+   * Attention of a block's `B` sequences of `L` query rows over `S` key/value rows, heads
+   * read in place: q at `q.ptr` (`[B·L, q.width]` float32, q in its first `E` columns),
+   * keys and values at `kv.ptr` (`[B·S, kv.width]`, k from column `kv.k`, v from `kv.v`);
+   * the context `[B·L, E]` written at `outPtr`. `options.mask`, `keyPaddingMask` (not a
+   * view of WASM memory: masks are allocated first) and `causal` as in
+   * {@link MultiHeadAttention.forward}. @internal
+   */
+  attendRows(q: { ptr: number; width: number }, kv: { ptr: number; width: number; k: number; v: number }, B: number,
+    L: number, S: number, options: MultiHeadAttentionForwardOptions, outPtr: number, op: string): void {
+    const E = this.embedDim, D = this.headDim;
     const temps: Tensor[] = [];
     try {
-      const mask = this.#mask(options, B, L, L, op, temps);
-      const at = (col: number): Operand => ({ ptr: qkvPtr + col * 4, strides: { batch: L * W, head: D, row: W } });
-      const dims = { batch: B, headsQ: this.numHeads, headsKv: this.numKvHeads, lenQ: L, lenK: L, headDim: D, valueDim: D };
+      const mask = this.#mask(options, B, L, S, op, temps);
+      const at = (ptr: number, width: number, rows: number): Operand => ({ ptr, strides: { batch: rows * width, head: D, row: width } });
+      const dims = { batch: B, headsQ: this.numHeads, headsKv: this.numKvHeads, lenQ: L, lenK: S, headDim: D, valueDim: D };
       callAttention({ scale: 1 / Math.sqrt(D), causal: options.causal === true, mask: mask ?? undefined, dims,
-        q: at(0), k: at(E), v: at(E + Ekv) }, { ptr: outPtr, strides: { batch: L * E, head: D, row: E } }, 0);
+        q: at(q.ptr, q.width, L), k: at(kv.ptr + kv.k * 4, kv.width, S), v: at(kv.ptr + kv.v * 4, kv.width, S) },
+      { ptr: outPtr, strides: { batch: L * E, head: D, row: E } }, 0);
     } finally {
       disposeAll(...temps);
     }

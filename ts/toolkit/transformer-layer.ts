@@ -12,14 +12,16 @@
 import { Tensor } from '../tensor.js';
 import * as raw from '../raw.js';
 import type { MaskInput } from '../ops/mask.js';
-import { type RowWeight, tensorWeight } from '../ops/linear.js';
+import { type RowWeight, linearRows, tensorWeight } from '../ops/linear.js';
 import { ACTIVATION_CODES, addRows, type Staged, stage } from '../ops/elementwise.js';
 import { type Floats } from './common.js';
 import { add } from './elementwise.js';
 import { type FeedForwardWeights, feedForward } from './feed-forward.js';
 import type { MultiHeadAttention } from './multi-head-attention.js';
 import { layerNorm } from './norm.js';
-import { BlockPlan, type BlockShape, type BlockWeights, type Vec, runLayer } from './block.js';
+import {
+  BlockPlan, type BlockShape, type MlpSublayer, type Norm, type NormPlacement, type Vec, runAttention, runMlp,
+} from './block.js';
 
 /** LayerNorm parameters (`[E]` each). */
 export interface NormWeights {
@@ -125,6 +127,8 @@ export interface DecoderLayerOptions {
  */
 export function decoderLayer(x: Tensor, memory: Tensor, weights: DecoderLayerWeights,
   options: DecoderLayerOptions = {}): Tensor {
+  const onBlock = blockDecoderLayer(x, memory, weights, options);
+  if (onBlock !== null) return onBlock;
   const eps = weights.eps ?? 1e-5;
   const selfAttend = (t: Tensor) => weights.selfAttention.forward(t, {
     causal: options.causal ?? true, mask: options.mask, keyPaddingMask: options.keyPaddingMask,
@@ -217,26 +221,105 @@ function vector(v: unknown, n: number): boolean {
  * layer's buffers planned for the call, the projections read in place from the weights'
  * tensors, bias + activation and the residual adds fused into the kernels that follow the
  * products. Null — the layer is then composed from the toolkit's ops, which also report
- * bad arguments — unless `x` is float32 `[B, L, E]`/`[L, E]`, the attention is a plain
- * self-attention block (`MultiHeadAttention.blockProjections`) and the feed-forward
- * weights and parameters are float32 tensors or arrays of the right sizes.
+ * bad arguments — unless the attention is a plain self-attention block
+ * (`MultiHeadAttention.blockProjections`) and {@link onBlock}'s conditions hold.
  */
 function blockEncoderLayer(x: Tensor, weights: EncoderLayerWeights, options: EncoderLayerOptions): Tensor | null {
   const op = 'encoderLayer';
   if (weights == null || typeof weights !== 'object' || options == null || typeof options !== 'object') return null;
-  const mha = weights.selfAttention, ffn = weights.feedForward;
+  const mha = weights.selfAttention;
   const proj = typeof mha?.blockProjections === 'function' ? mha.blockProjections() : null;
-  if (proj === null || !(x instanceof Tensor) || x.disposed || x.dtype !== 'float32' || x.size === 0) return null;
+  if (proj === null) return null;
+  // Padding flags given as a view of WASM memory are copied before anything is allocated.
+  const attention = { mask: options.mask, keyPaddingMask: stableFlags(options.keyPaddingMask, op), causal: options.causal };
+  return onBlock(op, x, mha, [weights.norm1, weights.norm2], weights, (c) => {
+    const { plan, norms: [n1, n2] } = c;
+    runAttention(c.shape, { norm: n1!, proj: proj.qkv, projBias: proj.qkvBias, out: proj.out, outBias: proj.outBias }, plan,
+      (p) => mha.attendRows(selfRows(p, c), selfRows(p, c), c.B, c.L, c.L, attention, p.o.ptr, op), c.placement, false, op);
+    runMlp(c.shape, { ...c.mlp, norm: n2! }, plan, c.placement, c.placement === 'pre', op);
+  });
+}
+
+/**
+ * {@link decoderLayer} on the transformer block: self-attention, cross-attention (q projected
+ * from the layer's rows, keys and values once from `memory`, read in place by head) and the
+ * MLP as the block's sub-layers. Null (the composition) unless both attentions are such
+ * sub-layers' (`blockProjections`, `crossProjections` with the same `embedDim`), `memory` is
+ * float32 `[B, S, kdim]` like `x`'s rank and batch, and {@link onBlock}'s conditions hold.
+ */
+function blockDecoderLayer(x: Tensor, memory: Tensor, weights: DecoderLayerWeights, options: DecoderLayerOptions): Tensor | null {
+  const op = 'decoderLayer';
+  if (weights == null || typeof weights !== 'object' || options == null || typeof options !== 'object') return null;
+  const self = weights.selfAttention, cross = weights.crossAttention;
+  const sp = typeof self?.blockProjections === 'function' ? self.blockProjections() : null;
+  const cp = typeof cross?.crossProjections === 'function' ? cross.crossProjections() : null;
+  if (sp === null || cp === null || cross.embedDim !== self.embedDim || !(x instanceof Tensor) || !(memory instanceof Tensor)
+    || memory.disposed || memory.dtype !== 'float32' || memory.size === 0 || memory.rank !== x.rank
+    || memory.shape[memory.rank - 1] !== cross.kdim || (x.rank === 3 && memory.shape[0] !== x.shape[0])) return null;
+  const S = memory.shape[memory.rank - 2]!;
+  const selfOptions = { mask: options.mask, keyPaddingMask: stableFlags(options.keyPaddingMask, op), causal: options.causal ?? true };
+  const crossOptions = { mask: options.memoryMask, keyPaddingMask: stableFlags(options.memoryKeyPaddingMask, op) };
+  return onBlock(op, x, self, [weights.norm1, weights.norm2, weights.norm3], weights, (c) => {
+    const { plan, norms: [n1, n2, n3], placement } = c;
+    const E = self.embedDim, Ekv = cross.kvDim;
+    // The memory's keys and values, [B·S, 2·E_kv]: projected once, read by head in place.
+    const kv = Tensor.empty([c.B * S, 2 * Ekv]);
+    c.temps.push(kv);
+    linearRows(c.B * S, memory.ptr, cp.kv, cp.kvBias?.ptr ?? 0, kv.ptr, op);
+    runAttention(c.shape, { norm: n1!, proj: sp.qkv, projBias: sp.qkvBias, out: sp.out, outBias: sp.outBias }, plan,
+      (p) => self.attendRows(selfRows(p, c), selfRows(p, c), c.B, c.L, c.L, selfOptions, p.o.ptr, op), placement, false, op);
+    // Cross-attention: q alone into the plan's projection buffer, [n, E].
+    runAttention(c.shape, { norm: n2!, proj: cp.q, projBias: cp.qBias, out: cp.out, outBias: cp.outBias }, plan,
+      (p) => cross.attendRows({ ptr: p.qkv.ptr, width: E }, { ptr: kv.ptr, width: 2 * Ekv, k: 0, v: Ekv }, c.B, c.L, S,
+        crossOptions, p.o.ptr, op), placement, placement === 'pre', op);
+    runMlp(c.shape, { ...c.mlp, norm: n3! }, plan, placement, placement === 'pre', op);
+  });
+}
+
+/** Flags copied out of WASM memory (a view of it would be detached by the allocations that follow). */
+function stableFlags(flags: ArrayLike<boolean | number> | undefined, op: string): ArrayLike<boolean | number> | undefined {
+  return flags === undefined ? undefined : raw.stableSource(flags, `${op}: padding flags`);
+}
+
+/** A self-attention sub-layer's q | k | v rows in the plan's projection buffer. */
+function selfRows(p: BlockPlan, c: LayerCall): { ptr: number; width: number; k: number; v: number } {
+  const E = c.shape.heads * c.shape.headDim, Ekv = c.shape.kvHeads * c.shape.headDim;
+  return { ptr: p.qkv.ptr, width: E + 2 * Ekv, k: E, v: E + Ekv };
+}
+
+/** What a layer run on the block gets from {@link onBlock}. */
+interface LayerCall {
+  readonly B: number;
+  readonly L: number;
+  readonly shape: BlockShape;
+  readonly plan: BlockPlan;
+  readonly placement: NormPlacement;
+  /** The layer's norms, staged in WASM memory, in the order given. */
+  readonly norms: Norm<Vec>[];
+  /** The feed-forward sub-layer (its norm is the layer's to pick). */
+  readonly mlp: Omit<MlpSublayer<RowWeight, Vec>, 'norm'>;
+  /** Tensors freed when the call ends. */
+  readonly temps: Tensor[];
+}
+
+/**
+ * A toolkit layer run on the transformer block: checks what the block needs (else null),
+ * stages the norms' and feed-forward's parameters, plans the buffers for `x`'s rows (the
+ * projection buffer sized by `selfAttention`), runs `layer` over them and returns the result
+ * as a new tensor shaped like `x`. Null unless `x` is float32 `[B, L, E]`/`[L, E]`, the norms
+ * are `E` floats each and the feed-forward weights float32 tensors or arrays of the right
+ * sizes with a known activation.
+ */
+function onBlock(op: string, x: Tensor, selfAttention: MultiHeadAttention, norms: NormWeights[],
+  weights: { feedForward: FeedForwardWeights; eps?: number; normFirst?: boolean }, layer: (c: LayerCall) => void): Tensor | null {
+  const mha = selfAttention, ffn = weights.feedForward;
+  if (!(x instanceof Tensor) || x.disposed || x.dtype !== 'float32' || x.size === 0) return null;
   const E = mha.embedDim;
   if ((x.rank !== 2 && x.rank !== 3) || x.shape[x.rank - 1] !== E || ffn == null || typeof ffn !== 'object') return null;
   const activation = ffn.activation ?? 'relu';
-  const norms = [weights.norm1, weights.norm2];
   if (!Object.prototype.hasOwnProperty.call(ACTIVATION_CODES, activation)
     || !norms.every((n) => n != null && vector(n.gamma, E) && vector(n.beta, E))) return null;
   const [B, L] = x.rank === 3 ? [x.shape[0]!, x.shape[1]!] : [1, x.shape[0]!];
-  // Padding flags given as a view of WASM memory are copied before anything is allocated.
-  const keyPaddingMask = options.keyPaddingMask === undefined ? undefined
-    : raw.stableSource(options.keyPaddingMask, `${op}: keyPaddingMask`);
   const staged: Staged[] = [];
   const temps: Tensor[] = [];
   const st = (v: Floats): Vec => { const s = stage(v); staged.push(s); return s; };
@@ -247,27 +330,23 @@ function blockEncoderLayer(x: Tensor, weights: EncoderLayerWeights, options: Enc
     const w2 = w1 === null ? null : matrix(ffn.w2, E, F, temps);
     if (w1 === null || w2 === null || (ffn.b1 !== undefined && !vector(ffn.b1, F))
       || (ffn.b2 !== undefined && !vector(ffn.b2, E))) return null;
-    const block: BlockWeights<RowWeight, Vec> = {
-      norm1: { gamma: st(weights.norm1.gamma), beta: st(weights.norm1.beta) },
-      norm2: { gamma: st(weights.norm2.gamma), beta: st(weights.norm2.beta) },
-      qkv: proj.qkv, qkvBias: proj.qkvBias, out: proj.out, outBias: proj.outBias,
+    const mlp = {
       fc: tensorWeight(w1), fcBias: ffn.b1 === undefined ? null : st(ffn.b1), up: null, upBias: null,
       down: tensorWeight(w2), downBias: ffn.b2 === undefined ? null : st(ffn.b2),
     };
+    const stagedNorms = norms.map((n) => ({ gamma: st(n.gamma), beta: st(n.beta) }));
     const shape: BlockShape = {
       hidden: E, heads: mha.numHeads, kvHeads: mha.numKvHeads, headDim: mha.headDim, ffn: F, activation,
       eps: weights.eps ?? 1e-5, rotaryDim: 0, gated: false,
     };
-    const n = B * L, pre = weights.normFirst === true;
+    const n = B * L, placement: NormPlacement = weights.normFirst === true ? 'pre' : 'post';
     plan = new BlockPlan(shape, n, { kv: false });
     const out = Tensor.empty(x.shape);
     try {
       raw.heapU8().copyWithin(plan.h.ptr, x.ptr, x.ptr + x.bytes);
-      const attention = { mask: options.mask, keyPaddingMask, causal: options.causal };
-      runLayer(shape, block, plan, (p) => mha.attendRows(p.qkv.ptr, B, L, attention, p.o.ptr, op), pre ? 'pre' : 'post',
-        false, op);
+      layer({ B, L, shape, plan, placement, norms: stagedNorms, mlp, temps });
       // Pre-norm leaves the MLP's output in y for the caller to add to the residual stream.
-      if (pre) addRows(plan.h.ptr, n * E, plan.y.ptr, out.ptr, n * E, 1, n * E, op);
+      if (placement === 'pre') addRows(plan.h.ptr, n * E, plan.y.ptr, out.ptr, n * E, 1, n * E, op);
       else raw.heapU8().copyWithin(out.ptr, plan.h.ptr, plan.h.ptr + out.bytes);
     } catch (e) {
       out.dispose();
