@@ -163,6 +163,79 @@ fn special_values() {
     assert_eq!(relu(-0.0), 0.0);
 }
 
+/// GELU's SIMD kernel branches per four-lane vector on the lanes' regions (all near
+/// `z < 0.921875`, or not); a vector of every combination of regions over its four lanes
+/// must give, lane for lane, the scalar `gelu` (bit for bit) and the float64 value, through
+/// `bias_act_rows` (bias zero and not) and `gated_rows`.
+#[test]
+fn gelu_mixed_region_vectors() {
+    // Per region, inputs cycled through: near negative, near positive (including the
+    // last floats before the boundary x = 0.921875·√2), tail negative and positive (from
+    // the first floats past it), beyond z = 4, and special values.
+    let b = 0.921_875f32 * std::f32::consts::SQRT_2;
+    let down = |x: f32, k: u32| f32::from_bits(x.to_bits() - k);
+    let up = |x: f32, k: u32| f32::from_bits(x.to_bits() + k);
+    let regions: [Vec<f32>; 6] = [
+        vec![-0.3, -1e-3, -1.0, -down(b, 1), -down(b, 3), -0.0, -1e-40],
+        vec![0.5, 1e-20, 1.2, down(b, 1), down(b, 3), 0.0, 0.9],
+        vec![-up(b, 2), -up(b, 4), -1.5, -2.7, -4.2, -5.5],
+        vec![up(b, 2), up(b, 4), 1.5, 2.9, 4.1, 5.5],
+        vec![-6.0, 7.5, -40.0, 1e30, -1e30, 9.0],
+        vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY, f32::MAX, f32::MIN, 3.0],
+    ];
+    let mut x = Vec::new();
+    let mut i = 0;
+    for r0 in 0..6 {
+        for r1 in 0..6 {
+            for r2 in 0..6 {
+                for r3 in 0..6 {
+                    for r in [r0, r1, r2, r3] {
+                        x.push(regions[r][i % regions[r].len()]);
+                        i += 1;
+                    }
+                }
+            }
+        }
+    }
+    let cols = x.len();
+    let check = |what: &str, got: &[f32], input: &[f32], scale: &dyn Fn(usize) -> f32| {
+        for (c, (&g, &v)) in got.iter().zip(input).enumerate() {
+            let s = gelu(v) * scale(c);
+            assert!(
+                g.to_bits() == s.to_bits() || (g.is_nan() && s.is_nan()),
+                "{}: col {} gelu({}) = {}, scalar {}",
+                what,
+                c,
+                v,
+                g,
+                s
+            );
+            let t = gelu64(v as f64) * scale(c) as f64;
+            // (The scalar comparison above covers a gated product past f32::MAX.)
+            if v.is_finite() && t.abs() <= f32::MAX as f64 {
+                // Absolute on [-10, 10] as the sweeps (plus the product's rounding when
+                // gated); relative where |GELU| ≥ 1e-7 (below, -0 past x = -5.66).
+                let e = (g as f64 - t).abs();
+                let abs_ok = v.abs() > 10.0 || e <= 3e-7 * scale(c).abs() as f64 + 6e-8 * t.abs();
+                assert!(abs_ok && (t.abs() < 1e-7 || e <= 4e-6 * t.abs()), "{}: gelu({}) = {}, want {}", what, v, g, t);
+            }
+        }
+    };
+    // Without a bias, with a zero bias (the add path), and gated by an up row.
+    let mut y = x.clone();
+    bias_act_rows(&mut y, 1, cols, cols, None, Activation::Gelu);
+    check("bias_act", &y, &x, &|_| 1.0);
+    let zero = vec![0.0f32; cols];
+    let mut y = x.clone();
+    bias_act_rows(&mut y, 1, cols, cols, Some(&zero), Activation::Gelu);
+    let biased: Vec<f32> = x.iter().map(|&v| v + 0.0).collect(); // -0 + 0 = +0
+    check("bias_act + 0", &y, &biased, &|_| 1.0);
+    let upv: Vec<f32> = (0..cols).map(|c| 0.5 + (c % 7) as f32 * 0.25).collect();
+    let mut g = x.clone();
+    gated_rows(&mut g, cols, &upv, cols, 1, cols, None, None, Activation::Gelu);
+    check("gated", &g, &x, &|c| upv[c]);
+}
+
 fn ref_bias_act(x: &[f32], rows: usize, cols: usize, ld: usize, bias: Option<&[f32]>, a: Activation) -> Vec<f64> {
     let mut out: Vec<f64> = x.iter().map(|&v| v as f64).collect();
     for r in 0..rows {
