@@ -163,23 +163,25 @@ fn special_values() {
     assert_eq!(relu(-0.0), 0.0);
 }
 
-/// GELU's SIMD kernel branches per four-lane vector on the lanes' regions (all near
-/// `z < 0.921875`, or not); a vector of every combination of regions over its four lanes
+/// GELU's SIMD kernel branches per four-lane vector on the lanes' regions (all near:
+/// `z < 0.921875`, or `z < 1.25` for `x > 0`; or not); a vector of every combination of regions over its four lanes
 /// must give, lane for lane, the scalar `gelu` (bit for bit) and the float64 value, through
 /// `bias_act_rows` (bias zero and not) and `gated_rows`.
 #[test]
 fn gelu_mixed_region_vectors() {
     // Per region, inputs cycled through: near negative, near positive (including the
-    // last floats before the boundary x = 0.921875·√2), tail negative and positive (from
-    // the first floats past it), beyond z = 4, and special values.
+    // floats around the boundaries x = 0.921875·√2 and, for x > 0, 1.25·√2), tail
+    // negative and positive (from the first floats past them), beyond z = 4, and special
+    // values.
     let b = 0.921_875f32 * std::f32::consts::SQRT_2;
+    let b1 = 1.25f32 * std::f32::consts::SQRT_2;
     let down = |x: f32, k: u32| f32::from_bits(x.to_bits() - k);
     let up = |x: f32, k: u32| f32::from_bits(x.to_bits() + k);
     let regions: [Vec<f32>; 6] = [
         vec![-0.3, -1e-3, -1.0, -down(b, 1), -down(b, 3), -0.0, -1e-40],
-        vec![0.5, 1e-20, 1.2, down(b, 1), down(b, 3), 0.0, 0.9],
+        vec![0.5, 1e-20, 1.2, down(b, 1), up(b, 2), 0.0, down(b1, 1), down(b1, 3), 1.5],
         vec![-up(b, 2), -up(b, 4), -1.5, -2.7, -4.2, -5.5],
-        vec![up(b, 2), up(b, 4), 1.5, 2.9, 4.1, 5.5],
+        vec![up(b1, 2), up(b1, 4), 1.8, 2.9, 4.1, 5.5],
         vec![-6.0, 7.5, -40.0, 1e30, -1e30, 9.0],
         vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY, f32::MAX, f32::MIN, 3.0],
     ];

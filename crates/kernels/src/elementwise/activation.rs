@@ -2,17 +2,21 @@
 //! gated pairs `gate ← act(gate + b_g) ⊙ (up + b_u)` (SwiGLU with SiLU, GeGLU with GELU).
 //!
 //! * ReLU: `x < 0 ? 0 : x`; NaN passes through, `-0` gives `±0`.
-//! * erf-GELU `x·Φ(x)` (PyTorch `GELU()`). With `z = |x|/√2`: for `z < 0.921875`,
-//!   `Φ = 1/2 ± erf(z)/2` with `erf(z) = z·P(z²)` (degree 5 in `z²`); beyond, from
+//! * erf-GELU `x·Φ(x)` (PyTorch `GELU()`). With `z = |x|/√2`: for `z < 0.921875`
+//!   (`|x| < 1.30`), and for `x > 0` up to `z < 1.25` (`x < 1.77`), `Φ = 1/2 ± erf(z)/2`
+//!   with `erf(z) = z·P(z²)` (degree 7 in `z²`); beyond, from
 //!   `erfc(z) = e^(−(z² + S(z − 2.5)))` (degree 9; the crate's `exp`), `0` past `z = 4`:
 //!   `GELU = x·erfc/2` for `x < 0` and `x − x·erfc/2` for `x > 0`, so neither tail
 //!   cancels (PyTorch's float32 `x/2·(1 + erf)` keeps only absolute accuracy for
-//!   `x < 0`). The coefficients are Chebyshev fits made for this crate (max fit error
-//!   1.6e-8 and 1.3e-8). Measured against float64 (tests/elementwise.rs, 2^21-point
+//!   `x < 0`; for `x > 0`, `1 + erf` cannot cancel, hence the wider near range there).
+//!   The coefficients are fits made for this crate (max fit error 6.8e-10 minimax, and
+//!   1.3e-8 Chebyshev). Measured against float64 (tests/elementwise.rs, 2^21-point
 //!   sweeps): `erf` max error 1.3e-7 absolute, 1.7e-7 relative on `[-5, 5]`; GELU max
-//!   error 2.4e-7 absolute on `[-10, 10]`, 7.2e-7 relative on `[-2, 10]`, 2.9e-6
+//!   error 2.4e-7 absolute on `[-10, 10]`, 6.7e-7 relative on `[-2, 10]`, 2.9e-6
 //!   relative on `[-5.6, -2]` (values ≥ 1e-7 there, the error grows with `z²·ε`);
-//!   `GELU(x) = -0` for `x < -5.66` (true value below 5e-8 in magnitude).
+//!   `GELU(x) = -0` for `x < -5.66` (true value below 5e-8 in magnitude). The SIMD128
+//!   kernel evaluates the tail only for vectors with a lane there; the values are the
+//!   scalar's, lane for lane.
 //! * tanh-GELU (GPT-2 `gelu_new`, PyTorch `GELU(approximate='tanh')`):
 //!   `x/2·(1 + tanh(u)) = x·σ(2u)`, `u = √(2/π)·(x + 0.044715·x³)`, computed as
 //!   `x / (1 + e^(−2u))` with the crate's `exp` (no cancellation for negative `x`, where
@@ -58,13 +62,16 @@ impl Activation {
 
 #[allow(clippy::excessive_precision)] // coefficients as printed by the fit
 mod coef {
-    /// `erf(z)/z ≈ P(z²)` on `z² ∈ [0, Z0²]` (Chebyshev fit, max error 1.6e-8), highest first.
-    pub const P5: f32 = -6.004_081_156e-4;
-    pub const P4: f32 = 4.996_020_122e-3;
-    pub const P3: f32 = -2.676_875_670e-2;
-    pub const P2: f32 = 1.128_188_232e-1;
-    pub const P1: f32 = -3.761_250_090e-1;
-    pub const P0: f32 = 1.128_379_151;
+    /// `erf(z)/z ≈ P(z²)` on `z ∈ [0, Z1]` (minimax fit of `z·P(z²)` with `P0 = 2/√π`, max
+    /// error 6.8e-10), highest first.
+    pub const P7: f32 = -7.451_485_999e-6;
+    pub const P6: f32 = 1.032_486_616e-4;
+    pub const P5: f32 = -8.324_101_218e-4;
+    pub const P4: f32 = 5.207_292_270e-3;
+    pub const P3: f32 = -2.685_926_668e-2;
+    pub const P2: f32 = 1.128_364_950e-1;
+    pub const P1: f32 = -3.761_262_894e-1;
+    pub const P0: f32 = 1.128_379_226;
     /// `−ln erfc(z) − z² ≈ S(z − 2.5)` on `z ∈ [Z0, 4]` (Chebyshev fit, max error 1.3e-8),
     /// highest first. (Fitting `−ln erfc` itself needs a constant near 7.8, whose f32
     /// rounding alone costs 5e-7 relative; `z²` is added in f32 instead.)
@@ -83,6 +90,8 @@ use coef::*;
 
 /// Below this `|z|` erf is `z·P(z²)`; above, `1 − e^(−R)` (the split of ARM's optimized-routines `erff`).
 const ERF_Z0: f32 = 0.921_875;
+/// GELU keeps `z·P(z²)` below this `z` for `x > 0`, where `1 + erf` cannot cancel (wider needs more terms).
+const ERF_Z1: f32 = 1.25;
 /// Centre of R's variable (`z − 2.5 ∈ [−1.58, 1.5]`): smaller powers, less cancellation.
 const ERF_MID: f32 = 2.5;
 /// Beyond `|z| = 4`, `erfc(z) < 1.6e-8` (under half an ulp of 1): taken as 0.
@@ -96,11 +105,11 @@ const GELU_TANH_C1: f32 = 1.595_769_121_605_730_7;
 /// `2·√(2/π)·0.044715`: the cubic term's coefficient.
 const GELU_TANH_C3: f32 = 0.071_354_816_272_919_5;
 
-/// `erf(z)` for `0 ≤ z < Z0`.
+/// `erf(z)` for `0 ≤ z < Z1`.
 #[inline]
 fn erf_small(z: f32) -> f32 {
     let t = z * z;
-    z * (((((P5 * t + P4) * t + P3) * t + P2) * t + P1) * t + P0)
+    z * (((((((P7 * t + P6) * t + P5) * t + P4) * t + P3) * t + P2) * t + P1) * t + P0)
 }
 
 /// `erfc(z)` for `z ≥ Z0` (NaN propagates): `e^(−(z² + S(z − 2.5)))`, 0 beyond `z = 4`.
@@ -133,14 +142,15 @@ pub fn erf(x: f32) -> f32 {
     e.copysign(x)
 }
 
-/// Exact GELU `x·Φ(x)` (PyTorch `GELU()`). Near 0, `Φ = 1/2 + erf(z)/2` with
-/// `z = |x|/√2`; in the tails from `c = erfc(z)/2`: `x·c` for `x < 0` (relative accuracy
-/// kept where `1 + erf` would cancel) and `x − x·c` for `x > 0` (no rounding of `1 − c`).
+/// Exact GELU `x·Φ(x)` (PyTorch `GELU()`). Near 0 (`z < Z0`, or `z < Z1` for `x > 0`),
+/// `Φ = 1/2 + erf(z)/2` with `z = |x|/√2`; in the tails from `c = erfc(z)/2`: `x·c` for
+/// `x < 0` (relative accuracy kept where `1 + erf` would cancel) and `x − x·c` for `x > 0`
+/// (no rounding of `1 − c`).
 #[inline]
 pub fn gelu(x: f32) -> f32 {
     let x = if x < LOWEST { LOWEST } else { x };
     let z = x.abs() * core::f32::consts::FRAC_1_SQRT_2;
-    if z < ERF_Z0 {
+    if z < ERF_Z0 || (x > 0.0 && z < ERF_Z1) {
         x * (0.5 * erf_small(z).copysign(x) + 0.5)
     } else {
         // min(x, MAX): +inf·0 (c = 0 beyond z = 4) would be NaN; inf − 0 stays inf.
@@ -228,7 +238,9 @@ mod simd {
     #[inline(always)]
     fn erf_small_f32x4(z: v128) -> v128 {
         let t = f32x4_mul(z, z);
-        let mut p = f32x4_add(f32x4_mul(f32x4_splat(P5), t), f32x4_splat(P4));
+        let mut p = f32x4_add(f32x4_mul(f32x4_splat(P7), t), f32x4_splat(P6));
+        p = f32x4_add(f32x4_mul(p, t), f32x4_splat(P5));
+        p = f32x4_add(f32x4_mul(p, t), f32x4_splat(P4));
         p = f32x4_add(f32x4_mul(p, t), f32x4_splat(P3));
         p = f32x4_add(f32x4_mul(p, t), f32x4_splat(P2));
         p = f32x4_add(f32x4_mul(p, t), f32x4_splat(P1));
@@ -250,14 +262,14 @@ mod simd {
         v128_andnot(c, f32x4_gt(z, hi))
     }
 
-    /// Four-lane [`gelu`](super::gelu) for `|z| < Z0` (the scalar's first branch).
+    /// Four-lane [`gelu`](super::gelu) for near lanes (the scalar's first branch).
     #[inline(always)]
     fn gelu_near_f32x4(x: v128, z: v128) -> v128 {
         let e = v128_or(erf_small_f32x4(z), v128_and(x, f32x4_splat(-0.0)));
         f32x4_mul(x, f32x4_add(f32x4_mul(f32x4_splat(0.5), e), f32x4_splat(0.5)))
     }
 
-    /// Four-lane [`gelu`](super::gelu) for `|z| ≥ Z0` and NaN (the scalar's second branch).
+    /// Four-lane [`gelu`](super::gelu) for tail lanes and NaN (the scalar's second branch).
     #[inline(always)]
     fn gelu_tail_f32x4(x: v128, z: v128) -> v128 {
         let xc = f32x4_mul(f32x4_pmin(x, opaque(&HIGHEST_LANES)), f32x4_mul(f32x4_splat(0.5), erfc_large_f32x4(z)));
@@ -266,16 +278,18 @@ mod simd {
 
     /// Four-lane [`gelu`](super::gelu) after the clamp, lane for lane the scalar's values.
     /// The branch is per vector, not per lane: the tail (a degree-9 polynomial and `exp`)
-    /// is most of the cost of both branches, and MLP pre-activations mostly lie in
-    /// `|x| < 1.3` (`z < Z0`), so a vector whose four lanes are all near skips the tail.
+    /// is most of the cost of both branches, and MLP pre-activations mostly lie in the near
+    /// range `-1.30 < x < 1.77`, so a vector whose four lanes are all near skips the tail.
     /// Any other vector (a lane in the tail, or NaN) evaluates both and selects per lane.
     /// Skipping the near polynomial for all-tail vectors too was measured slower on
     /// inputs uniform in [-10, 10]: it saves little, and the second branch mispredicts.
     #[inline(always)]
     fn gelu_f32x4(x: v128) -> v128 {
         let z = f32x4_mul(v128_andnot(x, f32x4_splat(-0.0)), f32x4_splat(core::f32::consts::FRAC_1_SQRT_2));
-        let near = f32x4_lt(z, f32x4_splat(ERF_Z0));
-        // One bit per lane, set where the lane is near (NaN compares false: tail).
+        // Near: z < Z0, or z < Z1 where x > 0 (NaN compares false: tail).
+        let z_hi = v128_bitselect(f32x4_splat(ERF_Z1), f32x4_splat(ERF_Z0), f32x4_gt(x, f32x4_splat(0.0)));
+        let near = f32x4_lt(z, z_hi);
+        // One bit per lane, set where the lane is near.
         if i32x4_bitmask(near) == 0b1111 {
             gelu_near_f32x4(x, z)
         } else {
