@@ -164,9 +164,9 @@ fn special_values() {
 }
 
 /// GELU's SIMD kernel branches per four-lane vector on the lanes' regions (all near:
-/// `z < 0.921875`, or `z < 1.25` for `x > 0`; or not); a vector of every combination of regions over its four lanes
-/// must give, lane for lane, the scalar `gelu` (bit for bit) and the float64 value, through
-/// `bias_act_rows` (bias zero and not) and `gated_rows`.
+/// `z < 0.921875`, or `z < 1.25` for `x > 0`; or not). Vectors of every combination of
+/// regions over their four lanes must give, lane for lane, the scalar `gelu` (bit for
+/// bit) and the float64 value, through `bias_act_rows` (bias zero and not) and `gated_rows`.
 #[test]
 fn gelu_mixed_region_vectors() {
     // Per region, inputs cycled through: near negative, near positive (including the
