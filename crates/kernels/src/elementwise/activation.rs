@@ -63,7 +63,7 @@ impl Activation {
 #[allow(clippy::excessive_precision)] // coefficients as printed by the fit
 mod coef {
     /// `erf(z)/z ≈ P(z²)` on `z ∈ [0, Z1]` (minimax fit of `z·P(z²)` with `P0 = 2/√π`, max
-    /// error 6.8e-10), highest first.
+    /// error 6.8e-10; `scripts/fit-erf.py` prints them), highest first.
     pub const P7: f32 = -7.451_485_999e-6;
     pub const P6: f32 = 1.032_486_616e-4;
     pub const P5: f32 = -8.324_101_218e-4;
