@@ -37,20 +37,8 @@ export interface Vec { readonly ptr: number }
 /** A norm's parameters: RMSNorm when `beta` is null. */
 export interface Norm<T extends Vec = Tensor> { gamma: T; beta: T | null }
 
-/**
- * The weights of one block: the models' prepared once in their kernels' layout (`Weight`s),
- * the toolkit layers' read in place from the caller's tensors for one call.
- */
-export interface BlockWeights<W extends RowWeight = Weight, T extends Vec = Tensor> {
-  /** Null: no norm before the attention (ModernBERT's layer 0; pre-norm only). */
-  norm1: Norm<T> | null;
-  norm2: Norm<T>;
-  /** `[Hq·D + 2·Hkv·D, E]`: the rows of W_q, W_k, W_v. */
-  qkv: W;
-  qkvBias: T | null;
-  /** `[E, Hq·D]`. */
-  out: W;
-  outBias: T | null;
+/** An MLP's products: `down(act(fc(x) + b) (⊙ (up(x) + b))) + b`. */
+export interface MlpWeights<W extends RowWeight = Weight, T extends Vec = Tensor> {
   /** `[F, E]`: GPT-2's `c_fc`, LLaMA's `gate_proj`. */
   fc: W;
   fcBias: T | null;
@@ -60,6 +48,22 @@ export interface BlockWeights<W extends RowWeight = Weight, T extends Vec = Tens
   /** `[E, F]`. */
   down: W;
   downBias: T | null;
+}
+
+/**
+ * The weights of one block: the models' prepared once in their kernels' layout (`Weight`s),
+ * the toolkit layers' read in place from the caller's tensors for one call.
+ */
+export interface BlockWeights<W extends RowWeight = Weight, T extends Vec = Tensor> extends MlpWeights<W, T> {
+  /** Null: no norm before the attention (ModernBERT's layer 0; pre-norm only). */
+  norm1: Norm<T> | null;
+  norm2: Norm<T>;
+  /** `[Hq·D + 2·Hkv·D, E]`: the rows of W_q, W_k, W_v. */
+  qkv: W;
+  qkvBias: T | null;
+  /** `[E, Hq·D]`. */
+  out: W;
+  outBias: T | null;
 }
 
 /** Sizes shared by every block of a model. */
@@ -162,17 +166,6 @@ export interface AttentionSublayer<W extends RowWeight = Weight, T extends Vec =
   outBias: T | null;
 }
 
-/** An MLP sub-layer's weights (see {@link BlockWeights}). */
-export interface MlpSublayer<W extends RowWeight = Weight, T extends Vec = Tensor> {
-  norm: Norm<T>;
-  fc: W;
-  fcBias: T | null;
-  up: W | null;
-  upBias: T | null;
-  down: W;
-  downBias: T | null;
-}
-
 /** Sizes a sub-layer reads. */
 type SublayerShape = Pick<BlockShape, 'hidden' | 'eps' | 'ffn' | 'activation'>;
 
@@ -208,10 +201,10 @@ export function runAttention(s: SublayerShape, w: AttentionSublayer<RowWeight, V
   sublayerOutput(s, plan, w.norm, placement, op);
 }
 
-/** MLP sub-layer: `y = down(act(fc(x) + b) (⊙ (up(x) + b))) + b`, bias and activation in one pass after the product. */
-export function runMlp(s: SublayerShape, w: MlpSublayer<RowWeight, Vec>, plan: BlockPlan, placement: NormPlacement,
-  addY: boolean, op: string): void {
-  const x = sublayerInput(s, plan, w.norm, placement, addY, op);
+/** MLP sub-layer with its `norm`: `y = down(act(fc(x) + b) (⊙ (up(x) + b))) + b`, bias and activation in one pass after the product. */
+export function runMlp(s: SublayerShape, norm: Norm<Vec>, w: MlpWeights<RowWeight, Vec>, plan: BlockPlan,
+  placement: NormPlacement, addY: boolean, op: string): void {
+  const x = sublayerInput(s, plan, norm, placement, addY, op);
   const { n } = plan, F = s.ffn, act = ACTIVATION_CODES[s.activation];
   linearRows(n, x.ptr, w.fc, 0, plan.f.ptr, op);
   if (w.up !== null) {
@@ -221,7 +214,7 @@ export function runMlp(s: SublayerShape, w: MlpSublayer<RowWeight, Vec>, plan: B
     biasActivation(plan.f.ptr, F, n, F, w.fcBias?.ptr ?? 0, act, op);
   }
   linearRows(n, plan.f.ptr, w.down, w.downBias?.ptr ?? 0, plan.y.ptr, op);
-  sublayerOutput(s, plan, w.norm, placement, op);
+  sublayerOutput(s, plan, norm, placement, op);
 }
 
 /**
@@ -234,7 +227,7 @@ export function runLayer(s: BlockShape, w: BlockWeights<RowWeight, Vec>, plan: B
   addY: boolean, op: string): void {
   runAttention(s, { norm: w.norm1, proj: w.qkv, projBias: w.qkvBias, out: w.out, outBias: w.outBias }, plan, attend,
     placement, addY, op);
-  runMlp(s, { ...w, norm: w.norm2 }, plan, placement, placement === 'pre', op);
+  runMlp(s, w.norm2, w, plan, placement, placement === 'pre', op);
 }
 
 /**

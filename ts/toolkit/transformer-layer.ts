@@ -20,7 +20,7 @@ import { type FeedForwardWeights, feedForward } from './feed-forward.js';
 import type { MultiHeadAttention } from './multi-head-attention.js';
 import { layerNorm } from './norm.js';
 import {
-  BlockPlan, type BlockShape, type MlpSublayer, type Norm, type NormPlacement, type Vec, runAttention, runMlp,
+  BlockPlan, type BlockShape, type MlpWeights, type Norm, type NormPlacement, type Vec, runAttention, runMlp,
 } from './block.js';
 
 /** LayerNorm parameters (`[E]` each). */
@@ -236,7 +236,7 @@ function blockEncoderLayer(x: Tensor, weights: EncoderLayerWeights, options: Enc
     const { plan, norms: [n1, n2] } = c;
     runAttention(c.shape, { norm: n1!, proj: proj.qkv, projBias: proj.qkvBias, out: proj.out, outBias: proj.outBias }, plan,
       (p) => mha.attendRows(selfRows(p, c), selfRows(p, c), c.B, c.L, c.L, attention, p.o.ptr, op), c.placement, false, op);
-    runMlp(c.shape, { ...c.mlp, norm: n2! }, plan, c.placement, c.placement === 'pre', op);
+    runMlp(c.shape, n2!, c.mlp, plan, c.placement, c.placement === 'pre', op);
   });
 }
 
@@ -272,7 +272,7 @@ function blockDecoderLayer(x: Tensor, memory: Tensor, weights: DecoderLayerWeigh
     runAttention(c.shape, { norm: n2!, proj: cp.q, projBias: cp.qBias, out: cp.out, outBias: cp.outBias }, plan,
       (p) => cross.attendRows({ ptr: p.qkv.ptr, width: E }, { ptr: kv.ptr, width: 2 * Ekv, k: 0, v: Ekv }, c.B, c.L, S,
         crossOptions, p.o.ptr, op), placement, placement === 'pre', op);
-    runMlp(c.shape, { ...c.mlp, norm: n3! }, plan, placement, placement === 'pre', op);
+    runMlp(c.shape, n3!, c.mlp, plan, placement, placement === 'pre', op);
   });
 }
 
@@ -296,8 +296,8 @@ interface LayerCall {
   readonly placement: NormPlacement;
   /** The layer's norms, staged in WASM memory, in the order given. */
   readonly norms: Norm<Vec>[];
-  /** The feed-forward sub-layer (its norm is the layer's to pick). */
-  readonly mlp: Omit<MlpSublayer<RowWeight, Vec>, 'norm'>;
+  /** The feed-forward sub-layer's products (its norm is the layer's to pick). */
+  readonly mlp: MlpWeights<RowWeight, Vec>;
   /** Tensors freed when the call ends. */
   readonly temps: Tensor[];
 }
