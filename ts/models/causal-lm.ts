@@ -317,11 +317,8 @@ export class CausalLM {
       raw.heapU32().set(Array.from(ids as ArrayLike<number>), plan.ids.ptr >>> 2);
       raw.check(raw.wasm().wa_gather_rows(this.#embed.ptr, this.#embed.code, V, E, plan.ids.ptr, n, plan.h.ptr), 'CausalLM.forward');
       if (this.#positions !== null) {
-        // GPT-2: learned positions p0 … p0+n−1, one row each.
-        for (let i = 0; i < n; i++) {
-          const row = plan.h.ptr + i * E * 4;
-          addRows(row, E, this.#positions.ptr + (p0 + i) * E * 4, row, E, 1, E, 'CausalLM.forward');
-        }
+        // GPT-2: learned positions p0 … p0+n−1, rows as contiguous as h's: one add over n·E values.
+        addRows(plan.h.ptr, n * E, this.#positions.ptr + p0 * E * 4, plan.h.ptr, n * E, 1, n * E, 'CausalLM.forward');
       }
       for (let l = 0; l < c.numLayers; l++) {
         runBlock(this.#shape, this.#layers[l]!, plan, cache.layers[l]!, p0, c.attentionScale(l), rope, l > 0);
