@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // library instance, so the pool gets the module that init() loaded.
 import { KVCache, Tensor, init, initInfo } from '../../ts/separate.js';
 import { AttentionPool } from '../../ts/pool/index.js';
-import { attention64, randoms } from '../helpers/reference.js';
+import { randoms } from '../helpers/reference.js';
 import { expectClose } from '../helpers/expect-close.js';
+import { poolSplitChecks } from './pool-checks.js';
 
 beforeAll(async () => { await init(); });
 
@@ -35,22 +36,7 @@ describe.each([
     expect(pool.shared).toBe(shared ?? true);
   });
 
-  it('splits heads: causal GQA attention', async () => {
-    const [B, Hq, Hkv, L, D] = [1, 6, 3, 50, 16];
-    const q = randoms(B * Hq * L * D, 41, -2, 2), k = randoms(B * Hkv * L * D, 42, -2, 2), v = randoms(B * Hkv * L * D, 43);
-    const r = await pool.attention(q, k, v, { batch: B, headsQ: Hq, headsKv: Hkv, lenQ: L, headDim: D },
-      { causal: true, returnLse: true });
-    const want = attention64(q, k, v, B, Hq, Hkv, L, L, D, D, { causal: true });
-    expectClose(r.out, want.out, 'out');
-    expectClose(r.lse!, want.lse, 'lse');
-  });
-
-  it('splits keys for one decoding step and merges by log-sum-exp', async () => {
-    const [H, Lk, D] = [4, 1500, 32];
-    const q = randoms(H * D, 51, -2, 2), k = randoms(H * Lk * D, 52, -2, 2), v = randoms(H * Lk * D, 53);
-    const r = await pool.attention(q, k, v, { headsQ: H, lenQ: 1, lenK: Lk, headDim: D }, { split: 'keys', causal: true });
-    expectClose(r.out, attention64(q, k, v, 1, H, H, 1, Lk, D, D).out, 'out');
-  });
+  poolSplitChecks(() => pool);
 
   it('decodes a ragged batched int8 KVCache by keys, as KVCache.attend does', async () => {
     const [B, Hq, Hkv, D] = [3, 4, 2, 16];
