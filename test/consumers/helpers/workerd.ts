@@ -38,16 +38,22 @@ export interface WorkerdOptions {
   modelDir?: string;
   /** The path polled (GET, until it answers 2xx) before the server counts as up. @defaultValue '/runtime' */
   readyPath?: string;
+  /** A weight format bound as the text `env.WEIGHTS` (the embeddings example's stored format). */
+  weights?: string;
 }
 
 /**
  * The capnp config of a workerd serving `workerFile` on 127.0.0.1:`port` (embed paths relative to
  * `dir`, where the config is written) with `wasm-attention/simd.wasm` declared as a wasm module
- * and `options.modelDir` bound as `env.MODEL`.
+ * `options.modelDir` bound as `env.MODEL` and `options.weights` as the text `env.WEIGHTS`.
  */
 export function workerdConfig(dir: string, workerFile: string, compatibilityDate: string, port: number, options: WorkerdOptions = {}): string {
   const model = options.modelDir === undefined ? '' : `, (name = "model", disk = (path = ${JSON.stringify(options.modelDir)}, writable = false))`;
-  const bindings = options.modelDir === undefined ? '' : '\n  bindings = [ (name = "MODEL", service = "model") ],';
+  const bound = [
+    ...(options.modelDir === undefined ? [] : ['(name = "MODEL", service = "model")']),
+    ...(options.weights === undefined ? [] : [`(name = "WEIGHTS", text = ${JSON.stringify(options.weights)})`]),
+  ];
+  const bindings = bound.length === 0 ? '' : `\n  bindings = [ ${bound.join(', ')} ],`;
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [ (name = "main", worker = .worker)${model} ],
