@@ -5,6 +5,28 @@ import { expectClose } from '../helpers/expect-close.js';
 import { decode, rows } from './helpers/kv-feed.js';
 
 describe('KVCache', () => {
+  it('a model\'s planned attention reading the cache as cold (streaming order) equals the cached order and float64', () => {
+    // Groups of 4 and 1 query rows, one key to a few hundred: the decode kernel's streaming
+    // order (taken for cold K/V at any size) against its cached order and the reference.
+    for (const [Hq, Hkv, T, D] of [[8, 2, 1, 16], [8, 2, 3, 16], [8, 2, 300, 16], [3, 3, 129, 20]] as const) {
+      const q = randoms(Hq * D, 40 + T), k = randoms(Hkv * T * D, 41 + T), v = randoms(Hkv * T * D, 42 + T);
+      using cache = new KVCache({ maxLength: T + 4, numKvHeads: Hkv, headDim: D });
+      using kt = Tensor.from(k, [Hkv, T, D]);
+      using vt = Tensor.from(v, [Hkv, T, D]);
+      cache.append(kt, vt);
+      using qt = Tensor.from(q, [Hq, 1, D]);
+      const outs = [false, true].map((cold) => {
+        using out = Tensor.empty([Hq, 1, D]);
+        cache.attendRows({ ptr: qt.ptr, strides: { batch: 0, head: D, row: D } }, Hq, 1,
+          { ptr: out.ptr, strides: { batch: 0, head: D, row: D } }, 1 / Math.sqrt(D), cold);
+        return out.toArray();
+      });
+      const ref = attention64(q, k, v, 1, Hq, Hkv, 1, T, D, D, { causal: true });
+      expectClose(outs[1]!, ref.out, `cold order vs float64 (${Hq}/${Hkv} heads, ${T} keys)`, 2e-6, 2e-5);
+      expectClose(outs[1]!, outs[0]!, `cold order vs cached order (${Hq}/${Hkv} heads, ${T} keys)`, 1e-6, 1e-5);
+    }
+  });
+
   it('token-by-token decoding (after a prefill chunk) equals full causal attention (GQA, Dv ≠ D)', () => {
     const [Hq, Hkv, T, D, Dv] = [4, 2, 70, 16, 8];
     const q = randoms(Hq * T * D, 1), k = randoms(Hkv * T * D, 2), v = randoms(Hkv * T * Dv, 3);

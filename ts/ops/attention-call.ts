@@ -49,6 +49,8 @@ export interface ScoreOptions {
   readonly sinksPtr?: number;
   /** Additive mask: pointer and `[b, h, i, j]` element strides (0 broadcasts). */
   readonly mask?: { readonly ptr: number; readonly strides: readonly [number, number, number, number] };
+  /** K/V come from memory, not cache (a model's step): float32 decoding reads them in its streaming order. */
+  readonly coldKv?: boolean;
 }
 
 export interface AttentionCall extends ScoreOptions {
@@ -97,7 +99,7 @@ function write(call: AttentionCall): { words: Uint32Array; ptr: number } {
   }
   f32[W.SCALE] = call.scale;
   const hasOffset = call.causalOffset !== undefined;
-  words[W.FLAGS] = (call.causal ? 1 : 0) | (call.window ? 2 : 0) | (hasOffset ? 4 : 0);
+  words[W.FLAGS] = (call.causal ? 1 : 0) | (call.window ? 2 : 0) | (hasOffset ? 4 : 0) | (call.coldKv === true ? 8 : 0);
   if (hasOffset) words[W.CAUSAL_OFFSET] = call.causalOffset! | 0;
   if (call.window) {
     words[W.WINDOW] = Math.min(call.window[0], MAX_U32);

@@ -476,10 +476,11 @@ export class KVCache {
    * A planned model's attention: the `Lq` newest cached positions' queries read from
    * `q` (float32, any row/head strides, e.g. columns of a fused q|k|v buffer), written
    * to `out` (any strides, e.g. heads side by side in `[Lq, H_q·D_v]`). Causal with the
-   * diagonal bottom-right aligned, windowed in window mode, grouped-query.
+   * diagonal bottom-right aligned, windowed in window mode, grouped-query. `coldKv`: the
+   * cache comes from memory, not cache (a model's layer, evicted by the other layers).
    * @internal
    */
-  attendRows(q: Operand, Hq: number, Lq: number, out: Operand, scale: number): void {
+  attendRows(q: Operand, Hq: number, Lq: number, out: Operand, scale: number, coldKv = false): void {
     const op = 'KVCache.attend';
     if (this.#k.disposed) throw new Error(`wasm-attention: ${op}: KVCache used after dispose()`);
     const Lk = this.#lengths[0]!;
@@ -489,7 +490,7 @@ export class KVCache {
     const k = this.#k.operand(0), v = this.#v.operand(0);
     const finite = k.finite === true && v.finite === true;
     callAttention({
-      scale, softcap: 0, causal: true,
+      scale, softcap: 0, causal: true, coldKv,
       window: this.window === undefined ? undefined : [this.window - 1, 0],
       dims: { batch: 1, headsQ: Hq, headsKv: this.numKvHeads, lenQ: Lq, lenK: Lk, headDim: this.headDim, valueDim: this.valueDim },
       q, k: { ...k, finite }, v: { ...v, finite },

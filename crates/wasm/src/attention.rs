@@ -27,7 +27,7 @@ mod w {
     pub const V_STRIDES: usize = 18;
     pub const OUT_STRIDES: usize = 21;
     pub const SCALE: usize = 24;
-    pub const FLAGS: usize = 25; // bit 0 causal, bit 1 window, bit 2 causal offset
+    pub const FLAGS: usize = 25; // bit 0 causal, bit 1 window, bit 2 causal offset, bit 3 cold K/V
     pub const WINDOW: usize = 26; // left, right
     pub const SOFTCAP: usize = 28;
     pub const ALIBI: usize = 29;
@@ -130,6 +130,7 @@ fn read<'a>(desc: usize, ranges: &mut Vec<(usize, usize)>) -> Result<Call<'a>, S
     if flags & 4 != 0 {
         opts.causal_offset = Some(d[w::CAUSAL_OFFSET] as i32 as isize);
     }
+    opts.cold_kv = flags & 8 != 0;
     opts.softcap = f32::from_bits(d[w::SOFTCAP]);
     if opts.softcap.is_nan() || opts.softcap < 0.0 || !opts.scale.is_finite() {
         return Err(Status::BadShape);

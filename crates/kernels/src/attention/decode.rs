@@ -73,7 +73,8 @@ pub const CHUNK: usize = 256;
 
 /// K + V bytes (f32) above which a call is taken to stream from memory rather than
 /// from cache, and the f32 tiles switch to the access order that streams better (see
-/// the module docs): twice this machine's 1 MiB L2.
+/// the module docs): twice this machine's 1 MiB L2. A caller that knows its K/V are
+/// cold whatever their size says so ([`Options::cold_kv`]).
 pub const STREAM_BYTES: usize = 2 << 20;
 
 /// Whether `attention_forward` sends this shape to the decode kernel.
@@ -131,8 +132,9 @@ pub fn attention_decode<T: Elem>(
     // Scores come out in log2 units directly when no modifier needs `scale·q·k` itself.
     let qscale = if fast { opts.scale * LOG2E } else { opts.scale };
     let streaming = T::DTYPE == DType::F32
-        && shape.batch.saturating_mul(shape.heads_kv).saturating_mul(lk).saturating_mul(d + dv).saturating_mul(4)
-            > STREAM_BYTES;
+        && (opts.cold_kv
+            || shape.batch.saturating_mul(shape.heads_kv).saturating_mul(lk).saturating_mul(d + dv).saturating_mul(4)
+                > STREAM_BYTES);
     // Int8 rows score as integer dot products (see `round_queries_i16`).
     let int_keys = format == Format::I8Row;
     let sizes = [

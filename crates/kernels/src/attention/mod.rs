@@ -268,6 +268,10 @@ pub struct Options<'a> {
     /// top-left (PyTorch's `is_causal`); with past keys in front of the queries' own,
     /// it is the past length (chunked prefill, ONNX Attention with past key/value).
     pub causal_offset: Option<isize>,
+    /// The keys and values come from memory, not from cache (a model's step: the other
+    /// layers' weights and caches have evicted this layer's): the decode kernel reads
+    /// float32 K/V in its streaming order whatever their size (`decode::STREAM_BYTES`).
+    pub cold_kv: bool,
 }
 
 impl<'a> Options<'a> {
@@ -281,6 +285,7 @@ impl<'a> Options<'a> {
             sinks: None,
             mask: None,
             causal_offset: None,
+            cold_kv: false,
         }
     }
 
