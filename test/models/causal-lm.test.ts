@@ -3,8 +3,8 @@
 // Logits at prefill and at every KV-cache decode step within 1e-4 of PyTorch's (float32
 // weights), greedy generation identical to `generate`, float16 weights within a bound.
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { Tensor, memoryStats, readSafetensors } from '../../ts/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { KVCache, Tensor, memoryStats, readSafetensors } from '../../ts/index.js';
 import { CausalLM, argmax, parseConfig, sampleToken, seededRandom } from '../../ts/models/index.js';
 import { expectClose } from '../helpers/expect-close.js';
 import { release, squeeze } from '../helpers/memory.js';
@@ -122,6 +122,76 @@ describe.each(['gpt2', 'llama', 'qwen2', 'mistral'])('%s equals transformers', (
       }
     } finally {
       model.dispose();
+    }
+  });
+});
+
+/**
+ * The llama fixture with its vocabulary grown to `V` rows: the fixture's 128 embedding and
+ * lm_head rows first, then small values, so logits of the first 128 ids are the fixture's.
+ */
+function grownLlama(V: number): { config: Record<string, unknown>; bytes: Uint8Array } {
+  const config = { ...JSON.parse(fixture('llama', 'config.json').toString('utf8')) as Record<string, unknown>, vocab_size: V };
+  const src = readSafetensors(fixture('llama', 'model.safetensors'));
+  const tensors: [string, number[], Float32Array][] = [];
+  for (const name of src.names()) {
+    const t = src.tensor(name);
+    const data = t.toArray() as Float32Array, shape = [...t.shape];
+    t.dispose();
+    if (name === 'model.embed_tokens.weight' || name === 'lm_head.weight') {
+      const grown = new Float32Array(V * shape[1]!);
+      for (let i = data.length; i < grown.length; i++) grown[i] = Math.sin(i) * 0.01;
+      grown.set(data);
+      tensors.push([name, [V, shape[1]!], grown]);
+    } else {
+      tensors.push([name, shape, data]);
+    }
+  }
+  const header: Record<string, unknown> = {};
+  let at = 0;
+  for (const [name, shape, data] of tensors) {
+    header[name] = { dtype: 'F32', shape, data_offsets: [at, at + data.byteLength] };
+    at += data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const bytes = new Uint8Array(8 + json.length + at);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
+  bytes.set(new TextEncoder().encode(json), 8);
+  let o = 8 + json.length;
+  for (const [, , data] of tensors) {
+    bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), o);
+    o += data.byteLength;
+  }
+  return { config, bytes };
+}
+
+describe('K/V read as cold when the weights outgrow a last-level cache', () => {
+  it('a model of more than 32 MiB of weights attends its caches as cold, with the small model\'s logits', () => {
+    const spy = vi.spyOn(KVCache.prototype, 'attendRows');
+    const { expected, model: small } = load('llama');
+    const grown = grownLlama(66_000);
+    const big = CausalLM.load(grown.config, grown.bytes);
+    try {
+      expect(big.weightBytes).toBeGreaterThan(32 * 2 ** 20);
+      expect(small.weightBytes).toBeLessThan(32 * 2 ** 20);
+      const [prefillSmall, decodeSmall] = run(small, expected.prompt, expected.decode_ids);
+      const coldSmall = spy.mock.calls.map((c) => c[5]);
+      spy.mockClear();
+      const [prefillBig, decodeBig] = run(big, expected.prompt, expected.decode_ids);
+      const coldBig = spy.mock.calls.map((c) => c[5]);
+      expect(coldSmall.length).toBeGreaterThan(0);
+      expect(coldSmall.every((c) => c === false)).toBe(true);
+      expect(coldBig.length).toBe(coldSmall.length);
+      expect(coldBig.every((c) => c === true)).toBe(true);
+      // The first 128 logits of every position: the same weights, the other K/V order.
+      const head = (a: Float32Array, V: number) => Float32Array.from({ length: a.length / V * 128 }, (_, i) => a[Math.floor(i / 128) * V + (i % 128)]!);
+      expect(maxDiff(head(prefillBig, 66_000), prefillSmall)).toBeLessThanOrEqual(1e-5);
+      expect(maxDiff(head(decodeBig, 66_000), decodeSmall)).toBeLessThanOrEqual(1e-5);
+    } finally {
+      spy.mockRestore();
+      small.dispose();
+      big.dispose();
     }
   });
 });

@@ -46,6 +46,13 @@ export type ModelWeightFormat = 'auto' | WeightFormat;
 
 const MODEL_FORMATS: readonly ModelWeightFormat[] = ['auto', 'float32', 'float16', 'bfloat16', 'int8', 'int4'];
 
+/**
+ * Weight bytes above which a decode step is taken to have evicted each layer's K/V from
+ * cache before that layer runs again (a last-level cache of this size; 32 MiB is one
+ * Zen CCD's L3): the attention then reads them in its streaming order.
+ */
+const COLD_KV_WEIGHT_BYTES = 32 * 2 ** 20;
+
 /** Options of {@link CausalLM.load}. */
 export interface LoadOptions {
   /**
@@ -174,6 +181,8 @@ export class CausalLM {
   readonly #lmHead: Weight;
   readonly #owned: Owned;
   readonly #shape: BlockShape;
+  /** Whether a step's weights evict the layers' K/V from cache (`COLD_KV_WEIGHT_BYTES`); set at the first forward. */
+  #coldKv: boolean | undefined;
   #rope: RopeTables | null = null;
   /** The one-token plan, kept for decoding. */
   #step: BlockPlan | null = null;
@@ -320,8 +329,9 @@ export class CausalLM {
         // GPT-2: learned positions p0 … p0+n−1, rows as contiguous as h's: one add over n·E values.
         addRows(plan.h.ptr, n * E, this.#positions.ptr + p0 * E * 4, plan.h.ptr, n * E, 1, n * E, 'CausalLM.forward');
       }
+      this.#coldKv ??= this.weightBytes > COLD_KV_WEIGHT_BYTES;
       for (let l = 0; l < c.numLayers; l++) {
-        runBlock(this.#shape, this.#layers[l]!, plan, cache.layers[l]!, p0, c.attentionScale(l), rope, l > 0);
+        runBlock(this.#shape, this.#layers[l]!, plan, cache.layers[l]!, p0, c.attentionScale(l), rope, l > 0, this.#coldKv);
       }
       normInto(plan, this.#finalNorm, c.normEps, true, 'CausalLM.forward');
       const rows = last ? 1 : n, first = n - rows;

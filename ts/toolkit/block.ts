@@ -233,10 +233,11 @@ export function runLayer(s: BlockShape, w: BlockWeights<RowWeight, Vec>, plan: B
 /**
  * Runs one pre-norm decoder block over `plan.h` at cache position `p0`, leaving the MLP
  * output in `plan.y` for the caller to add: RoPE at positions `p0 …`, the new keys and
- * values appended to `cache`, attention over the cache.
+ * values appended to `cache`, attention over the cache (`coldKv`: read as coming from
+ * memory, see `KVCache.attendRows`).
  */
 export function runBlock(s: BlockShape, w: BlockWeights<RowWeight, Vec>, plan: BlockPlan, cache: KVCache, p0: number,
-  scale: number, rope: RopeTables | null, addY: boolean): void {
+  scale: number, rope: RopeTables | null, addY: boolean, coldKv = false): void {
   const op = 'CausalLM.forward';
   const Hq = s.heads, Hkv = s.kvHeads, D = s.headDim;
   const W = (Hq + 2 * Hkv) * D;
@@ -257,7 +258,7 @@ export function runBlock(s: BlockShape, w: BlockWeights<RowWeight, Vec>, plan: B
       cache.appendRows(plan.k!.ptr, plan.v!.ptr, n);
     }
     cache.attendRows({ ptr: base, strides: { batch: 0, head: D, row: W } }, Hq, n,
-      { ptr: plan.o.ptr, strides: { batch: 0, head: D, row: Hq * D } }, scale);
+      { ptr: plan.o.ptr, strides: { batch: 0, head: D, row: Hq * D } }, scale, coldKv);
   }, 'pre', addY, op);
 }
 
