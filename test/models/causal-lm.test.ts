@@ -7,6 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { KVCache, Tensor, memoryStats, readSafetensors } from '../../ts/index.js';
 import { CausalLM, argmax, parseConfig, sampleToken, seededRandom } from '../../ts/models/index.js';
 import { expectClose } from '../helpers/expect-close.js';
+import { writeSafetensors } from '../helpers/safetensors.js';
 import { release, squeeze } from '../helpers/memory.js';
 
 const fixture = (name: string, file: string) => readFileSync(new URL(`../fixtures/models/${name}/${file}`, import.meta.url));
@@ -147,22 +148,7 @@ function grownLlama(V: number): { config: Record<string, unknown>; bytes: Uint8A
       tensors.push([name, shape, data]);
     }
   }
-  const header: Record<string, unknown> = {};
-  let at = 0;
-  for (const [name, shape, data] of tensors) {
-    header[name] = { dtype: 'F32', shape, data_offsets: [at, at + data.byteLength] };
-    at += data.byteLength;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const bytes = new Uint8Array(8 + json.length + at);
-  new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
-  bytes.set(new TextEncoder().encode(json), 8);
-  let o = 8 + json.length;
-  for (const [, , data] of tensors) {
-    bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), o);
-    o += data.byteLength;
-  }
+  const bytes = writeSafetensors(new Map(tensors.map(([name, shape, data]) => [name, [shape, data]])));
   return { config, bytes };
 }
 

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryStats, readSafetensors } from '../../ts/index.js';
 import { EncoderModel, type EncoderInput } from '../../ts/models/index.js';
 import { f16Round, quantize64 } from '../helpers/reference.js';
+import { writeSafetensors } from '../helpers/safetensors.js';
 
 const fixture = (name: string, file: string) => readFileSync(new URL(`../fixtures/encoders/${name}/${file}`, import.meta.url));
 
@@ -21,27 +22,6 @@ function bf16Round(x: number): number {
   const lsb = (u[0]! >>> 16) & 1;
   u[0] = ((u[0]! + 0x7fff + lsb) >>> 16) << 16;
   return f[0]!;
-}
-
-/** A float32 safetensors file of `tensors` (name → [shape, values]). */
-function writeSafetensors(tensors: Map<string, [number[], Float32Array]>): Uint8Array {
-  const header: Record<string, unknown> = {};
-  let offset = 0;
-  for (const [name, [shape, data]] of tensors) {
-    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + data.byteLength] };
-    offset += data.byteLength;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const out = new Uint8Array(8 + json.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(new TextEncoder().encode(json), 8);
-  let at = 8 + json.length;
-  for (const [, [, data]] of tensors) {
-    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
-    at += data.byteLength;
-  }
-  return out;
 }
 
 /** The fixture's weights with every projection (a 2-D weight that is no embedding table) as `format` holds it. */
