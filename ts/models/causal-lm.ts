@@ -181,8 +181,8 @@ export class CausalLM {
   readonly #lmHead: Weight;
   readonly #owned: Owned;
   readonly #shape: BlockShape;
-  /** Whether a step's weights evict the layers' K/V from cache (`COLD_KV_WEIGHT_BYTES`); set at the first forward. */
-  #coldKv: boolean | undefined;
+  /** Whether a step's weights evict the layers' K/V from cache (`COLD_KV_WEIGHT_BYTES`). */
+  readonly #coldKv: boolean;
   #rope: RopeTables | null = null;
   /** The one-token plan, kept for decoding. */
   #step: BlockPlan | null = null;
@@ -203,6 +203,7 @@ export class CausalLM {
       ffn: config.intermediateSize, activation: config.activation, eps: config.normEps, rotaryDim: config.rotaryDim,
       gated: config.family !== 'gpt2',
     };
+    this.#coldKv = this.weightBytes > COLD_KV_WEIGHT_BYTES;
   }
 
   /**
@@ -329,7 +330,6 @@ export class CausalLM {
         // GPT-2: learned positions p0 … p0+n−1, rows as contiguous as h's: one add over n·E values.
         addRows(plan.h.ptr, n * E, this.#positions.ptr + p0 * E * 4, plan.h.ptr, n * E, 1, n * E, 'CausalLM.forward');
       }
-      this.#coldKv ??= this.weightBytes > COLD_KV_WEIGHT_BYTES;
       for (let l = 0; l < c.numLayers; l++) {
         runBlock(this.#shape, this.#layers[l]!, plan, cache.layers[l]!, p0, c.attentionScale(l), rope, l > 0, this.#coldKv);
       }
