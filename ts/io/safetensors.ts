@@ -59,15 +59,111 @@ export interface SafetensorsEntry {
 
 const MAX_HEADER = 100 * 1024 * 1024;
 
-/** A parsed safetensors file over the caller's bytes (kept, not copied). */
+/** The header's tensors and metadata, checked (see {@link headerEntries}). @internal */
+export interface SafetensorsHeader {
+  readonly entries: Map<string, SafetensorsEntry>;
+  readonly metadata: Record<string, string>;
+  /** Where the data section ends: the last tensor's end (absolute, as the entries' offsets). */
+  readonly end: number;
+}
+
+/**
+ * The length `N` of the header from a file's first 8 bytes, checked against the limit.
+ * @internal
+ */
+export function headerLength(first8: Uint8Array, fail: (what: string) => never): number {
+  if (first8.length < 8) fail(`truncated file: ${first8.length} bytes, less than the 8-byte header length`);
+  const dv = new DataView(first8.buffer, first8.byteOffset, 8);
+  const n = dv.getUint32(4, true) * 2 ** 32 + dv.getUint32(0, true);
+  if (n > MAX_HEADER) fail(`bad header: its length ${n} exceeds ${MAX_HEADER} bytes`);
+  return n;
+}
+
+/**
+ * Parses and checks the header JSON `json` (the `N` bytes after the length) of a file whose
+ * data section starts at byte `start` and holds `dataLength` bytes (`null` when not known
+ * yet: a stream without a length, checked against `end` as it arrives).
+ * @internal
+ */
+export function headerEntries(json: Uint8Array, start: number, dataLength: number | null,
+  fail: (what: string) => never): SafetensorsHeader {
+  const n = json.length;
+  // As the reference reader: the JSON starts at the first byte (no BOM, no leading space).
+  if (n === 0 || json[0] !== 0x7b) fail(`bad header: it must begin with "{", got ${n === 0 ? 'an empty header' : `byte 0x${json[0]!.toString(16)}`}`);
+  let parsed: unknown, text = '';
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(json);
+    parsed = JSON.parse(text);
+  } catch (e) {
+    fail(`bad header: not UTF-8 JSON (${(e as Error).message})`);
+  }
+  // JSON.parse keeps the last of duplicated names: a file could then show one tensor and load another.
+  const dup = duplicateKey(text);
+  if (dup !== null) fail(`bad header: the name ${JSON.stringify(dup)} appears more than once`);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) fail(`bad header: expected a JSON object, got ${describe(parsed)}`);
+  const entries = new Map<string, SafetensorsEntry>();
+  let metadata: Record<string, string> = {};
+  for (const [name, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.values(v as object).some((s) => typeof s !== 'string')) {
+        fail('bad header: __metadata__ must map names to strings');
+      }
+      metadata = { ...(v as Record<string, string>) };
+      continue;
+    }
+    const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) fail(`bad header: entry "${name}" is not an object`);
+    const { dtype, shape, data_offsets: off } = e!;
+    if (typeof dtype !== 'string' || !DTYPE_BYTES.has(dtype)) {
+      fail(`unknown dtype ${JSON.stringify(dtype)} of tensor "${name}" (the format defines ${[...DTYPE_BYTES.keys()].join(', ')})`);
+    }
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      fail(`bad header: tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
+    }
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && o >= 0) || off[1] < off[0]) {
+      fail(`bad header: tensor "${name}" has invalid data_offsets ${JSON.stringify(off)}`);
+    }
+    const [b, en] = off as [number, number];
+    const want = (shape as number[]).reduce((p, d) => p * d, 1) * DTYPE_BYTES.get(dtype as string)!;
+    if (!Number.isSafeInteger(want) || en - b !== want) {
+      fail(`bad header: tensor "${name}" (${dtype as string} ${formatShape(shape as number[])}) needs ${want} bytes but data_offsets [${b}, ${en}] hold ${en - b}`);
+    }
+    if (dataLength !== null && en > dataLength) {
+      fail(`truncated file: tensor "${name}" ends at byte ${en} of the data but the file holds ${dataLength} data bytes`);
+    }
+    entries.set(name, Object.freeze({
+      name, dtype: dtype as string,
+      tensorDtype: Object.hasOwn(TENSOR_DTYPE, dtype as string) ? TENSOR_DTYPE[dtype as keyof typeof TENSOR_DTYPE] : null,
+      shape: Object.freeze((shape as number[]).slice()), begin: start + b, end: start + en,
+    }));
+  }
+  // Every data byte belongs to exactly one tensor (the reference reader's rule): sorted by
+  // offset, each tensor starts where the previous one ends and the last ends the file.
+  let at = start;
+  for (const e of [...entries.values()].sort((x, y) => x.begin - y.begin || x.end - y.end)) {
+    if (e.begin > at) fail(`bad header: data bytes [${at - start}, ${e.begin - start}) belong to no tensor (before "${e.name}")`);
+    if (e.begin < at) fail(`bad header: tensor "${e.name}" at data_offsets [${e.begin - start}, ${e.end - start}] overlaps another tensor`);
+    at = e.end;
+  }
+  if (dataLength !== null && at !== start + dataLength) {
+    fail(`bad file: its last ${start + dataLength - at} bytes belong to no tensor (the data section holds ${dataLength} bytes, the tensors ${at - start})`);
+  }
+  return { entries, metadata, end: at };
+}
+
+/**
+ * A parsed safetensors file: over the caller's bytes (kept, not copied), or, for a file
+ * streamed in by a model loader, over the tensors that have arrived.
+ */
 export class SafetensorsFile {
   /** The `__metadata__` strings. @defaultValue {} */
   readonly metadata: Readonly<Record<string, string>>;
-  readonly #bytes: Uint8Array;
+  /** The bytes of entry `e`. */
+  readonly #read: (e: SafetensorsEntry) => Uint8Array;
   readonly #entries: Map<string, SafetensorsEntry>;
 
-  private constructor(bytes: Uint8Array, entries: Map<string, SafetensorsEntry>, metadata: Record<string, string>) {
-    this.#bytes = bytes;
+  private constructor(read: (e: SafetensorsEntry) => Uint8Array, entries: Map<string, SafetensorsEntry>, metadata: Record<string, string>) {
+    this.#read = read;
     this.#entries = entries;
     this.metadata = Object.freeze(metadata);
   }
@@ -76,72 +172,26 @@ export class SafetensorsFile {
   static parse(bytes: ArrayBuffer | ArrayBufferView): SafetensorsFile {
     const u8 = toBytes(bytes);
     const fail = (what: string): never => { throw new RangeError(`wasm-attention: safetensors: ${what}`); };
-    if (u8.length < 8) fail(`truncated file: ${u8.length} bytes, less than the 8-byte header length`);
-    const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-    const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
-    const n = hi * 2 ** 32 + lo;
-    if (n > MAX_HEADER) fail(`bad header: its length ${n} exceeds ${MAX_HEADER} bytes`);
+    const n = headerLength(u8.subarray(0, 8), fail);
     if (8 + n > u8.length) fail(`truncated file: the header needs ${n} bytes but only ${u8.length - 8} follow`);
-    // As the reference reader: the JSON starts at the first byte (no BOM, no leading space).
-    if (n === 0 || u8[8] !== 0x7b) fail(`bad header: it must begin with "{", got ${n === 0 ? 'an empty header' : `byte 0x${u8[8]!.toString(16)}`}`);
-    let json: unknown, text = '';
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(u8.subarray(8, 8 + n));
-      json = JSON.parse(text);
-    } catch (e) {
-      fail(`bad header: not UTF-8 JSON (${(e as Error).message})`);
-    }
-    // JSON.parse keeps the last of duplicated names: a file could then show one tensor and load another.
-    const dup = duplicateKey(text);
-    if (dup !== null) fail(`bad header: the name ${JSON.stringify(dup)} appears more than once`);
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) fail(`bad header: expected a JSON object, got ${describe(json)}`);
-    const start = 8 + n, dataLength = u8.length - start;
-    const entries = new Map<string, SafetensorsEntry>();
-    let metadata: Record<string, string> = {};
-    for (const [name, v] of Object.entries(json as Record<string, unknown>)) {
-      if (name === '__metadata__') {
-        if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.values(v as object).some((s) => typeof s !== 'string')) {
-          fail('bad header: __metadata__ must map names to strings');
-        }
-        metadata = { ...(v as Record<string, string>) };
-        continue;
+    const { entries, metadata } = headerEntries(u8.subarray(8, 8 + n), 8 + n, u8.length - 8 - n, fail);
+    const read = (e: SafetensorsEntry): Uint8Array => {
+      const src = u8.subarray(e.begin, e.end);
+      if (src.length !== e.end - e.begin) {
+        throw new Error(`wasm-attention: safetensors: the file's bytes are gone (its ArrayBuffer was detached or transferred after parsing); parse it again`);
       }
-      const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
-      if (e === null || typeof e !== 'object' || Array.isArray(e)) fail(`bad header: entry "${name}" is not an object`);
-      const { dtype, shape, data_offsets: off } = e!;
-      if (typeof dtype !== 'string' || !DTYPE_BYTES.has(dtype)) {
-        fail(`unknown dtype ${JSON.stringify(dtype)} of tensor "${name}" (the format defines ${[...DTYPE_BYTES.keys()].join(', ')})`);
-      }
-      if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-        fail(`bad header: tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
-      }
-      if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && o >= 0) || off[1] < off[0]) {
-        fail(`bad header: tensor "${name}" has invalid data_offsets ${JSON.stringify(off)}`);
-      }
-      const [b, en] = off as [number, number];
-      const want = (shape as number[]).reduce((p, d) => p * d, 1) * DTYPE_BYTES.get(dtype as string)!;
-      if (!Number.isSafeInteger(want) || en - b !== want) {
-        fail(`bad header: tensor "${name}" (${dtype as string} ${formatShape(shape as number[])}) needs ${want} bytes but data_offsets [${b}, ${en}] hold ${en - b}`);
-      }
-      if (en > dataLength) {
-        fail(`truncated file: tensor "${name}" ends at byte ${en} of the data but the file holds ${dataLength} data bytes`);
-      }
-      entries.set(name, Object.freeze({
-        name, dtype: dtype as string,
-        tensorDtype: Object.hasOwn(TENSOR_DTYPE, dtype as string) ? TENSOR_DTYPE[dtype as keyof typeof TENSOR_DTYPE] : null,
-        shape: Object.freeze((shape as number[]).slice()), begin: start + b, end: start + en,
-      }));
-    }
-    // Every data byte belongs to exactly one tensor (the reference reader's rule): sorted by
-    // offset, each tensor starts where the previous one ends and the last ends the file.
-    let at = start;
-    for (const e of [...entries.values()].sort((x, y) => x.begin - y.begin || x.end - y.end)) {
-      if (e.begin > at) fail(`bad header: data bytes [${at - start}, ${e.begin - start}) belong to no tensor (before "${e.name}")`);
-      if (e.begin < at) fail(`bad header: tensor "${e.name}" at data_offsets [${e.begin - start}, ${e.end - start}] overlaps another tensor`);
-      at = e.end;
-    }
-    if (at !== u8.length) fail(`bad file: its last ${u8.length - at} bytes belong to no tensor (the data section holds ${dataLength} bytes, the tensors ${at - start})`);
-    return new SafetensorsFile(u8, entries, metadata);
+      return src;
+    };
+    return new SafetensorsFile(read, entries, metadata);
+  }
+
+  /**
+   * A file whose entries are known (from one or more headers) and whose tensors' bytes
+   * `read(entry)` gives once they have arrived. @internal
+   */
+  static streamed(entries: Map<string, SafetensorsEntry>, metadata: Record<string, string>,
+    read: (e: SafetensorsEntry) => Uint8Array): SafetensorsFile {
+    return new SafetensorsFile(read, entries, metadata);
   }
 
   /** Names of the tensors, in header order. */
@@ -215,13 +265,7 @@ export class SafetensorsFile {
     return {
       rows: e.shape[0]!,
       dtype: e.tensorDtype as RowBytes['dtype'],
-      read: () => {
-        const src = this.#bytes.subarray(e.begin, e.end);
-        if (src.length !== e.end - e.begin) {
-          throw new Error(`wasm-attention: safetensors: the file's bytes are gone (its ArrayBuffer was detached or transferred after parsing); parse it again`);
-        }
-        return src;
-      },
+      read: () => this.#read(e),
     };
   }
 
@@ -235,10 +279,7 @@ export class SafetensorsFile {
 
   /** Writes entry `e` into `dst` from element `offset` on, in `dst`'s dtype. */
   #copy(e: SafetensorsEntry, dst: Tensor<TensorDType>, offset: number): void {
-    const src = this.#bytes.subarray(e.begin, e.end);
-    if (src.length !== e.end - e.begin) {
-      throw new Error(`wasm-attention: safetensors: the file's bytes are gone (its ArrayBuffer was detached or transferred after parsing); parse it again`);
-    }
+    const src = this.#read(e);
     const from = e.tensorDtype!, n = src.length / (from === 'float32' ? 4 : 2);
     const bytesAt = (t: Tensor<TensorDType>, at: number, count: number) => {
       const d = t.data, size = t.dtype === 'float32' ? 4 : 2;
