@@ -80,6 +80,9 @@ export interface RowBytes {
   read(): Uint8Array;
 }
 
+/** Makes the weight over memory a {@link WeightWriter} filled (module-private: set by `Weight`'s static block). */
+let adopt: (rows: number, cols: number, format: WeightFormat, bytes: number, ptr: number) => Weight;
+
 /** Staging buffer of {@link Weight.fromBytes}: large enough to amortise a call per chunk, small beside any weight. */
 const STAGE_BYTES = 2 ** 20;
 
@@ -196,73 +199,38 @@ export class Weight {
    * called after the weight's memory is allocated (a view taken before would be gone if
    * memory grew). @internal
    */
+  static {
+    adopt = (rows, cols, format, bytes, ptr) => new Weight([rows, cols], format, bytes, ptr);
+  }
+
   static fromBytes(parts: readonly RowBytes[], cols: number, format: WeightFormat, op: string): Weight {
-    if (!WEIGHT_FORMATS.includes(format)) {
-      throw new TypeError(`wasm-attention: ${op}: format must be ${WEIGHT_FORMATS.map((f) => `'${f}'`).join(', ')}; got ${describe(format)}`);
-    }
-    if (!Number.isSafeInteger(cols) || cols < 0) throw new RangeError(`wasm-attention: ${op}: cols must be a non-negative integer, got ${describe(cols)}`);
     let rows = 0;
     for (const p of parts) {
       if (!Number.isSafeInteger(p.rows) || p.rows < 0) throw new RangeError(`wasm-attention: ${op}: rows must be a non-negative integer, got ${describe(p.rows)}`);
-      if (!(p.dtype === 'float32' || p.dtype === 'float16' || p.dtype === 'bfloat16')) {
-        throw new TypeError(`wasm-attention: ${op}: dtype must be float32, float16 or bfloat16, got ${describe(p.dtype)}`);
-      }
       rows += p.rows;
     }
-    const entry = REGISTRY[format];
-    const bytes = storageBytes(entry, rows, cols);
-    if (!Number.isSafeInteger(bytes) || bytes > 2 ** 32) {
-      throw new RangeError(`wasm-attention: ${op}: a [${rows}, ${cols}] weight in ${format} (${bytes} bytes) does not fit in WebAssembly memory`);
-    }
-    const ptr = raw.alloc(bytes);
-    let stage = 0, wide = 0;
+    const w = new WeightWriter(rows, cols, format, op);
+    let row0 = 0;
     try {
-      const w = raw.wasm();
-      const block = packed(entry);
-      const outSize = block ? 0 : entry.bytesPerBlock;
-      let row0 = 0;
       for (const p of parts) {
         const size = p.dtype === 'float32' ? 4 : 2, rowBytes = cols * size;
-        const check = (src: Uint8Array) => {
-          if (src.length !== p.rows * rowBytes) {
-            throw new RangeError(`wasm-attention: ${op}: a part of ${p.rows} rows × ${cols} ${p.dtype} needs ${p.rows * rowBytes} bytes, got ${src.length}`);
+        const src = () => {
+          const b = p.read();
+          if (b.length !== p.rows * rowBytes) {
+            throw new RangeError(`wasm-attention: ${op}: a part of ${p.rows} rows × ${cols} ${p.dtype} needs ${p.rows * rowBytes} bytes, got ${b.length}`);
           }
-          return src;
+          return b;
         };
-        if (!block && p.dtype === format) {
-          raw.heapU8().set(check(p.read()), ptr + row0 * rowBytes);
-          row0 += p.rows;
-          continue;
-        }
-        const chunk = Math.max(1, Math.min(p.rows, Math.floor(STAGE_BYTES / Math.max(1, rowBytes))));
-        if (p.rows === 0) continue;
-        if (stage === 0) stage = raw.alloc(Math.max(STAGE_BYTES, rowBytes));
-        // 16-bit to the other 16-bit format goes through float32 (widening is exact; one rounding).
-        if (wide === 0 && !block && p.dtype !== 'float32' && format !== 'float32') wide = raw.alloc(Math.max(STAGE_BYTES, cols * 4) * 2);
-        for (let r = 0; r < p.rows; r += chunk) {
-          const n = Math.min(chunk, p.rows - r);
-          const src = check(p.read()).subarray(r * rowBytes, (r + n) * rowBytes);
-          raw.heapU8().set(src, stage);
-          const code = dtypeCode(p.dtype);
-          if (block) {
-            raw.check(w.wa_quantize_into(stage, code, ptr, entry.code, rows, cols, row0 + r, n), op);
-          } else if (p.dtype === 'float32' || format === 'float32') {
-            raw.check(w.wa_convert(stage, code, ptr + (row0 + r) * cols * outSize, entry.code, n * cols), op);
-          } else {
-            raw.check(w.wa_convert(stage, code, wide, 0, n * cols), op);
-            raw.check(w.wa_convert(wide, 0, ptr + (row0 + r) * cols * outSize, entry.code, n * cols), op);
-          }
-        }
+        const chunk = Math.max(1, Math.floor(STAGE_BYTES / Math.max(1, rowBytes))) * rowBytes;
+        const part = w.part(p.dtype, row0, p.rows);
+        for (let at = 0; at < p.rows * rowBytes; at += chunk) part.write(src().subarray(at, at + chunk));
         row0 += p.rows;
       }
+      return w.finish();
     } catch (e) {
-      raw.free(ptr);
+      w.dispose();
       throw e;
-    } finally {
-      if (stage !== 0) raw.free(stage);
-      if (wide !== 0) raw.free(wide);
     }
-    return new Weight([rows, cols], format, bytes, ptr);
   }
 
   /** Byte offset of the weight in WASM memory; throws after `dispose()`. @internal */
@@ -406,4 +374,152 @@ function product(dims: readonly number[]): number {
   let p = 1;
   for (const d of dims) p *= d;
   return p;
+}
+
+/**
+ * A weight written from raw little-endian row bytes as they come (a file read in order, a
+ * stream), in parts: each `part` is a block of rows (its dtype, first row and row count) whose
+ * bytes are `write`n in pieces of any length, in order (a row cut between two pieces waits for
+ * the rest); parts may be written in any order, even interleaved. `finish` once every row is
+ * written. Bytes in the weight's own float format are copied straight in; others are staged a
+ * few rows at a time ({@link STAGE_BYTES}) and converted or quantised there. Owns its memory
+ * until `finish()` hands it to the weight, or `dispose()`. @internal
+ */
+export class WeightWriter {
+  readonly #rows: number;
+  readonly #cols: number;
+  readonly #format: WeightFormat;
+  readonly #op: string;
+  readonly #bytes: number;
+  #ptr: number;
+  #stage = 0;
+  #wide = 0;
+  /** Rows written so far, over every part. */
+  #done = 0;
+
+  constructor(rows: number, cols: number, format: WeightFormat, op: string) {
+    if (!WEIGHT_FORMATS.includes(format)) {
+      throw new TypeError(`wasm-attention: ${op}: format must be ${WEIGHT_FORMATS.map((f) => `'${f}'`).join(', ')}; got ${describe(format)}`);
+    }
+    if (!Number.isSafeInteger(cols) || cols < 0) throw new RangeError(`wasm-attention: ${op}: cols must be a non-negative integer, got ${describe(cols)}`);
+    if (!Number.isSafeInteger(rows) || rows < 0) throw new RangeError(`wasm-attention: ${op}: rows must be a non-negative integer, got ${describe(rows)}`);
+    const bytes = storageBytes(REGISTRY[format], rows, cols);
+    if (!Number.isSafeInteger(bytes) || bytes > 2 ** 32) {
+      throw new RangeError(`wasm-attention: ${op}: a [${rows}, ${cols}] weight in ${format} (${bytes} bytes) does not fit in WebAssembly memory`);
+    }
+    this.#rows = rows;
+    this.#cols = cols;
+    this.#format = format;
+    this.#op = op;
+    this.#bytes = bytes;
+    this.#ptr = raw.alloc(bytes);
+  }
+
+  /** Bytes of WASM memory the weight takes. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** The writer of rows `[row0, row0 + rows)`, stored in the bytes as `dtype`. */
+  part(dtype: RowBytes['dtype'], row0: number, rows: number): { write(bytes: Uint8Array): void } {
+    const op = this.#op;
+    if (!(dtype === 'float32' || dtype === 'float16' || dtype === 'bfloat16')) {
+      throw new TypeError(`wasm-attention: ${op}: dtype must be float32, float16 or bfloat16, got ${describe(dtype)}`);
+    }
+    if (!Number.isSafeInteger(row0) || !Number.isSafeInteger(rows) || row0 < 0 || rows < 0 || row0 + rows > this.#rows) {
+      throw new RangeError(`wasm-attention: ${op}: rows [${row0}, ${row0 + rows}) are not rows of a weight of ${this.#rows}`);
+    }
+    const rowBytes = this.#cols * (dtype === 'float32' ? 4 : 2);
+    if (rowBytes === 0) {
+      this.#done += rows;
+      return { write: () => {} };
+    }
+    const partial = new Uint8Array(rowBytes);
+    let fill = 0, next = row0;
+    const rowsIn = (src: Uint8Array) => {
+      const n = src.length / rowBytes;
+      if (next + n > row0 + rows) throw new RangeError(`wasm-attention: ${op}: a part of ${rows} rows got more bytes than its rows hold`);
+      this.#rowsIn(dtype, next, src);
+      next += n;
+      this.#done += n;
+    };
+    return {
+      write: (bytes) => {
+        let at = 0;
+        if (fill > 0) {
+          const k = Math.min(rowBytes - fill, bytes.length);
+          partial.set(bytes.subarray(0, k), fill);
+          fill += k;
+          at = k;
+          if (fill < rowBytes) return;
+          rowsIn(partial);
+          fill = 0;
+        }
+        const whole = Math.floor((bytes.length - at) / rowBytes) * rowBytes;
+        if (whole > 0) rowsIn(bytes.subarray(at, at + whole));
+        at += whole;
+        if (at < bytes.length) {
+          partial.set(bytes.subarray(at), 0);
+          fill = bytes.length - at;
+        }
+      },
+    };
+  }
+
+  /** The weight, once every row has been written; the writer is spent. */
+  finish(): Weight {
+    if (this.#done !== this.#rows) {
+      throw new Error(`wasm-attention: ${this.#op}: ${this.#done} of the weight's ${this.#rows} rows were written`);
+    }
+    this.#freeStaging();
+    const ptr = this.#ptr;
+    this.#ptr = 0;
+    return adopt(this.#rows, this.#cols, this.#format, this.#bytes, ptr);
+  }
+
+  /** Frees the memory (a weight not finished). */
+  dispose(): void {
+    this.#freeStaging();
+    if (this.#ptr !== 0) raw.free(this.#ptr);
+    this.#ptr = 0;
+  }
+
+  #freeStaging(): void {
+    if (this.#stage !== 0) raw.free(this.#stage);
+    if (this.#wide !== 0) raw.free(this.#wide);
+    this.#stage = this.#wide = 0;
+  }
+
+  /** Writes whole rows `src` (stored as `dtype`) from row `row` on. */
+  #rowsIn(dtype: RowBytes['dtype'], row: number, src: Uint8Array): void {
+    const op = this.#op, cols = this.#cols, format = this.#format;
+    if (this.#ptr === 0) throw new Error(`wasm-attention: ${op}: the weight writer was used after finish() or dispose()`);
+    const rowBytes = cols * (dtype === 'float32' ? 4 : 2);
+    const n = src.length / rowBytes;
+    const entry = REGISTRY[format];
+    const block = packed(entry);
+    if (!block && dtype === format) {
+      raw.heapU8().set(src, this.#ptr + row * rowBytes);
+      return;
+    }
+    const w = raw.wasm();
+    const outSize = block ? 0 : entry.bytesPerBlock;
+    const chunk = Math.max(1, Math.floor(STAGE_BYTES / Math.max(1, rowBytes)));
+    if (this.#stage === 0) this.#stage = raw.alloc(Math.max(STAGE_BYTES, rowBytes));
+    // 16-bit to the other 16-bit format goes through float32 (widening is exact; one rounding).
+    if (this.#wide === 0 && !block && dtype !== 'float32' && format !== 'float32') this.#wide = raw.alloc(Math.max(STAGE_BYTES, cols * 4) * 2);
+    const code = dtypeCode(dtype);
+    for (let r = 0; r < n; r += chunk) {
+      const k = Math.min(chunk, n - r), at = row + r;
+      raw.heapU8().set(src.subarray(r * rowBytes, (r + k) * rowBytes), this.#stage);
+      if (block) {
+        raw.check(w.wa_quantize_into(this.#stage, code, this.#ptr, entry.code, this.#rows, cols, at, k), op);
+      } else if (dtype === 'float32' || format === 'float32') {
+        raw.check(w.wa_convert(this.#stage, code, this.#ptr + at * cols * outSize, entry.code, k * cols), op);
+      } else {
+        raw.check(w.wa_convert(this.#stage, code, this.#wide, 0, k * cols), op);
+        raw.check(w.wa_convert(this.#wide, 0, this.#ptr + at * cols * outSize, entry.code, k * cols), op);
+      }
+    }
+  }
 }
