@@ -108,32 +108,42 @@ describe('EncoderModel.fromFolder (sentence-transformers folder, WordPiece token
   });
 
   it('reads bodies by the byte (BYOB) and by the chunk, and holds them to their Content-Length', async () => {
-    /** A fetch over the fixture folder whose weights body claims `lie` more bytes than it has, in 1000-byte chunks. */
-    const stub = (type: 'bytes' | undefined, lie: number) => async (url: string) => {
+    /**
+     * A fetch over the fixture folder in 1000-byte chunks whose weights body announces `lie` more
+     * bytes than the file has, sends `extra` bytes more, or breaks `cut` bytes before the end.
+     */
+    const stub = (type: 'bytes' | undefined, { lie = 0, extra = 0, cut = 0 }) => async (url: string) => {
       const name = url.slice('https://models.example/bert/'.length);
       let bytes: Uint8Array;
       try { bytes = new Uint8Array(readFileSync(dir(`bert/${name}`))); } catch { return new Response(null, { status: 404 }); }
+      const weights = name === 'model.safetensors', length = bytes.length + (weights ? lie : 0);
+      if (weights) bytes = Uint8Array.from([...bytes.subarray(0, bytes.length - cut), ...new Uint8Array(extra)]);
       const body = new ReadableStream({
         type, start(c: ReadableStreamDefaultController<Uint8Array>) {
           for (let i = 0; i < bytes.length; i += 1000) c.enqueue(bytes.slice(i, i + 1000));
           c.close();
         },
       } as UnderlyingDefaultSource<Uint8Array>);
-      const length = bytes.length + (name === 'model.safetensors' ? lie : 0);
       return new Response(body, { headers: { 'content-length': String(length) } });
     };
     const n = statSync(dir('bert/model.safetensors')).size;
     for (const type of ['bytes', undefined] as const) {
-      const m = await EncoderModel.fromFolder('https://models.example/bert/', { fetch: stub(type, 0) });
+      const m = await EncoderModel.fromFolder('https://models.example/bert/', { fetch: stub(type, {}) });
       try {
         expectClose(m.embed(['a query'])[0]!, bert.vectors[0]!, `${type ?? 'default'} stream`, TOL, 0);
       } finally {
         m.dispose();
       }
-      await expect(EncoderModel.fromFolder('https://models.example/bert/', { fetch: stub(type, 1) }))
-        .rejects.toThrow(`model.safetensors ended after ${n} of its ${n + 1} bytes`);
-      await expect(EncoderModel.fromFolder('https://models.example/bert/', { fetch: stub(type, -1) }))
-        .rejects.toThrow(`model.safetensors sent more than its Content-Length of ${n - 1} bytes`);
+      await expect(EncoderModel.fromFolder('https://models.example/bert/', { fetch: stub(type, { cut: 1 }) }))
+        .rejects.toThrow(`model.safetensors ended after ${n - 1} of its ${n} bytes`);
+      await expect(EncoderModel.fromFolder('https://models.example/bert/', { fetch: stub(type, { extra: 1 }) }))
+        .rejects.toThrow(`model.safetensors sent more than its Content-Length of ${n} bytes`);
+      // A Content-Length that disagrees with the header fails before the tensors are read.
+      await expect(EncoderModel.fromFolder('https://models.example/bert/', { fetch: stub(type, { lie: 1 }) }))
+        .rejects.toThrow(/model\.safetensors: bad file: its last 1 bytes belong to no tensor/);
+      // One byte short: the header's check, or the stream's when its first read brings every byte.
+      await expect(EncoderModel.fromFolder('https://models.example/bert/', { fetch: stub(type, { lie: -1 }) }))
+        .rejects.toThrow(new RegExp(`model\\.safetensors: truncated file: tensor ".*" ends at byte \\d+ of the data but the file holds \\d+ data bytes|model\\.safetensors sent more than its Content-Length of ${n - 1} bytes`));
     }
   });
 

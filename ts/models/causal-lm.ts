@@ -34,7 +34,8 @@ import { readDecoderFolder, type FolderOptions, type FolderSource } from './fold
 import { generateText, type TextGenerateOptions, type TextGenerateResult, type TextTokenizer } from './text.js';
 import { type DecoderConfig, parseConfig } from './config.js';
 import { type SamplingOptions, sampleToken, seededRandom } from './sampling.js';
-import { type Owned, prepare, reserveFor, weightOf } from './load-weights.js';
+import { type LoadPlan, type LoadStep, type Owned, prepare, reserveFor, runNow, weightStep } from './load-weights.js';
+import type { StreamedSafetensors } from '../io/safetensors-stream.js';
 import { type CacheDType } from '../dtype.js';
 import { BlockPlan, type BlockShape, type BlockWeights, type Norm, type RopeTables, normInto, runBlock } from '../toolkit/block.js';
 
@@ -231,10 +232,25 @@ export class CausalLM {
     reserveFor(file, format, 'any');
     const owned: Owned = [];
     try {
-      const parts = cfg.family === 'gpt2' ? loadGpt2(cfg, file, format, owned) : loadLlama(cfg, file, format, owned);
-      return new CausalLM(cfg, parts, owned);
+      return new CausalLM(cfg, runNow(plan(cfg, file, format, owned)), owned);
     } catch (e) {
       for (const t of owned) t.dispose();
+      throw e;
+    }
+  }
+
+  /** {@link CausalLM.load} from streamed weights: each tensor written as it arrives. */
+  static async #loadStreamed(config: Record<string, unknown>, weights: StreamedSafetensors, format: ModelWeightFormat): Promise<CausalLM> {
+    const owned: Owned = [];
+    try {
+      const cfg = parseConfig(config);
+      reserveFor(weights.file, format, 'any');
+      const p = plan(cfg, weights.file, format, owned);
+      await weights.run(p.steps);
+      return new CausalLM(cfg, p.parts(), owned);
+    } catch (e) {
+      for (const t of owned) t.dispose();
+      await weights.close();
       throw e;
     }
   }
@@ -251,7 +267,7 @@ export class CausalLM {
       throw new TypeError(`wasm-attention: models: CausalLM.fromFolder: weights must be ${MODEL_FORMATS.map((f) => `'${f}'`).join(', ')}; got ${describe(options.weights)}`);
     }
     const folder = await readDecoderFolder(source, options, 'wasm-attention: models: CausalLM.fromFolder');
-    const model = CausalLM.load(folder.config, folder.weights, { weights: options.weights });
+    const model = await CausalLM.#loadStreamed(folder.config, folder.weights, options.weights ?? 'auto');
     model.#tokenizer = folder.tokenizer;
     return model;
   }
@@ -504,13 +520,21 @@ function resolver(file: SafetensorsFile, prefixes: readonly string[]) {
   return { find, need };
 }
 
-function loadGpt2(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightFormat, owned: Owned): Parts {
+/** The loader's name in messages. */
+const OP = 'CausalLM.load';
+
+/** The loading of a model of `c`'s family from `file`, as steps. */
+function plan(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightFormat, owned: Owned): LoadPlan<Parts> {
+  return c.family === 'gpt2' ? loadGpt2(c, file, format, owned) : loadLlama(c, file, format, owned);
+}
+
+function loadGpt2(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightFormat, owned: Owned): LoadPlan<Parts> {
   const { need } = resolver(file, ['transformer.', '']);
   const E = c.hiddenSize, F = c.intermediateSize;
-  const load = (name: string, shape: number[]) => { const t = float32(file, need(name, shape)); owned.push(t); return t; };
+  const load = (full: string) => { const t = float32(file, full); owned.push(t); return t; };
   /** GPT-2's Conv1D stores `[in, out]`; transposed once here to the `Linear` layout `[out, in]`. */
-  const conv = (name: string, inDim: number, outDim: number) => {
-    const t = file.tensor(need(name, [inDim, outDim]));
+  const conv = (full: string) => {
+    const t = file.tensor(full);
     let w: Tensor<TensorDType>;
     try {
       w = transpose(t, 0, 1);
@@ -519,72 +543,96 @@ function loadGpt2(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightFo
     }
     return prepare(w, format, owned);
   };
-  const norm = (name: string): Norm => ({ gamma: load(`${name}.weight`, [E]), beta: load(`${name}.bias`, [E]) });
-  const embed = weightOf(file, [need('wte.weight', [c.vocabSize, E])], format, owned, 'CausalLM.load');
-  const positions = load('wpe.weight', [c.maxPositions, E]);
-  const layers: BlockWeights[] = [];
+  const normNames = (name: string) => [need(`${name}.weight`, [E]), need(`${name}.bias`, [E])] as const;
+  const norm = ([g, b]: readonly [string, string]): Norm => ({ gamma: load(g), beta: load(b) });
+  const steps: LoadStep[] = [];
+  const wte = need('wte.weight', [c.vocabSize, E]), wpe = need('wpe.weight', [c.maxPositions, E]);
+  let embed: Weight | undefined, positions: Tensor | undefined, finalNorm: Norm | undefined, lmHead: Weight | undefined;
+  steps.push(weightStep(file, [wte], format, owned, OP, (w) => { embed = w; }));
+  steps.push({ reads: [wpe], run: () => { positions = load(wpe); } });
+  const layers = new Array<BlockWeights>(c.numLayers);
   for (let l = 0; l < c.numLayers; l++) {
     const p = `h.${l}.`;
-    layers.push({
-      norm1: norm(`${p}ln_1`), norm2: norm(`${p}ln_2`),
-      qkv: conv(`${p}attn.c_attn.weight`, E, 3 * E), qkvBias: load(`${p}attn.c_attn.bias`, [3 * E]),
-      out: conv(`${p}attn.c_proj.weight`, E, E), outBias: load(`${p}attn.c_proj.bias`, [E]),
-      fc: conv(`${p}mlp.c_fc.weight`, E, F), fcBias: load(`${p}mlp.c_fc.bias`, [F]), up: null, upBias: null,
-      down: conv(`${p}mlp.c_proj.weight`, F, E), downBias: load(`${p}mlp.c_proj.bias`, [E]),
+    const n1 = normNames(`${p}ln_1`), n2 = normNames(`${p}ln_2`);
+    const qkv = need(`${p}attn.c_attn.weight`, [E, 3 * E]), qkvBias = need(`${p}attn.c_attn.bias`, [3 * E]);
+    const out = need(`${p}attn.c_proj.weight`, [E, E]), outBias = need(`${p}attn.c_proj.bias`, [E]);
+    const fc = need(`${p}mlp.c_fc.weight`, [E, F]), fcBias = need(`${p}mlp.c_fc.bias`, [F]);
+    const down = need(`${p}mlp.c_proj.weight`, [F, E]), downBias = need(`${p}mlp.c_proj.bias`, [E]);
+    steps.push({
+      reads: [...n1, ...n2, qkv, qkvBias, out, outBias, fc, fcBias, down, downBias],
+      run: () => {
+        layers[l] = {
+          norm1: norm(n1), norm2: norm(n2),
+          qkv: conv(qkv), qkvBias: load(qkvBias), out: conv(out), outBias: load(outBias),
+          fc: conv(fc), fcBias: load(fcBias), up: null, upBias: null, down: conv(down), downBias: load(downBias),
+        };
+      },
     });
   }
-  const finalNorm = norm('ln_f');
-  const lmHead = c.tieWordEmbeddings || !file.has('lm_head.weight') ? embed
-    : weightOf(file, [need('lm_head.weight', [c.vocabSize, E])], format, owned, 'CausalLM.load');
-  return { embed, positions, layers, finalNorm, lmHead };
+  const lnf = normNames('ln_f');
+  steps.push({ reads: lnf, run: () => { finalNorm = norm(lnf); } });
+  const head = c.tieWordEmbeddings || !file.has('lm_head.weight') ? null : need('lm_head.weight', [c.vocabSize, E]);
+  if (head !== null) steps.push(weightStep(file, [head], format, owned, OP, (w) => { lmHead = w; }));
+  return { steps, parts: () => ({ embed: embed!, positions: positions!, layers, finalNorm: finalNorm!, lmHead: lmHead ?? embed! }) };
 }
 
-function loadLlama(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightFormat, owned: Owned): Parts {
+function loadLlama(c: DecoderConfig, file: SafetensorsFile, format: ModelWeightFormat, owned: Owned): LoadPlan<Parts> {
   const { need, find } = resolver(file, ['model.', '']);
   const E = c.hiddenSize, F = c.intermediateSize, Nq = c.numHeads * c.headDim, Nkv = c.numKvHeads * c.headDim;
-  const load = (name: string, shape: number[]) => { const t = float32(file, need(name, shape)); owned.push(t); return t; };
-  const loadW = (name: string, shape: number[]) => weightOf(file, [need(name, shape)], format, owned, 'CausalLM.load');
-  const maybe = (name: string, shape: number[]) => (find(name) === null ? null : load(name, shape));
-  /** Stacks tensors row-wise into one new tensor (each copied once from the file), in `dtype`. */
-  const stack = (names: string[], shapes: number[][], dtype: TensorDType) => {
-    const full = names.map((nm, i) => need(nm, shapes[i]!));
-    const rows = shapes.reduce((s, sh) => s + sh[0]!, 0);
-    const t = Tensor.empty(shapes[0]!.length === 1 ? [rows] : [rows, shapes[0]![1]!], { dtype });
-    try {
-      let at = 0;
-      for (const f of full) at += file.copyInto(f, t, at);
-    } catch (e) {
-      t.dispose();
-      throw e;
-    }
+  const load = (full: string) => { const t = float32(file, full); owned.push(t); return t; };
+  /** Stacks `[n]` tensors into one float32 tensor (each copied once from the file). */
+  const stack = (full: readonly string[]) => {
+    const rows = full.reduce((s, f) => s + file.entry(f).shape[0]!, 0);
+    const t = Tensor.empty([rows]);
+    owned.push(t);
+    let at = 0;
+    for (const f of full) at += file.copyInto(f, t, at);
     return t;
   };
-  const layers: BlockWeights[] = [];
+  const steps: LoadStep[] = [];
+  const layers = new Array<BlockWeights>(c.numLayers);
   for (let l = 0; l < c.numLayers; l++) {
     const p = `layers.${l}.`, a = `${p}self_attn.`, m = `${p}mlp.`;
-    const qkvNames = ['q_proj', 'k_proj', 'v_proj'].map((x) => `${a}${x}`);
-    const norm1 = { gamma: load(`${p}input_layernorm.weight`, [E]), beta: null };
-    const norm2 = { gamma: load(`${p}post_attention_layernorm.weight`, [E]), beta: null };
-    let qkvBias: Tensor | null = null;
-    if (c.attentionBias) {
-      qkvBias = stack(qkvNames.map((x) => `${x}.bias`), [[Nq], [Nkv], [Nkv]], 'float32') as Tensor;
-      owned.push(qkvBias);
-    }
-    layers.push({
-      norm1, norm2,
-      qkv: weightOf(file, [need(`${qkvNames[0]}.weight`, [Nq, E]), need(`${qkvNames[1]}.weight`, [Nkv, E]), need(`${qkvNames[2]}.weight`, [Nkv, E])], format, owned, 'CausalLM.load'),
-      qkvBias,
-      out: loadW(`${a}o_proj.weight`, [E, Nq]), outBias: c.attentionBias ? maybe(`${a}o_proj.bias`, [E]) : null,
-      fc: loadW(`${m}gate_proj.weight`, [F, E]), fcBias: c.mlpBias ? load(`${m}gate_proj.bias`, [F]) : null,
-      up: loadW(`${m}up_proj.weight`, [F, E]), upBias: c.mlpBias ? load(`${m}up_proj.bias`, [F]) : null,
-      down: loadW(`${m}down_proj.weight`, [E, F]), downBias: c.mlpBias ? load(`${m}down_proj.bias`, [E]) : null,
+    const qkvNames = ['q_proj', 'k_proj', 'v_proj'].map((x) => `${a}${x}`), qkvRows = [Nq, Nkv, Nkv];
+    const norm1 = need(`${p}input_layernorm.weight`, [E]), norm2 = need(`${p}post_attention_layernorm.weight`, [E]);
+    const qkv = qkvNames.map((x, i) => need(`${x}.weight`, [qkvRows[i]!, E]));
+    const qkvBias = c.attentionBias ? qkvNames.map((x, i) => need(`${x}.bias`, [qkvRows[i]!])) : null;
+    const out = need(`${a}o_proj.weight`, [E, Nq]);
+    const outBias = c.attentionBias && find(`${a}o_proj.bias`) !== null ? need(`${a}o_proj.bias`, [E]) : null;
+    const fc = need(`${m}gate_proj.weight`, [F, E]), up = need(`${m}up_proj.weight`, [F, E]), down = need(`${m}down_proj.weight`, [E, F]);
+    const fcBias = c.mlpBias ? need(`${m}gate_proj.bias`, [F]) : null;
+    const upBias = c.mlpBias ? need(`${m}up_proj.bias`, [F]) : null;
+    const downBias = c.mlpBias ? need(`${m}down_proj.bias`, [E]) : null;
+    // The norms and biases in one step; each projection in its own, written as its rows arrive.
+    const small = [norm1, norm2, ...(qkvBias ?? []), outBias, fcBias, upBias, downBias].filter((x): x is string => x !== null);
+    const L = {} as BlockWeights;
+    layers[l] = L;
+    steps.push({
+      reads: small,
+      run: () => {
+        L.norm1 = { gamma: load(norm1), beta: null };
+        L.norm2 = { gamma: load(norm2), beta: null };
+        L.qkvBias = qkvBias === null ? null : stack(qkvBias);
+        L.outBias = outBias === null ? null : load(outBias);
+        L.fcBias = fcBias === null ? null : load(fcBias);
+        L.upBias = upBias === null ? null : load(upBias);
+        L.downBias = downBias === null ? null : load(downBias);
+      },
     });
+    steps.push(weightStep(file, qkv, format, owned, OP, (w) => { L.qkv = w; }));
+    steps.push(weightStep(file, [out], format, owned, OP, (w) => { L.out = w; }));
+    steps.push(weightStep(file, [fc], format, owned, OP, (w) => { L.fc = w; }));
+    steps.push(weightStep(file, [up], format, owned, OP, (w) => { L.up = w; }));
+    steps.push(weightStep(file, [down], format, owned, OP, (w) => { L.down = w; }));
   }
-  const embed = loadW('embed_tokens.weight', [c.vocabSize, E]);
-  const finalNorm = { gamma: load('norm.weight', [E]), beta: null };
+  const embedName = need('embed_tokens.weight', [c.vocabSize, E]), normName = need('norm.weight', [E]);
   if (!c.tieWordEmbeddings && !file.has('lm_head.weight') && !file.has('model.lm_head.weight')) {
     throw new RangeError('wasm-attention: models: the weights lack "lm_head.weight" and tie_word_embeddings is false');
   }
-  const lmHead = c.tieWordEmbeddings ? embed : weightOf(file, [need('lm_head.weight', [c.vocabSize, E])], format, owned, 'CausalLM.load');
-  return { embed, positions: null, layers, finalNorm, lmHead };
+  const head = c.tieWordEmbeddings ? null : need('lm_head.weight', [c.vocabSize, E]);
+  let embed: Weight | undefined, finalNorm: Norm | undefined, lmHead: Weight | undefined;
+  steps.push(weightStep(file, [embedName], format, owned, OP, (w) => { embed = w; }));
+  steps.push({ reads: [normName], run: () => { finalNorm = { gamma: load(normName), beta: null }; } });
+  if (head !== null) steps.push(weightStep(file, [head], format, owned, OP, (w) => { lmHead = w; }));
+  return { steps, parts: () => ({ embed: embed!, positions: null, layers, finalNorm: finalNorm!, lmHead: lmHead ?? embed! }) };
 }

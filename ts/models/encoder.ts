@@ -40,7 +40,8 @@ import { Weight, type WeightFormat } from '../ops/linear.js';
 import { callAttentionVarlen } from '../ops/attention-call.js';
 import { offsetsArg, packedStrides, stageOffsets } from '../ops/attention-varlen.js';
 import { ropeRows } from '../ops/elementwise.js';
-import { type Owned, prepare, reserveFor, storedFormat, weightOf } from './load-weights.js';
+import { type LoadPlan, type LoadStep, type Owned, prepare, reserveFor, runNow, storedFormat, weightOf, weightStep } from './load-weights.js';
+import type { StreamedSafetensors } from '../io/safetensors-stream.js';
 import { BlockPlan, type BlockShape, type BlockWeights, type Norm, normInto, runLayer } from '../toolkit/block.js';
 import { type EncoderConfig, type EncoderJson, parseEncoderConfig } from './encoder-config.js';
 import { readEncoderFolder, type FolderOptions, type FolderSource } from './folder.js';
@@ -221,17 +222,7 @@ export class EncoderModel {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`${PREFIX}.load: options must be an object, got ${show(options)}`);
     }
-    const wd = options.weightDtype;
-    if (wd !== undefined && wd !== 'file' && wd !== 'float32') {
-      throw new RangeError(`${PREFIX}.load: weightDtype must be 'file' or 'float32', got ${show(wd)}`);
-    }
-    const format: EncoderWeightFormat = options.weights ?? (wd === 'float32' ? 'float32' : 'auto');
-    if (!FORMATS.includes(format)) {
-      throw new RangeError(`${PREFIX}.load: weights must be ${FORMATS.map((f) => `'${f}'`).join(', ')}; got ${show(options.weights)}`);
-    }
-    if (options.weights !== undefined && wd !== undefined && (wd === 'float32') !== (options.weights === 'float32')) {
-      throw new RangeError(`${PREFIX}.load: weightDtype ${show(wd)} contradicts weights ${show(options.weights)}; give one of them`);
-    }
+    const format = formatOf(options, `${PREFIX}.load`);
     const isBytes = ArrayBuffer.isView(weights) || weights instanceof ArrayBuffer;
     if (!isBytes && (weights === null || typeof weights !== 'object' || typeof (weights as SafetensorsFile).has !== 'function')) {
       throw new TypeError(`${PREFIX}.load: weights must be safetensors bytes or a SafetensorsFile, got ${show(weights)}`);
@@ -240,18 +231,38 @@ export class EncoderModel {
     reserveFor(file, format, 'many');
     const owned: Owned = [];
     try {
-      const parts = cfg.family === 'modernbert' ? loadModernBert(cfg, file, format, owned) : loadParts(cfg, file, format, owned);
-      const resolved = parts.layers[0]?.qkv.format ?? storedFormat(format === 'auto' ? 'float32' : format, 'many');
-      let rope: { full: RopeTable; sliding: RopeTable } | null = null;
-      if (cfg.rope !== null) {
-        rope = { full: ropeTable(cfg.maxPositions, cfg.headDim, cfg.rope.full, owned),
-          sliding: ropeTable(cfg.maxPositions, cfg.headDim, cfg.rope.sliding, owned) };
-      }
-      return new EncoderModel(cfg, parts, owned, resolved, rope);
+      return EncoderModel.#finish(cfg, runNow(plan(cfg, file, format, owned)), owned, format);
     } catch (e) {
       for (const t of owned) t.dispose();
       throw e;
     }
+  }
+
+  /** {@link EncoderModel.load} from streamed weights: each tensor written as it arrives. */
+  static async #loadStreamed(config: EncoderJson, weights: StreamedSafetensors, format: EncoderWeightFormat): Promise<EncoderModel> {
+    const owned: Owned = [];
+    try {
+      const cfg = parseEncoderConfig(config);
+      reserveFor(weights.file, format, 'many');
+      const p = plan(cfg, weights.file, format, owned);
+      await weights.run(p.steps);
+      return EncoderModel.#finish(cfg, p.parts(), owned, format);
+    } catch (e) {
+      for (const t of owned) t.dispose();
+      await weights.close();
+      throw e;
+    }
+  }
+
+  /** The model over loaded `parts` (its rotary tables made here); on failure the caller frees `owned`. */
+  static #finish(cfg: EncoderConfig, parts: Parts, owned: Owned, format: EncoderWeightFormat): EncoderModel {
+    const resolved = parts.layers[0]?.qkv.format ?? storedFormat(format === 'auto' ? 'float32' : format, 'many');
+    let rope: { full: RopeTable; sliding: RopeTable } | null = null;
+    if (cfg.rope !== null) {
+      rope = { full: ropeTable(cfg.maxPositions, cfg.headDim, cfg.rope.full, owned),
+        sliding: ropeTable(cfg.maxPositions, cfg.headDim, cfg.rope.sliding, owned) };
+    }
+    return new EncoderModel(cfg, parts, owned, resolved, rope);
   }
 
   /**
@@ -264,15 +275,9 @@ export class EncoderModel {
    */
   static async fromFolder(source: FolderSource, options: EncoderFolderOptions = {}): Promise<EncoderModel> {
     // Options are checked before anything is fetched (the weights may be large).
-    const wd = options?.weightDtype;
-    if (wd !== undefined && wd !== 'file' && wd !== 'float32') {
-      throw new RangeError(`${PREFIX}.fromFolder: weightDtype must be 'file' or 'float32', got ${show(wd)}`);
-    }
-    if (options?.weights !== undefined && !FORMATS.includes(options.weights)) {
-      throw new RangeError(`${PREFIX}.fromFolder: weights must be ${FORMATS.map((f) => `'${f}'`).join(', ')}; got ${show(options.weights)}`);
-    }
+    const format = formatOf(options ?? {}, `${PREFIX}.fromFolder`);
     const folder = await readEncoderFolder(source, options, `${PREFIX}.fromFolder`);
-    const model = EncoderModel.load(folder.config, folder.weights, { weightDtype: options.weightDtype, weights: options.weights });
+    const model = await EncoderModel.#loadStreamed(folder.config as EncoderJson, folder.weights, format);
     model.#tokenizer = folder.tokenizer;
     model.#embedDefaults = folder.embedDefaults;
     return model;
@@ -754,8 +759,32 @@ const DISTILBERT_NAMES: Names = {
 
 const FAMILY_PREFIX: Record<EncoderConfig['family'], string> = { bert: 'bert.', roberta: 'roberta.', distilbert: 'distilbert.', modernbert: 'model.' };
 
-/** Reads every weight, checking names and shapes against the config; every tensor made is pushed to `owned`. */
-function loadParts(c: EncoderConfig, file: SafetensorsFile, format: EncoderWeightFormat, owned: Owned): Parts {
+/**
+ * The loading of every weight as steps (the embeddings, then one per layer), names and shapes
+ * checked against the config first; every tensor made is pushed to `owned`.
+ */
+/** The weights' format from `weights` and the older `weightDtype`, checked. */
+function formatOf(options: EncoderLoadOptions, at: string): EncoderWeightFormat {
+  const wd = options.weightDtype;
+  if (wd !== undefined && wd !== 'file' && wd !== 'float32') {
+    throw new RangeError(`${at}: weightDtype must be 'file' or 'float32', got ${show(wd)}`);
+  }
+  const format: EncoderWeightFormat = options.weights ?? (wd === 'float32' ? 'float32' : 'auto');
+  if (!FORMATS.includes(format)) {
+    throw new RangeError(`${at}: weights must be ${FORMATS.map((f) => `'${f}'`).join(', ')}; got ${show(options.weights)}`);
+  }
+  if (options.weights !== undefined && wd !== undefined && (wd === 'float32') !== (options.weights === 'float32')) {
+    throw new RangeError(`${at}: weightDtype ${show(wd)} contradicts weights ${show(options.weights)}; give one of them`);
+  }
+  return format;
+}
+
+/** The loading of an encoder of `c`'s family from `file`, as steps. */
+function plan(c: EncoderConfig, file: SafetensorsFile, format: EncoderWeightFormat, owned: Owned): LoadPlan<Parts> {
+  return c.family === 'modernbert' ? loadModernBert(c, file, format, owned) : loadParts(c, file, format, owned);
+}
+
+function loadParts(c: EncoderConfig, file: SafetensorsFile, format: EncoderWeightFormat, owned: Owned): LoadPlan<Parts> {
   const names = c.family === 'distilbert' ? DISTILBERT_NAMES : BERT_NAMES;
   // One prefix for the whole file (the one its word embedding is under), so that a file
   // holding two models' tensors is never mixed.
@@ -775,52 +804,78 @@ function loadParts(c: EncoderConfig, file: SafetensorsFile, format: EncoderWeigh
     }
     return full;
   };
-  const f32 = (name: string, shape: readonly number[]): Tensor => {
-    const t = file.tensor(resolve(name, shape), { dtype: 'float32' }) as Tensor;
+  const f32 = (full: string): Tensor => {
+    const t = file.tensor(full, { dtype: 'float32' }) as Tensor;
     owned.push(t);
     return t;
   };
-  const proj = (name: string, shape: readonly number[]): Weight => weightOf(file, [resolve(name, shape)], format, owned, OP_LOAD, 'many');
-  const norm = (name: string): Norm => ({ gamma: f32(`${name}.weight`, [E]), beta: f32(`${name}.bias`, [E]) });
+  const normNames = (name: string) => [resolve(`${name}.weight`, [E]), resolve(`${name}.bias`, [E])] as const;
+  const norm = ([g, b]: readonly [string, string]): Norm => ({ gamma: f32(g), beta: f32(b) });
   /** Stacks `[E]` biases into one float32 tensor, one copy each from the file. */
-  const stackBiases = (parts: string[]): Tensor => {
-    const full = parts.map((n) => resolve(n, [E]));
+  const stackBiases = (full: readonly string[]): Tensor => {
     const t = Tensor.empty([3 * E]);
     owned.push(t);
     let at = 0;
     for (const f of full) at += file.copyInto(f, t, at);
     return t;
   };
-  const word = f32(`${names.word}.weight`, [c.vocabSize, E]);
-  const positions = f32(`${names.positions}.weight`, [c.maxPositions, E]);
+  const steps: LoadStep[] = [];
+  const wordName = resolve(`${names.word}.weight`, [c.vocabSize, E]);
+  const positionsName = resolve(`${names.positions}.weight`, [c.maxPositions, E]);
+  const typesName = names.types !== null && c.typeVocabSize > 0 ? resolve(`${names.types}.weight`, [c.typeVocabSize, E]) : null;
+  const embedNormNames = normNames(names.embedNorm);
+  let word: Tensor | undefined, positions: Tensor | undefined, embedNorm: Norm | undefined;
   let types: Tensor | null = null, type0: Tensor | null = null;
-  if (names.types !== null && c.typeVocabSize > 0) {
-    types = f32(`${names.types}.weight`, [c.typeVocabSize, E]);
-    type0 = Tensor.from(types.data.subarray(0, E), [E]);
-    owned.push(type0);
-  }
-  const embedNorm = norm(names.embedNorm);
-  const layers: BlockWeights[] = [];
+  steps.push({
+    reads: [wordName, positionsName, ...(typesName === null ? [] : [typesName]), ...embedNormNames],
+    run: () => {
+      word = f32(wordName);
+      positions = f32(positionsName);
+      if (typesName !== null) {
+        types = f32(typesName);
+        type0 = Tensor.from(types.data.subarray(0, E), [E]);
+        owned.push(type0);
+      }
+      embedNorm = norm(embedNormNames);
+    },
+  });
+  const layers = new Array<BlockWeights>(c.numLayers);
   for (let l = 0; l < c.numLayers; l++) {
     const p = names.layer(l), qkv = [names.q, names.k, names.v].map((n) => `${p}${n}`);
-    layers.push({
-      qkv: weightOf(file, qkv.map((n) => resolve(`${n}.weight`, [E, E])), format, owned, OP_LOAD, 'many'),
-      qkvBias: stackBiases(qkv.map((n) => `${n}.bias`)),
-      out: proj(`${p}${names.out}.weight`, [E, E]), outBias: f32(`${p}${names.out}.bias`, [E]),
-      norm1: norm(`${p}${names.norm1}`),
-      fc: proj(`${p}${names.up}.weight`, [F, E]), fcBias: f32(`${p}${names.up}.bias`, [F]),
-      up: null, upBias: null,
-      down: proj(`${p}${names.down}.weight`, [E, F]), downBias: f32(`${p}${names.down}.bias`, [E]),
-      norm2: norm(`${p}${names.norm2}`),
+    const qkvW = qkv.map((n) => resolve(`${n}.weight`, [E, E])), qkvB = qkv.map((n) => resolve(`${n}.bias`, [E]));
+    const out = resolve(`${p}${names.out}.weight`, [E, E]), outBias = resolve(`${p}${names.out}.bias`, [E]);
+    const fc = resolve(`${p}${names.up}.weight`, [F, E]), fcBias = resolve(`${p}${names.up}.bias`, [F]);
+    const down = resolve(`${p}${names.down}.weight`, [E, F]), downBias = resolve(`${p}${names.down}.bias`, [E]);
+    const norm1 = normNames(`${p}${names.norm1}`), norm2 = normNames(`${p}${names.norm2}`);
+    // The norms and biases in one step; each projection in its own, written as its rows arrive.
+    const L = { up: null, upBias: null } as unknown as BlockWeights;
+    layers[l] = L;
+    steps.push({
+      reads: [...qkvB, outBias, fcBias, downBias, ...norm1, ...norm2],
+      run: () => {
+        L.qkvBias = stackBiases(qkvB);
+        L.outBias = f32(outBias);
+        L.norm1 = norm(norm1);
+        L.fcBias = f32(fcBias);
+        L.downBias = f32(downBias);
+        L.norm2 = norm(norm2);
+      },
     });
+    steps.push(weightStep(file, qkvW, format, owned, OP_LOAD, (w) => { L.qkv = w; }, 'many'));
+    steps.push(weightStep(file, [out], format, owned, OP_LOAD, (w) => { L.out = w; }, 'many'));
+    steps.push(weightStep(file, [fc], format, owned, OP_LOAD, (w) => { L.fc = w; }, 'many'));
+    steps.push(weightStep(file, [down], format, owned, OP_LOAD, (w) => { L.down = w; }, 'many'));
   }
   const zeros = Tensor.zeros([E]);
   owned.push(zeros);
-  return { word, positions, types, type0, embedNorm, layers, layerTypes: layers.map(() => 'full'), finalNorm: null, zeros };
+  return {
+    steps,
+    parts: () => ({ word: word!, positions: positions!, types, type0, embedNorm: embedNorm!, layers, layerTypes: layers.map(() => 'full'), finalNorm: null, zeros }),
+  };
 }
 
-/** ModernBERT's weights (names with or without `model.`, as ModernBertForMaskedLM stores them). */
-function loadModernBert(c: EncoderConfig, file: SafetensorsFile, format: EncoderWeightFormat, owned: Owned): Parts {
+/** ModernBERT's weights (names with or without `model.`, as ModernBertForMaskedLM stores them), as steps. */
+function loadModernBert(c: EncoderConfig, file: SafetensorsFile, format: EncoderWeightFormat, owned: Owned): LoadPlan<Parts> {
   const prefix = ['', 'model.'].find((p) => file.has(`${p}embeddings.tok_embeddings.weight`));
   if (prefix === undefined) {
     throw new RangeError(`${PREFIX}.load: the weights lack "embeddings.tok_embeddings.weight" (looked with no prefix and under "model."); is this a modernbert checkpoint?`);
@@ -835,16 +890,17 @@ function loadModernBert(c: EncoderConfig, file: SafetensorsFile, format: Encoder
     }
     return full;
   };
-  const f32 = (name: string, shape: readonly number[]): Tensor => {
-    const t = file.tensor(resolve(name, shape), { dtype: 'float32' }) as Tensor;
+  const f32 = (full: string): Tensor => {
+    const t = file.tensor(full, { dtype: 'float32' }) as Tensor;
     owned.push(t);
     return t;
   };
-  const proj = (name: string, shape: readonly number[]): Weight => weightOf(file, [resolve(name, shape)], format, owned, OP_LOAD, 'many');
+  const proj = (full: string): Weight => weightOf(file, [full], format, owned, OP_LOAD, 'many');
   const zeros = Tensor.zeros([E]);
   owned.push(zeros);
   // A LayerNorm without bias is β = 0 (a null β would be an RMSNorm in the kernel).
-  const norm = (name: string): Norm => ({ gamma: f32(`${name}.weight`, [E]), beta: c.normBias ? f32(`${name}.bias`, [E]) : zeros });
+  const normNames = (name: string) => (c.normBias ? [resolve(`${name}.weight`, [E]), resolve(`${name}.bias`, [E])] : [resolve(`${name}.weight`, [E])]);
+  const norm = (n: readonly string[]): Norm => ({ gamma: f32(n[0]!), beta: n.length > 1 ? f32(n[1]!) : zeros });
   /** Rows `[from, from + n)` of a tensor as a new one of the same dtype (raw elements copied, never converted). */
   const rows = (t: Tensor<TensorDType>, from: number, n: number): Tensor<TensorDType> => {
     const cols = t.rank === 2 ? t.shape[1]! : 1;
@@ -859,31 +915,52 @@ function loadModernBert(c: EncoderConfig, file: SafetensorsFile, format: Encoder
     owned.splice(owned.indexOf(r), 1);
     return prepare(r, format, owned, 'many');
   };
-  const layers: BlockWeights[] = [];
+  const steps: LoadStep[] = [];
+  const layers = new Array<BlockWeights>(c.numLayers);
   for (let l = 0; l < c.numLayers; l++) {
     const p = `layers.${l}.`;
     // Wi [2F, E] is chunked by transformers into (input, gate): the first F rows are activated
     // (the block's `fc`), the second F multiply (its `up`).
     const wiFull = resolve(`${p}mlp.Wi.weight`, [2 * F, E]);
-    const wi = file.tensor(wiFull);
-    owned.push(wi);
-    const wiBias = c.mlpBias ? f32(`${p}mlp.Wi.bias`, [2 * F]) : null;
-    layers.push({
-      norm1: l === 0 ? null : norm(`${p}attn_norm`),
-      qkv: proj(`${p}attn.Wqkv.weight`, [3 * E, E]), qkvBias: c.attentionBias ? f32(`${p}attn.Wqkv.bias`, [3 * E]) : null,
-      out: proj(`${p}attn.Wo.weight`, [E, E]), outBias: c.attentionBias ? f32(`${p}attn.Wo.bias`, [E]) : null,
-      norm2: norm(`${p}mlp_norm`),
-      fc: half(wi, 0), fcBias: wiBias && rows(wiBias, 0, F) as Tensor,
-      up: half(wi, F), upBias: wiBias && rows(wiBias, F, F) as Tensor,
-      down: proj(`${p}mlp.Wo.weight`, [E, F]), downBias: c.mlpBias ? f32(`${p}mlp.Wo.bias`, [E]) : null,
+    const wiBiasName = c.mlpBias ? resolve(`${p}mlp.Wi.bias`, [2 * F]) : null;
+    const norm1 = l === 0 ? null : normNames(`${p}attn_norm`), norm2 = normNames(`${p}mlp_norm`);
+    const qkv = resolve(`${p}attn.Wqkv.weight`, [3 * E, E]), qkvBias = c.attentionBias ? resolve(`${p}attn.Wqkv.bias`, [3 * E]) : null;
+    const out = resolve(`${p}attn.Wo.weight`, [E, E]), outBias = c.attentionBias ? resolve(`${p}attn.Wo.bias`, [E]) : null;
+    const down = resolve(`${p}mlp.Wo.weight`, [E, F]), downBias = c.mlpBias ? resolve(`${p}mlp.Wo.bias`, [E]) : null;
+    const reads = [wiFull, wiBiasName, ...(norm1 ?? []), ...norm2, qkv, qkvBias, out, outBias, down, downBias]
+      .filter((x): x is string => x !== null);
+    steps.push({
+      reads,
+      run: () => {
+        const wi = file.tensor(wiFull);
+        owned.push(wi);
+        const wiBias = wiBiasName === null ? null : f32(wiBiasName);
+        layers[l] = {
+          norm1: norm1 === null ? null : norm(norm1),
+          qkv: proj(qkv), qkvBias: qkvBias === null ? null : f32(qkvBias),
+          out: proj(out), outBias: outBias === null ? null : f32(outBias),
+          norm2: norm(norm2),
+          fc: half(wi, 0), fcBias: wiBias && rows(wiBias, 0, F) as Tensor,
+          up: half(wi, F), upBias: wiBias && rows(wiBias, F, F) as Tensor,
+          down: proj(down), downBias: downBias === null ? null : f32(downBias),
+        };
+        // The halves are copies: the whole Wi is not kept.
+        owned.splice(owned.indexOf(wi), 1);
+        wi.dispose();
+        if (wiBias) { owned.splice(owned.indexOf(wiBias), 1); wiBias.dispose(); }
+      },
     });
-    // The halves are copies: the whole Wi is not kept.
-    owned.splice(owned.indexOf(wi), 1);
-    wi.dispose();
-    if (wiBias) { owned.splice(owned.indexOf(wiBias), 1); wiBias.dispose(); }
   }
+  const wordName = resolve('embeddings.tok_embeddings.weight', [c.vocabSize, E]);
+  const embedNormNames = normNames('embeddings.norm'), finalNormNames = normNames('final_norm');
+  let word: Tensor | undefined, embedNorm: Norm | undefined, finalNorm: Norm | undefined;
+  steps.push({ reads: [wordName, ...embedNormNames], run: () => { word = f32(wordName); embedNorm = norm(embedNormNames); } });
+  steps.push({ reads: finalNormNames, run: () => { finalNorm = norm(finalNormNames); } });
   return {
-    word: f32('embeddings.tok_embeddings.weight', [c.vocabSize, E]), positions: null, types: null, type0: null,
-    embedNorm: norm('embeddings.norm'), layers, layerTypes: c.layerTypes.slice(), finalNorm: norm('final_norm'), zeros,
+    steps,
+    parts: () => ({
+      word: word!, positions: null, types: null, type0: null, embedNorm: embedNorm!, layers, layerTypes: c.layerTypes.slice(),
+      finalNorm: finalNorm!, zeros,
+    }),
   };
 }

@@ -8,14 +8,14 @@
  * - a `URL`, or a string with a scheme (`https://…/`, `file:///…/`): fetched (`file:` URLs
  *   read from disk in Node, whose fetch does not take them);
  * - any other string: a directory path in Node; elsewhere a URL relative to the page.
- * A response body with a `Content-Length` is read chunk by chunk into one buffer of that size
- * (no intermediate copies of a large weights file).
- *
- * Shards are merged into one safetensors image (a header over every tensor, then the shards'
- * data sections back to back), so the loaders see one file.
+ * The weights are not read here: their files are opened and their headers read
+ * (`StreamedSafetensors`), and the model's loader then takes their tensors as they arrive, so
+ * that no copy of the whole file is held. Shards are streamed one after another. A response body
+ * with a `Content-Length` is held to it.
  * @internal
  */
 import { describe } from '../shape.js';
+import { StreamedSafetensors, type ByteStream } from '../io/safetensors-stream.js';
 import { parseConfig } from './config.js';
 import { parseEncoderConfig } from './encoder-config.js';
 import { TextTokenizer, importTokenizers, type TokenizersModule } from './text.js';
@@ -42,7 +42,8 @@ export interface FolderOptions {
 /** What the encoder loader needs from a folder. */
 export interface EncoderFolder {
   readonly config: Record<string, unknown>;
-  readonly weights: Uint8Array;
+  /** The weights' headers; their tensors are read as the loader needs them. */
+  readonly weights: StreamedSafetensors;
   readonly tokenizer: TextTokenizer;
   /** The sentence-transformers pipeline's pooling and normalisation; `{}` without `modules.json`. */
   readonly embedDefaults: EmbedOptions;
@@ -51,7 +52,8 @@ export interface EncoderFolder {
 /** What the decoder loader needs from a folder. */
 export interface DecoderFolder {
   readonly config: Record<string, unknown>;
-  readonly weights: Uint8Array;
+  /** The weights' headers; their tensors are read as the loader needs them. */
+  readonly weights: StreamedSafetensors;
   readonly tokenizer: TextTokenizer;
 }
 
@@ -61,21 +63,23 @@ export async function readEncoderFolder(source: FolderSource, options: FolderOpt
   const tokenizers = await importTokenizers(options.tokenizers, at);
   const config = await folder.json('config.json') as Record<string, unknown>;
   const cfg = parseEncoderConfig(config);
-  const weights = early(readWeights(folder));
-  const [tokenizerJson, tokenizerConfig, modules, sentenceConfig] = await Promise.all([
-    folder.json('tokenizer.json'), folder.json('tokenizer_config.json', true),
-    folder.json('modules.json', true), folder.json('sentence_bert_config.json', true),
-  ]);
-  const embedDefaults = modules === null ? {} : await sentencePipeline(folder, modules);
-  // Longest sentence: sentence-transformers' max_seq_length, else the tokenizer's model_max_length,
-  // never past the positions the model has (RoBERTa's start after the pad id).
-  const limit = cfg.family === 'roberta' ? cfg.maxPositions - cfg.padTokenId! - 1 : cfg.maxPositions;
-  const wanted = positiveInt((sentenceConfig as { max_seq_length?: unknown } | null)?.max_seq_length)
-    ?? positiveInt((tokenizerConfig as { model_max_length?: unknown } | null)?.model_max_length) ?? limit;
-  const tokenizer = new TextTokenizer(tokenizers, tokenizerJson as object, (tokenizerConfig ?? {}) as object, {
-    maxLength: Math.min(wanted, limit), padId: cfg.padTokenId ?? undefined,
+  const weights = early(openWeights(folder));
+  return closingOnFailure(weights, async () => {
+    const [tokenizerJson, tokenizerConfig, modules, sentenceConfig] = await Promise.all([
+      folder.json('tokenizer.json'), folder.json('tokenizer_config.json', true),
+      folder.json('modules.json', true), folder.json('sentence_bert_config.json', true),
+    ]);
+    const embedDefaults = modules === null ? {} : await sentencePipeline(folder, modules);
+    // Longest sentence: sentence-transformers' max_seq_length, else the tokenizer's model_max_length,
+    // never past the positions the model has (RoBERTa's start after the pad id).
+    const limit = cfg.family === 'roberta' ? cfg.maxPositions - cfg.padTokenId! - 1 : cfg.maxPositions;
+    const wanted = positiveInt((sentenceConfig as { max_seq_length?: unknown } | null)?.max_seq_length)
+      ?? positiveInt((tokenizerConfig as { model_max_length?: unknown } | null)?.model_max_length) ?? limit;
+    const tokenizer = new TextTokenizer(tokenizers, tokenizerJson as object, (tokenizerConfig ?? {}) as object, {
+      maxLength: Math.min(wanted, limit), padId: cfg.padTokenId ?? undefined,
+    });
+    return { config, weights: await weights, tokenizer, embedDefaults };
   });
-  return { config, weights: await weights, tokenizer, embedDefaults };
 }
 
 /** Reads a decoder folder; every argument is checked before the first file is read. */
@@ -84,10 +88,22 @@ export async function readDecoderFolder(source: FolderSource, options: FolderOpt
   const tokenizers = await importTokenizers(options.tokenizers, at);
   const config = await folder.json('config.json') as Record<string, unknown>;
   parseConfig(config); // an unsupported model fails before its weights are fetched
-  const weights = early(readWeights(folder));
-  const [tokenizerJson, tokenizerConfig] = await Promise.all([folder.json('tokenizer.json'), folder.json('tokenizer_config.json', true)]);
-  const tokenizer = new TextTokenizer(tokenizers, tokenizerJson as object, (tokenizerConfig ?? {}) as object);
-  return { config, weights: await weights, tokenizer };
+  const weights = early(openWeights(folder));
+  return closingOnFailure(weights, async () => {
+    const [tokenizerJson, tokenizerConfig] = await Promise.all([folder.json('tokenizer.json'), folder.json('tokenizer_config.json', true)]);
+    const tokenizer = new TextTokenizer(tokenizers, tokenizerJson as object, (tokenizerConfig ?? {}) as object);
+    return { config, weights: await weights, tokenizer };
+  });
+}
+
+/** `read()`, closing the opened weights' streams if it fails (nothing is left reading). */
+async function closingOnFailure<T>(weights: Promise<StreamedSafetensors>, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    await (await weights.catch(() => null))?.close();
+    throw e;
+  }
 }
 
 /**
@@ -102,8 +118,8 @@ function early<T>(p: Promise<T>): Promise<T> {
 /** A model folder's files by name (`null` for an optional file that is absent). */
 interface Folder {
   where(name: string): string;
-  bytes(name: string, optional?: false): Promise<Uint8Array>;
-  bytes(name: string, optional: true): Promise<Uint8Array | null>;
+  stream(name: string, optional?: false): Promise<ByteStream>;
+  stream(name: string, optional: true): Promise<ByteStream | null>;
   json(name: string, optional?: false): Promise<unknown>;
   json(name: string, optional: true): Promise<unknown>;
 }
@@ -133,13 +149,11 @@ function openFolder(source: FolderSource, options: FolderOptions, at: string): F
   if (!viaDisk && doFetch === undefined) throw new TypeError(`${at}: there is no fetch here to read ${base!.href}: pass options.fetch`);
   const where = (name: string) => (base === null ? `${(source as string).replace(/[\\/]+$/, '')}/${name}` : new URL(name, base).href);
 
-  async function bytes(name: string, optional = false): Promise<Uint8Array | null> {
+  async function stream(name: string, optional = false): Promise<ByteStream | null> {
     const place = where(name);
     if (viaDisk) {
-      const fs = await nodeFs();
       try {
-        const b = await fs.readFile(base === null ? place : new URL(place));
-        return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+        return await fileStream(base === null ? place : new URL(place), place);
       } catch (e) {
         if (optional && (e as { code?: string }).code === 'ENOENT') return null;
         throw new Error(`${at}: cannot read ${place}: ${(e as Error).message}`, { cause: e });
@@ -159,156 +173,175 @@ function openFolder(source: FolderSource, options: FolderOptions, at: string): F
       await res.body?.cancel();
       throw new Error(`${at}: fetching ${place} answered ${res.status} ${res.statusText}`);
     }
-    return readBody(res, place, at);
+    return bodyStream(res, place, at);
   }
   async function json(name: string, optional = false): Promise<unknown> {
-    const b = await bytes(name, optional as true);
-    if (b === null) return null;
+    const st = await stream(name, optional as true);
+    if (st === null) return null;
+    const b = await readAll(st);
     try {
       return JSON.parse(new TextDecoder().decode(b));
     } catch (e) {
       throw new Error(`${at}: ${where(name)} is not JSON: ${(e as Error).message}`, { cause: e });
     }
   }
-  return { where, bytes, json } as Folder;
+  return { where, stream, json } as Folder;
+}
+
+/** The part of `node:fs/promises` the folder reader uses. */
+interface NodeFs {
+  open(p: string | URL, flags: 'r'): Promise<{
+    stat(): Promise<{ size: number }>;
+    read(buf: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+    close(): Promise<void>;
+  }>;
 }
 
 /** `node:fs/promises`, imported only when a path is read (the specifier hidden from bundlers). */
-async function nodeFs(): Promise<{ readFile(p: string | URL): Promise<Uint8Array> }> {
+async function nodeFs(): Promise<NodeFs> {
   const specifier = 'node:fs/promises';
-  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier) as Promise<{ readFile(p: string | URL): Promise<Uint8Array> }>;
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier) as Promise<NodeFs>;
+}
+
+/** Bytes per read of a file or a byte-stream body: few calls, small beside any weights file. */
+const CHUNK_BYTES = 4 * 2 ** 20;
+
+/** A file read in order, `CHUNK_BYTES` at a time into one buffer; closed at its end. */
+async function fileStream(path: string | URL, place: string): Promise<ByteStream> {
+  const fh = await (await nodeFs()).open(path, 'r');
+  let size: number;
+  try {
+    size = (await fh.stat()).size;
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+  const buf = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(size, 1)));
+  let pos = 0, closed = false;
+  const close = async () => {
+    if (!closed) { closed = true; await fh.close(); }
+  };
+  return {
+    place, length: size, close,
+    async next() {
+      if (closed) return null;
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) {
+        await close();
+        if (pos !== size) throw new Error(`${place} ended after ${pos} of its ${size} bytes (it changed while read)`);
+        return null;
+      }
+      pos += bytesRead;
+      return buf.subarray(0, bytesRead);
+    },
+  };
 }
 
 /**
- * A response body as bytes. With a `Content-Length` (and no content encoding) the body is read
- * into one buffer of that size: through a BYOB reader where the body is a byte stream (the
- * runtime writes straight into the buffer, in chunks as large as it likes — 2–4× faster than
- * copying workerd's small chunks one by one), else chunk by chunk. Otherwise `arrayBuffer()`.
+ * A response body as a stream held to its `Content-Length` (when it has one and no content
+ * encoding): read through a BYOB reader into one buffer where the body is a byte stream (the
+ * runtime fills it in chunks as large as it likes: 2–4× faster than taking workerd's small chunks
+ * one by one), else chunk by chunk.
  */
-async function readBody(res: Response, place: string, at: string): Promise<Uint8Array> {
-  const announced = Number(res.headers.get('content-length') ?? NaN);
+function bodyStream(res: Response, place: string, at: string): ByteStream {
   const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
-  if (res.body === null || !Number.isSafeInteger(announced) || encoded) return new Uint8Array(await res.arrayBuffer());
-  const tooLong = () => new Error(`${at}: ${place} sent more than its Content-Length of ${announced} bytes`);
-  const tooShort = (n: number) => new Error(`${at}: ${place} ended after ${n} of its ${announced} bytes`);
-  let byob: ReadableStreamBYOBReader | null = null;
-  try {
-    byob = res.body.getReader({ mode: 'byob' });
-  } catch {
-    // Not a byte stream: read the chunks below.
-  }
-  if (byob !== null) {
-    let buffer = new ArrayBuffer(Math.max(announced, 1)), filled = 0;
-    while (filled < announced) {
-      const { done, value } = await byob.read(new Uint8Array(buffer, filled, announced - filled));
-      if (done) throw tooShort(filled);
-      // The view's buffer was transferred to the stream and back: keep the returned one.
-      buffer = value.buffer as ArrayBuffer;
-      filled += value.byteLength;
+  const header = Number(res.headers.get('content-length') ?? NaN);
+  const announced = Number.isSafeInteger(header) && !encoded ? header : null;
+  const body = res.body;
+  let byob: ReadableStreamBYOBReader | null = null, reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  if (body !== null) {
+    try {
+      byob = body.getReader({ mode: 'byob' });
+    } catch {
+      reader = body.getReader();
     }
-    // The stream must end here: a read of one more byte finds its end.
-    const { done } = await byob.read(new Uint8Array(1));
-    if (!done) {
-      await byob.cancel();
-      throw tooLong();
-    }
-    return new Uint8Array(buffer, 0, announced);
   }
-  const out = new Uint8Array(announced);
-  const reader = res.body.getReader();
-  let filled = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (filled + value.length > announced) {
-      await reader.cancel();
-      throw tooLong();
-    }
-    out.set(value, filled);
-    filled += value.length;
+  let buffer = new ArrayBuffer(CHUNK_BYTES), filled = 0, ended = body === null;
+  const close = async () => {
+    if (!ended) { ended = true; await (byob ?? reader)!.cancel(); }
+  };
+  return {
+    place, length: announced, close,
+    async next() {
+      if (ended) return null;
+      let chunk: Uint8Array | null;
+      if (byob !== null) {
+        const { done, value } = await byob.read(new Uint8Array(buffer));
+        // The view's buffer was transferred to the stream and back: keep the returned one.
+        if (value !== undefined) buffer = value.buffer as ArrayBuffer;
+        chunk = done ? null : value!;
+      } else {
+        const { done, value } = await reader!.read();
+        chunk = done ? null : value!;
+      }
+      if (chunk === null) {
+        ended = true;
+        if (announced !== null && filled !== announced) throw new Error(`${at}: ${place} ended after ${filled} of its ${announced} bytes`);
+        return null;
+      }
+      filled += chunk.length;
+      if (announced !== null && filled > announced) {
+        await close();
+        throw new Error(`${at}: ${place} sent more than its Content-Length of ${announced} bytes`);
+      }
+      return chunk;
+    },
+  };
+}
+
+/** The whole of a (small) stream. */
+async function readAll(stream: ByteStream): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for (let c = await stream.next(); c !== null; c = await stream.next()) {
+    parts.push(c.slice());
+    n += c.length;
   }
-  if (filled !== announced) throw tooShort(filled);
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
   return out;
 }
 
-/** `model.safetensors`, or the shards of `model.safetensors.index.json` merged into one image. */
-async function readWeights(folder: Folder): Promise<Uint8Array> {
-  const single = await folder.bytes('model.safetensors', true);
-  if (single !== null) return single;
+/**
+ * `model.safetensors`, or the shards of `model.safetensors.index.json`, opened: their headers
+ * read and checked (and the index against them), their tensors not yet.
+ */
+async function openWeights(folder: Folder): Promise<StreamedSafetensors> {
+  const single = await folder.stream('model.safetensors', true);
+  if (single !== null) return StreamedSafetensors.open([single]);
+  const indexPlace = folder.where('model.safetensors.index.json');
   const index = await folder.json('model.safetensors.index.json', true) as { weight_map?: unknown } | null;
   if (index === null) {
-    throw new Error(`${folder.where('model.safetensors')} is missing, and so is ${folder.where('model.safetensors.index.json')} (sharded weights)`);
+    throw new Error(`${folder.where('model.safetensors')} is missing, and so is ${indexPlace} (sharded weights)`);
   }
   const map = index.weight_map;
   if (map === null || typeof map !== 'object' || Array.isArray(map) || !Object.values(map).every((f) => typeof f === 'string' && f !== '')) {
-    throw new Error(`${folder.where('model.safetensors.index.json')}: weight_map must map tensor names to shard file names`);
+    throw new Error(`${indexPlace}: weight_map must map tensor names to shard file names`);
   }
   const files = [...new Set(Object.values(map as Record<string, string>))];
   for (const f of files) {
-    if (f.includes('/') || f.includes('\\') || f.startsWith('.')) throw new Error(`${folder.where('model.safetensors.index.json')}: shard name ${JSON.stringify(f)} is not a file of the folder`);
+    if (f.includes('/') || f.includes('\\') || f.startsWith('.')) throw new Error(`${indexPlace}: shard name ${JSON.stringify(f)} is not a file of the folder`);
   }
-  // One shard at a time: its header is read, then its data kept for the merge.
-  const shards: Shard[] = [];
-  for (const f of files) shards.push(shardOf(await folder.bytes(f), folder.where(f)));
-  return mergeShards(shards, map as Record<string, string>, files, folder.where('model.safetensors.index.json'));
-}
-
-interface Shard {
-  place: string;
-  header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  data: Uint8Array;
-}
-
-/** Splits a safetensors file into its header entries and data section (the full checks come later, on the merge). */
-function shardOf(u8: Uint8Array, place: string): Shard {
-  if (u8.length < 8) throw new RangeError(`${place}: truncated safetensors file (${u8.length} bytes)`);
-  const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-  const n = dv.getUint32(0, true) + dv.getUint32(4, true) * 2 ** 32;
-  if (8 + n > u8.length) throw new RangeError(`${place}: truncated safetensors file (a ${n}-byte header in ${u8.length} bytes)`);
-  let header: Shard['header'];
+  const streams: ByteStream[] = [];
   try {
-    header = JSON.parse(new TextDecoder().decode(u8.subarray(8, 8 + n))) as Shard['header'];
+    for (const f of files) streams.push(await folder.stream(f));
   } catch (e) {
-    throw new RangeError(`${place}: bad safetensors header: ${(e as Error).message}`, { cause: e });
+    await Promise.all(streams.map((s) => s.close().catch(() => {})));
+    throw e;
   }
-  delete (header as Record<string, unknown>).__metadata__;
-  return { place, header, data: u8.subarray(8 + n) };
-}
-
-/**
- * One safetensors image holding every shard's tensors: the entries' offsets moved by the data
- * of the shards before them, the header padded with spaces to 8 bytes as the format allows.
- */
-function mergeShards(shards: Shard[], map: Record<string, string>, files: string[], indexPlace: string): Uint8Array {
-  const entries: Record<string, unknown> = {};
-  let offset = 0;
-  shards.forEach((s, i) => {
-    for (const [name, e] of Object.entries(s.header)) {
-      if (Object.hasOwn(entries, name)) throw new RangeError(`${s.place}: tensor "${name}" is also in an earlier shard`);
-      const off = e?.data_offsets;
-      if (!Array.isArray(off) || off.length !== 2) throw new RangeError(`${s.place}: bad safetensors header entry "${name}"`);
-      entries[name] = { dtype: e.dtype, shape: e.shape, data_offsets: [off[0] + offset, off[1] + offset] };
-      if (map[name] !== undefined && map[name] !== files[i]) {
-        throw new RangeError(`${indexPlace}: weight_map puts "${name}" in ${map[name]}, but ${files[i]} holds it`);
-      }
+  const weights = await StreamedSafetensors.open(streams);
+  try {
+    for (const [name, f] of Object.entries(map as Record<string, string>)) {
+      if (!weights.file.has(name)) throw new RangeError(`${indexPlace}: weight_map lists "${name}", which its shard ${f} lacks`);
+      const holder = files[weights.shardOf(name)]!;
+      if (holder !== f) throw new RangeError(`${indexPlace}: weight_map puts "${name}" in ${f}, but ${holder} holds it`);
     }
-    offset += s.data.length;
-  });
-  for (const name of Object.keys(map)) {
-    if (!Object.hasOwn(entries, name)) throw new RangeError(`${indexPlace}: weight_map lists "${name}", which its shard ${map[name]} lacks`);
+  } catch (e) {
+    await weights.close();
+    throw e;
   }
-  let text = JSON.stringify(entries);
-  text += ' '.repeat((8 - ((new TextEncoder().encode(text).length) % 8)) % 8);
-  const head = new TextEncoder().encode(text);
-  const out = new Uint8Array(8 + head.length + offset);
-  new DataView(out.buffer).setUint32(0, head.length, true);
-  out.set(head, 8);
-  let at = 8 + head.length;
-  for (const s of shards) {
-    out.set(s.data, at);
-    at += s.data.length;
-  }
-  return out;
+  return weights;
 }
 
 /**

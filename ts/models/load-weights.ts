@@ -6,12 +6,31 @@
  */
 import { reserveMemory } from '../index.js';
 import type { SafetensorsFile } from '../io/safetensors.js';
-import { Weight, weightBytes, type WeightFormat } from '../ops/linear.js';
+import { Weight, WeightWriter, weightBytes, type WeightFormat } from '../ops/linear.js';
 import type { Tensor } from '../tensor.js';
 import type { TensorDType } from '../dtype.js';
+import type { LoadStep } from '../io/safetensors-stream.js';
+
+export type { LoadStep };
+
+/**
+ * A model's loading: steps that each read a few of the file's tensors (a layer's, say), and the
+ * model's parts once every step has run. From bytes in memory the steps run in their order
+ * ({@link runNow}); from a stream, as their tensors arrive (`StreamedSafetensors.run`).
+ */
+export interface LoadPlan<P> {
+  readonly steps: LoadStep[];
+  parts(): P;
+}
+
+/** Runs every step of `plan` now (its file's bytes are all in memory) and gives the parts. */
+export function runNow<P>(plan: LoadPlan<P>): P {
+  for (const s of plan.steps) s.run();
+  return plan.parts();
+}
 
 /** Everything a loader allocated, freed together if loading fails or the model is disposed. */
-export type Owned = (Tensor<TensorDType> | Weight)[];
+export type Owned = (Tensor<TensorDType> | Weight | WeightWriter)[];
 
 /** A model's weight format: a `Weight` format, or `'auto'` for the file's dtype. */
 export type LoadFormat = 'auto' | WeightFormat;
@@ -52,6 +71,47 @@ export function weightOf(file: SafetensorsFile, names: readonly string[], format
   const w = Weight.fromBytes(parts, cols, storedFormat(format === 'auto' ? parts[0]!.dtype : format, use), op);
   owned.push(w);
   return w;
+}
+
+/**
+ * The step making the weight stacked from the file's 2-D tensors `names` (as {@link weightOf})
+ * and handing it to `done`. From a stream, each tensor's rows are written into the weight as
+ * they arrive, so no tensor is held whole (the largest of a decoder, its embedding, is a tenth
+ * to a fifth of the model).
+ */
+export function weightStep(file: SafetensorsFile, names: readonly string[], format: LoadFormat, owned: Owned, op: string,
+  done: (w: Weight) => void, use: RowUse = 'any'): LoadStep {
+  let writer: WeightWriter | null = null;
+  const parts = new Map<string, { write(bytes: Uint8Array): void }>();
+  /** The writer of `name`'s rows (and the weight's writer, made at the first). */
+  const partOf = (name: string) => {
+    let p = parts.get(name);
+    if (p !== undefined) return p;
+    const rows = names.map((n) => file.rowBytes(n));
+    if (writer === null) {
+      const total = rows.reduce((t, r) => t + r.rows, 0);
+      writer = new WeightWriter(total, file.entry(names[0]!).shape[1]!, storedFormat(format === 'auto' ? rows[0]!.dtype : format, use), op);
+      owned.push(writer);
+    }
+    const i = names.indexOf(name);
+    p = writer.part(rows[i]!.dtype, rows.slice(0, i).reduce((t, r) => t + r.rows, 0), rows[i]!.rows);
+    parts.set(name, p);
+    return p;
+  };
+  return {
+    reads: names,
+    take: (name, bytes) => partOf(name).write(bytes),
+    run: () => {
+      if (writer === null) {
+        done(weightOf(file, names, format, owned, op, use));
+        return;
+      }
+      for (const n of names) partOf(n); // parts of no bytes (no rows, or rows of no columns)
+      const w: Weight = writer.finish();
+      owned.splice(owned.indexOf(writer), 1, w);
+      done(w);
+    },
+  };
 }
 
 /**
