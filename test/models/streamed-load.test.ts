@@ -46,6 +46,24 @@ function rewrite(bytes: Uint8Array, names: readonly string[]): Uint8Array {
   return file;
 }
 
+/** The same file in bfloat16 (each F32 value's high half: any 16 bits are a bfloat16). */
+function bfloat16(bytes: Uint8Array): Uint8Array {
+  const { header, data } = split(bytes);
+  const out: Record<string, unknown> = {};
+  for (const [name, e] of Object.entries(header)) {
+    out[name] = { dtype: 'BF16', shape: e.shape, data_offsets: [e.data_offsets[0] / 2, e.data_offsets[1] / 2] };
+  }
+  const json = new TextEncoder().encode(JSON.stringify(out));
+  const file = new Uint8Array(8 + json.length + data.length / 2);
+  new DataView(file.buffer).setBigUint64(0, BigInt(json.length), true);
+  file.set(json, 8);
+  for (let i = 0; i < data.length / 4; i++) {
+    file[8 + json.length + 2 * i] = data[4 * i + 2]!;
+    file[8 + json.length + 2 * i + 1] = data[4 * i + 3]!;
+  }
+  return file;
+}
+
 /** Where `got` first differs from `want` (-1: nowhere): a cheap check for long arrays, whose diffs are slow to print. */
 function firstDifference(got: ArrayLike<number>, want: ArrayLike<number>): number {
   if (got.length !== want.length) return Math.min(got.length, want.length);
@@ -87,8 +105,9 @@ function layouts(weights: Uint8Array): [string, Map<string, Uint8Array>][] {
 describe('fromFolder streams the weights into the same model as load()', () => {
   const bertTokenizer = text('bert/tokenizer.json'), gpt2Tokenizer = text('gpt2/tokenizer.json');
 
-  it.each(['bert', 'roberta', 'distilbert', 'modernbert'])('encoder %s', async (name) => {
-    const config = fixture('encoders', name, 'config.json'), weights = fixture('encoders', name, 'model.safetensors');
+  it.each(['bert', 'roberta', 'distilbert', 'modernbert'].flatMap((n) => [[n, 'F32'], [n, 'BF16']]))('encoder %s, %s file', async (name, dtype) => {
+    const config = fixture('encoders', name, 'config.json'), f32 = fixture('encoders', name, 'model.safetensors');
+    const weights = dtype === 'F32' ? f32 : bfloat16(f32);
     const expected = JSON.parse(utf8(fixture('encoders', name, 'expected.json'))) as { shape: [number, number]; ids: number[]; attention_mask: number[] };
     const input = { ids: expected.ids, shape: expected.shape, attentionMask: expected.attention_mask };
     for (const format of ['auto', 'int8'] as const) {

@@ -40,7 +40,7 @@ import { Weight, type WeightFormat } from '../ops/linear.js';
 import { callAttentionVarlen } from '../ops/attention-call.js';
 import { offsetsArg, packedStrides, stageOffsets } from '../ops/attention-varlen.js';
 import { ropeRows } from '../ops/elementwise.js';
-import { type LoadPlan, type LoadStep, type Owned, prepare, reserveFor, runNow, storedFormat, weightOf, weightStep } from './load-weights.js';
+import { type LoadPlan, type LoadStep, type Owned, prepare, reserveFor, runNow, storedFormat, tensorStep, weightOf, weightStep } from './load-weights.js';
 import type { StreamedSafetensors } from '../io/safetensors-stream.js';
 import { BlockPlan, type BlockShape, type BlockWeights, type Norm, normInto, runLayer } from '../toolkit/block.js';
 import { type EncoderConfig, type EncoderJson, parseEncoderConfig } from './encoder-config.js';
@@ -826,11 +826,11 @@ function loadParts(c: EncoderConfig, file: SafetensorsFile, format: EncoderWeigh
   const embedNormNames = normNames(names.embedNorm);
   let word: Tensor | undefined, positions: Tensor | undefined, embedNorm: Norm | undefined;
   let types: Tensor | null = null, type0: Tensor | null = null;
+  steps.push(tensorStep(file, wordName, owned, OP_LOAD, (t) => { word = t; }));
+  steps.push(tensorStep(file, positionsName, owned, OP_LOAD, (t) => { positions = t; }));
   steps.push({
-    reads: [wordName, positionsName, ...(typesName === null ? [] : [typesName]), ...embedNormNames],
+    reads: [...(typesName === null ? [] : [typesName]), ...embedNormNames],
     run: () => {
-      word = f32(wordName);
-      positions = f32(positionsName);
       if (typesName !== null) {
         types = f32(typesName);
         type0 = Tensor.from(types.data.subarray(0, E), [E]);
@@ -954,7 +954,8 @@ function loadModernBert(c: EncoderConfig, file: SafetensorsFile, format: Encoder
   const wordName = resolve('embeddings.tok_embeddings.weight', [c.vocabSize, E]);
   const embedNormNames = normNames('embeddings.norm'), finalNormNames = normNames('final_norm');
   let word: Tensor | undefined, embedNorm: Norm | undefined, finalNorm: Norm | undefined;
-  steps.push({ reads: [wordName, ...embedNormNames], run: () => { word = f32(wordName); embedNorm = norm(embedNormNames); } });
+  steps.push(tensorStep(file, wordName, owned, OP_LOAD, (t) => { word = t; }));
+  steps.push({ reads: embedNormNames, run: () => { embedNorm = norm(embedNormNames); } });
   steps.push({ reads: finalNormNames, run: () => { finalNorm = norm(finalNormNames); } });
   return {
     steps,

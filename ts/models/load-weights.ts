@@ -6,8 +6,10 @@
  */
 import { reserveMemory } from '../index.js';
 import type { SafetensorsFile } from '../io/safetensors.js';
-import { Weight, WeightWriter, weightBytes, type WeightFormat } from '../ops/linear.js';
-import type { Tensor } from '../tensor.js';
+import { Weight, WeightWriter, splitRows, weightBytes, type WeightFormat } from '../ops/linear.js';
+import * as raw from '../raw.js';
+import { Tensor } from '../tensor.js';
+import { dtypeCode } from '../dtype.js';
 import type { TensorDType } from '../dtype.js';
 import type { LoadStep } from '../io/safetensors-stream.js';
 
@@ -110,6 +112,63 @@ export function weightStep(file: SafetensorsFile, names: readonly string[], form
       const w: Weight = writer.finish();
       owned.splice(owned.indexOf(writer), 1, w);
       done(w);
+    },
+  };
+}
+
+/** Staging of {@link tensorStep}'s 16-bit conversions: a call per MiB. */
+const STAGE_BYTES = 2 ** 20;
+
+/**
+ * The step making the file's tensor `name` as a float32 `Tensor` (16-bit files widened exactly)
+ * and handing it to `done`. From a stream its bytes are written (or widened) into the tensor as
+ * they arrive, so a large table (an encoder's word embeddings: half of MiniLM-L6) is not held
+ * whole.
+ */
+export function tensorStep(file: SafetensorsFile, name: string, owned: Owned, op: string, done: (t: Tensor) => void): LoadStep {
+  const e = file.entry(name), from = e.tensorDtype;
+  if (from === null) throw new TypeError(`wasm-attention: ${op}: tensor "${name}" has dtype ${e.dtype}; only F32, F16 and BF16 load`);
+  const size = from === 'float32' ? 4 : 2, count = e.shape.reduce((a, b) => a * b, 1);
+  let t: Tensor | null = null, filler: { write(bytes: Uint8Array): void } | null = null, written = 0;
+  const start = (): Tensor => {
+    const made = Tensor.empty(e.shape) as Tensor;
+    owned.push(made);
+    filler = splitRows(size, (src) => {
+      const n = src.length / size;
+      if (written + n > count) throw new RangeError(`wasm-attention: ${op}: tensor "${name}" got more than its ${count} values`);
+      if (from === 'float32') {
+        raw.heapU8().set(src, made.ptr + written * 4);
+      } else {
+        const stage = raw.alloc(Math.min(src.length, STAGE_BYTES));
+        try {
+          for (let i = 0; i < n; i += STAGE_BYTES / 2) {
+            const k = Math.min(STAGE_BYTES / 2, n - i);
+            raw.heapU8().set(src.subarray(i * 2, (i + k) * 2), stage);
+            raw.check(raw.wasm().wa_convert(stage, dtypeCode(from), made.ptr + (written + i) * 4, 0, k), op);
+          }
+        } finally {
+          raw.free(stage);
+        }
+      }
+      written += n;
+    });
+    return made;
+  };
+  return {
+    reads: [name],
+    take: (_, bytes) => {
+      t ??= start();
+      filler!.write(bytes);
+    },
+    run: () => {
+      if (t === null) {
+        const whole = file.tensor(name, { dtype: 'float32' }) as Tensor;
+        owned.push(whole);
+        done(whole);
+        return;
+      }
+      if (written !== count) throw new Error(`wasm-attention: ${op}: tensor "${name}" got ${written} of its ${count} values`);
+      done(t);
     },
   };
 }

@@ -434,36 +434,14 @@ export class WeightWriter {
       this.#done += rows;
       return { write: () => {} };
     }
-    const partial = new Uint8Array(rowBytes);
-    let fill = 0, next = row0;
-    const rowsIn = (src: Uint8Array) => {
+    let next = row0;
+    return splitRows(rowBytes, (src) => {
       const n = src.length / rowBytes;
       if (next + n > row0 + rows) throw new RangeError(`wasm-attention: ${op}: a part of ${rows} rows got more bytes than its rows hold`);
       this.#rowsIn(dtype, next, src);
       next += n;
       this.#done += n;
-    };
-    return {
-      write: (bytes) => {
-        let at = 0;
-        if (fill > 0) {
-          const k = Math.min(rowBytes - fill, bytes.length);
-          partial.set(bytes.subarray(0, k), fill);
-          fill += k;
-          at = k;
-          if (fill < rowBytes) return;
-          rowsIn(partial);
-          fill = 0;
-        }
-        const whole = Math.floor((bytes.length - at) / rowBytes) * rowBytes;
-        if (whole > 0) rowsIn(bytes.subarray(at, at + whole));
-        at += whole;
-        if (at < bytes.length) {
-          partial.set(bytes.subarray(at), 0);
-          fill = bytes.length - at;
-        }
-      },
-    };
+    });
   }
 
   /** The weight, once every row has been written; the writer is spent. */
@@ -522,4 +500,34 @@ export class WeightWriter {
       }
     }
   }
+}
+
+/**
+ * A writer of bytes in pieces of any length that hands `rowsIn` whole rows of `rowBytes` (> 0)
+ * only: a row cut between two pieces is kept until the rest arrives. @internal
+ */
+export function splitRows(rowBytes: number, rowsIn: (src: Uint8Array) => void): { write(bytes: Uint8Array): void } {
+  const partial = new Uint8Array(rowBytes);
+  let fill = 0;
+  return {
+    write: (bytes) => {
+      let at = 0;
+      if (fill > 0) {
+        const k = Math.min(rowBytes - fill, bytes.length);
+        partial.set(bytes.subarray(0, k), fill);
+        fill += k;
+        at = k;
+        if (fill < rowBytes) return;
+        rowsIn(partial);
+        fill = 0;
+      }
+      const whole = Math.floor((bytes.length - at) / rowBytes) * rowBytes;
+      if (whole > 0) rowsIn(bytes.subarray(at, at + whole));
+      at += whole;
+      if (at < bytes.length) {
+        partial.set(bytes.subarray(at), 0);
+        fill = bytes.length - at;
+      }
+    },
+  };
 }
