@@ -190,6 +190,10 @@ export class Weight {
     return new Weight([rows, cols], format, bytes, ptr);
   }
 
+  static {
+    adopt = (rows, cols, format, bytes, ptr) => new Weight([rows, cols], format, bytes, ptr);
+  }
+
   /**
    * A weight stacked from row blocks of raw little-endian bytes (e.g. tensors of a
    * safetensors file: q, k and v stacked into one), stored in `format`. Each part is
@@ -199,10 +203,6 @@ export class Weight {
    * called after the weight's memory is allocated (a view taken before would be gone if
    * memory grew). @internal
    */
-  static {
-    adopt = (rows, cols, format, bytes, ptr) => new Weight([rows, cols], format, bytes, ptr);
-  }
-
   static fromBytes(parts: readonly RowBytes[], cols: number, format: WeightFormat, op: string): Weight {
     let rows = 0;
     for (const p of parts) {
