@@ -22,7 +22,9 @@ use crate::gemv::tile_simd128::dot4_simd128;
 /// `k` starts at key 0 of the head, rows `kstride` apart.
 ///
 /// By register tiles of KB keys × RB rows ([`qk_tile_simd128`]: 2 × 4 for four rows, each key
-/// widened once for the four; 4 × 2 for two: eight accumulators either way); a single row
+/// widened once for the four; 3 × 3 for three (a grouped-query group of three, SmolLM's 9/3:
+/// one pass over the keys instead of a two-row and a one-row pass, 1.07–1.11× for the 30
+/// cold calls of a decode step at Lk = 1024); 4 × 2 for two: eight or nine accumulators); a single row
 /// takes four keys at a time on the row-dot tile shared with `gemv` ([`dot4_simd128`], one
 /// accumulator per key: the order of the other tiles, so a score does not depend on
 /// which tile computed it).
@@ -47,15 +49,13 @@ pub fn float_scores_simd128<T: Elem>(
     let tail: Option<&dyn Fn(usize, usize) -> f32> = if d4 < d { Some(&tail_fn) } else { None };
     let mut r = 0;
     while r < rows {
-        let rb = if rows - r >= 4 {
-            4
-        } else if rows - r >= 2 {
-            2
-        } else {
-            1
-        };
+        let rb = (rows - r).min(4);
         let qp = |x: usize| q[(r + x.min(rb - 1)) * d..].as_ptr();
-        let kb = if rb == 4 { 2 } else { 4 };
+        let kb = match rb {
+            4 => 2,
+            3 => 3,
+            _ => 4,
+        };
         let g = n / kb;
         let key = |t: usize, x: usize| if far { t + x * g } else { t * kb + x };
         // SAFETY: every key index < n (rows c0.. of k, asserted); query rows r..r+rb < rows.
@@ -90,6 +90,10 @@ pub fn float_scores_simd128<T: Elem>(
                     let js = [key(t, 0), key(t, 1)];
                     let tl = qk_tile_simd128::<T, 2, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(js[0]), krow(js[1])], d4);
                     store_qk_tile(s, r, js, &tl, tail);
+                } else if rb == 3 {
+                    let js = [key(t, 0), key(t, 1), key(t, 2)];
+                    let ks = [krow(js[0]), krow(js[1]), krow(js[2])];
+                    store_qk_tile(s, r, js, &qk_tile_simd128::<T, 3, 3>([qp(0), qp(1), qp(2)], ks, d4), tail);
                 } else {
                     let js = [key(t, 0), key(t, 1), key(t, 2), key(t, 3)];
                     let ks = [krow(js[0]), krow(js[1]), krow(js[2]), krow(js[3])];
@@ -105,6 +109,8 @@ pub fn float_scores_simd128<T: Elem>(
                         &qk_tile_simd128::<T, 1, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j)], d4),
                         tail,
                     );
+                } else if rb == 3 {
+                    store_qk_tile(s, r, [j], &qk_tile_simd128::<T, 1, 3>([qp(0), qp(1), qp(2)], [krow(j)], d4), tail);
                 } else {
                     store_qk_tile(s, r, [j], &qk_tile_simd128::<T, 1, 2>([qp(0), qp(1)], [krow(j)], d4), tail);
                 }
@@ -219,23 +225,17 @@ fn pv_blocked_simd128<T: Elem>(
     assert!(v.len() >= (c0 + n - 1) * vstride + dv);
     let v = v[c0 * vstride..].as_ptr();
     let (wp, op) = (w.as_ptr(), o.as_mut_ptr());
-    // Column blocks of 4·W floats × RB rows: W = 8 / 4 / 2 for 1 / 2 / 4 rows, so
-    // 8 accumulators each (more spill on x64's 16 vector registers).
+    // Column blocks of 4·W floats × RB rows: W = 8 / 4 / 3 / 2 for 1 / 2 / 3 / 4 rows, so
+    // 8 or 9 accumulators each (more spill on x64's 16 vector registers).
     let mut r = 0;
     // SAFETY: rows r..r+RB < rows of w (CHUNK apart) and o (dv apart); pv_columns_simd128
     // c..c+4W ≤ dv of value rows jj < n (asserted extent).
     unsafe {
         while r < rows {
-            let left = rows - r;
-            let rb = if left >= 4 {
-                4
-            } else if left >= 2 {
-                2
-            } else {
-                1
-            };
+            let rb = (rows - r).min(4);
             let c = match rb {
                 4 => pv_columns_simd128::<T, 4, 2>(wp, r, n, v, vstride, op, dv),
+                3 => pv_columns_simd128::<T, 3, 3>(wp, r, n, v, vstride, op, dv),
                 2 => pv_columns_simd128::<T, 2, 4>(wp, r, n, v, vstride, op, dv),
                 _ => pv_columns_simd128::<T, 1, 8>(wp, r, n, v, vstride, op, dv),
             };
