@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the three WebAssembly binaries from crates/wasm: SIMD128 and scalar with
-# wasm-pack, optimised with wasm-opt, and relaxed-SIMD made from the SIMD128 one by
+# wasm-pack, optimised with wasm-opt (the SIMD128 one then linked with the kernels written
+# in WebAssembly text, scripts/link-wat.mjs), and relaxed-SIMD made from the SIMD128 one by
 # scripts/relaxed-fma.mjs (fused multiply-add; rustc 1.63 cannot emit those opcodes).
 # Proves the SIMD ones hold SIMD opcodes (and the scalar one none), that only the
 # relaxed one holds f32x4.relaxed_madd, then bundles ts/ into dist/ with rollup.
@@ -21,7 +22,7 @@ mkdir -p target && exec 9>target/.build.lock && flock 9
 # The stamp lives in target/, so it is never packed with dist/.
 STAMP=target/.build-stamp
 INPUTS=(crates ts Cargo.toml Cargo.lock .cargo package.json package-lock.json rollup.config.mjs
-  tsconfig.json tsconfig.build.json scripts/build.sh scripts/bundle-plugins.mjs scripts/relaxed-fma.mjs scripts/raw-exports.mjs)
+  tsconfig.json tsconfig.build.json scripts/build.sh scripts/bundle-plugins.mjs scripts/relaxed-fma.mjs scripts/raw-exports.mjs scripts/link-wat.mjs)
 if [ "${1:-}" = "--if-needed" ] && [ -f "$STAMP" ] && [ -f dist/index.js ] && [ -z "$(find "${INPUTS[@]}" -name target -prune -o -newer "$STAMP" -print -quit)" ]; then
   log "dist/ is up to date"
   exit 0
@@ -43,6 +44,11 @@ build_variant() { # name rustflags wasm-opt-flags...
 }
 
 build_variant simd "-C target-feature=+simd128" -O3 --enable-simd
+# The kernels written in WebAssembly text (crates/kernels/src/**/*.wat) into the SIMD128
+# module, after wasm-opt so that they keep their order; the glue stops importing them.
+log "link-wat (simd)"
+node scripts/link-wat.mjs pkg/simd/wasm_attention_bg.wasm || fail "link-wat"
+node scripts/link-wat.mjs --glue pkg/simd/wasm_attention.js || fail "link-wat --glue"
 build_variant scalar "" -O3
 log "relaxed-fma (relaxed-simd from simd)"
 rm -rf pkg/relaxed-simd

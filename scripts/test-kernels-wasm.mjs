@@ -12,7 +12,8 @@
 //    is the one compiled. The repository's offline `.cargo/config.toml` applies; the
 //    crate has no dependencies.
 // 2. Each binary's `target_features` section must list simd128 (proof the flag took).
-// 3. Each binary runs under `node:wasi`, in a Node process of its own (this script with
+// 3. The kernels written in WebAssembly text are linked in (scripts/link-wat.mjs), as in the
+//    build; each binary then runs under `node:wasi`, in a Node process of its own (this script with
 //    `--one <binary>`): several WASI instances run one after another in one process
 //    crashed Node 20 intermittently after they had passed (a segfault, or a corrupted
 //    heap in the next iteration), while each binary alone never did. wasm32-wasi aborts
@@ -70,6 +71,10 @@ if (binaries.length === 0) {
 
 // 2 and 3. Check and run each binary, each in a process of its own.
 const failed = [];
+// The kernels written in WebAssembly text, linked as the build links them; here, so that
+// the children that run the binaries load no binaryen.
+const { linkWat } = await import('./link-wat.mjs');
+for (const file of binaries) linkWat(file, `${file}.linked.wasm`);
 for (const file of binaries) {
   const name = relative(root, file);
   console.log(`[kernels-wasm] ${name}`);
@@ -89,14 +94,16 @@ async function runOne(file, args) {
   // node:wasi is marked experimental in Node 20 and says so on import; the warning is noise here.
   process.removeAllListeners('warning');
   const { WASI } = await import('node:wasi');
-  const module = await WebAssembly.compile(readFileSync(file));
-  const features = WebAssembly.Module.customSections(module, 'target_features')
+  const built = await WebAssembly.compile(readFileSync(file));
+  const features = WebAssembly.Module.customSections(built, 'target_features')
     .map((s) => Buffer.from(s).toString('latin1'))
     .join('');
   if (!features.includes('simd128')) {
     console.error(`[kernels-wasm] FAILED: ${name} was not built with simd128`);
     return 2;
   }
+  // Linked by the parent (the kernels written in WebAssembly text, see step 3).
+  const module = await WebAssembly.compile(readFileSync(`${file}.linked.wasm`));
   // No preopened directories: the kernel tests touch no files.
   const wasi = new WASI({ version: 'preview1', args: [name, '--nocapture', ...args], env: {}, returnOnExit: true });
   const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
