@@ -32,6 +32,8 @@ pub mod softmax;
 mod quantize_simd128;
 mod rowops;
 pub mod scratch;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wat_simd128;
 
 /// An additive f32 mask read by logical index `[b, h, i, j]` at
 /// `data[b·strides[0] + h·strides[1] + i·strides[2] + j·strides[3]]`.

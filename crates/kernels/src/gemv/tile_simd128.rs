@@ -12,7 +12,7 @@
 use core::arch::wasm32::*;
 
 use super::NR;
-use crate::dtype::Elem;
+use crate::dtype::{DType, Elem};
 
 /// The row-dot tile shared by `gemv` and the decode kernel's scores: `[x·w0, x·w1, x·w2,
 /// x·w3]` over columns `0..k` of one f32 row `x` and four rows `w` of lanes `E`, read in
@@ -43,6 +43,33 @@ pub(crate) unsafe fn dot4_simd128<E: Elem, const RAW: bool, const ACC2: bool>(
     let (mut a0, mut a1, mut a2, mut a3) = (z, z, z, z);
     let (mut b0, mut b1, mut b2, mut b3) = (z, z, z, z);
     let mut p = 0;
+    if ACC2 && k >= 8 {
+        // The same steps as the loop below, from `dot4_*_simd128.wat` (bit for bit; the
+        // text orders them so that nothing spills, docs/performance.md). `xs` is 1
+        // without RAW.
+        let mut acc = [z; 8];
+        let (wf, wh) = (|r: usize| w[r] as *const f32, |r: usize| w[r] as *const u16);
+        let out = acc.as_mut_ptr() as *mut f32;
+        let done = match (E::DTYPE, RAW, E::RAW_SCALE != 1.0) {
+            (DType::F32, false, _) => {
+                crate::wat_simd128::dot4_f32(x, wf(0), wf(1), wf(2), wf(3), k / 8, out);
+                true
+            }
+            (DType::BF16, false, _) => {
+                crate::wat_simd128::dot4_bf16(x, wh(0), wh(1), wh(2), wh(3), k / 8, out);
+                true
+            }
+            (DType::F16, true, true) => {
+                crate::wat_simd128::dot4_f16_raw(x, xs, wh(0), wh(1), wh(2), wh(3), k / 8, out);
+                true
+            }
+            _ => false,
+        };
+        if done {
+            [a0, b0, a1, b1, a2, b2, a3, b3] = acc;
+            p = k / 8 * 8;
+        }
+    }
     while p + 8 <= k {
         let x0 = f32x4_mul(v128_load(x.add(p) as *const v128), f);
         let x1 = f32x4_mul(v128_load(x.add(p + 4) as *const v128), f);

@@ -1,0 +1,32 @@
+//! Kernels written in WebAssembly text (`*.wat` beside the Rust kernels that call them),
+//! declared here as imports of the module `wa_kernels`. The SIMD128 build links them into
+//! the module at build time (`scripts/link-wat.mjs`, binaryen's `wasm-merge`): the calls
+//! become direct calls and no import is left. Only the SIMD128 build has them; the scalar
+//! build never names them.
+//!
+//! A kernel goes here when the engine runs LLVM's output of the Rust loop measurably
+//! slower than the same operations in another order: V8 keeps a loop body's order, and
+//! LLVM issues its loads first, so a body with many loads and accumulators spills (each
+//! `.wat` file says what it replaces and what was measured). Each takes pointers into
+//! the module's memory that its Rust caller has checked, as the Rust kernel would use them.
+
+#[link(wasm_import_module = "wa_kernels")]
+extern "C" {
+    /// `dot4_f32_simd128.wat`: `steps` steps of eight columns of the float32 row-dot tile
+    /// (`x` and the four rows `w0..w3` advance 32 bytes a step); writes the eight
+    /// accumulators `a0 b0 a1 b1 a2 b2 a3 b3` (even and odd groups of four columns per
+    /// row, started at zero) to `out`.
+    pub fn dot4_f32(
+        x: *const f32, w0: *const f32, w1: *const f32, w2: *const f32, w3: *const f32, steps: usize, out: *mut f32,
+    );
+    /// `dot4_16bit_simd128.wat`: [`dot4_f32`] over bfloat16 rows (each advancing 16 bytes a step).
+    pub fn dot4_bf16(
+        x: *const f32, w0: *const u16, w1: *const u16, w2: *const u16, w3: *const u16, steps: usize, out: *mut f32,
+    );
+    /// `dot4_16bit_simd128.wat`: [`dot4_f32`] over finite float16 rows as raw lanes (the
+    /// values times 2^-112), the activations taken times `f` as loaded.
+    pub fn dot4_f16_raw(
+        x: *const f32, f: f32, w0: *const u16, w1: *const u16, w2: *const u16, w3: *const u16, steps: usize,
+        out: *mut f32,
+    );
+}
