@@ -29,4 +29,8 @@ extern "C" {
         x: *const f32, f: f32, w0: *const u16, w1: *const u16, w2: *const u16, w3: *const u16, steps: usize,
         out: *mut f32,
     );
+    /// `gemm/kernel_f32_4x8_simd128.wat`: `k` steps of the 4×8 microkernel's depth loop,
+    /// `a` and `b` advancing `a_step` and `b_step` bytes a step; writes the accumulators
+    /// `c00 c01 c10 c11 c20 c21 c30 c31` (from zero) to `out`.
+    pub fn gemm_f32_4x8_depth(k: usize, a: *const f32, a_step: usize, b: *const f32, b_step: usize, out: *mut f32);
 }

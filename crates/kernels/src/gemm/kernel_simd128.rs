@@ -11,7 +11,9 @@
 //! and 1024³; broadcasting from memory gives 82–87 %. V8 emits `vbroadcastss xmm,
 //! [mem]` for the splat, which uses a load port, while the shuffles compete with the
 //! multiplies and adds for the four FP pipes (20 FP ops per step instead of 16).
-//! Unrolling two steps with constant offsets spilled an accumulator and was slower.
+//! Unrolling two steps with constant offsets spilled an accumulator and was slower. The
+//! depth loop is written in WebAssembly text (kernel_f32_4x8_simd128.wat): its addresses
+//! step instead of being recomputed each step (1.00–1.13× at m = 16 and 64 on SmolLM shapes).
 
 use super::blocking::{MR, NR};
 
@@ -51,38 +53,17 @@ unsafe fn tile(
     k: usize, a: *const f32, csa: usize, b: *const f32, rsb: usize, c: *mut f32, rsc: usize, alpha: f32, beta: f32,
 ) {
     let z = f32x4_splat(0.0);
-    let (mut c00, mut c01, mut c10, mut c11) = (z, z, z, z);
-    let (mut c20, mut c21, mut c30, mut c31) = (z, z, z, z);
-    let mut ap = a;
-    let mut bp = b;
-    macro_rules! step {
-        () => {{
-            // Each A value is broadcast straight from memory (`v128.load32_splat`,
-            // a load-port broadcast in V8 on x64) rather than loaded once and spread
-            // with four `i32x4.shuffle`s, which compete with mul/add for the FP pipes.
-            let b0 = v128_load(bp as *const v128);
-            let b1 = v128_load(bp.add(4) as *const v128);
-            let x = v128_load32_splat(ap as *const u32);
-            c00 = f32x4_add(c00, f32x4_mul(x, b0));
-            c01 = f32x4_add(c01, f32x4_mul(x, b1));
-            let x = v128_load32_splat(ap.add(1) as *const u32);
-            c10 = f32x4_add(c10, f32x4_mul(x, b0));
-            c11 = f32x4_add(c11, f32x4_mul(x, b1));
-            let x = v128_load32_splat(ap.add(2) as *const u32);
-            c20 = f32x4_add(c20, f32x4_mul(x, b0));
-            c21 = f32x4_add(c21, f32x4_mul(x, b1));
-            let x = v128_load32_splat(ap.add(3) as *const u32);
-            c30 = f32x4_add(c30, f32x4_mul(x, b0));
-            c31 = f32x4_add(c31, f32x4_mul(x, b1));
-            ap = ap.add(csa);
-            bp = bp.add(rsb);
-        }};
+    // The depth loop is in WebAssembly text (`kernel_f32_4x8_simd128.wat`): per step, two B
+    // vectors are loaded and each of the four A values is broadcast from memory
+    // (`v128.load32_splat`, a load-port broadcast in V8 on x64, rather than one load spread
+    // with four `i32x4.shuffle`s, which compete with mul/add for the FP pipes), then
+    // multiplied into the two accumulators of its row. Not unrolled: with two steps in
+    // flight V8 runs out of registers and spills an accumulator.
+    let mut acc = [z; 8];
+    if k > 0 {
+        crate::wat_simd128::gemm_f32_4x8_depth(k, a, 4 * csa, b, 4 * rsb, acc.as_mut_ptr() as *mut f32);
     }
-    // Not unrolled: with two steps in flight V8 runs out of registers and spills an
-    // accumulator (V8 itself unrolls this loop once).
-    for _ in 0..k {
-        step!();
-    }
+    let [c00, c01, c10, c11, c20, c21, c30, c31] = acc;
     let va = f32x4_splat(alpha);
     let rows = [(c00, c01), (c10, c11), (c20, c21), (c30, c31)];
     if beta == 0.0 {
