@@ -14,7 +14,9 @@
 //!   `attention_probs` for exact attention weights of selected rows.
 //!
 //! Every kernel has a SIMD128 variant (compiled when `target_feature = "simd128"`)
-//! and a scalar variant; both are tested against the same references.
+//! and a scalar variant; both are tested against the same references. A few SIMD128
+//! inner loops are written in WebAssembly text (`*.wat`, see `wat_simd128.rs`): a
+//! SIMD128 build of this crate must be linked with them (`scripts/link-wat.mjs`).
 //! The crate knows nothing about JavaScript: callers hand it slices whose lengths
 //! they have checked, and every kernel asserts its preconditions at the top.
 
