@@ -10,7 +10,8 @@
  *
  * - wasm-attention: `CausalLM.load(config, safetensors bytes, { weights: format })` for
  *   every format in {@link OUR_FORMATS} (float16 from a float16 safetensors file of the
- *   same floats rounded, the others from the float32 file); a format the loader refuses
+ *   same floats rounded, the others from the float32 file: bfloat16 rounded at load, as a
+ *   model published in bfloat16 would load); a format the loader refuses
  *   ("unsupported") or does not apply is reported as n/a.
  * - transformers.js 4.3 (`AutoModelForCausalLM`, its own onnxruntime-web, WASM backend;
  *   see peers/transformers.ts) on model folders made here at bench time, with no Python:
@@ -46,7 +47,7 @@ import { GPT2_SMALL, hfConfig, type ModelSpec, SMOLLM_135M, TINY_GPT2, TINY_LLAM
 import { decoderGraph, type PeerFormat } from './peers/onnx-decoder.js';
 
 /** Our weight formats, in table order (a format the loader does not support shows as n/a). */
-export const OUR_FORMATS = ['float32', 'float16', 'int8', 'int4'] as const;
+export const OUR_FORMATS = ['float32', 'float16', 'bfloat16', 'int8', 'int4'] as const;
 /** The peer's formats: its fp32 and q8 (int8 weights) files. */
 export const PEER_FORMATS: readonly PeerFormat[] = ['fp32', 'q8'];
 /** Prompt lengths, contexts and repetitions of quick and full runs (Node and the Chromium page). */
