@@ -7,8 +7,9 @@
 //! A kernel goes here when the engine runs LLVM's output of the Rust loop measurably
 //! slower than the same operations in another order: V8 keeps a loop body's order, and
 //! LLVM issues its loads first, so a body with many loads and accumulators spills (each
-//! `.wat` file says what it replaces and what was measured). Each takes pointers into
-//! the module's memory that its Rust caller has checked, as the Rust kernel would use them.
+//! `.wat` file says what it replaces and why; the figures are in docs/performance.md).
+//! Each takes pointers into the module's memory that its Rust caller has checked, as the
+//! Rust kernel would use them.
 
 #[link(wasm_import_module = "wa_kernels")]
 extern "C" {
