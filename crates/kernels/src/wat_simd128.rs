@@ -34,4 +34,16 @@ extern "C" {
     /// `a` and `b` advancing `a_step` and `b_step` bytes a step; writes the accumulators
     /// `c00 c01 c10 c11 c20 c21 c30 c31` (from zero) to `out`.
     pub fn gemm_f32_4x8_depth(k: usize, a: *const f32, a_step: usize, b: *const f32, b_step: usize, out: *mut f32);
+    /// `attention/qk_3x3_f32_simd128.wat`: `tiles` score tiles of three keys × three query
+    /// rows over `steps` groups of four components. Query rows start at `q`, `qrow` bytes
+    /// apart; a tile's keys start at `k`, `kx` bytes apart, and the next tile's `kt` bytes
+    /// on; row r's score of key x goes to `s + r·srow + x·sx`, the next tile's `st` on.
+    pub fn qk3x3_f32(
+        q: *const f32, qrow: usize, k: *const f32, kx: usize, kt: usize, s: *mut f32, sx: usize, st: usize,
+        srow: usize, tiles: usize, steps: usize,
+    );
+    /// `attention/pv_3x12_f32_simd128.wat`: `o_r[0..12] += Σ_j w_r[j] · v_j[0..12]` for three
+    /// rows over `n` keys: weight rows from `w`, `wrow` bytes apart; value rows from `v`,
+    /// `vstride` bytes apart; output rows from `o`, `orow` bytes apart.
+    pub fn pv3x12_f32(w: *const f32, wrow: usize, v: *const f32, vstride: usize, n: usize, o: *mut f32, orow: usize);
 }

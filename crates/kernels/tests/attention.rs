@@ -388,11 +388,15 @@ fn decode_equals_tiled_for_every_option() {
 
 /// `cold_kv` (K/V from memory: the streaming order at any size) gives the cached order's
 /// results within 1e-6 and the float64 reference's, at every size a decoding step meets:
-/// one key, fewer keys than a score tile, chunk boundaries, one to sixteen query rows.
+/// one key, fewer keys than a score tile, chunk boundaries (of both chunk lengths), one to
+/// sixteen query rows, groups of three with D and Dv off a multiple of four.
 #[test]
 fn decode_cold_kv_order_equals_the_cached_order() {
     let mut rng = Rng::new(32);
-    let shapes: [[usize; 7]; 8] = [
+    let shapes: [[usize; 7]; 11] = [
+        [1, 6, 2, 1, 1027, 18, 10],
+        [1, 3, 1, 1, 2500, 64, 64],
+        [1, 3, 1, 1, 7, 64, 64],
         [1, 1, 1, 1, 1, 8, 8],
         [1, 2, 1, 1, 3, 16, 16],
         [1, 9, 3, 1, 127, 64, 64],

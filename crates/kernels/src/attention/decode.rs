@@ -38,11 +38,16 @@
 //! fit in cache were 0.8–0.9× with the new orders, so they keep the adjacent tiles.
 //! The 16-bit and int8 paths spend their time widening, not waiting for memory
 //! (0.9–1.0× with the new orders), and keep the register-blocked tiles too.
+//! A group of three rows (SmolLM's 9/3) streams too: its `P·V` adds four value rows
+//! `n/4` apart, and streaming chunks hold [`STREAM_CHUNK`] keys (longer streams); with
+//! the score tile in WebAssembly text, a decode step's 30 cold calls at Lk = 1024 took
+//! 1.5× less time than before (docs/performance.md).
 //! Finite float16 is widened without its last step, the multiply by 2^112
 //! ([`Elem::RAW_SCALE`]); the queries and the weights carry that factor instead
 //! (bit-identical results; float16 decode 1.05–1.15× in the same A/B harness).
 //!
-//! Scratch: `rows·(D + CHUNK + Dv)` floats; nothing proportional to `len_k`.
+//! Scratch: `rows·(D + CHUNK + Dv)` floats (`STREAM_CHUNK` when streaming); nothing
+//! proportional to `len_k`.
 //!
 //! Files: this driver (the chunk loop, the softmax merge, the score options, the int8
 //! roundings); `decode_float_simd128.rs` (score and `P·V` tiles on float lanes),
@@ -70,6 +75,13 @@ pub const DECODE_ROWS: usize = 16;
 /// loaded development machine (GQA float32: 5.7–9.7 ms at 256, 6.8–9.2 ms at 128, over
 /// a few runs each); 256 is kept because it halves the chunk merges.
 pub const CHUNK: usize = 256;
+
+/// Keys per chunk of a streaming call (f32 K/V from memory, see [`STREAM_BYTES`]): its
+/// tiles read K and V as a few forward streams per chunk, and longer streams keep the
+/// hardware prefetchers ahead. At Lk = 1024 (SmolLM's 9/3 heads, D = 64, a decode
+/// step's 30 cold calls) 512 keys took 1.08× less time than 256, and 1024 1.05× less
+/// than 512.
+pub const STREAM_CHUNK: usize = 1024;
 
 /// K + V bytes (f32) above which a call is taken to stream from memory rather than
 /// from cache, and the f32 tiles switch to the access order that streams better (see
@@ -135,11 +147,13 @@ pub fn attention_decode<T: Elem>(
         && (opts.cold_kv
             || shape.batch.saturating_mul(shape.heads_kv).saturating_mul(lk).saturating_mul(d + dv).saturating_mul(4)
                 > STREAM_BYTES);
+    // The scores' row stride; only f32 streams (int8 sums need chunks of CHUNK).
+    let chunk = if streaming { STREAM_CHUNK } else { CHUNK };
     // Int8 rows score as integer dot products (see `round_queries_i16`).
     let int_keys = format == Format::I8Row;
     let sizes = [
         rows * d,
-        rows * CHUNK,
+        rows * chunk,
         rows * dv,
         if int_keys { (rows * d + 1) / 2 + rows * CHUNK / 2 } else { 0 },
         if T::TILES { 0 } else { CHUNK * d.max(dv) },
@@ -213,28 +227,28 @@ pub fn attention_decode<T: Elem>(
                 let vbase = v.layout.offset(b, hk, 0);
                 let mut c0 = kr.start;
                 while c0 < kr.end {
-                    let n = CHUNK.min(kr.end - c0);
+                    let n = chunk.min(kr.end - c0);
                     // 1. Scores of every row against keys c0..c0+n.
                     if int_dot {
                         isa::i8_scores(q16, &sq, rows, d, &k_i8[kbase..], k.layout.row, c0, n, s);
                     } else {
                         if T::TILES {
-                            isa::float_scores(qb, rows, d, &k.data[kbase..], k.layout.row, c0, n, s, streaming);
+                            isa::float_scores(qb, rows, d, &k.data[kbase..], k.layout.row, c0, n, s, chunk, streaming);
                         } else {
                             widen_rows_f32(&k.data[kbase..], k.layout.row, c0, n, d, kw);
-                            isa::float_scores::<f32>(qb, rows, d, kw, d, 0, n, s, false);
+                            isa::float_scores::<f32>(qb, rows, d, kw, d, 0, n, s, chunk, false);
                         }
                     }
                     if let Some(sc) = k.scales {
                         apply_row_scales(s, rows, n, sc, sc.layout.offset(b, hk, c0));
                     }
                     if sfac != 1.0 {
-                        (0..rows).for_each(|r| s[r * CHUNK..r * CHUNK + n].iter_mut().for_each(|x| *x *= sfac));
+                        (0..rows).for_each(|r| s[r * chunk..r * chunk + n].iter_mut().for_each(|x| *x *= sfac));
                     }
                     // 2. Score options, in the tiled kernel's order.
                     let masked = kr.needs_mask(c0, n);
                     for r in 0..rows {
-                        let row = &mut s[r * CHUNK..r * CHUNK + n];
+                        let row = &mut s[r * chunk..r * chunk + n];
                         if !fast {
                             modify_scores(opts, &shape, b, hs[r], is[r], c0, row);
                         }
@@ -250,7 +264,7 @@ pub fn attention_decode<T: Elem>(
                     }
                     // 3. Chunk maximum merged into the running one; weights 2^(t − m').
                     for r in 0..rows {
-                        let row = &mut s[r * CHUNK..r * CHUNK + n];
+                        let row = &mut s[r * chunk..r * chunk + n];
                         let mc = crate::rowops::max(row);
                         let mx = crate::rowops::max_nan(mc, m[r]);
                         let m_use = if mx == f32::NEG_INFINITY { 0.0 } else { mx };
@@ -265,13 +279,13 @@ pub fn attention_decode<T: Elem>(
                     }
                     if T::TILES && T::RAW_SCALE != 1.0 {
                         // Weights ≤ 1 take the raw values' factor (≤ 2^112: no overflow).
-                        (0..rows).for_each(|r| s[r * CHUNK..r * CHUNK + n].iter_mut().for_each(|x| *x *= T::RAW_SCALE));
+                        (0..rows).for_each(|r| s[r * chunk..r * chunk + n].iter_mut().for_each(|x| *x *= T::RAW_SCALE));
                     }
                     // 4. O += P·V over the chunk.
                     let mut int_pv = int_keys;
                     if int_pv {
                         for r in 0..rows {
-                            match round_weights_i16(&s[r * CHUNK..r * CHUNK + n], &mut w16[r * CHUNK..r * CHUNK + n]) {
+                            match round_weights_i16(&s[r * chunk..r * chunk + n], &mut w16[r * CHUNK..r * CHUNK + n]) {
                                 Some(x) => sw[r] = x,
                                 None => int_pv = false,
                             }
@@ -281,10 +295,21 @@ pub fn attention_decode<T: Elem>(
                         isa::i8_weighted_sum(w16, &sw, rows, n, &v_i8[vbase..], v.layout.row, c0, dv, o);
                     } else {
                         if T::TILES {
-                            isa::float_weighted_sum(s, rows, n, &v.data[vbase..], v.layout.row, c0, dv, o, streaming);
+                            isa::float_weighted_sum(
+                                s,
+                                chunk,
+                                rows,
+                                n,
+                                &v.data[vbase..],
+                                v.layout.row,
+                                c0,
+                                dv,
+                                o,
+                                streaming,
+                            );
                         } else {
                             widen_rows_f32(&v.data[vbase..], v.layout.row, c0, n, dv, kw);
-                            isa::float_weighted_sum::<f32>(s, rows, n, kw, dv, 0, dv, o, false);
+                            isa::float_weighted_sum::<f32>(s, chunk, rows, n, kw, dv, 0, dv, o, false);
                         }
                     }
                     c0 += n;

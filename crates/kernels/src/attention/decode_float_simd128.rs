@@ -14,8 +14,7 @@
 
 use core::arch::wasm32::*;
 
-use super::decode::CHUNK;
-use crate::dtype::Elem;
+use crate::dtype::{DType, Elem};
 use crate::gemv::tile_simd128::dot4_simd128;
 
 /// `s[r·CHUNK + jj] = q_r · k_{c0+jj}` for rows `< rows`, keys `jj < n`.
@@ -35,9 +34,10 @@ use crate::gemv::tile_simd128::dot4_simd128;
 /// row: in one four-key tile, the last key repeated).
 #[allow(clippy::too_many_arguments)]
 pub fn float_scores_simd128<T: Elem>(
-    q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32], far: bool,
+    q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32], chunk: usize,
+    far: bool,
 ) {
-    assert!(q.len() >= rows * d && s.len() >= rows * CHUNK && n <= CHUNK);
+    assert!(q.len() >= rows * d && s.len() >= rows * chunk && n <= chunk);
     assert!(n == 0 || k.len() >= (c0 + n - 1) * kstride + d);
     let d4 = d / 4 * 4;
     let krow = |j: usize| -> *const T { k[(c0 + j) * kstride..].as_ptr() };
@@ -77,7 +77,7 @@ pub fn float_scores_simd128<T: Elem>(
                     v128_store(out.as_mut_ptr() as *mut v128, v);
                     for (x, &j) in js.iter().enumerate() {
                         if t < g || 4 * t + x < n {
-                            s[r * CHUNK + j] = out[x];
+                            s[r * chunk + j] = out[x];
                         }
                     }
                     t += 1;
@@ -85,34 +85,63 @@ pub fn float_scores_simd128<T: Elem>(
                 r += 1;
                 continue;
             }
-            for t in 0..g {
+            let g_rust = if rb == 3 && T::DTYPE == DType::F32 && d4 == d && g > 0 {
+                // The same tiles from `qk_3x3_f32_simd128.wat` (bit for bit; in text so that
+                // nothing spills, see wat_simd128.rs).
+                let (k0, k1) = (key(0, 0), key(0, 1));
+                crate::wat_simd128::qk3x3_f32(
+                    qp(0),
+                    d * 4,
+                    krow(k0) as *const f32,
+                    (k1 - k0) * kstride * 4,
+                    (key(1, 0) - k0) * kstride * 4,
+                    s.as_mut_ptr().add(r * chunk + k0),
+                    (k1 - k0) * 4,
+                    (key(1, 0) - k0) * 4,
+                    chunk * 4,
+                    g,
+                    d / 4,
+                );
+                0
+            } else {
+                g
+            };
+            for t in 0..g_rust {
                 if rb == 4 {
                     let js = [key(t, 0), key(t, 1)];
                     let tl = qk_tile_simd128::<T, 2, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(js[0]), krow(js[1])], d4);
-                    store_qk_tile(s, r, js, &tl, tail);
+                    store_qk_tile(s, chunk, r, js, &tl, tail);
                 } else if rb == 3 {
                     let js = [key(t, 0), key(t, 1), key(t, 2)];
                     let ks = [krow(js[0]), krow(js[1]), krow(js[2])];
-                    store_qk_tile(s, r, js, &qk_tile_simd128::<T, 3, 3>([qp(0), qp(1), qp(2)], ks, d4), tail);
+                    store_qk_tile(s, chunk, r, js, &qk_tile_simd128::<T, 3, 3>([qp(0), qp(1), qp(2)], ks, d4), tail);
                 } else {
                     let js = [key(t, 0), key(t, 1), key(t, 2), key(t, 3)];
                     let ks = [krow(js[0]), krow(js[1]), krow(js[2]), krow(js[3])];
-                    store_qk_tile(s, r, js, &qk_tile_simd128::<T, 4, 2>([qp(0), qp(1)], ks, d4), tail);
+                    store_qk_tile(s, chunk, r, js, &qk_tile_simd128::<T, 4, 2>([qp(0), qp(1)], ks, d4), tail);
                 }
             }
             for j in g * kb..n {
                 if rb == 4 {
                     store_qk_tile(
                         s,
+                        chunk,
                         r,
                         [j],
                         &qk_tile_simd128::<T, 1, 4>([qp(0), qp(1), qp(2), qp(3)], [krow(j)], d4),
                         tail,
                     );
                 } else if rb == 3 {
-                    store_qk_tile(s, r, [j], &qk_tile_simd128::<T, 1, 3>([qp(0), qp(1), qp(2)], [krow(j)], d4), tail);
+                    store_qk_tile(
+                        s,
+                        chunk,
+                        r,
+                        [j],
+                        &qk_tile_simd128::<T, 1, 3>([qp(0), qp(1), qp(2)], [krow(j)], d4),
+                        tail,
+                    );
                 } else {
-                    store_qk_tile(s, r, [j], &qk_tile_simd128::<T, 1, 2>([qp(0), qp(1)], [krow(j)], d4), tail);
+                    store_qk_tile(s, chunk, r, [j], &qk_tile_simd128::<T, 1, 2>([qp(0), qp(1)], [krow(j)], d4), tail);
                 }
             }
         }
@@ -176,7 +205,8 @@ unsafe fn qk_tile_simd128<T: Elem, const KB: usize, const RB: usize>(
 /// Stores a qk_tile_simd128's dot products for rows r.. and the keys `js`.
 #[inline(always)]
 fn store_qk_tile<const KB: usize, const RB: usize>(
-    s: &mut [f32], r: usize, js: [usize; KB], t: &[[f32; RB]; KB], tail: Option<&dyn Fn(usize, usize) -> f32>,
+    s: &mut [f32], chunk: usize, r: usize, js: [usize; KB], t: &[[f32; RB]; KB],
+    tail: Option<&dyn Fn(usize, usize) -> f32>,
 ) {
     for kk in 0..KB {
         for rr in 0..RB {
@@ -184,7 +214,7 @@ fn store_qk_tile<const KB: usize, const RB: usize>(
             if let Some(tail) = tail {
                 x += tail(r + rr, js[kk]);
             }
-            s[(r + rr) * CHUNK + js[kk]] = x;
+            s[(r + rr) * chunk + js[kk]] = x;
         }
     }
 }
@@ -204,21 +234,22 @@ fn hsum(v: v128) -> f32 {
 /// The two sum the same products in a different association (rounding differs).
 #[allow(clippy::too_many_arguments)]
 pub fn float_weighted_sum_simd128<T: Elem>(
-    w: &[f32], rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32], streaming: bool,
+    w: &[f32], chunk: usize, rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32],
+    streaming: bool,
 ) {
-    if streaming && rows >= 4 {
-        pv_far_simd128(w, rows, n, v, vstride, c0, dv, o)
+    if streaming && rows >= 3 {
+        pv_far_simd128(w, chunk, rows, n, v, vstride, c0, dv, o)
     } else {
-        pv_blocked_simd128(w, rows, n, v, vstride, c0, dv, o)
+        pv_blocked_simd128(w, chunk, rows, n, v, vstride, c0, dv, o)
     }
 }
 
 /// [`float_weighted_sum_simd128`] by column blocks whose accumulators stay in registers across keys.
 #[allow(clippy::too_many_arguments)]
 fn pv_blocked_simd128<T: Elem>(
-    w: &[f32], rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32],
+    w: &[f32], chunk: usize, rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32],
 ) {
-    assert!(w.len() >= rows * CHUNK && o.len() >= rows * dv && n <= CHUNK);
+    assert!(w.len() >= rows * chunk && o.len() >= rows * dv && n <= chunk);
     if n == 0 || dv == 0 {
         return;
     }
@@ -234,17 +265,17 @@ fn pv_blocked_simd128<T: Elem>(
         while r < rows {
             let rb = (rows - r).min(4);
             let c = match rb {
-                4 => pv_columns_simd128::<T, 4, 2>(wp, r, n, v, vstride, op, dv),
-                3 => pv_columns_simd128::<T, 3, 3>(wp, r, n, v, vstride, op, dv),
-                2 => pv_columns_simd128::<T, 2, 4>(wp, r, n, v, vstride, op, dv),
-                _ => pv_columns_simd128::<T, 1, 8>(wp, r, n, v, vstride, op, dv),
+                4 => pv_columns_simd128::<T, 4, 2>(wp, chunk, r, n, v, vstride, op, dv),
+                3 => pv_columns_simd128::<T, 3, 3>(wp, chunk, r, n, v, vstride, op, dv),
+                2 => pv_columns_simd128::<T, 2, 4>(wp, chunk, r, n, v, vstride, op, dv),
+                _ => pv_columns_simd128::<T, 1, 8>(wp, chunk, r, n, v, vstride, op, dv),
             };
             // Ragged last pv_columns_simd128.
             for rr in r..r + rb {
                 for cc in c..dv {
                     let mut a = o[rr * dv + cc];
                     for jj in 0..n {
-                        a += w[rr * CHUNK + jj] * (*v.add(jj * vstride + cc)).to_f32_raw();
+                        a += w[rr * chunk + jj] * (*v.add(jj * vstride + cc)).to_f32_raw();
                     }
                     o[rr * dv + cc] = a;
                 }
@@ -259,15 +290,15 @@ fn pv_blocked_simd128<T: Elem>(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn pv_columns_simd128<T: Elem, const RB: usize, const W: usize>(
-    w: *const f32, r: usize, n: usize, v: *const T, vstride: usize, o: *mut f32, dv: usize,
+    w: *const f32, chunk: usize, r: usize, n: usize, v: *const T, vstride: usize, o: *mut f32, dv: usize,
 ) -> usize {
     let mut c = 0;
     while c + 4 * W <= dv {
-        pv_block_simd128::<T, RB, W>(w, r, n, v, vstride, c, o, dv);
+        pv_block_simd128::<T, RB, W>(w, chunk, r, n, v, vstride, c, o, dv);
         c += 4 * W;
     }
     while c + 4 <= dv {
-        pv_block_simd128::<T, RB, 1>(w, r, n, v, vstride, c, o, dv);
+        pv_block_simd128::<T, RB, 1>(w, chunk, r, n, v, vstride, c, o, dv);
         c += 4;
     }
     c
@@ -278,8 +309,23 @@ unsafe fn pv_columns_simd128<T: Elem, const RB: usize, const W: usize>(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn pv_block_simd128<T: Elem, const RB: usize, const W: usize>(
-    w: *const f32, r: usize, n: usize, v: *const T, vstride: usize, c: usize, o: *mut f32, dv: usize,
+    w: *const f32, chunk: usize, r: usize, n: usize, v: *const T, vstride: usize, c: usize, o: *mut f32, dv: usize,
 ) {
+    if RB == 3 && W == 3 && T::DTYPE == DType::F32 {
+        // The same block from `pv_3x12_f32_simd128.wat` (bit for bit; in text so that
+        // nothing spills, see wat_simd128.rs).
+        let f = |p: *const T| p as *const f32;
+        crate::wat_simd128::pv3x12_f32(
+            w.add(r * chunk),
+            chunk * 4,
+            f(v.add(c)),
+            vstride * 4,
+            n,
+            o.add(r * dv + c),
+            dv * 4,
+        );
+        return;
+    }
     let mut acc = [[f32x4_splat(0.0); W]; RB];
     for rr in 0..RB {
         for x in 0..W {
@@ -302,7 +348,7 @@ unsafe fn pv_block_simd128<T: Elem, const RB: usize, const W: usize>(
             }
         }
         for rr in 0..RB {
-            let p = v128_load32_splat(w.add((r + rr) * CHUNK + jj) as *const u32);
+            let p = v128_load32_splat(w.add((r + rr) * chunk + jj) as *const u32);
             for x in 0..W {
                 acc[rr][x] = f32x4_add(acc[rr][x], f32x4_mul(p, vv[x]));
             }
@@ -316,20 +362,24 @@ unsafe fn pv_block_simd128<T: Elem, const RB: usize, const W: usize>(
 }
 
 /// As [`float_weighted_sum_simd128`], two value rows `n/2` apart at a time (two forward streams
-/// through V, in separate pages), output rows in L1.
+/// through V, in separate pages), output rows in L1; three rows take four streams
+/// ([`pv_far4_rows3_simd128`]).
 #[allow(clippy::too_many_arguments)]
 fn pv_far_simd128<T: Elem>(
-    w: &[f32], rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32],
+    w: &[f32], chunk: usize, rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32],
 ) {
-    assert!(w.len() >= rows * CHUNK && o.len() >= rows * dv && n <= CHUNK);
+    assert!(w.len() >= rows * chunk && o.len() >= rows * dv && n <= chunk);
     if n == 0 || dv == 0 {
         return;
     }
     assert!(v.len() >= (c0 + n - 1) * vstride + dv);
     let dv4 = dv / 4 * 4;
     let op = o.as_mut_ptr();
-    let h = n / 2;
     let vrow = |j: usize| v[(c0 + j) * vstride..].as_ptr();
+    if rows == 3 {
+        return pv_far4_rows3_simd128(w, chunk, n, v, vstride, c0, dv, o);
+    }
+    let h = n / 2;
     for jj in 0..h {
         let (j0, j1) = (jj, jj + h);
         let (v0, v1) = (vrow(j0), vrow(j1));
@@ -337,12 +387,14 @@ fn pv_far_simd128<T: Elem>(
         while r < rows {
             let rb = if rows - r >= 4 {
                 4
+            } else if rows - r == 3 {
+                3
             } else if rows - r >= 2 {
                 2
             } else {
                 1
             };
-            let ow = |x: usize, j: usize| f32x4_splat(w[(r + x.min(rb - 1)) * CHUNK + j]);
+            let ow = |x: usize, j: usize| f32x4_splat(w[(r + x.min(rb - 1)) * chunk + j]);
             // SAFETY: value rows j0, j1 < n hold dv elements; output rows r..r+rb hold dv floats.
             unsafe {
                 let orow = |x: usize| op.add((r + x.min(rb - 1)) * dv);
@@ -353,6 +405,14 @@ fn pv_far_simd128<T: Elem>(
                         v0,
                         v1,
                         [orow(0), orow(1), orow(2), orow(3)],
+                        dv4,
+                    ),
+                    3 => pv_axpy2_simd128::<T, 3>(
+                        [ow(0, j0), ow(1, j0), ow(2, j0)],
+                        [ow(0, j1), ow(1, j1), ow(2, j1)],
+                        v0,
+                        v1,
+                        [orow(0), orow(1), orow(2)],
                         dv4,
                     ),
                     2 => pv_axpy2_simd128::<T, 2>(
@@ -366,7 +426,7 @@ fn pv_far_simd128<T: Elem>(
                     _ => pv_axpy2_simd128::<T, 1>([ow(0, j0)], [ow(0, j1)], v0, v1, [orow(0)], dv4),
                 }
                 for x in 0..rb {
-                    let (a, b) = (w[(r + x) * CHUNK + j0], w[(r + x) * CHUNK + j1]);
+                    let (a, b) = (w[(r + x) * chunk + j0], w[(r + x) * chunk + j1]);
                     for cc in dv4..dv {
                         *orow(x).add(cc) += a * (*v0.add(cc)).to_f32_raw() + b * (*v1.add(cc)).to_f32_raw();
                     }
@@ -380,7 +440,69 @@ fn pv_far_simd128<T: Elem>(
         let j = n - 1;
         let vr = vrow(j);
         for r in 0..rows {
-            let a = w[r * CHUNK + j];
+            let a = w[r * chunk + j];
+            // SAFETY: value row j < n holds dv elements; output row r holds dv floats.
+            unsafe {
+                let orow = op.add(r * dv);
+                pv_axpy_simd128::<T, 1>([f32x4_splat(a)], vr, [orow], dv4);
+                for cc in dv4..dv {
+                    *orow.add(cc) += a * (*vr.add(cc)).to_f32_raw();
+                }
+            }
+        }
+    }
+}
+
+/// [`pv_far_simd128`] for three rows: four value rows `n/4` apart at a time (four forward
+/// streams through V), each read front to back and added into the three output rows (in
+/// L1) as `(w0·x0 + w1·x1) + (w2·x2 + w3·x3)`; the last `n mod 4` keys one at a time.
+/// At a decode step's 30 cold calls (9/3 heads, D = 64) this took 1.04–1.07× less time
+/// than two streams, which took 1.06× less than the two-row and one-row passes.
+#[allow(clippy::too_many_arguments)]
+fn pv_far4_rows3_simd128<T: Elem>(
+    w: &[f32], chunk: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32],
+) {
+    let dv4 = dv / 4 * 4;
+    let op = o.as_mut_ptr();
+    let vrow = |j: usize| v[(c0 + j) * vstride..].as_ptr();
+    let q = n / 4;
+    for jj in 0..q {
+        let js = [jj, jj + q, jj + 2 * q, jj + 3 * q];
+        let ws: [[v128; 4]; 3] = core::array::from_fn(|r| core::array::from_fn(|x| f32x4_splat(w[r * chunk + js[x]])));
+        let vs = [vrow(js[0]), vrow(js[1]), vrow(js[2]), vrow(js[3])];
+        // SAFETY: value rows js < n hold dv elements; output rows 0..3 hold dv floats.
+        unsafe {
+            let mut c = 0;
+            while c < dv4 {
+                let x0 = T::load4_raw(vs[0].add(c));
+                let x1 = T::load4_raw(vs[1].add(c));
+                let x2 = T::load4_raw(vs[2].add(c));
+                let x3 = T::load4_raw(vs[3].add(c));
+                for rr in 0..3 {
+                    let opp = op.add(rr * dv + c) as *mut v128;
+                    let a = f32x4_add(
+                        f32x4_add(f32x4_mul(ws[rr][0], x0), f32x4_mul(ws[rr][1], x1)),
+                        f32x4_add(f32x4_mul(ws[rr][2], x2), f32x4_mul(ws[rr][3], x3)),
+                    );
+                    v128_store(opp, f32x4_add(v128_load(opp), a));
+                }
+                c += 4;
+            }
+            for rr in 0..3 {
+                for cc in dv4..dv {
+                    let mut a = *op.add(rr * dv + cc);
+                    for x in 0..4 {
+                        a += w[rr * chunk + js[x]] * (*vs[x].add(cc)).to_f32_raw();
+                    }
+                    *op.add(rr * dv + cc) = a;
+                }
+            }
+        }
+    }
+    for j in 4 * q..n {
+        let vr = vrow(j);
+        for r in 0..3 {
+            let a = w[r * chunk + j];
             // SAFETY: value row j < n holds dv elements; output row r holds dv floats.
             unsafe {
                 let orow = op.add(r * dv);

@@ -7,9 +7,10 @@ use crate::dtype::Elem;
 
 #[allow(clippy::too_many_arguments)]
 pub fn float_scores_scalar<T: Elem>(
-    q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32], _streaming: bool,
+    q: &[f32], rows: usize, d: usize, k: &[T], kstride: usize, c0: usize, n: usize, s: &mut [f32], chunk: usize,
+    _streaming: bool,
 ) {
-    assert!(q.len() >= rows * d && s.len() >= rows * CHUNK && n <= CHUNK);
+    assert!(q.len() >= rows * d && s.len() >= rows * chunk && n <= chunk);
     for jj in 0..n {
         let kr = &k[(c0 + jj) * kstride..(c0 + jj) * kstride + d];
         for r in 0..rows {
@@ -26,20 +27,21 @@ pub fn float_scores_scalar<T: Elem>(
             for p in d4..d {
                 t += qr[p] * kr[p].to_f32_raw();
             }
-            s[r * CHUNK + jj] = t;
+            s[r * chunk + jj] = t;
         }
     }
 }
 
 #[allow(clippy::too_many_arguments)]
 pub fn float_weighted_sum_scalar<T: Elem>(
-    w: &[f32], rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32], _streaming: bool,
+    w: &[f32], chunk: usize, rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32],
+    _streaming: bool,
 ) {
-    assert!(w.len() >= rows * CHUNK && o.len() >= rows * dv && n <= CHUNK);
+    assert!(w.len() >= rows * chunk && o.len() >= rows * dv && n <= chunk);
     for jj in 0..n {
         let vr = &v[(c0 + jj) * vstride..(c0 + jj) * vstride + dv];
         for r in 0..rows {
-            let p = w[r * CHUNK + jj];
+            let p = w[r * chunk + jj];
             for (a, x) in o[r * dv..(r + 1) * dv].iter_mut().zip(vr) {
                 *a += p * x.to_f32_raw();
             }
