@@ -141,7 +141,7 @@ pub struct QRows<'a> {
     /// `rows · nb` scales.
     pub scales: &'a [f32],
     /// q4_0 only (else empty): `rows · nb` values `8·Σ codes` of each block, for the
-    /// SIMD128 kernel's unsigned nibbles (see `quant_simd128::q4_0_dot32`).
+    /// SIMD128 kernel's unsigned nibbles (see `q4_0_dot4_simd128.wat`).
     pub sums8: &'a [i32],
 }
 

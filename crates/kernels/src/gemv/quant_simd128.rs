@@ -32,48 +32,10 @@ pub fn quantize_block(x: &[f32], q: &mut [i16]) -> f32 {
     }
 }
 
-/// Loads block `b` of an activation row's int16 codes.
-#[inline(always)]
-unsafe fn load_xblock(xq: *const i16) -> [v128; 4] {
-    [
-        v128_load(xq as *const v128),
-        v128_load(xq.add(8) as *const v128),
-        v128_load(xq.add(16) as *const v128),
-        v128_load(xq.add(24) as *const v128),
-    ]
-}
-
-/// i32x4 partial dot of a q8_0 block's 32 int8 codes at `p` with 32 int16 activations:
-/// four sign-extending 8-byte loads (`i16x8.load8x8_s`, one instruction each where a
-/// 16-byte load would need an extend of each half) and four `i32x4.dot_i16x8_s`.
-#[inline(always)]
-unsafe fn q8_0_dot32(p: *const u8, x: &[v128; 4], _corr: v128) -> v128 {
-    let d0 = i32x4_dot_i16x8(i16x8_load_extend_i8x8(p as *const i8), x[0]);
-    let d1 = i32x4_dot_i16x8(i16x8_load_extend_i8x8(p.add(8) as *const i8), x[1]);
-    let d2 = i32x4_dot_i16x8(i16x8_load_extend_i8x8(p.add(16) as *const i8), x[2]);
-    let d3 = i32x4_dot_i16x8(i16x8_load_extend_i8x8(p.add(24) as *const i8), x[3]);
-    i32x4_add(i32x4_add(d0, d1), i32x4_add(d2, d3))
-}
-
-/// i32x4 partial dot of a q4_0 block's 32 4-bit codes at `p` with 32 int16 activations
-/// in the order [`q4_0_prepare`] puts them, minus `corr` (lanes summing to 8·Σx). The 16 bytes are read as
-/// eight u16 lanes: lane `l` holds byte `2l` (elements `2l`, `2l+16` in its low and high
-/// nibble) and byte `2l+1` (elements `2l+1`, `2l+17`), so one mask and three shifts give
-/// the nibbles already widened to i16, in the order the activations were permuted to.
-/// Nibbles are codes + 8; `Σ (c+8)·x − 8·Σx = Σ c·x` is exact in i32.
-#[inline(always)]
-unsafe fn q4_0_dot32(p: *const u8, x: &[v128; 4], corr: v128) -> v128 {
-    let v = v128_load(p as *const v128);
-    let m = u16x8_splat(0x000f);
-    let d0 = i32x4_dot_i16x8(v128_and(v, m), x[0]);
-    let d1 = i32x4_dot_i16x8(v128_and(u16x8_shr(v, 4), m), x[1]);
-    let d2 = i32x4_dot_i16x8(v128_and(u16x8_shr(v, 8), m), x[2]);
-    let d3 = i32x4_dot_i16x8(u16x8_shr(v, 12), x[3]);
-    i32x4_sub(i32x4_add(i32x4_add(d0, d1), i32x4_add(d2, d3)), corr)
-}
-
-/// Puts blocks of int16 activation codes (natural order) into the order of
-/// [`q4_0_dot32`]'s nibble vectors — elements 0, 2, …, 14 | 16, 18, …, 30 | 1, 3, …, 15 |
+/// Puts blocks of int16 activation codes (natural order) into the order of the q4_0
+/// loop's nibble vectors (`q4_0_dot4_simd128.wat`: a block's 16 bytes read as eight u16
+/// lanes, lane `l` holding elements `2l`, `2l+16` in its low byte's nibbles and `2l+1`,
+/// `2l+17` in its high byte's; one mask and three shifts widen them to i16) — elements 0, 2, …, 14 | 16, 18, …, 30 | 1, 3, …, 15 |
 /// 17, 19, …, 31 — and writes each block's `8·Σx` to `sums8`.
 pub fn q4_0_prepare(codes: &mut [i16], sums8: &mut [i32]) {
     for (blk, s) in codes.chunks_exact_mut(QK).zip(sums8.iter_mut()) {
@@ -111,22 +73,31 @@ unsafe fn tile_scales(sr: [*const u16; NR], xs: *const f32, b0: usize, len: usiz
             v128_store(o.add(b) as *mut v128, f32x4_mul(w, v128_load(xs.add(b0 + b) as *const v128)));
             b += 4;
         }
-        while b < len {
-            *o.add(b) = crate::dtype::f16_to_f32(row.add(b0 + b).read_unaligned()) * *xs.add(b0 + b);
-            b += 1;
+        if b < len && len >= 4 {
+            // The last four again (the same products): no scalar tail.
+            let b = len - 4;
+            let w = crate::dtype::load_f16x4(row.add(b0 + b));
+            v128_store(o.add(b) as *mut v128, f32x4_mul(w, v128_load(xs.add(b0 + b) as *const v128)));
+        } else {
+            while b < len {
+                *o.add(b) = crate::dtype::f16_to_f32(row.add(b0 + b).read_unaligned()) * *xs.add(b0 + b);
+                b += 1;
+            }
         }
     }
 }
 
-/// Shared tile loop of q8_0 and q4_0: `dot(p, x, corr)` is the i32x4 partial dot of the
-/// weight block at `p` with an activation block. Per block and row: the integer dot,
-/// converted to f32, times the block's scale product (splatted from the tile's buffer,
-/// [`tile_scales`]), added to the row's accumulator; lanes summed once at the end.
+/// Shared tile of q8_0 and q4_0: four weight rows at a time; per block of 32 and row, the
+/// integer dot of the weight codes with the activation codes (exact i32 sums of
+/// `i32x4.dot_i16x8_s`), converted to f32, times the block's scale product (splatted from
+/// the tile's buffer, [`tile_scales`]), added to the row's accumulator; lanes summed once
+/// at the end. The block loop is written in WebAssembly text (`q8_0_dot4_simd128.wat`,
+/// `q4_0_dot4_simd128.wat`; see wat_simd128.rs for why).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn q_gemv<const Q4: bool, F: Fn(*const u8, &[v128; 4], v128) -> v128>(
+fn q_gemv<const Q4: bool>(
     m: usize, n: usize, q: &QRows, wq: &[u8], ws: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
-    block_bytes: usize, dot: F,
+    block_bytes: usize,
 ) {
     let nb = q.nb;
     let qn = (n + NR - 1) / NR;
@@ -137,7 +108,8 @@ fn q_gemv<const Q4: bool, F: Fn(*const u8, &[v128; 4], v128) -> v128>(
             let mut acc = [f32x4_splat(0.0); NR];
             // SAFETY: rows < n; wq holds n·nb blocks of block_bytes, ws n·nb float16
             // (read unaligned), the activation codes and scales rows·nb blocks (checked
-            // when the planes were split and the scratch sliced); sbuf indices < NR·SCALE_CHUNK.
+            // when the planes were split and the scratch sliced); the kernels read
+            // blocks b0..b0 + len < nb and sbuf's first len floats of each row.
             unsafe {
                 let row = |r: usize| wq.as_ptr().add(rows[r] * nb * block_bytes);
                 let wr = [row(0), row(1), row(2), row(3)];
@@ -150,30 +122,13 @@ fn q_gemv<const Q4: bool, F: Fn(*const u8, &[v128; 4], v128) -> v128>(
                 while b0 < nb {
                     let len = (nb - b0).min(SCALE_CHUNK);
                     tile_scales(sr, xsr, b0, len, &mut sbuf);
-                    let sp = sbuf.as_ptr();
-                    // Two rows at a time: four rows' codes at once outrun the registers.
-                    for pair in 0..NR / 2 {
-                        let (r0, r1) = (2 * pair, 2 * pair + 1);
-                        let (mut a0, mut a1) = (acc[r0], acc[r1]);
-                        for c in 0..len {
-                            let b = b0 + c;
-                            // `8·Σx` of block `b` in lane 0 (q4_0 only; q8_0's dot ignores it).
-                            let corr = if Q4 { v128_load32_zero(sums.add(b) as *const u32) } else { i32x4_splat(0) };
-                            let xv = load_xblock(xrow.add(b * QK));
-                            let off = b * block_bytes;
-                            let d0 = f32x4_convert_i32x4(dot(wr[r0].add(off), &xv, corr));
-                            a0 = f32x4_add(
-                                a0,
-                                f32x4_mul(d0, v128_load32_splat(sp.add(r0 * SCALE_CHUNK + c) as *const u32)),
-                            );
-                            let d1 = f32x4_convert_i32x4(dot(wr[r1].add(off), &xv, corr));
-                            a1 = f32x4_add(
-                                a1,
-                                f32x4_mul(d1, v128_load32_splat(sp.add(r1 * SCALE_CHUNK + c) as *const u32)),
-                            );
-                        }
-                        acc[r0] = a0;
-                        acc[r1] = a1;
+                    let (sp, accp) = (sbuf.as_ptr(), acc.as_mut_ptr() as *mut f32);
+                    let w = |r: usize| wr[r].add(b0 * block_bytes);
+                    let xb = xrow.add(b0 * QK);
+                    if Q4 {
+                        crate::wat_simd128::q4_0_dot4(xb, sums.add(b0), w(0), w(1), w(2), w(3), sp, len, accp);
+                    } else {
+                        crate::wat_simd128::q8_0_dot4(xb, w(0), w(1), w(2), w(3), sp, len, accp);
                     }
                     b0 += len;
                 }
@@ -186,11 +141,11 @@ fn q_gemv<const Q4: bool, F: Fn(*const u8, &[v128; 4], v128) -> v128>(
 
 #[allow(clippy::too_many_arguments)]
 pub fn q8_0_gemv(m: usize, n: usize, q: &QRows, wq: &[u8], ws: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize) {
-    q_gemv::<false, _>(m, n, q, wq, ws, bias, y, ldy, QK, |p, x, c| unsafe { q8_0_dot32(p, x, c) })
+    q_gemv::<false>(m, n, q, wq, ws, bias, y, ldy, QK)
 }
 
 /// q4_0: the activation codes must have been through [`q4_0_prepare`] (order and `q.sums8`).
 #[allow(clippy::too_many_arguments)]
 pub fn q4_0_gemv(m: usize, n: usize, q: &QRows, wq: &[u8], ws: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize) {
-    q_gemv::<true, _>(m, n, q, wq, ws, bias, y, ldy, QK / 2, |p, x, c| unsafe { q4_0_dot32(p, x, c) })
+    q_gemv::<true>(m, n, q, wq, ws, bias, y, ldy, QK / 2)
 }
