@@ -227,9 +227,10 @@ fn hsum(v: v128) -> f32 {
     f32x4_extract_lane::<0>(v)
 }
 
-/// `o[r, :] += Σ_jj w[r·CHUNK + jj] · v_{c0+jj}` for rows `< rows`, keys `jj < n`.
+/// `o[r, :] += Σ_jj w[r·chunk + jj] · v_{c0+jj}` for rows `< rows`, keys `jj < n`.
 ///
-/// Streaming f32 calls with four or more rows go two value rows at a time through
+/// Streaming calls (f32 only: the other element types never stream, and their copies
+/// of the streaming tiles are not built) with three or more rows go through
 /// [`pv_far_simd128`], the others through [`pv_blocked_simd128`] (module docs).
 /// The two sum the same products in a different association (rounding differs).
 #[allow(clippy::too_many_arguments)]
@@ -237,7 +238,7 @@ pub fn float_weighted_sum_simd128<T: Elem>(
     w: &[f32], chunk: usize, rows: usize, n: usize, v: &[T], vstride: usize, c0: usize, dv: usize, o: &mut [f32],
     streaming: bool,
 ) {
-    if streaming && rows >= 3 {
+    if streaming && rows >= 3 && T::DTYPE == DType::F32 {
         pv_far_simd128(w, chunk, rows, n, v, vstride, c0, dv, o)
     } else {
         pv_blocked_simd128(w, chunk, rows, n, v, vstride, c0, dv, o)
