@@ -436,22 +436,8 @@ fn pv_far_simd128<T: Elem>(
             r += rb;
         }
     }
-    if n % 2 == 1 {
-        // The odd last key, alone.
-        let j = n - 1;
-        let vr = vrow(j);
-        for r in 0..rows {
-            let a = w[r * chunk + j];
-            // SAFETY: value row j < n holds dv elements; output row r holds dv floats.
-            unsafe {
-                let orow = op.add(r * dv);
-                pv_axpy_simd128::<T, 1>([f32x4_splat(a)], vr, [orow], dv4);
-                for cc in dv4..dv {
-                    *orow.add(cc) += a * (*vr.add(cc)).to_f32_raw();
-                }
-            }
-        }
-    }
+    // The odd last key, alone.
+    pv_keys_alone(w, chunk, rows, 2 * h..n, v, vstride, c0, dv, o);
 }
 
 /// [`pv_far_simd128`] for three rows: four value rows `n/4` apart at a time (four forward
@@ -500,11 +486,24 @@ fn pv_far4_rows3_simd128<T: Elem>(
             }
         }
     }
-    for j in 4 * q..n {
-        let vr = vrow(j);
-        for r in 0..3 {
+    pv_keys_alone(w, chunk, 3, 4 * q..n, v, vstride, c0, dv, o);
+}
+
+/// The streaming tiles' last keys (those no stream took), one at a time: each value row
+/// read front to back and added into the `rows` output rows times its weights.
+#[allow(clippy::too_many_arguments)]
+fn pv_keys_alone<T: Elem>(
+    w: &[f32], chunk: usize, rows: usize, keys: core::ops::Range<usize>, v: &[T], vstride: usize, c0: usize, dv: usize,
+    o: &mut [f32],
+) {
+    let dv4 = dv / 4 * 4;
+    let op = o.as_mut_ptr();
+    for j in keys {
+        let vr = v[(c0 + j) * vstride..].as_ptr();
+        for r in 0..rows {
             let a = w[r * chunk + j];
-            // SAFETY: value row j < n holds dv elements; output row r holds dv floats.
+            // SAFETY: value row j < n holds dv elements (the callers' extent check); output
+            // row r holds dv floats.
             unsafe {
                 let orow = op.add(r * dv);
                 pv_axpy_simd128::<T, 1>([f32x4_splat(a)], vr, [orow], dv4);
