@@ -47,15 +47,15 @@ extern "C" {
     /// `vstride` bytes apart; output rows from `o`, `orow` bytes apart.
     pub fn pv3x12_f32(w: *const f32, wrow: usize, v: *const f32, vstride: usize, n: usize, o: *mut f32, orow: usize);
     /// `gemv/q8_0_dot4_simd128.wat`: `blocks` q8_0 blocks of four weight rows (`w0..w3`,
-    /// 32 bytes a block) against int16 activation codes `x` (64 bytes a block), each row's
-    /// i32 dot times its scale product (`sp`, rows 64 floats apart, one float a block)
-    /// added to its accumulator in `acc` (four f32x4, read and written).
+    /// 32 bytes a block) against int16 activation codes `x` (64 bytes a block), the four
+    /// rows' i32 dots times their scale products (`sp`, four floats a block, a row each)
+    /// added to `acc` (one f32x4, a row a lane, read and written).
     pub fn q8_0_dot4(
         x: *const i16, w0: *const u8, w1: *const u8, w2: *const u8, w3: *const u8, sp: *const f32, blocks: usize,
         acc: *mut f32,
     );
     /// `gemv/q4_0_dot4_simd128.wat`: [`q8_0_dot4`] over q4_0 blocks (16 bytes a block), the
-    /// activations in `q4_0_prepare`'s order with each block's `8·Σx` in `sums`.
+    /// activations in `q4_0_prepare`'s order and scale with each block's `8·Σx` in `sums`.
     pub fn q4_0_dot4(
         x: *const i16, sums: *const i32, w0: *const u8, w1: *const u8, w2: *const u8, w3: *const u8, sp: *const f32,
         blocks: usize, acc: *mut f32,

@@ -3,7 +3,7 @@
 
 use core::arch::wasm32::*;
 
-use super::tile_simd128::{hsum4, spaced_rows, store_spaced};
+use super::tile_simd128::{spaced_rows, store_spaced};
 use super::{QRows, NR};
 use crate::format::QK;
 
@@ -32,13 +32,22 @@ pub fn quantize_block(x: &[f32], q: &mut [i16]) -> f32 {
     }
 }
 
-/// Puts blocks of int16 activation codes (natural order) into the order of the q4_0
-/// loop's nibble vectors (`q4_0_dot4_simd128.wat`: a block's 16 bytes read as eight u16
-/// lanes, lane `l` holding elements `2l`, `2l+16` in its low byte's nibbles and `2l+1`,
-/// `2l+17` in its high byte's; one mask and three shifts widen them to i16) — elements 0, 2, …, 14 | 16, 18, …, 30 | 1, 3, …, 15 |
-/// 17, 19, …, 31 — and writes each block's `8·Σx` to `sums8`.
+/// The factor by which the q4_0 loop's integer sums exceed the true ones (see
+/// [`q4_0_prepare`]); taken off once per output, exactly (a power of two).
+const Q4_0_LIFT: i32 = 256;
+
+/// Puts blocks of int16 activation codes (natural order) into the order and scale of the
+/// q4_0 loop's nibble vectors (`q4_0_dot4_simd128.wat`). A block's 16 bytes are read as
+/// eight u16 lanes, lane `l` holding elements `2l`, `2l+16` in its low byte's nibbles and
+/// `2l+1`, `2l+17` in its high byte's. The loop masks the three low nibbles in place
+/// (values `n`, `16·n`, `256·n`) and shifts the top one down (`n`), so the activations
+/// come as elements 0, 2, …, 14 times 256 | 16, 18, …, 30 times 16 | 1, 3, …, 15 |
+/// 17, 19, …, 31 times 256: every product is [`Q4_0_LIFT`] times the true one (|x| ≤ 127,
+/// so 256·x fits i16 and a block's sum stays below 2²⁴, exact in f32). Writes each
+/// block's `8·Σx`, lifted alike, to `sums8`.
 pub fn q4_0_prepare(codes: &mut [i16], sums8: &mut [i32]) {
     for (blk, s) in codes.chunks_exact_mut(QK).zip(sums8.iter_mut()) {
+        *s = Q4_0_LIFT * 8 * blk.iter().map(|&c| c as i32).sum::<i32>();
         // SAFETY: blk holds 32 i16 (four v128).
         unsafe {
             let p = blk.as_mut_ptr();
@@ -46,12 +55,13 @@ pub fn q4_0_prepare(codes: &mut [i16], sums8: &mut [i32]) {
             let n1 = v128_load(p.add(8) as *const v128);
             let n2 = v128_load(p.add(16) as *const v128);
             let n3 = v128_load(p.add(24) as *const v128);
-            v128_store(p as *mut v128, i16x8_shuffle::<0, 2, 4, 6, 8, 10, 12, 14>(n0, n1));
-            v128_store(p.add(8) as *mut v128, i16x8_shuffle::<0, 2, 4, 6, 8, 10, 12, 14>(n2, n3));
-            v128_store(p.add(16) as *mut v128, i16x8_shuffle::<1, 3, 5, 7, 9, 11, 13, 15>(n0, n1));
-            v128_store(p.add(24) as *mut v128, i16x8_shuffle::<1, 3, 5, 7, 9, 11, 13, 15>(n2, n3));
+            let even = |a, b| i16x8_shuffle::<0, 2, 4, 6, 8, 10, 12, 14>(a, b);
+            let odd = |a, b| i16x8_shuffle::<1, 3, 5, 7, 9, 11, 13, 15>(a, b);
+            v128_store(p as *mut v128, i16x8_shl(even(n0, n1), 8));
+            v128_store(p.add(8) as *mut v128, i16x8_shl(even(n2, n3), 4));
+            v128_store(p.add(16) as *mut v128, odd(n0, n1));
+            v128_store(p.add(24) as *mut v128, i16x8_shl(odd(n2, n3), 8));
         }
-        *s = 8 * blk.iter().map(|&c| c as i32).sum::<i32>();
     }
 }
 
@@ -60,38 +70,50 @@ pub fn q4_0_prepare(codes: &mut [i16], sums8: &mut [i32]) {
 const SCALE_CHUNK: usize = 64;
 
 /// The scale products `d_w(row r, block b) · d_x(b)` of a tile's four rows for blocks
-/// `b0..b0 + len`, into `out[r·SCALE_CHUNK + (b − b0)]`: the float16 weight scales widened
-/// exactly four at a time. A pass of its own, so that the block loop holds no widening
-/// work and stays within the registers the engine allocates (unrolled, it spilled).
+/// `b0..b0 + len`, into `out[(b − b0)·4 + r]` (a block's four rows side by side, as the
+/// block loop multiplies its four rows' sums at once): the float16 weight scales widened
+/// exactly four blocks at a time, the 4 × 4 products transposed by shuffles. A pass of
+/// its own, so that the block loop holds no widening work.
 #[inline(always)]
 unsafe fn tile_scales(sr: [*const u16; NR], xs: *const f32, b0: usize, len: usize, out: &mut [f32; NR * SCALE_CHUNK]) {
-    for (r, &row) in sr.iter().enumerate() {
-        let o = out.as_mut_ptr().add(r * SCALE_CHUNK);
-        let mut b = 0;
-        while b + 4 <= len {
-            let w = crate::dtype::load_f16x4(row.add(b0 + b));
-            v128_store(o.add(b) as *mut v128, f32x4_mul(w, v128_load(xs.add(b0 + b) as *const v128)));
-            b += 4;
-        }
-        if b < len && len >= 4 {
-            // The last four again (the same products): no scalar tail.
-            let b = len - 4;
-            let w = crate::dtype::load_f16x4(row.add(b0 + b));
-            v128_store(o.add(b) as *mut v128, f32x4_mul(w, v128_load(xs.add(b0 + b) as *const v128)));
-        } else {
-            while b < len {
-                *o.add(b) = crate::dtype::f16_to_f32(row.add(b0 + b).read_unaligned()) * *xs.add(b0 + b);
-                b += 1;
+    let o = out.as_mut_ptr();
+    let four = |b: usize| {
+        let x = v128_load(xs.add(b0 + b) as *const v128);
+        let p = |r: usize| f32x4_mul(crate::dtype::load_f16x4(sr[r].add(b0 + b)), x);
+        let (p0, p1, p2, p3) = (p(0), p(1), p(2), p(3));
+        let t0 = i32x4_shuffle::<0, 4, 1, 5>(p0, p1);
+        let t1 = i32x4_shuffle::<2, 6, 3, 7>(p0, p1);
+        let t2 = i32x4_shuffle::<0, 4, 1, 5>(p2, p3);
+        let t3 = i32x4_shuffle::<2, 6, 3, 7>(p2, p3);
+        v128_store(o.add(4 * b) as *mut v128, i64x2_shuffle::<0, 2>(t0, t2));
+        v128_store(o.add(4 * b + 4) as *mut v128, i64x2_shuffle::<1, 3>(t0, t2));
+        v128_store(o.add(4 * b + 8) as *mut v128, i64x2_shuffle::<0, 2>(t1, t3));
+        v128_store(o.add(4 * b + 12) as *mut v128, i64x2_shuffle::<1, 3>(t1, t3));
+    };
+    let mut b = 0;
+    while b + 4 <= len {
+        four(b);
+        b += 4;
+    }
+    if b < len && len >= 4 {
+        // The last four again (the same products): no scalar tail.
+        four(len - 4);
+    } else {
+        while b < len {
+            for (r, &row) in sr.iter().enumerate() {
+                *o.add(4 * b + r) = crate::dtype::f16_to_f32(row.add(b0 + b).read_unaligned()) * *xs.add(b0 + b);
             }
+            b += 1;
         }
     }
 }
 
 /// Shared tile of q8_0 and q4_0: four weight rows at a time; per block of 32 and row, the
 /// integer dot of the weight codes with the activation codes (exact i32 sums of
-/// `i32x4.dot_i16x8_s`), converted to f32, times the block's scale product (splatted from
-/// the tile's buffer, [`tile_scales`]), added to the row's accumulator; lanes summed once
-/// at the end. The block loop is written in WebAssembly text (`q8_0_dot4_simd128.wat`,
+/// `i32x4.dot_i16x8_s`, whose lanes the four rows' sums are gathered from by shuffles,
+/// still exact), converted to f32 as one vector of the four rows, times the block's four
+/// scale products ([`tile_scales`]) and added to the tile's accumulator (one float per
+/// row, no lane sums at the end). The block loop is written in WebAssembly text (`q8_0_dot4_simd128.wat`,
 /// `q4_0_dot4_simd128.wat`; see wat_simd128.rs for why).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -105,7 +127,7 @@ fn q_gemv<const Q4: bool>(
     for j in 0..qn {
         let rows = spaced_rows(j, qn, n);
         for i in 0..m {
-            let mut acc = [f32x4_splat(0.0); NR];
+            let mut acc = f32x4_splat(0.0);
             // SAFETY: rows < n; wq holds n·nb blocks of block_bytes, ws n·nb float16
             // (read unaligned), the activation codes and scales rows·nb blocks (checked
             // when the planes were split and the scratch sliced); the kernels read
@@ -122,7 +144,7 @@ fn q_gemv<const Q4: bool>(
                 while b0 < nb {
                     let len = (nb - b0).min(SCALE_CHUNK);
                     tile_scales(sr, xsr, b0, len, &mut sbuf);
-                    let (sp, accp) = (sbuf.as_ptr(), acc.as_mut_ptr() as *mut f32);
+                    let (sp, accp) = (sbuf.as_ptr(), &mut acc as *mut v128 as *mut f32);
                     let w = |r: usize| wr[r].add(b0 * block_bytes);
                     let xb = xrow.add(b0 * QK);
                     if Q4 {
@@ -132,7 +154,11 @@ fn q_gemv<const Q4: bool>(
                     }
                     b0 += len;
                 }
-                let out = hsum4(acc[0], acc[1], acc[2], acc[3]);
+                let mut out = acc;
+                if Q4 {
+                    // Exact: a power of two off sums of exactly lifted products.
+                    out = f32x4_mul(out, f32x4_splat(1.0 / Q4_0_LIFT as f32));
+                }
                 store_spaced(out, j, qn, n, bias, &mut y[i * ldy..i * ldy + n]);
             }
         }
