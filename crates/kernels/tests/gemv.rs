@@ -312,6 +312,40 @@ fn non_finite_activations_poison_their_outputs() {
     }
 }
 
+/// A weight block holding ±inf or NaN gets a NaN scale; an ±inf scale may come from a
+/// buffer written by hand. Either poisons its row's outputs only, whichever widening
+/// path (four blocks at a time, or the tail) the scale falls in.
+#[test]
+fn non_finite_weight_scales_poison_their_rows() {
+    let (k, n) = (7 * 32, 9);
+    for format in [Format::Q8_0, Format::Q4_0] {
+        for (row, block, bad) in [(2usize, 1usize, f32::NAN), (5, 6, f32::INFINITY), (8, 4, f32::NEG_INFINITY)] {
+            let mut wf = Rng::new(11).vec(n * k, 1.0);
+            wf[row * k + block * 32 + 3] = bad;
+            let mut buf = vec![0u8; format.matrix_bytes(n, k).unwrap()];
+            if format == Format::Q8_0 {
+                quantize_q8_0(&wf, k, n, k, &mut buf);
+            } else {
+                quantize_q4_0(&wf, k, n, k, &mut buf);
+            }
+            let x: Vec<f32> = (0..k).map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1).collect();
+            let mut y = vec![0.0; n];
+            gemv_q(format, 1, k, n, &x, k, &buf, None, &mut y, n);
+            for (j, v) in y.iter().enumerate() {
+                assert_eq!(v.is_nan(), j == row, "{:?}: row {} = {} (bad row {})", format, j, v, row);
+            }
+            // An infinite scale written into the plane directly: ±inf or NaN out.
+            let scales = buf.len() - 2 * n * (k / 32);
+            let at = scales + 2 * (row * (k / 32) + block);
+            buf[at..at + 2].copy_from_slice(&0x7c00u16.to_le_bytes());
+            gemv_q(format, 1, k, n, &x, k, &buf, None, &mut y, n);
+            for (j, v) in y.iter().enumerate() {
+                assert_eq!(!v.is_finite(), j == row, "{:?}: inf scale, row {} = {}", format, j, v);
+            }
+        }
+    }
+}
+
 /// The quantisers against the format's definition in float64.
 #[test]
 fn quantisers_match_the_format_definition() {

@@ -71,15 +71,30 @@ const SCALE_CHUNK: usize = 64;
 
 /// The scale products `d_w(row r, block b) · d_x(b)` of a tile's four rows for blocks
 /// `b0..b0 + len`, into `out[(b − b0)·4 + r]` (a block's four rows side by side, as the
-/// block loop multiplies its four rows' sums at once): the float16 weight scales widened
-/// exactly four blocks at a time, the 4 × 4 products transposed by shuffles. A pass of
-/// its own, so that the block loop holds no widening work.
+/// block loop multiplies its four rows' sums at once), four blocks at a time, the 4 × 4
+/// products transposed by shuffles. The float16 scales are widened by the finite-only
+/// steps, which note ±inf/NaN ([`crate::dtype::load_f16x4_noting`]); a chunk holding
+/// one is redone by the exact widening, so a NaN scale still makes its outputs NaN. A
+/// pass of its own, so that the block loop holds no widening work.
 #[inline(always)]
 unsafe fn tile_scales(sr: [*const u16; NR], xs: *const f32, b0: usize, len: usize, out: &mut [f32; NR * SCALE_CHUNK]) {
+    let mut seen = i32x4_splat(0);
+    tile_scales_with(sr, xs, b0, len, out, |p| crate::dtype::load_f16x4_noting(p, &mut seen));
+    if crate::dtype::f16_nonfinite_seen(seen) {
+        tile_scales_with(sr, xs, b0, len, out, |p| crate::dtype::load_f16x4(p));
+    }
+}
+
+/// [`tile_scales`] with the float16 widening `load`.
+#[inline(always)]
+unsafe fn tile_scales_with(
+    sr: [*const u16; NR], xs: *const f32, b0: usize, len: usize, out: &mut [f32; NR * SCALE_CHUNK],
+    mut load: impl FnMut(*const u16) -> v128,
+) {
     let o = out.as_mut_ptr();
-    let four = |b: usize| {
+    let mut four = |b: usize| {
         let x = v128_load(xs.add(b0 + b) as *const v128);
-        let p = |r: usize| f32x4_mul(crate::dtype::load_f16x4(sr[r].add(b0 + b)), x);
+        let mut p = |r: usize| f32x4_mul(load(sr[r].add(b0 + b)), x);
         let (p0, p1, p2, p3) = (p(0), p(1), p(2), p(3));
         let t0 = i32x4_shuffle::<0, 4, 1, 5>(p0, p1);
         let t1 = i32x4_shuffle::<2, 6, 3, 7>(p0, p1);
