@@ -53,7 +53,7 @@ export const PEER_FORMATS: readonly PeerFormat[] = ['fp32', 'q8'];
 /** Prompt lengths, contexts and repetitions of quick and full runs (Node and the Chromium page). */
 export const MODEL_PLANS = {
   quick: { prefill: [32, 128], contexts: [32, 128], prefillRuns: 2, decodeSteps: 5 },
-  full: { prefill: [128, 512], contexts: [128, 1024], prefillRuns: 3, decodeSteps: 10 },
+  full: { prefill: [128, 512], contexts: [128, 1024], prefillRuns: 3, decodeSteps: 40 },
 } as const;
 export interface ModelsOptions {
   readonly quick: boolean;
