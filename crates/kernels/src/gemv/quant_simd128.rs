@@ -55,8 +55,8 @@ pub fn q4_0_prepare(codes: &mut [i16], sums8: &mut [i32]) {
             let n1 = v128_load(p.add(8) as *const v128);
             let n2 = v128_load(p.add(16) as *const v128);
             let n3 = v128_load(p.add(24) as *const v128);
-            let even = |a, b| i16x8_shuffle::<0, 2, 4, 6, 8, 10, 12, 14>(a, b);
-            let odd = |a, b| i16x8_shuffle::<1, 3, 5, 7, 9, 11, 13, 15>(a, b);
+            let even = i16x8_shuffle::<0, 2, 4, 6, 8, 10, 12, 14>;
+            let odd = i16x8_shuffle::<1, 3, 5, 7, 9, 11, 13, 15>;
             v128_store(p as *mut v128, i16x8_shl(even(n0, n1), 8));
             v128_store(p.add(8) as *mut v128, i16x8_shl(even(n2, n3), 4));
             v128_store(p.add(16) as *mut v128, odd(n0, n1));
