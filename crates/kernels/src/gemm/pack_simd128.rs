@@ -24,17 +24,7 @@ const _: () = assert!(NR == 8, "the transposes are written for 8-column slivers"
 unsafe fn transpose_8x4<E: Elem>(rows: &[*const E; NR], p: usize, dst: *mut f32) {
     for half in 0..2 {
         let r = |j: usize| E::load4(rows[4 * half + j].add(p));
-        let (a, b, c, d) = (r(0), r(1), r(2), r(3));
-        let t0 = i32x4_shuffle::<0, 4, 1, 5>(a, b);
-        let t1 = i32x4_shuffle::<2, 6, 3, 7>(a, b);
-        let t2 = i32x4_shuffle::<0, 4, 1, 5>(c, d);
-        let t3 = i32x4_shuffle::<2, 6, 3, 7>(c, d);
-        let out = [
-            i32x4_shuffle::<0, 1, 4, 5>(t0, t2),
-            i32x4_shuffle::<2, 3, 6, 7>(t0, t2),
-            i32x4_shuffle::<0, 1, 4, 5>(t1, t3),
-            i32x4_shuffle::<2, 3, 6, 7>(t1, t3),
-        ];
+        let out = crate::gemv::tile_simd128::transpose4(r(0), r(1), r(2), r(3));
         for (x, v) in out.iter().enumerate() {
             v128_store(dst.add((p + x) * NR + 4 * half) as *mut v128, *v);
         }

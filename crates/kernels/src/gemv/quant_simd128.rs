@@ -3,7 +3,7 @@
 
 use core::arch::wasm32::*;
 
-use super::tile_simd128::{spaced_rows, store_spaced};
+use super::tile_simd128::{spaced_rows, store_spaced, transpose4};
 use super::{QRows, NR};
 use crate::format::QK;
 
@@ -96,14 +96,9 @@ unsafe fn tile_scales_with(
         let x = v128_load(xs.add(b0 + b) as *const v128);
         let mut p = |r: usize| f32x4_mul(load(sr[r].add(b0 + b)), x);
         let (p0, p1, p2, p3) = (p(0), p(1), p(2), p(3));
-        let t0 = i32x4_shuffle::<0, 4, 1, 5>(p0, p1);
-        let t1 = i32x4_shuffle::<2, 6, 3, 7>(p0, p1);
-        let t2 = i32x4_shuffle::<0, 4, 1, 5>(p2, p3);
-        let t3 = i32x4_shuffle::<2, 6, 3, 7>(p2, p3);
-        v128_store(o.add(4 * b) as *mut v128, i64x2_shuffle::<0, 2>(t0, t2));
-        v128_store(o.add(4 * b + 4) as *mut v128, i64x2_shuffle::<1, 3>(t0, t2));
-        v128_store(o.add(4 * b + 8) as *mut v128, i64x2_shuffle::<0, 2>(t1, t3));
-        v128_store(o.add(4 * b + 12) as *mut v128, i64x2_shuffle::<1, 3>(t1, t3));
+        for (x, v) in transpose4(p0, p1, p2, p3).iter().enumerate() {
+            v128_store(o.add(4 * (b + x)) as *mut v128, *v);
+        }
     };
     let mut b = 0;
     while b + 4 <= len {

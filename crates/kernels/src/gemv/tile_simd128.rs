@@ -165,6 +165,22 @@ pub(crate) fn f16x8_finite_raw(h: v128) -> (v128, v128) {
     (i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(lo, hi), i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(lo, hi))
 }
 
+/// The 4 × 4 transpose of rows `a, b, c, d` (32-bit lanes): vector `x` holds lane `x` of
+/// each, by eight interleaves.
+#[inline(always)]
+pub(crate) fn transpose4(a: v128, b: v128, c: v128, d: v128) -> [v128; 4] {
+    let t0 = i32x4_shuffle::<0, 4, 1, 5>(a, b);
+    let t1 = i32x4_shuffle::<2, 6, 3, 7>(a, b);
+    let t2 = i32x4_shuffle::<0, 4, 1, 5>(c, d);
+    let t3 = i32x4_shuffle::<2, 6, 3, 7>(c, d);
+    [
+        i32x4_shuffle::<0, 1, 4, 5>(t0, t2),
+        i32x4_shuffle::<2, 3, 6, 7>(t0, t2),
+        i32x4_shuffle::<0, 1, 4, 5>(t1, t3),
+        i32x4_shuffle::<2, 3, 6, 7>(t1, t3),
+    ]
+}
+
 /// `[Σa, Σb, Σc, Σd]`: the lane sums of four vectors in one.
 #[inline(always)]
 pub(super) fn hsum4(a: v128, b: v128, c: v128, d: v128) -> v128 {
