@@ -122,7 +122,6 @@ export function writeModelFolder(s: ModelSpec, dir: string, log: (line: string) 
   return bytes;
 }
 
-/** Runs the group. */
 /** (weights + context·K/V bytes) ÷ bandwidth per decode context, and that limit ÷ the median. */
 function decodeLimits(row: ModelRow, bandwidth: BandwidthResult | null): ModelRow['limits'] {
   const w = row.weightBytesPerToken, decode = row.result.decode;
@@ -133,6 +132,7 @@ function decodeLimits(row: ModelRow, bandwidth: BandwidthResult | null): ModelRo
   });
 }
 
+/** Runs the group. */
 export async function runModelsGroup(opts: ModelsOptions): Promise<ModelsResult> {
   const started = performance.now();
   const { quick, log } = opts;
