@@ -14,6 +14,8 @@
 //! int32 (`i32x4.dot_i16x8_s` on SIMD128: eight multiply-adds per instruction, twice the
 //! float kernel's), then adds `isum · (d_x · d_w)` into float32 accumulators. The
 //! integer sums are exact (|Σ| ≤ 32·127·127 < 2²⁴, so their conversion is exact too).
+//! The activation rows are packed four at a time first ([`pack_a_q`]), so the tile
+//! reads one stream of activations as it reads one sliver of weights.
 
 use super::blocking::{MR, NR};
 use crate::format::{Format, QK};
@@ -29,6 +31,56 @@ pub const NCQ: usize = 128;
 
 /// Bytes of one packed block of a sliver: 16 depth pairs × NR rows × 2 codes.
 pub const SLIVER_BLOCK_BYTES: usize = QK * NR;
+
+/// Bytes of one packed block of a 4-row activation tile: 16 depth pairs × MR rows × 2
+/// int16 codes, then the MR rows' f32 scales.
+pub const A_BLOCK_BYTES: usize = QK * MR * 2 + MR * 4;
+
+/// Words (u32) of [`A_BLOCK_BYTES`].
+const A_BLOCK_WORDS: usize = A_BLOCK_BYTES / 4;
+
+/// Packs the quantised activations (`codes` `[m][nb·32]` int16, `scales` `[m][nb]`) four
+/// rows at a time into `out` (`ceil(m/4)·nb` blocks of [`A_BLOCK_WORDS`] words): a
+/// block holds, per depth pair `p`, the four rows' pairs `(x[2p], x[2p+1])` as one word
+/// each (the low half the first, as memory orders them), then the four rows' scales.
+/// A last tile short of rows repeats its last row (whose results are dropped).
+pub fn pack_a_q(m: usize, nb: usize, codes: &[i16], scales: &[f32], out: &mut [u32]) {
+    let tiles = (m + MR - 1) / MR;
+    assert!(codes.len() >= m * nb * QK && scales.len() >= m * nb && out.len() >= tiles * nb * A_BLOCK_WORDS);
+    for t in 0..tiles {
+        let rows: [usize; MR] = core::array::from_fn(|r| (t * MR + r).min(m - 1));
+        for b in 0..nb {
+            let o = &mut out[(t * nb + b) * A_BLOCK_WORDS..(t * nb + b + 1) * A_BLOCK_WORDS];
+            for (r, &i) in rows.iter().enumerate() {
+                let x = &codes[(i * nb + b) * QK..(i * nb + b + 1) * QK];
+                for p in 0..QK / 2 {
+                    o[p * MR + r] = x[2 * p] as u16 as u32 | (x[2 * p + 1] as u16 as u32) << 16;
+                }
+                o[QK / 2 * MR + r] = scales[i * nb + b].to_bits();
+            }
+        }
+    }
+}
+
+/// Quantises `m` rows of `x` per block ([`crate::gemv::quantize_rows`]) into `xs` and
+/// `xq`, then packs them into `xa` ([`pack_a_q`]); returns `xa` as words.
+fn quantize_packed<'a>(x: &[f32], ldx: usize, m: usize, k: usize, buf: &'a mut [f32]) -> &'a [u32] {
+    let nb = Format::Q8_0.blocks(k);
+    let (xs, rest) = buf.split_at_mut(m * nb);
+    let (xq, xa) = rest.split_at_mut(m * nb * QK / 2);
+    // SAFETY: xq holds m·nb·16 floats = m·nb·32 i16, xa whole floats as u32 (alignment
+    // 4 ≥ 2); integers have no invalid bit patterns.
+    let xq = unsafe { core::slice::from_raw_parts_mut(xq.as_mut_ptr() as *mut i16, m * nb * QK) };
+    let xa = unsafe { core::slice::from_raw_parts_mut(xa.as_mut_ptr() as *mut u32, xa.len()) };
+    crate::gemv::quantize_rows(x, ldx, m, k, xq, xs);
+    pack_a_q(m, nb, xq, xs, xa);
+    xa
+}
+
+/// Floats of scratch [`quantize_packed`] takes for `m` rows of `nb` blocks.
+fn quantize_packed_len(m: usize, nb: usize) -> usize {
+    m * nb + m * nb * QK / 2 + (m + MR - 1) / MR * nb * A_BLOCK_WORDS
+}
 
 /// Packs weight rows `j0 .. j0 + nc` of the q8_0/q4_0 matrix `w` (`[n, k]`, `nb` blocks a
 /// row) into `codes` (`ceil(nc/NR)` slivers × nb × [`SLIVER_BLOCK_BYTES`]) and `scales`
@@ -107,59 +159,46 @@ pub fn gemm_q(
         return;
     }
     let slivers = (NCQ.min(n) + NR - 1) / NR;
-    // Scratch as f32: activation scales, then weight scales, then the activation codes
-    // (int16, two per float) and the packed weight codes (int8, four per float).
-    let xs_len = m * nb;
+    // Scratch as f32: weight scales, then the packed weight codes (int8, four per float),
+    // then the activations ([`quantize_packed`]).
     let ws_len = slivers * nb * NR;
-    let xq_len = m * nb * QK / 2;
     let wq_len = slivers * nb * SLIVER_BLOCK_BYTES / 4;
-    crate::scratch::with_scratch(xs_len + ws_len + xq_len + wq_len, |buf| {
-        let (xs, rest) = buf.split_at_mut(xs_len);
-        let (wsc, rest) = rest.split_at_mut(ws_len);
-        let (xq, wq) = rest.split_at_mut(xq_len);
-        // SAFETY: xq holds m·nb·16 floats = m·nb·32 i16 and wq slivers·nb·64 floats =
-        // slivers·nb·256 i8 (alignment 4 ≥ 2 ≥ 1); integers have no invalid bit patterns.
-        let xq = unsafe { core::slice::from_raw_parts_mut(xq.as_mut_ptr() as *mut i16, m * nb * QK) };
+    crate::scratch::with_scratch(ws_len + wq_len + quantize_packed_len(m, nb), |buf| {
+        let (wsc, rest) = buf.split_at_mut(ws_len);
+        let (wq, rest) = rest.split_at_mut(wq_len);
+        // SAFETY: wq holds slivers·nb·64 floats = slivers·nb·256 i8 (alignment 4 ≥ 1);
+        // integers have no invalid bit patterns.
         let wq =
             unsafe { core::slice::from_raw_parts_mut(wq.as_mut_ptr() as *mut i8, slivers * nb * SLIVER_BLOCK_BYTES) };
-        crate::gemv::quantize_rows(x, ldx, m, k, xq, xs);
+        let xa = quantize_packed(x, ldx, m, k, rest);
         for jc in (0..n).step_by(NCQ) {
             let nc = NCQ.min(n - jc);
             pack_b_q(format, w, n, k, jc, nc, wq, wsc);
-            tiles(m, nb, jc, nc, xq, xs, wq, wsc, bias, y, ldy);
+            tiles(m, nb, jc, nc, xa, wq, wsc, bias, y, ldy);
         }
     });
 }
 
-/// Every 4-row tile of `X` against the slivers of weight rows `jc .. jc + nc` (codes `wq`
-/// and scales `wsc` of those slivers): `Y[:, jc..jc+nc] = tiles (+ bias)`.
+/// Every 4-row tile of `X` (packed by [`pack_a_q`] in `xa`) against the slivers of weight
+/// rows `jc .. jc + nc` (codes `wq` and scales `wsc` of those slivers):
+/// `Y[:, jc..jc+nc] = tiles (+ bias)`.
 #[allow(clippy::too_many_arguments)]
 fn tiles(
-    m: usize, nb: usize, jc: usize, nc: usize, xq: &[i16], xs: &[f32], wq: &[i8], wsc: &[f32], bias: Option<&[f32]>,
-    y: &mut [f32], ldy: usize,
+    m: usize, nb: usize, jc: usize, nc: usize, xa: &[u32], wq: &[i8], wsc: &[f32], bias: Option<&[f32]>, y: &mut [f32],
+    ldy: usize,
 ) {
     let slivers = (nc + NR - 1) / NR;
     assert!(wq.len() >= slivers * nb * SLIVER_BLOCK_BYTES && wsc.len() >= slivers * nb * NR);
-    assert!(xq.len() >= m * nb * QK && xs.len() >= m * nb);
+    assert!(xa.len() >= (m + MR - 1) / MR * nb * A_BLOCK_WORDS);
     for i0 in (0..m).step_by(MR) {
         let mr = MR.min(m - i0);
-        // Missing rows of the last sliver repeat its last row; their results are dropped.
-        let rows: [usize; MR] = core::array::from_fn(|r| i0 + r.min(mr - 1));
-        let a = rows.map(|i| xq[i * nb * QK..].as_ptr());
-        let sa = rows.map(|i| xs[i * nb..].as_ptr());
+        let a = xa[i0 / MR * nb * A_BLOCK_WORDS..].as_ptr() as *const u8;
         for s in 0..slivers {
             let mut tile = [0f32; MR * NR];
-            // SAFETY: rows i < m hold nb·32 codes and nb scales; sliver s holds nb packed
+            // SAFETY: the tile's nb packed blocks lie in xa; sliver s holds nb packed
             // blocks and nb·NR scales (asserted above).
             unsafe {
-                q_microkernel(
-                    nb,
-                    a,
-                    sa,
-                    wq[s * nb * SLIVER_BLOCK_BYTES..].as_ptr(),
-                    wsc[s * nb * NR..].as_ptr(),
-                    &mut tile,
-                )
+                q_microkernel(nb, a, wq[s * nb * SLIVER_BLOCK_BYTES..].as_ptr(), wsc[s * nb * NR..].as_ptr(), &mut tile)
             };
             let c0 = jc + s * NR;
             let nr = NR.min(jc + nc - c0);
@@ -200,15 +239,12 @@ pub fn gemm_q8_panels(
     // 4-byte aligned address (asserted), and every bit pattern is an f32.
     let wq = unsafe { core::slice::from_raw_parts(codes.as_ptr() as *const i8, codes.len()) };
     let wsc = unsafe { core::slice::from_raw_parts(scales.as_ptr() as *const f32, stored * nb) };
-    crate::scratch::with_scratch(m * nb + m * nb * QK / 2, |buf| {
-        let (xs, xq) = buf.split_at_mut(m * nb);
-        // SAFETY: xq holds m·nb·16 floats = m·nb·32 i16 (alignment 4 ≥ 2).
-        let xq = unsafe { core::slice::from_raw_parts_mut(xq.as_mut_ptr() as *mut i16, m * nb * QK) };
-        crate::gemv::quantize_rows(x, ldx, m, k, xq, xs);
+    crate::scratch::with_scratch(quantize_packed_len(m, nb), |buf| {
+        let xa = quantize_packed(x, ldx, m, k, buf);
         for jc in (0..n).step_by(NCQ) {
             let nc = NCQ.min(n - jc);
             let s0 = jc / NR;
-            tiles(m, nb, jc, nc, xq, xs, &wq[s0 * nb * SLIVER_BLOCK_BYTES..], &wsc[s0 * nb * NR..], bias, y, ldy);
+            tiles(m, nb, jc, nc, xa, &wq[s0 * nb * SLIVER_BLOCK_BYTES..], &wsc[s0 * nb * NR..], bias, y, ldy);
         }
     });
 }
