@@ -36,9 +36,12 @@ extern "C" {
     pub fn gemm_f32_4x8_depth(k: usize, a: *const f32, a_step: usize, b: *const f32, b_step: usize, out: *mut f32);
     /// `gemm/kernel_q_4x8_simd128.wat`: the integer GEMM's 4×8 tile over `nb` blocks: the
     /// packed activation rows `a` ([`crate::gemm::quant::A_BLOCK_BYTES`] a block), the
-    /// weight sliver `b` (256 bytes a block) and its scales `sw` (8 floats a block); adds
-    /// each block's `isum · (d_x · d_w)` to the 4×8 float tile `out` (read and written).
-    pub fn gemm_q_4x8(nb: usize, a: *const u8, b: *const i8, sw: *const f32, out: *mut f32);
+    /// weight sliver `b` (256 bytes a block) and its scales `sw` (8 floats a block); sets
+    /// the 4×8 float tile at `out` (rows `ldo` bytes apart) to `Σ isum · (d_x · d_w)` over
+    /// the blocks, then adds the 8 floats at `bias` to every row unless `bias` is null.
+    pub fn gemm_q_4x8(
+        nb: usize, a: *const u8, b: *const i8, sw: *const f32, out: *mut f32, ldo: usize, bias: *const f32,
+    );
     /// `attention/qk_3x3_f32_simd128.wat`: `tiles` score tiles of three keys × three query
     /// rows over `steps` groups of four components. Query rows start at `q`, `qrow` bytes
     /// apart; a tile's keys start at `k`, `kx` bytes apart, and the next tile's `kt` bytes

@@ -5,13 +5,16 @@ use super::blocking::{MR, NR};
 use super::quant::{A_BLOCK_BYTES, SLIVER_BLOCK_BYTES};
 use crate::format::QK;
 
-/// `tile[r·NR + c] = Σ_blocks isum(r, c, blk) · (d_x[r][blk] · sw[blk·NR + c])`.
+/// `out[r·ldo + c] = Σ_blocks isum(r, c, blk) · (d_x[r][blk] · sw[blk·NR + c]) (+ bias[c])`.
 ///
 /// # Safety
 /// `a` must hold `nb` packed activation blocks ([`A_BLOCK_BYTES`] each,
 /// [`super::quant::pack_a_q`]'s layout); `b` `nb` packed weight blocks
-/// ([`SLIVER_BLOCK_BYTES`] each) and `sw` `nb·NR` scales.
-pub unsafe fn q_gemm_4x8_scalar(nb: usize, a: *const u8, b: *const i8, sw: *const f32, tile: &mut [f32; MR * NR]) {
+/// ([`SLIVER_BLOCK_BYTES`] each) and `sw` `nb·NR` scales; `out` MR rows of NR writable
+/// floats, `ldo` floats apart; `bias` null or NR readable floats.
+pub unsafe fn q_gemm_4x8_scalar(
+    nb: usize, a: *const u8, b: *const i8, sw: *const f32, out: *mut f32, ldo: usize, bias: *const f32,
+) {
     let mut acc = [0f32; MR * NR];
     for blk in 0..nb {
         let bp = b.add(blk * SLIVER_BLOCK_BYTES);
@@ -28,5 +31,10 @@ pub unsafe fn q_gemm_4x8_scalar(nb: usize, a: *const u8, b: *const i8, sw: *cons
             }
         }
     }
-    *tile = acc;
+    for r in 0..MR {
+        for c in 0..NR {
+            let v = acc[r * NR + c];
+            *out.add(r * ldo + c) = if bias.is_null() { v } else { v + *bias.add(c) };
+        }
+    }
 }

@@ -13,14 +13,16 @@ use super::blocking::{MR, NR};
 #[allow(clippy::assertions_on_constants)]
 const _: () = assert!(MR == 4 && NR == 8, "the SIMD128 integer kernel is written for 4×8 tiles");
 
-/// `tile[r·NR + c] = Σ_blocks isum(r, c, blk) · (d_x[r][blk] · sw[blk·NR + c])`.
+/// `out[r·ldo + c] = Σ_blocks isum(r, c, blk) · (d_x[r][blk] · sw[blk·NR + c]) (+ bias[c])`.
 ///
 /// # Safety
 /// `a` must hold `nb` packed activation blocks ([`super::quant::A_BLOCK_BYTES`] each,
 /// [`super::quant::pack_a_q`]'s layout); `b` `nb` packed weight blocks
-/// ([`super::quant::SLIVER_BLOCK_BYTES`] each) and `sw` `nb·NR` scales.
-#[inline(never)]
-pub unsafe fn q_gemm_4x8_simd128(nb: usize, a: *const u8, b: *const i8, sw: *const f32, tile: &mut [f32; MR * NR]) {
-    *tile = [0.0; MR * NR];
-    crate::wat_simd128::gemm_q_4x8(nb, a, b, sw, tile.as_mut_ptr());
+/// ([`super::quant::SLIVER_BLOCK_BYTES`] each) and `sw` `nb·NR` scales; `out` MR rows of
+/// NR writable floats, `ldo` floats apart; `bias` null or NR readable floats.
+#[inline(always)]
+pub unsafe fn q_gemm_4x8_simd128(
+    nb: usize, a: *const u8, b: *const i8, sw: *const f32, out: *mut f32, ldo: usize, bias: *const f32,
+) {
+    crate::wat_simd128::gemm_q_4x8(nb, a, b, sw, out, ldo * 4, bias);
 }

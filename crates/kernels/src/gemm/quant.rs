@@ -194,14 +194,22 @@ fn tiles(
         let mr = MR.min(m - i0);
         let a = xa[i0 / MR * nb * A_BLOCK_WORDS..].as_ptr() as *const u8;
         for s in 0..slivers {
-            let mut tile = [0f32; MR * NR];
-            // SAFETY: the tile's nb packed blocks lie in xa; sliver s holds nb packed
-            // blocks and nb·NR scales (asserted above).
-            unsafe {
-                q_microkernel(nb, a, wq[s * nb * SLIVER_BLOCK_BYTES..].as_ptr(), wsc[s * nb * NR..].as_ptr(), &mut tile)
-            };
+            let (bp, sp) = (wq[s * nb * SLIVER_BLOCK_BYTES..].as_ptr(), wsc[s * nb * NR..].as_ptr());
             let c0 = jc + s * NR;
             let nr = NR.min(jc + nc - c0);
+            if mr == MR && nr == NR {
+                // A whole tile is written in place, bias included.
+                let bias = bias.map_or(core::ptr::null(), |b| b[c0..c0 + NR].as_ptr());
+                let out = y[i0 * ldy + c0..(i0 + MR - 1) * ldy + c0 + NR].as_mut_ptr();
+                // SAFETY: as below; out spans MR rows of NR floats ldy apart (the slice
+                // above is bounds-checked), bias NR floats.
+                unsafe { q_microkernel(nb, a, bp, sp, out, ldy, bias) };
+                continue;
+            }
+            let mut tile = [0f32; MR * NR];
+            // SAFETY: the tile's nb packed blocks lie in xa; sliver s holds nb packed
+            // blocks and nb·NR scales (asserted above); tile is MR rows of NR.
+            unsafe { q_microkernel(nb, a, bp, sp, tile.as_mut_ptr(), NR, core::ptr::null()) };
             for r in 0..mr {
                 let out = &mut y[(i0 + r) * ldy + c0..(i0 + r) * ldy + c0 + nr];
                 for (c, o) in out.iter_mut().enumerate() {
