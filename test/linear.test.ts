@@ -106,7 +106,7 @@ describe('linear against a float64 reference', () => {
     const wd = randoms(5 * 70, 9);
     using t = Tensor.from(wd, [5, 70], { dtype: 'float16' });
     const sizes: Record<WeightFormat, number> = {
-      float32: 5 * 70 * 4, float16: 5 * 70 * 2, bfloat16: 5 * 70 * 2, int8: 5 * 3 * 34, int4: 5 * 3 * 18,
+      float32: 5 * 70 * 4, float16: 5 * 70 * 2, bfloat16: 5 * 70 * 2, int8: 5 * 3 * 32 + 8 * 3 * 4, int4: 5 * 3 * 16 + 8 * 3 * 4,
       'float32-panels': 8 * 70 * 4, // rows padded to the GEMM's panel width
       'int8-panels': 8 * 3 * 36, // padded rows; 32 codes and an f32 scale a block
     };

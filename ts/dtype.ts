@@ -41,7 +41,8 @@ export function dtypeArg<D extends CacheDType>(x: unknown, allowed: readonly D[]
  * How a matrix row is stored: one entry per format of the kernels' registry
  * (`crates/kernels/src/format.rs`, same codes). Element formats store each value as
  * one element; block formats store blocks of `blockSize` codes (`bytesPerBlock` bytes
- * in the code plane) with one float16 scale per block in a plane after the codes.
+ * in the code plane) with one scale per block in a plane after the codes (q8_0/q4_0: a
+ * float16 value kept as float32, in tiles of four rows, the matrix–vector kernel's order).
  * `float32-panels` is float32 in the blocked GEMM's panel order and `q8_0-panels` q8_0 in
  * the integer GEMM's (rows padded to `rowMultiple`, f32 scales), which those kernels read
  * without repacking.
@@ -55,8 +56,12 @@ export interface StorageFormat {
   readonly blockSize: number;
   /** Bytes of codes per block (the element size for element formats). */
   readonly bytesPerBlock: number;
-  /** Where the scale lives: none, one float32 per row (KV cache int8), one float16 or float32 per block. */
-  readonly scale: 'none' | 'row-f32' | 'block-f16' | 'block-f32';
+  /**
+   * Where the scale lives: none, one float32 per row (KV cache int8), or one float32 per
+   * block, in the rows' order (`block-f32`) or in tiles of four rows (`block-f32-tiles`,
+   * the scale plane's rows padded to a multiple of 4).
+   */
+  readonly scale: 'none' | 'row-f32' | 'block-f32' | 'block-f32-tiles';
   /** Rows are stored padded to a multiple of this (the GEMM's panel width for panels; else 1). */
   readonly rowMultiple: number;
 }
@@ -67,19 +72,20 @@ export const STORAGE_FORMATS: readonly StorageFormat[] = Object.freeze([
   { name: 'float16', code: 1, blockSize: 1, bytesPerBlock: 2, scale: 'none', rowMultiple: 1 },
   { name: 'bfloat16', code: 2, blockSize: 1, bytesPerBlock: 2, scale: 'none', rowMultiple: 1 },
   { name: 'int8-row', code: 3, blockSize: 1, bytesPerBlock: 1, scale: 'row-f32', rowMultiple: 1 },
-  { name: 'q8_0', code: 4, blockSize: 32, bytesPerBlock: 32, scale: 'block-f16', rowMultiple: 1 },
-  { name: 'q4_0', code: 5, blockSize: 32, bytesPerBlock: 16, scale: 'block-f16', rowMultiple: 1 },
+  { name: 'q8_0', code: 4, blockSize: 32, bytesPerBlock: 32, scale: 'block-f32-tiles', rowMultiple: 1 },
+  { name: 'q4_0', code: 5, blockSize: 32, bytesPerBlock: 16, scale: 'block-f32-tiles', rowMultiple: 1 },
   { name: 'float32-panels', code: 6, blockSize: 1, bytesPerBlock: 4, scale: 'none', rowMultiple: 8 },
   { name: 'q8_0-panels', code: 7, blockSize: 32, bytesPerBlock: 32, scale: 'block-f32', rowMultiple: 8 },
 ] as const);
 
 /**
  * Bytes of a `rows × cols` matrix in `format`: the codes plus, for block formats, the
- * float16 scale plane (int8 rows keep their float32 scales elsewhere); panels count
- * their padding rows.
+ * float32 scale plane (int8 rows keep their float32 scales elsewhere); panels count
+ * their padding rows, and tiled scale planes theirs.
  */
 export function storageBytes(format: StorageFormat, rows: number, cols: number): number {
   const blocks = Math.ceil(cols / format.blockSize);
-  const scale = format.scale === 'block-f16' ? 2 : format.scale === 'block-f32' ? 4 : 0;
-  return Math.ceil(rows / format.rowMultiple) * format.rowMultiple * blocks * (format.bytesPerBlock + scale);
+  const stored = Math.ceil(rows / format.rowMultiple) * format.rowMultiple;
+  const scaleRows = format.scale === 'block-f32' ? stored : format.scale === 'block-f32-tiles' ? Math.ceil(rows / 4) * 4 : 0;
+  return stored * blocks * format.bytesPerBlock + scaleRows * blocks * 4;
 }

@@ -113,15 +113,16 @@ export interface RawExports {
    * Packs `rows × cols` contiguous rows at `src` (format `src_format`: 0 f32, 1 float16
    * or 2 bfloat16) into the q8_0 (4), q4_0 (5), f32 panels (6) or q8_0 panels (7) matrix buffer `dst` of
    * `Format::matrix_bytes(rows, cols)` bytes (`kernels::format`: code plane, then
-   * float16 scale plane; or the GEMM's panel order). 16-bit rows are widened one at a
+   * scale plane in the matrix–vector tile order; or the GEMM's panel order). 16-bit rows are widened one at a
    * time (exactly).
    */
   wa_quantize(src: number, src_format: number, dst: number, dst_format: number, rows: number, cols: number): number;
   /**
    * [`wa_quantize`] of `count` rows at `src` into rows `row0 .. row0 + count` of the
-   * `rows × cols` matrix buffer `dst` (each plane's slice of those rows; the rest of
-   * `dst` is not touched, except that f32 panels zero their padding rows with the last
-   * row): a large weight is packed a few rows at a time from a small staging buffer.
+   * `rows × cols` matrix buffer `dst` (each plane's part of those rows; the rest of `dst`
+   * is not touched, except that the last row also zeroes the padding: the panels' padding
+   * rows, q8_0/q4_0's scale slots past the last row): a large weight is packed a few rows
+   * at a time from a small staging buffer.
    */
   wa_quantize_into(src: number, src_format: number, dst: number, dst_format: number, rows: number, cols: number,
     row0: number, count: number): number;

@@ -133,7 +133,9 @@ describe('raw ABI bounds checks', () => {
     const w = instance();
     const [m, k, n] = [2, 40, 5];
     const x = w.wa_alloc(m * k * 4), y = w.wa_alloc(m * n * 4), bias = w.wa_alloc(n * 4);
-    const wf = w.wa_alloc(n * k * 4), q8 = w.wa_alloc(n * 2 * 34), q4 = w.wa_alloc(n * 2 * 18);
+    // q8_0 / q4_0: n rows × 2 blocks of codes, then an f32 scale a block for the rows padded to 4.
+    const q8Bytes = n * 2 * 32 + 8 * 2 * 4, q4Bytes = n * 2 * 16 + 8 * 2 * 4;
+    const wf = w.wa_alloc(n * k * 4), q8 = w.wa_alloc(q8Bytes), q4 = w.wa_alloc(q4Bytes);
     const pn = w.wa_alloc(8 * k * 4); // float32 panels: n rows padded to 8
     const pq = w.wa_alloc(8 * 2 * 36); // q8_0 panels: 8 rows × 2 blocks × (32 codes + f32 scale)
     const sentinel = w.wa_alloc(64);
@@ -154,10 +156,10 @@ describe('raw ABI bounds checks', () => {
     expect(w.wa_quantize(wf, 3, q8, 4, n, k)).toBe(BAD_SHAPE); // int8 source
     expect(w.wa_quantize(wf, 0, q8, 4, 0xffffffff, 0xffffffff)).not.toBe(0);
     // Rows into part of a larger matrix: the same bytes as packing all rows at once.
-    const q8b = w.wa_alloc(n * 2 * 34);
+    const q8b = w.wa_alloc(q8Bytes);
     expect(w.wa_quantize_into(wf, 0, q8b, 4, n, k, 0, 2)).toBe(0);
     expect(w.wa_quantize_into(wf + 2 * k * 4, 0, q8b, 4, n, k, 2, n - 2)).toBe(0);
-    const bytes = (p: number) => Array.from(new Uint8Array(w.memory.buffer, p, n * 2 * 34));
+    const bytes = (p: number) => Array.from(new Uint8Array(w.memory.buffer, p, q8Bytes));
     expect(bytes(q8b)).toEqual(bytes(q8));
     expect(w.wa_quantize_into(wf, 0, q8b, 4, n, k, n - 1, 2)).toBe(BAD_SHAPE); // rows past the matrix
     expect(w.wa_quantize_into(wf, 0, q8b, 4, n, k, 0xffffffff, 2)).toBe(BAD_SHAPE);
@@ -191,7 +193,7 @@ describe('raw ABI bounds checks', () => {
   it('gather_rows rejects foreign, short, aliased ranges and ids past the matrix', () => {
     const w = instance();
     const [rows, cols] = [5, 40];
-    const wf = w.wa_alloc(rows * cols * 4), q8 = w.wa_alloc(rows * 2 * 34), ids = w.wa_alloc(3 * 4), y = w.wa_alloc(3 * cols * 4);
+    const wf = w.wa_alloc(rows * cols * 4), q8 = w.wa_alloc(rows * 2 * 32 + 8 * 2 * 4), ids = w.wa_alloc(3 * 4), y = w.wa_alloc(3 * cols * 4);
     const f32 = () => new Float32Array(w.memory.buffer), u32 = () => new Uint32Array(w.memory.buffer);
     for (let i = 0; i < rows * cols; i++) f32()[(wf >> 2) + i] = i;
     u32().set([4, 0, 4], ids >> 2);

@@ -58,8 +58,8 @@ const COLD_KV_WEIGHT_BYTES = 32 * 2 ** 20;
 export interface LoadOptions {
   /**
    * Storage of the projection, embedding and lm_head weights: `'auto'` keeps the file's
-   * float dtype; `'int8'` is q8_0 (blocks of 32 codes with a float16 scale, 8.5 bits a
-   * weight) and `'int4'` q4_0 (4.5 bits), quantised at load. @defaultValue 'auto'
+   * float dtype; `'int8'` is q8_0 (blocks of 32 codes with a scale, 9 bits a weight) and
+   * `'int4'` q4_0 (5 bits), quantised at load. @defaultValue 'auto'
    */
   weights?: ModelWeightFormat;
 }

@@ -85,7 +85,7 @@ export interface EncoderLoadOptions {
   /**
    * Storage of the projection weights: `'auto'` keeps the file's float dtype, `'float32'`,
    * `'float16'`, `'bfloat16'` convert (round to nearest even), `'int8'` is q8_0 (blocks of
-   * 32 codes with a float16 scale, 8.5 bits a weight) and `'int4'` q4_0 (4.5 bits),
+   * 32 codes with a scale, 9 bits a weight) and `'int4'` q4_0 (5 bits),
    * quantised at load. @defaultValue 'auto'
    */
   weights?: EncoderWeightFormat;
@@ -350,7 +350,7 @@ export class EncoderModel {
 
   /**
    * Bytes of WASM memory the weights take, projections in their storage format (16-bit
-   * weights count 2 bytes an element, q8_0 8.5 bits, q4_0 4.5 bits); RoPE tables excluded.
+   * weights count 2 bytes an element, q8_0 9 bits, q4_0 5 bits); RoPE tables excluded.
    */
   get weightBytes(): number {
     this.#live('weightBytes');

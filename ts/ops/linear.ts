@@ -10,8 +10,8 @@ import { tensorArg } from './args.js';
 
 /**
  * Storage formats of a {@link Weight}: the float dtypes, `'int8'` (q8_0: blocks of 32
- * int8 codes with a float16 scale each, 8.5 bits a weight) and `'int4'` (q4_0: blocks of
- * 32 4-bit codes with a float16 scale, 4.5 bits a weight), both quantised once, when the
+ * int8 codes with a scale each, a float16 value kept as float32: 9 bits a weight) and
+ * `'int4'` (q4_0: blocks of 32 4-bit codes with a scale, 5 bits a weight), both quantised once, when the
  * weight is made (round to nearest, as ggml's q8_0/q4_0), and `'float32-panels'`:
  * float32 laid out once in the blocked GEMM's panel order, so every product runs on the
  * GEMM without repacking the weight — for weights that always meet several rows at once
@@ -41,7 +41,7 @@ export function weightBytes(format: WeightFormat, rows: number, cols: number): n
 
 /** Formats written through the kernels' packer (`wa_quantize_into`), not copied or converted element-wise. */
 function packed(entry: StorageFormat): boolean {
-  return entry.scale === 'block-f16' || entry.scale === 'block-f32' || entry.rowMultiple > 1;
+  return entry.scale === 'block-f32' || entry.scale === 'block-f32-tiles' || entry.rowMultiple > 1;
 }
 
 /**
@@ -98,8 +98,8 @@ const disposeSymbol: typeof Symbol.dispose =
 /**
  * A `Linear` weight `[out, in]` (PyTorch layout) in WASM memory, stored in the format
  * its kernel reads, prepared once: float weights as contiguous rows, `'int8'`/`'int4'`
- * quantised into a code plane followed by a float16 scale plane
- * (`crates/kernels/src/format.rs`). Owns its memory until `dispose()`.
+ * quantised into a code plane followed by a scale plane (float32, in tiles of four rows:
+ * `crates/kernels/src/format.rs`). Owns its memory until `dispose()`.
  *
  * @example
  * ```js

@@ -2,9 +2,9 @@
 //!
 //! A [`Format`] says how a row of `cols` values is stored: as elements of one
 //! [`DType`](crate::dtype::DType) (float32, float16, bfloat16), as int8 codes with one
-//! f32 scale per row (the KV cache's rows), or as blocks of 32 codes with one float16
-//! scale per block (q8_0, q4_0, as in ggml). Every format is a [`Layout`]: elements
-//! per block, bytes of codes per block and where the scale lives. Codes 0..3 are the
+//! f32 scale per row (the KV cache's rows), or as blocks of 32 codes with one scale
+//! per block (q8_0, q4_0: ggml's codes and float16 scale values). Every format is a
+//! [`Layout`]: elements per block, bytes of codes per block and where the scale lives. Codes 0..3 are the
 //! [`DType`](crate::dtype::DType) codes (the KV cache and `ts/dtype.ts` use them);
 //! 4 and 5 are the block formats; 6 is float32 repacked in the GEMM's panel order and 7
 //! q8_0 repacked in the integer GEMM's sliver order (layouts one kernel reads, as ggml's
@@ -27,8 +27,13 @@
 //!   codes per block (element `j` at byte `j`); q4_0 holds 16 bytes per block, byte `j`
 //!   carrying element `j` in its low nibble and element `j + 16` in its high nibble
 //!   (ggml's order), each nibble the code `q + 8` of a value `scale · q`, `q ∈ [−8, 7]`;
-//! * then the **scale plane**, `rows · nb` float16 scales (little-endian), block `b`
-//!   of row `r` at index `r · nb + b`.
+//! * then the **scale plane**: each block's scale, a float16 value (ggml's rounding)
+//!   stored as a little-endian f32, in the matrix–vector kernel's tile order
+//!   ([`scale_index`]): the rows fall into `q = ceil(rows / 4)` tiles of four rows
+//!   `t, t + q, t + 2q, t + 3q`, and a tile's plane holds, block by block, its four
+//!   rows' scales side by side (`ceil(rows / 4) · 4 · nb` floats; slots of rows past
+//!   `rows` hold 0). The kernel reads a block's four scales as one vector: no widening
+//!   and no transpose per call (the pass that did both cost a fifth of a decode step).
 //!
 //! Codes and scales apart keep each plane's loads aligned and contiguous (a block's
 //! 32 codes are two aligned `v128` loads in q8_0, one in q4_0). A last partial block
@@ -47,8 +52,9 @@ pub enum Scale {
     None,
     /// One f32 per row, stored beside the codes by their owner (KV cache rows).
     RowF32,
-    /// One float16 per block, in a plane after the codes (see the module docs).
-    BlockF16,
+    /// One f32 per block (a float16 value), in a plane after the codes, in the
+    /// matrix–vector tile order (see the module docs and [`scale_index`]).
+    BlockTiles,
     /// One f32 per block, in a plane after the codes (q8_0 panels).
     BlockF32,
 }
@@ -71,9 +77,9 @@ pub enum Format {
     BF16,
     /// Symmetric int8 codes with an f32 scale per row ([`crate::dtype::quantize_i8`]).
     I8Row,
-    /// Blocks of 32: one float16 scale `d` and 32 int8 codes; value = `d · q`.
+    /// Blocks of 32: one scale `d` (a float16 value) and 32 int8 codes; value = `d · q`.
     Q8_0,
-    /// Blocks of 32: one float16 scale `d` and 32 4-bit codes; value = `d · (nibble − 8)`.
+    /// Blocks of 32: one scale `d` (a float16 value) and 32 4-bit codes; value = `d · (nibble − 8)`.
     Q4_0,
     /// f32 values in the GEMM's B panel order (module docs), rows padded to NR.
     F32Panels,
@@ -138,8 +144,8 @@ impl Format {
             Format::F32 | Format::F32Panels => Layout { block: 1, block_bytes: 4, scale: Scale::None },
             Format::F16 | Format::BF16 => Layout { block: 1, block_bytes: 2, scale: Scale::None },
             Format::I8Row => Layout { block: 1, block_bytes: 1, scale: Scale::RowF32 },
-            Format::Q8_0 => Layout { block: QK, block_bytes: QK, scale: Scale::BlockF16 },
-            Format::Q4_0 => Layout { block: QK, block_bytes: QK / 2, scale: Scale::BlockF16 },
+            Format::Q8_0 => Layout { block: QK, block_bytes: QK, scale: Scale::BlockTiles },
+            Format::Q4_0 => Layout { block: QK, block_bytes: QK / 2, scale: Scale::BlockTiles },
             Format::Q8Panels => Layout { block: QK, block_bytes: QK, scale: Scale::BlockF32 },
         }
     }
@@ -169,7 +175,12 @@ impl Format {
     pub fn matrix_bytes(self, rows: usize, cols: usize) -> Option<usize> {
         let codes = self.code_bytes(rows, cols)?;
         match self.layout().scale {
-            Scale::BlockF16 => codes.checked_add(rows.checked_mul(self.blocks(cols))?.checked_mul(2)?),
+            Scale::BlockTiles => codes.checked_add(
+                rows.checked_add(SCALE_TILE - 1)?
+                    .checked_div(SCALE_TILE)?
+                    .checked_mul(SCALE_TILE * 4)?
+                    .checked_mul(self.blocks(cols))?,
+            ),
             Scale::BlockF32 => {
                 codes.checked_add(self.stored_rows(rows)?.checked_mul(self.blocks(cols))?.checked_mul(4)?)
             }
@@ -179,8 +190,27 @@ impl Format {
 
     /// Whether this is a block-quantised format (q8_0, q4_0).
     pub fn is_block(self) -> bool {
-        self.layout().scale == Scale::BlockF16
+        self.layout().scale == Scale::BlockTiles
     }
+}
+
+/// Rows of a tile of the q8_0/q4_0 scale plane: the matrix–vector kernels' tile
+/// (`crate::gemv::NR`, rows `t + r·q`).
+pub const SCALE_TILE: usize = 4;
+
+/// Index (in f32) of the scale of block `b` of row `r` in the scale plane of a `rows`-row
+/// matrix of `nb` blocks a row: row `r` is slot `r / q` of tile `r % q`, `q = ⌈rows/4⌉`.
+#[inline(always)]
+pub fn scale_index(rows: usize, nb: usize, r: usize, b: usize) -> usize {
+    let q = (rows + SCALE_TILE - 1) / SCALE_TILE;
+    ((r % q) * nb + b) * SCALE_TILE + r / q
+}
+
+/// The scale of block `b` of row `r` from a scale plane (bytes), as [`scale_index`] lays it out.
+#[inline(always)]
+pub fn scale_at(scales: &[u8], rows: usize, nb: usize, r: usize, b: usize) -> f32 {
+    let at = 4 * scale_index(rows, nb, r, b);
+    f32::from_le_bytes([scales[at], scales[at + 1], scales[at + 2], scales[at + 3]])
 }
 
 /// Splits a block-format matrix buffer into its code plane and scale plane.
@@ -331,22 +361,56 @@ pub fn write_q8_panel_rows(
     }
 }
 
-/// Quantises one row of `cols = x.len()` f32 values to q8_0 or q4_0: its
-/// `format.blocks(cols)` blocks of codes into `codes` and their float16 scales
-/// (little-endian) into `scales` (the row's slices of the two planes).
-pub fn quantize_row(format: Format, x: &[f32], codes: &mut [u8], scales: &mut [u8]) {
-    assert!(format.is_block(), "format::quantize_row: {:?} is not a block format", format);
-    let nb = format.blocks(x.len());
+/// Quantises `count` rows of `cols` f32 values (row stride `ld`) to q8_0 or q4_0 and
+/// writes them as rows `row0 ..` of the `rows × cols` matrix buffer `dst` (each plane's
+/// part of those rows; the rest is not touched); writing the last row also zeroes the
+/// scale slots of the rows past `rows`.
+#[allow(clippy::too_many_arguments)]
+pub fn write_block_rows(
+    format: Format, src: &[f32], ld: usize, row0: usize, count: usize, rows: usize, cols: usize, dst: &mut [u8],
+) {
+    assert!(format.is_block(), "format::write_block_rows: {:?} is not a block format", format);
+    assert!(
+        row0.checked_add(count).map_or(false, |e| e <= rows) && Some(dst.len()) == format.matrix_bytes(rows, cols),
+        "format::write_block_rows: dst length"
+    );
+    assert!(
+        count == 0 || cols == 0 || (ld >= cols && src.len() >= (count - 1) * ld + cols),
+        "format::write_block_rows: src too short"
+    );
+    let nb = format.blocks(cols);
     let bb = format.layout().block_bytes;
-    assert!(codes.len() == nb * bb && scales.len() == 2 * nb, "format::quantize_row: plane lengths");
-    for b in 0..nb {
-        let xb = &x[b * QK..x.len().min((b + 1) * QK)];
-        let q = &mut codes[b * bb..(b + 1) * bb];
-        let d = match format {
-            Format::Q8_0 => block_quantiser::q8_0_block(xb, q),
-            _ => block_quantiser::q4_0_block(xb, q),
-        };
-        scales[2 * b..2 * b + 2].copy_from_slice(&d.to_le_bytes());
+    let (codes, scales) = dst.split_at_mut(rows * nb * bb);
+    let mut put = |r: usize, b: usize, d: f32| {
+        let at = 4 * scale_index(rows, nb, r, b);
+        scales[at..at + 4].copy_from_slice(&d.to_le_bytes());
+    };
+    for i in 0..count {
+        let r = row0 + i;
+        let x = if cols == 0 { &[][..] } else { &src[i * ld..i * ld + cols] };
+        for b in 0..nb {
+            let xb = &x[b * QK..cols.min((b + 1) * QK)];
+            let q = &mut codes[(r * nb + b) * bb..(r * nb + b + 1) * bb];
+            let d = match format {
+                Format::Q8_0 => block_quantiser::q8_0_block(xb, q),
+                _ => block_quantiser::q4_0_block(xb, q),
+            };
+            put(r, b, f16_to_f32(d));
+        }
+    }
+    if row0 + count == rows && rows > 0 {
+        // The slots of tile rows past `rows` (the last tiles' fourth row, when rows % 4 ≠ 0).
+        let q = (rows + SCALE_TILE - 1) / SCALE_TILE;
+        for t in 0..q {
+            for slot in 0..SCALE_TILE {
+                if t + slot * q >= rows {
+                    for b in 0..nb {
+                        let at = 4 * ((t * nb + b) * SCALE_TILE + slot);
+                        scales[at..at + 4].copy_from_slice(&0f32.to_le_bytes());
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -360,13 +424,7 @@ pub fn quantize(format: Format, src: &[f32], ld: usize, rows: usize, cols: usize
         "format::quantize: src too short"
     );
     assert!(Some(dst.len()) == format.matrix_bytes(rows, cols), "format::quantize: dst length");
-    let nb = format.blocks(cols);
-    let bb = format.layout().block_bytes;
-    let (codes, scales) = dst.split_at_mut(rows * nb * bb);
-    for r in 0..rows {
-        let x = if cols == 0 { &[][..] } else { &src[r * ld..r * ld + cols] };
-        quantize_row(format, x, &mut codes[r * nb * bb..(r + 1) * nb * bb], &mut scales[2 * r * nb..2 * (r + 1) * nb]);
-    }
+    write_block_rows(format, src, ld.max(cols), 0, rows, rows, cols, dst);
 }
 
 /// [`quantize`] to q8_0.
@@ -380,7 +438,7 @@ pub fn quantize_q4_0(src: &[f32], ld: usize, rows: usize, cols: usize, dst: &mut
 }
 
 /// The values of a q8_0 or q4_0 matrix buffer: `dst[r · cols + c] = d · q` (exact in
-/// f32: a float16 scale times a code of at most 8 bits needs at most 19 bits).
+/// f32: a float16 scale value times a code of at most 8 bits needs at most 19 bits).
 pub fn dequantize(format: Format, src: &[u8], rows: usize, cols: usize, dst: &mut [f32]) {
     let (codes, scales) = planes(format, src, rows, cols);
     assert!(dst.len() == rows * cols, "format::dequantize: dst length");
@@ -389,7 +447,7 @@ pub fn dequantize(format: Format, src: &[u8], rows: usize, cols: usize, dst: &mu
     for r in 0..rows {
         for b in 0..nb {
             let blk = r * nb + b;
-            let d = f16_to_f32(u16::from_le_bytes([scales[2 * blk], scales[2 * blk + 1]]));
+            let d = scale_at(scales, rows, nb, r, b);
             let out = &mut dst[r * cols + b * QK..r * cols + cols.min((b + 1) * QK)];
             block_quantiser::dequantize_block(format, d, &codes[blk * bb..(blk + 1) * bb], out);
         }
@@ -455,7 +513,7 @@ pub fn gather_rows(format: Format, buf: &[u8], rows: usize, cols: usize, ids: &[
         let (codes, scales) = planes(format, buf, rows, cols);
         for b in 0..nb {
             let blk = r * nb + b;
-            let d = f16_to_f32(u16::from_le_bytes([scales[2 * blk], scales[2 * blk + 1]]));
+            let d = scale_at(scales, rows, nb, r, b);
             let o = &mut out[b * QK..cols.min((b + 1) * QK)];
             block_quantiser::dequantize_block(format, d, &codes[blk * bb..(blk + 1) * bb], o);
         }
@@ -483,8 +541,9 @@ mod tests {
         assert_eq!(Format::F32Panels.matrix_bytes(3, 5), Some(8 * 5 * 4));
         assert_eq!(Format::F32Panels.matrix_bytes(16, 5), Some(16 * 5 * 4));
         assert_eq!(Format::F32Panels.matrix_bytes(usize::MAX, 5), None);
-        assert_eq!(Format::Q8_0.matrix_bytes(3, 64), Some(3 * 2 * 34));
-        assert_eq!(Format::Q4_0.matrix_bytes(3, 33), Some(3 * 2 * 18));
+        assert_eq!(Format::Q8_0.matrix_bytes(3, 64), Some(3 * 2 * 32 + 4 * 2 * 4));
+        assert_eq!(Format::Q4_0.matrix_bytes(3, 33), Some(3 * 2 * 16 + 4 * 2 * 4));
+        assert_eq!(Format::Q4_0.matrix_bytes(9, 32), Some(9 * 16 + 12 * 4));
         assert_eq!(Format::F16.matrix_bytes(3, 5), Some(30));
         assert_eq!(Format::Q8_0.matrix_bytes(usize::MAX, 64), None);
     }

@@ -56,16 +56,17 @@ extern "C" {
     pub fn pv3x12_f32(w: *const f32, wrow: usize, v: *const f32, vstride: usize, n: usize, o: *mut f32, orow: usize);
     /// `gemv/q8_0_dot4_simd128.wat`: `blocks` q8_0 blocks of four weight rows (`w0..w3`,
     /// 32 bytes a block) against int16 activation codes `x` (64 bytes a block), the four
-    /// rows' i32 dots times their scale products (`sp`, four floats a block, a row each)
-    /// added to `acc` (one f32x4, a row a lane, read and written).
+    /// rows' i32 dots times their scale products (`sp · xs`: the four rows' weight scales,
+    /// four floats a block, times the activation scale, one float a block) added to `acc`
+    /// (one f32x4, a row a lane, read and written).
     pub fn q8_0_dot4(
-        x: *const i16, w0: *const u8, w1: *const u8, w2: *const u8, w3: *const u8, sp: *const f32, blocks: usize,
-        acc: *mut f32,
+        x: *const i16, w0: *const u8, w1: *const u8, w2: *const u8, w3: *const u8, sp: *const f32, xs: *const f32,
+        blocks: usize, acc: *mut f32,
     );
     /// `gemv/q4_0_dot4_simd128.wat`: [`q8_0_dot4`] over q4_0 blocks (16 bytes a block), the
     /// activations in `q4_0_prepare`'s order and scale with each block's `8·Σx` in `sums`.
     pub fn q4_0_dot4(
         x: *const i16, sums: *const i32, w0: *const u8, w1: *const u8, w2: *const u8, w3: *const u8, sp: *const f32,
-        blocks: usize, acc: *mut f32,
+        xs: *const f32, blocks: usize, acc: *mut f32,
     );
 }

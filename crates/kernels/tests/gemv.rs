@@ -9,15 +9,25 @@ use kernels::gemv::{f16_all_finite, gemv, gemv_q, quantize_rows};
 
 const SIZES: [usize; 10] = [0, 1, 3, 5, 17, 31, 32, 33, 63, 65];
 
-fn h(bytes: &[u8], i: usize) -> f64 {
-    f16_to_f32(u16::from_le_bytes([bytes[2 * i], bytes[2 * i + 1]])) as f64
+/// Byte offset of the scale of block `b` of row `r` in an `n × k` q8_0/q4_0 buffer: after
+/// the codes, f32 scales in the matrix–vector tile order (tile `t` holds rows `t + s·q`,
+/// `q = ⌈n/4⌉`, the four side by side per block; slots past `n` are padding).
+fn scale_offset(format: Format, n: usize, k: usize, r: usize, b: usize) -> usize {
+    let nb = (k + QK - 1) / QK;
+    let bb = if format == Format::Q8_0 { 32 } else { 16 };
+    let q = (n + 3) / 4;
+    n * nb * bb + 4 * (((r % q) * nb + b) * 4 + r / q)
+}
+
+/// The scale of block `b` of row `r` ([`scale_offset`]).
+fn scale(format: Format, buf: &[u8], n: usize, k: usize, r: usize, b: usize) -> f64 {
+    let at = scale_offset(format, n, k, r, b);
+    f32::from_le_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]) as f64
 }
 
 /// The weight values a q8_0/q4_0 buffer stands for, read straight from the layout.
 fn ref_weights(format: Format, buf: &[u8], n: usize, k: usize) -> Vec<f64> {
     let nb = (k + QK - 1) / QK;
-    let bb = if format == Format::Q8_0 { 32 } else { 16 };
-    let scales = &buf[n * nb * bb..];
     let mut w = vec![0.0; n * k];
     for r in 0..n {
         for c in 0..k {
@@ -30,7 +40,7 @@ fn ref_weights(format: Format, buf: &[u8], n: usize, k: usize) -> Vec<f64> {
                 let nib = if e < 16 { byte & 15 } else { byte >> 4 };
                 nib as f64 - 8.0
             };
-            w[r * k + c] = h(scales, blk) * q;
+            w[r * k + c] = scale(format, buf, n, k, r, c / 32) * q;
         }
     }
     w
@@ -335,9 +345,8 @@ fn non_finite_weight_scales_poison_their_rows() {
                 assert_eq!(v.is_nan(), j == row, "{:?}: row {} = {} (bad row {})", format, j, v, row);
             }
             // An infinite scale written into the plane directly: ±inf or NaN out.
-            let scales = buf.len() - 2 * n * (k / 32);
-            let at = scales + 2 * (row * (k / 32) + block);
-            buf[at..at + 2].copy_from_slice(&0x7c00u16.to_le_bytes());
+            let at = scale_offset(format, n, k, row, block);
+            buf[at..at + 4].copy_from_slice(&f32::INFINITY.to_le_bytes());
             gemv_q(format, 1, k, n, &x, k, &buf, None, &mut y, n);
             for (j, v) in y.iter().enumerate() {
                 assert_eq!(!v.is_finite(), j == row, "{:?}: inf scale, row {} = {}", format, j, v);
@@ -358,15 +367,25 @@ fn quantisers_match_the_format_definition() {
             src[33..cols.min(64)].iter_mut().for_each(|v| *v = 0.0);
         }
         for format in [Format::Q8_0, Format::Q4_0] {
-            let mut buf = vec![0u8; format.matrix_bytes(rows, cols).unwrap()];
+            // Filled with 0xff first: the scale slots of the rows past `rows` must come out 0.
+            let mut buf = vec![0xffu8; format.matrix_bytes(rows, cols).unwrap()];
             if format == Format::Q8_0 {
                 quantize_q8_0(&src, cols, rows, cols, &mut buf);
             } else {
                 quantize_q4_0(&src, cols, rows, cols, &mut buf);
             }
             let nb = (cols + 31) / 32;
+            let q = (rows + 3) / 4;
             let bb = if format == Format::Q8_0 { 32 } else { 16 };
-            let scales = &buf[rows * nb * bb..];
+            assert_eq!(buf.len(), rows * nb * bb + q * 4 * nb * 4, "{:?} buffer length", format);
+            for t in 0..q {
+                for slot in (0..4).filter(|s| t + s * q >= rows) {
+                    for b in 0..nb {
+                        let at = rows * nb * bb + 4 * ((t * nb + b) * 4 + slot);
+                        assert_eq!(&buf[at..at + 4], &[0; 4], "{:?} padding slot t={} s={} b={}", format, t, slot, b);
+                    }
+                }
+            }
             let vals = ref_weights(format, &buf, rows, cols);
             let mut deq = vec![0f32; rows * cols];
             dequantize(format, &buf, rows, cols, &mut deq);
@@ -382,7 +401,7 @@ fn quantisers_match_the_format_definition() {
                     }
                     // The scale: d = max|x|/127 (q8_0) or (signed extreme)/−8 (q4_0), stored as float16.
                     let d = if format == Format::Q8_0 { amax / 127.0 } else { big / -8.0 };
-                    let ds = h(scales, r * nb + b);
+                    let ds = scale(format, &buf, rows, cols, r, b);
                     assert_eq!(ds, f16_to_f32(f32_to_f16(d as f32)) as f64, "{:?} scale r={} b={}", format, r, b);
                     for (e, &v) in xs.iter().enumerate() {
                         let c = b * 32 + e;

@@ -101,7 +101,7 @@ pub fn wa_f16_all_finite(src: usize, n: usize) -> i32 {
 /// Packs `rows × cols` contiguous rows at `src` (format `src_format`: 0 f32, 1 float16
 /// or 2 bfloat16) into the q8_0 (4), q4_0 (5), f32 panels (6) or q8_0 panels (7) matrix buffer `dst` of
 /// `Format::matrix_bytes(rows, cols)` bytes (`kernels::format`: code plane, then
-/// float16 scale plane; or the GEMM's panel order). 16-bit rows are widened one at a
+/// scale plane in the matrix–vector tile order; or the GEMM's panel order). 16-bit rows are widened one at a
 /// time (exactly).
 #[wasm_bindgen]
 pub fn wa_quantize(src: usize, src_format: u32, dst: usize, dst_format: u32, rows: usize, cols: usize) -> i32 {
@@ -109,9 +109,10 @@ pub fn wa_quantize(src: usize, src_format: u32, dst: usize, dst_format: u32, row
 }
 
 /// [`wa_quantize`] of `count` rows at `src` into rows `row0 .. row0 + count` of the
-/// `rows × cols` matrix buffer `dst` (each plane's slice of those rows; the rest of
-/// `dst` is not touched, except that f32 panels zero their padding rows with the last
-/// row): a large weight is packed a few rows at a time from a small staging buffer.
+/// `rows × cols` matrix buffer `dst` (each plane's part of those rows; the rest of `dst`
+/// is not touched, except that the last row also zeroes the padding: the panels' padding
+/// rows, q8_0/q4_0's scale slots past the last row): a large weight is packed a few rows
+/// at a time from a small staging buffer.
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn wa_quantize_into(
@@ -149,20 +150,8 @@ pub fn wa_quantize_into(
                 status::kernel(|| format::write_q8_panel_rows(x, cols, r0, c, rows, cols, d))
             });
         }
-        let nb = to.blocks(cols);
-        let bb = to.layout().block_bytes;
-        let (codes, scales) = d.split_at_mut(rows * nb * bb);
         widened_rows(from, s, src, cols, row0, count, &mut row, |x, r0, c| {
-            for i in 0..c {
-                let r = r0 + i;
-                format::quantize_row(
-                    to,
-                    &x[i * cols..(i + 1) * cols],
-                    &mut codes[r * nb * bb..(r + 1) * nb * bb],
-                    &mut scales[2 * r * nb..2 * (r + 1) * nb],
-                );
-            }
-            Ok(())
+            status::kernel(|| format::write_block_rows(to, x, cols, r0, c, rows, cols, d))
         })
     })
 }

@@ -104,9 +104,7 @@ pub fn pack_b_q(
                 // buffer); out is one packed block.
                 unsafe { super::pack_simd128::pack_q_block_simd128(rows, format == Format::Q4_0, out) };
                 for c in 0..NR {
-                    let blk = (j0 + s * NR + c) * nb + b;
-                    scales[(s * nb + b) * NR + c] =
-                        crate::dtype::f16_to_f32(u16::from_le_bytes([ws[2 * blk], ws[2 * blk + 1]]));
+                    scales[(s * nb + b) * NR + c] = crate::format::scale_at(ws, n, nb, j0 + s * NR + c, b);
                 }
             }
             continue;
@@ -124,7 +122,7 @@ pub fn pack_b_q(
                     continue;
                 }
                 let blk = j * nb + b;
-                *sc = crate::dtype::f16_to_f32(u16::from_le_bytes([ws[2 * blk], ws[2 * blk + 1]]));
+                *sc = crate::format::scale_at(ws, n, nb, j, b);
                 let q = &wq[blk * bb..(blk + 1) * bb];
                 for p in 0..QK {
                     let v = match format {

@@ -12,7 +12,7 @@
 ;; the block's `8·Σx` (`sums`, one i32 a block, lifted alike, shared by the four rows) is
 ;; taken off the four rows' i32 sums (exact).
 (func (export "q4_0_dot4") (param $x i32) (param $sums i32) (param $w0 i32) (param $w1 i32) (param $w2 i32) (param $w3 i32)
-  (param $sp i32) (param $blocks i32) (param $out i32)
+  (param $sp i32) (param $xs i32) (param $blocks i32) (param $out i32)
   (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $v v128)
   (local $d0 v128) (local $d1 v128) (local $s01 v128) (local $acc v128)
   (local.set $m0 (v128.const i16x8 15 15 15 15 15 15 15 15))
@@ -71,7 +71,7 @@
           (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $s01) (local.get $d0))
           (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $s01) (local.get $d0)))
           (v128.load32_splat (local.get $sums))))
-        (v128.load (local.get $sp)))))
+        (f32x4.mul (v128.load (local.get $sp)) (v128.load32_splat (local.get $xs))))))
       (local.set $x (i32.add (local.get $x) (i32.const 64)))
       (local.set $sums (i32.add (local.get $sums) (i32.const 4)))
       (local.set $w0 (i32.add (local.get $w0) (i32.const 16)))
@@ -79,5 +79,6 @@
       (local.set $w2 (i32.add (local.get $w2) (i32.const 16)))
       (local.set $w3 (i32.add (local.get $w3) (i32.const 16)))
       (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
+      (local.set $xs (i32.add (local.get $xs) (i32.const 4)))
       (br_if $block (local.tee $blocks (i32.sub (local.get $blocks) (i32.const 1)))))))
   (v128.store (local.get $out) (local.get $acc)))

@@ -3,7 +3,7 @@
 
 use core::arch::wasm32::*;
 
-use super::tile_simd128::{spaced_rows, store_spaced, transpose4};
+use super::tile_simd128::{spaced_rows, store_spaced};
 use super::{QRows, NR};
 use crate::format::QK;
 
@@ -65,66 +65,19 @@ pub fn q4_0_prepare(codes: &mut [i16], sums8: &mut [i32]) {
     }
 }
 
-/// Blocks whose scale products a tile prepares at once (a 1 KiB stack buffer for four
-/// rows): bounds the buffer for any `k` while amortising the pass over 2,048 columns.
-const SCALE_CHUNK: usize = 64;
-
-/// The scale products `d_w(row r, block b) · d_x(b)` of a tile's four rows for blocks
-/// `b0..b0 + len`, into `out[(b − b0)·4 + r]` (a block's four rows side by side, as the
-/// block loop multiplies its four rows' sums at once), four blocks at a time, the 4 × 4
-/// products transposed by shuffles. The float16 scales are widened by the finite-only
-/// steps, which note ±inf/NaN ([`crate::dtype::load_f16x4_noting`]); a chunk holding
-/// one is redone by the exact widening, so a NaN scale still makes its outputs NaN. A
-/// pass of its own, so that the block loop holds no widening work.
-#[inline(always)]
-unsafe fn tile_scales(sr: [*const u16; NR], xs: *const f32, b0: usize, len: usize, out: &mut [f32; NR * SCALE_CHUNK]) {
-    let mut seen = i32x4_splat(0);
-    tile_scales_with(sr, xs, b0, len, out, |p| crate::dtype::load_f16x4_noting(p, &mut seen));
-    if crate::dtype::f16_nonfinite_seen(seen) {
-        tile_scales_with(sr, xs, b0, len, out, |p| crate::dtype::load_f16x4(p));
-    }
-}
-
-/// [`tile_scales`] with the float16 widening `load`.
-#[inline(always)]
-unsafe fn tile_scales_with(
-    sr: [*const u16; NR], xs: *const f32, b0: usize, len: usize, out: &mut [f32; NR * SCALE_CHUNK],
-    mut load: impl FnMut(*const u16) -> v128,
-) {
-    let o = out.as_mut_ptr();
-    let mut four = |b: usize| {
-        let x = v128_load(xs.add(b0 + b) as *const v128);
-        let mut p = |r: usize| f32x4_mul(load(sr[r].add(b0 + b)), x);
-        let (p0, p1, p2, p3) = (p(0), p(1), p(2), p(3));
-        for (x, v) in transpose4(p0, p1, p2, p3).iter().enumerate() {
-            v128_store(o.add(4 * (b + x)) as *mut v128, *v);
-        }
-    };
-    let mut b = 0;
-    while b + 4 <= len {
-        four(b);
-        b += 4;
-    }
-    if b < len && len >= 4 {
-        // The last four again (the same products): no scalar tail.
-        four(len - 4);
-    } else {
-        while b < len {
-            for (r, &row) in sr.iter().enumerate() {
-                *o.add(4 * b + r) = crate::dtype::f16_to_f32(row.add(b0 + b).read_unaligned()) * *xs.add(b0 + b);
-            }
-            b += 1;
-        }
-    }
-}
+// The scale plane's tiles are this kernel's tiles (crate::format::scale_index).
+#[allow(clippy::assertions_on_constants)]
+const _: () = assert!(NR == crate::format::SCALE_TILE, "gemv tiles and scale-plane tiles differ");
 
 /// Shared tile of q8_0 and q4_0: four weight rows at a time; per block of 32 and row, the
 /// integer dot of the weight codes with the activation codes (exact i32 sums of
 /// `i32x4.dot_i16x8_s`, whose lanes the four rows' sums are gathered from by shuffles,
 /// still exact), converted to f32 as one vector of the four rows, times the block's four
-/// scale products ([`tile_scales`]) and added to the tile's accumulator (one float per
-/// row, no lane sums at the end). The block loop is written in WebAssembly text (`q8_0_dot4_simd128.wat`,
-/// `q4_0_dot4_simd128.wat`; see wat_simd128.rs for why).
+/// scale products and added to the tile's accumulator (one float per row, no lane sums at
+/// the end). The four rows' weight scales of a block are one vector of the scale plane,
+/// which the format keeps in this tile order ([`crate::format`]), so the products are one
+/// multiply by the activation scale. The block loop is written in WebAssembly text
+/// (`q8_0_dot4_simd128.wat`, `q4_0_dot4_simd128.wat`; see wat_simd128.rs for why).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn q_gemv<const Q4: bool>(
@@ -133,36 +86,25 @@ fn q_gemv<const Q4: bool>(
 ) {
     let nb = q.nb;
     let qn = (n + NR - 1) / NR;
-    let mut sbuf = [0.0f32; NR * SCALE_CHUNK];
+    assert!(ws.len() >= qn * nb * NR * 4, "q_gemv: scale plane too short");
     for j in 0..qn {
         let rows = spaced_rows(j, qn, n);
         for i in 0..m {
             let mut acc = f32x4_splat(0.0);
-            // SAFETY: rows < n; wq holds n·nb blocks of block_bytes, ws n·nb float16
-            // (read unaligned), the activation codes and scales rows·nb blocks (checked
-            // when the planes were split and the scratch sliced); the kernels read
-            // blocks b0..b0 + len < nb and sbuf's first len floats of each row.
+            // SAFETY: rows < n; wq holds n·nb blocks of block_bytes, ws the tiles' qn·nb·NR
+            // f32 scales (asserted; read unaligned), the activation codes and scales
+            // rows·nb blocks (checked when the planes were split and the scratch sliced).
             unsafe {
                 let row = |r: usize| wq.as_ptr().add(rows[r] * nb * block_bytes);
-                let wr = [row(0), row(1), row(2), row(3)];
-                let srow = |r: usize| (ws.as_ptr() as *const u16).add(rows[r] * nb);
-                let sr = [srow(0), srow(1), srow(2), srow(3)];
-                let xrow = q.codes.as_ptr().add(i * nb * QK);
-                let xsr = q.scales.as_ptr().add(i * nb);
-                let sums = q.sums8.as_ptr().add(if Q4 { i * nb } else { 0 });
-                let mut b0 = 0;
-                while b0 < nb {
-                    let len = (nb - b0).min(SCALE_CHUNK);
-                    tile_scales(sr, xsr, b0, len, &mut sbuf);
-                    let (sp, accp) = (sbuf.as_ptr(), &mut acc as *mut v128 as *mut f32);
-                    let w = |r: usize| wr[r].add(b0 * block_bytes);
-                    let xb = xrow.add(b0 * QK);
-                    if Q4 {
-                        crate::wat_simd128::q4_0_dot4(xb, sums.add(b0), w(0), w(1), w(2), w(3), sp, len, accp);
-                    } else {
-                        crate::wat_simd128::q8_0_dot4(xb, w(0), w(1), w(2), w(3), sp, len, accp);
-                    }
-                    b0 += len;
+                let sp = (ws.as_ptr() as *const f32).add(j * nb * NR);
+                let xb = q.codes.as_ptr().add(i * nb * QK);
+                let xs = q.scales.as_ptr().add(i * nb);
+                let accp = &mut acc as *mut v128 as *mut f32;
+                if Q4 {
+                    let sums = q.sums8.as_ptr().add(i * nb);
+                    crate::wat_simd128::q4_0_dot4(xb, sums, row(0), row(1), row(2), row(3), sp, xs, nb, accp);
+                } else {
+                    crate::wat_simd128::q8_0_dot4(xb, row(0), row(1), row(2), row(3), sp, xs, nb, accp);
                 }
                 let mut out = acc;
                 if Q4 {

@@ -70,7 +70,7 @@ fn q_gemv(
                 let xs = q.scales[i * nb + b];
                 for (r, a) in acc.iter_mut().enumerate().take(nr) {
                     let dot: i32 = (0..QK).map(|e| code(j + r, b, e) * xq[e] as i32).sum();
-                    *a += (scale_at(ws, (j + r) * nb + b) * xs) * dot as f32;
+                    *a += (crate::format::scale_at(ws, n, nb, j + r, b) * xs) * dot as f32;
                 }
             }
             for (r, &a) in acc.iter().enumerate().take(nr) {
@@ -94,12 +94,6 @@ pub fn q4_0_gemv(m: usize, n: usize, q: &QRows, wq: &[u8], ws: &[u8], bias: Opti
         let byte = wq[(r * nb + b) * (QK / 2) + e % (QK / 2)];
         (if e < QK / 2 { byte & 15 } else { byte >> 4 }) as i32 - 8
     })
-}
-
-/// The float16 scale of block `i` of a scale plane, as f32.
-#[inline(always)]
-fn scale_at(ws: &[u8], i: usize) -> f32 {
-    crate::dtype::f16_to_f32(u16::from_le_bytes([ws[2 * i], ws[2 * i + 1]]))
 }
 
 /// The scalar q4_0 kernel reads codes in natural order and needs no block sums.
