@@ -14,11 +14,16 @@ use crate::format::{Format, QK};
 /// exactly when that maximum is. Shared with the activation quantiser of the gemv kernels.
 #[inline(always)]
 pub(crate) fn load_block(x: &[f32]) -> ([v128; 8], f32) {
+    // A whole block is read where it lies; a partial one from a zero-padded copy.
     let mut buf = [0.0f32; QK];
-    buf[..x.len()].copy_from_slice(x);
-    // SAFETY: buf holds 32 floats.
+    let p = if x.len() == QK {
+        x.as_ptr()
+    } else {
+        buf[..x.len()].copy_from_slice(x);
+        buf.as_ptr()
+    };
+    // SAFETY: p points at 32 readable floats (x whole, or buf).
     let v: [v128; 8] = unsafe {
-        let p = buf.as_ptr();
         [
             v128_load(p as *const v128),
             v128_load(p.add(4) as *const v128),
