@@ -3,7 +3,7 @@ import { Tensor, Weight, initInfo, linear, matmul, memoryStats, type WeightForma
 import { linear64, matmul64, quantize64, randoms } from './helpers/reference.js';
 
 const FORMATS: WeightFormat[] = ['float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels', 'int8-panels'];
-// k = 2113: 67 blocks, past the 64 whose scale products the SIMD block kernels prepare at once.
+// k = 2113: 67 blocks, the last holding one value; n = 9: three four-row tiles of three rows each.
 const SHAPES: [number, number][] = [[1, 1], [31, 5], [32, 17], [33, 33], [65, 7], [100, 64], [2113, 9]];
 
 /** The weight values each format stands for, independently of the kernels. */

@@ -377,10 +377,7 @@ impl Elem for i8 {
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use simd::{
-    f16_nonfinite_seen, f16x4_to_f32x4, load_bf16x4, load_f16x4, load_f16x4_finite, load_f16x4_noting, load_i8x16,
-    load_i8x4,
-};
+pub use simd::{f16x4_to_f32x4, load_bf16x4, load_f16x4, load_f16x4_finite, load_i8x16, load_i8x4};
 
 /// SIMD128 widening loads (no f16 instructions in base SIMD128: integer ops plus one
 /// multiply, the same algorithm as [`f16_to_f32`]).
@@ -462,28 +459,6 @@ mod simd {
     #[inline(always)]
     pub unsafe fn load_f16x4_finite(p: *const u16) -> v128 {
         f32x4_mul(load_f16x4_finite_raw(p), f32x4_splat(super::F16_RESCALE))
-    }
-
-    /// [`load_f16x4_finite`] that also notes ±inf/NaN instead of excluding them: `seen`
-    /// keeps, lane by lane, the largest `exponent|mantissa` field met (the raw bits
-    /// shifted left by one, which drops the sign); [`f16_nonfinite_seen`] tells whether
-    /// one was all-ones in its exponent. Two operations more than the finite load, five
-    /// fewer than the exact [`load_f16x4`]; a caller redoes its work exactly when told.
-    ///
-    /// # Safety
-    /// `p..p+4` must be readable.
-    #[inline(always)]
-    pub unsafe fn load_f16x4_noting(p: *const u16, seen: &mut v128) -> v128 {
-        let raw = load_f16x4_finite_raw(p);
-        *seen = i32x4_max(*seen, i32x4_shl(raw, 1));
-        f32x4_mul(raw, f32x4_splat(super::F16_RESCALE))
-    }
-
-    /// Whether a [`load_f16x4_noting`] since `seen` was zero met ±inf or NaN: the
-    /// exponent field (bits 28..24 after the shift) all ones.
-    #[inline(always)]
-    pub fn f16_nonfinite_seen(seen: v128) -> bool {
-        v128_any_true(i32x4_ge(seen, i32x4_splat(0x1f00_0000)))
     }
 
     /// [`load_f16x4_finite`] before its rescale: the values times 2^-112 (exact).

@@ -323,8 +323,8 @@ fn non_finite_activations_poison_their_outputs() {
 }
 
 /// A weight block holding ±inf or NaN gets a NaN scale; an ±inf scale may come from a
-/// buffer written by hand. Either poisons its row's outputs only, whichever widening
-/// path (four blocks at a time, or the tail) the scale falls in.
+/// buffer written by hand. Either poisons its row's outputs only, wherever its row falls
+/// in the scale plane's four-row tiles.
 #[test]
 fn non_finite_weight_scales_poison_their_rows() {
     let (k, n) = (7 * 32, 9);
