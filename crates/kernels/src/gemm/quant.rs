@@ -14,8 +14,9 @@
 //! int32 (`i32x4.dot_i16x8_s` on SIMD128: eight multiply-adds per instruction, twice the
 //! float kernel's), then adds `isum · (d_x · d_w)` into float32 accumulators. The
 //! integer sums are exact (|Σ| ≤ 32·127·127 < 2²⁴, so their conversion is exact too).
-//! The activation rows are packed four at a time first ([`pack_a_q`]), so the tile
-//! reads one stream of activations as it reads one sliver of weights.
+//! The activation rows are quantised and packed four at a time first, block by block
+//! ([`pack_a_q`]), so the tile reads one stream of activations as it reads one sliver of
+//! weights.
 
 use super::blocking::{MR, NR};
 use crate::format::{Format, QK};
@@ -39,47 +40,73 @@ pub const A_BLOCK_BYTES: usize = QK * MR * 2 + MR * 4;
 /// Words (u32) of [`A_BLOCK_BYTES`].
 const A_BLOCK_WORDS: usize = A_BLOCK_BYTES / 4;
 
-/// Packs the quantised activations (`codes` `[m][nb·32]` int16, `scales` `[m][nb]`) four
-/// rows at a time into `out` (`ceil(m/4)·nb` blocks of [`A_BLOCK_WORDS`] words): a
-/// block holds, per depth pair `p`, the four rows' pairs `(x[2p], x[2p+1])` as one word
-/// each (the low half the first, as memory orders them), then the four rows' scales.
-/// A last tile short of rows repeats its last row (whose results are dropped).
-pub fn pack_a_q(m: usize, nb: usize, codes: &[i16], scales: &[f32], out: &mut [u32]) {
-    let tiles = (m + MR - 1) / MR;
-    assert!(codes.len() >= m * nb * QK && scales.len() >= m * nb && out.len() >= tiles * nb * A_BLOCK_WORDS);
-    for t in 0..tiles {
-        let rows: [usize; MR] = core::array::from_fn(|r| (t * MR + r).min(m - 1));
-        for b in 0..nb {
-            let o = &mut out[(t * nb + b) * A_BLOCK_WORDS..(t * nb + b + 1) * A_BLOCK_WORDS];
-            for (r, &i) in rows.iter().enumerate() {
-                let x = &codes[(i * nb + b) * QK..(i * nb + b + 1) * QK];
-                for p in 0..QK / 2 {
-                    o[p * MR + r] = x[2 * p] as u16 as u32 | (x[2 * p + 1] as u16 as u32) << 16;
-                }
-                o[QK / 2 * MR + r] = scales[i * nb + b].to_bits();
-            }
+/// Packs one block of a 4-row activation tile into `out` ([`A_BLOCK_WORDS`] words): per
+/// depth pair `p`, the four rows' pairs `(x[2p], x[2p+1])` as one word each (the low half
+/// the first, as memory orders them), then the four rows' scales.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub fn pack_a_q(codes: &[[i16; QK]; MR], scales: &[f32; MR], out: &mut [u32]) {
+    for (r, x) in codes.iter().enumerate() {
+        for p in 0..QK / 2 {
+            out[p * MR + r] = x[2 * p] as u16 as u32 | (x[2 * p + 1] as u16 as u32) << 16;
         }
+        out[QK / 2 * MR + r] = scales[r].to_bits();
     }
 }
 
-/// Quantises `m` rows of `x` per block ([`crate::gemv::quantize_rows`]) into `xs` and
-/// `xq`, then packs them into `xa` ([`pack_a_q`]); returns `xa` as words.
+/// [`pack_a_q`] on SIMD128: a row's eight int16 codes are four pairs, one word each, so
+/// the four rows' vectors of a group of four pairs, transposed 4 × 4 as words, are four
+/// depth pairs of the packed block.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub fn pack_a_q(codes: &[[i16; QK]; MR], scales: &[f32; MR], out: &mut [u32]) {
+    use core::arch::wasm32::*;
+    assert!(out.len() >= A_BLOCK_WORDS, "pack_a_q: out too short");
+    // SAFETY: each row holds QK = 32 i16 (four vectors), scales MR = 4 floats, out
+    // A_BLOCK_WORDS = 68 words (asserted): 16 pairs × 4 rows, then 4 scales.
+    unsafe {
+        let o = out.as_mut_ptr();
+        for g in 0..QK / 8 {
+            let v = |r: usize| v128_load(codes[r].as_ptr().add(8 * g) as *const v128);
+            let t = crate::gemv::tile_simd128::transpose4(v(0), v(1), v(2), v(3));
+            for (i, w) in t.iter().enumerate() {
+                v128_store(o.add((4 * g + i) * MR) as *mut v128, *w);
+            }
+        }
+        v128_store(o.add(QK / 2 * MR) as *mut v128, v128_load(scales.as_ptr() as *const v128));
+    }
+}
+
+/// Quantises `m` rows of `x` per block (the codes and scales of
+/// [`crate::gemv::quantize_rows`], block by block) and packs them four rows at a time
+/// ([`pack_a_q`]) into the front of `buf`, one block of a tile at a time; returns the
+/// packed tiles (`ceil(m/4)·nb` blocks) as words. A last tile short of rows repeats its
+/// last row (whose results are dropped).
 fn quantize_packed<'a>(x: &[f32], ldx: usize, m: usize, k: usize, buf: &'a mut [f32]) -> &'a [u32] {
     let nb = Format::Q8_0.blocks(k);
-    let (xs, rest) = buf.split_at_mut(m * nb);
-    let (xq, xa) = rest.split_at_mut(m * nb * QK / 2);
-    // SAFETY: xq holds m·nb·16 floats = m·nb·32 i16, xa whole floats as u32 (alignment
-    // 4 ≥ 2); integers have no invalid bit patterns.
-    let xq = unsafe { core::slice::from_raw_parts_mut(xq.as_mut_ptr() as *mut i16, m * nb * QK) };
-    let xa = unsafe { core::slice::from_raw_parts_mut(xa.as_mut_ptr() as *mut u32, xa.len()) };
-    crate::gemv::quantize_rows(x, ldx, m, k, xq, xs);
-    pack_a_q(m, nb, xq, xs, xa);
+    let tiles = (m + MR - 1) / MR;
+    let words = quantize_packed_len(m, nb);
+    assert!(buf.len() >= words, "quantize_packed: scratch too short");
+    assert!(m == 0 || k == 0 || x.len() >= (m - 1) * ldx + k, "quantize_packed: x too short");
+    // SAFETY: buf holds at least `words` floats, reused as u32 (same size and alignment;
+    // integers have no invalid bit patterns).
+    let xa = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut u32, words) };
+    let mut codes = [[0i16; QK]; MR];
+    let mut scales = [0f32; MR];
+    for t in 0..tiles {
+        let rows: [usize; MR] = core::array::from_fn(|r| (t * MR + r).min(m - 1));
+        for b in 0..nb {
+            for (r, &i) in rows.iter().enumerate() {
+                let xs = &x[i * ldx + b * QK..i * ldx + k.min((b + 1) * QK)];
+                scales[r] = crate::gemv::quantize_block(xs, &mut codes[r]);
+            }
+            pack_a_q(&codes, &scales, &mut xa[(t * nb + b) * A_BLOCK_WORDS..(t * nb + b + 1) * A_BLOCK_WORDS]);
+        }
+    }
     xa
 }
 
 /// Floats of scratch [`quantize_packed`] takes for `m` rows of `nb` blocks.
 fn quantize_packed_len(m: usize, nb: usize) -> usize {
-    m * nb + m * nb * QK / 2 + (m + MR - 1) / MR * nb * A_BLOCK_WORDS
+    (m + MR - 1) / MR * nb * A_BLOCK_WORDS
 }
 
 /// Packs weight rows `j0 .. j0 + nc` of the q8_0/q4_0 matrix `w` (`[n, k]`, `nb` blocks a

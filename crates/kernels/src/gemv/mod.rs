@@ -48,6 +48,10 @@ mod scalar;
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use scalar as imp;
 
+/// One activation block (≤ 32 values) to int8 codes held as int16, and its scale, as
+/// [`quantize_rows`] does per block (the integer GEMM packs them as it goes).
+pub(crate) use imp::quantize_block;
+
 /// Weight rows per tile: four independent accumulators hide the add latency, and four
 /// rows of up to ~1.5k f32 (24 KiB) stay in L1 while every activation row uses them.
 pub const NR: usize = 4;
