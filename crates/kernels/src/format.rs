@@ -198,11 +198,18 @@ impl Format {
 /// (`crate::gemv::NR`, rows `t + r·q`).
 pub const SCALE_TILE: usize = 4;
 
+/// Tiles of the scale plane of a `rows`-row matrix: `q = ⌈rows/4⌉`.
+#[inline(always)]
+pub fn scale_tiles(rows: usize) -> usize {
+    (rows + SCALE_TILE - 1) / SCALE_TILE
+}
+
 /// Index (in f32) of the scale of block `b` of row `r` in the scale plane of a `rows`-row
-/// matrix of `nb` blocks a row: row `r` is slot `r / q` of tile `r % q`, `q = ⌈rows/4⌉`.
+/// matrix of `nb` blocks a row: row `r` is slot `r / q` of tile `r % q`, `q` =
+/// [`scale_tiles`]`(rows)` (rows up to `4·q` map to the tiles' padding slots).
 #[inline(always)]
 pub fn scale_index(rows: usize, nb: usize, r: usize, b: usize) -> usize {
-    let q = (rows + SCALE_TILE - 1) / SCALE_TILE;
+    let q = scale_tiles(rows);
     ((r % q) * nb + b) * SCALE_TILE + r / q
 }
 
@@ -398,17 +405,12 @@ pub fn write_block_rows(
             put(r, b, f16_to_f32(d));
         }
     }
-    if row0 + count == rows && rows > 0 {
-        // The slots of tile rows past `rows` (the last tiles' fourth row, when rows % 4 ≠ 0).
-        let q = (rows + SCALE_TILE - 1) / SCALE_TILE;
-        for t in 0..q {
-            for slot in 0..SCALE_TILE {
-                if t + slot * q >= rows {
-                    for b in 0..nb {
-                        let at = 4 * ((t * nb + b) * SCALE_TILE + slot);
-                        scales[at..at + 4].copy_from_slice(&0f32.to_le_bytes());
-                    }
-                }
+    if row0 + count == rows {
+        // The slots of the tile rows past `rows` ([`scale_index`] maps rows up to the
+        // tiles' 4·q exactly as it maps the real ones).
+        for r in rows..scale_tiles(rows) * SCALE_TILE {
+            for b in 0..nb {
+                put(r, b, 0.0);
             }
         }
     }
@@ -418,13 +420,7 @@ pub fn write_block_rows(
 /// matrix buffer `dst` of `format.matrix_bytes(rows, cols)` bytes (layout in the
 /// module docs).
 pub fn quantize(format: Format, src: &[f32], ld: usize, rows: usize, cols: usize, dst: &mut [u8]) {
-    assert!(format.is_block(), "format::quantize: {:?} is not a block format", format);
-    assert!(
-        rows == 0 || cols == 0 || (ld >= cols && src.len() >= (rows - 1) * ld + cols),
-        "format::quantize: src too short"
-    );
-    assert!(Some(dst.len()) == format.matrix_bytes(rows, cols), "format::quantize: dst length");
-    write_block_rows(format, src, ld.max(cols), 0, rows, rows, cols, dst);
+    write_block_rows(format, src, ld, 0, rows, rows, cols, dst);
 }
 
 /// [`quantize`] to q8_0.
