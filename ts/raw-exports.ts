@@ -112,9 +112,9 @@ export interface RawExports {
   /**
    * Packs `rows × cols` contiguous rows at `src` (format `src_format`: 0 f32, 1 float16
    * or 2 bfloat16) into the q8_0 (4), q4_0 (5), f32 panels (6) or q8_0 panels (7) matrix buffer `dst` of
-   * `Format::matrix_bytes(rows, cols)` bytes (`kernels::format`: code plane, then
-   * scale plane in the matrix–vector tile order; or the GEMM's panel order). 16-bit rows are widened one at a
-   * time (exactly).
+   * `Format::matrix_bytes(rows, cols)` bytes (`kernels::format`: code plane, then scale
+   * plane in the matrix–vector tile order; or the GEMM's panel order). 16-bit rows are
+   * widened one at a time (exactly).
    */
   wa_quantize(src: number, src_format: number, dst: number, dst_format: number, rows: number, cols: number): number;
   /**

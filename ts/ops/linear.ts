@@ -9,15 +9,15 @@ import { describe, formatShape, sameShape } from '../shape.js';
 import { tensorArg } from './args.js';
 
 /**
- * Storage formats of a {@link Weight}: the float dtypes, `'int8'` (q8_0: blocks of 32
- * int8 codes with a scale each, a float16 value kept as float32: 9 bits a weight) and
- * `'int4'` (q4_0: blocks of 32 4-bit codes with a scale, 5 bits a weight), both quantised once, when the
- * weight is made (round to nearest, as ggml's q8_0/q4_0), and `'float32-panels'`:
- * float32 laid out once in the blocked GEMM's panel order, so every product runs on the
- * GEMM without repacking the weight — for weights that always meet several rows at once
- * (an encoder's: from 2 rows it beats `'float32'`'s matrix–vector kernels; a single row
- * is slower, as the GEMM's 4-row tile is a quarter used); `'int8-panels'` is the same for
- * `'int8'`: its q8_0 values laid out once for the integer GEMM (9 bits a weight).
+ * Storage formats of a {@link Weight}: the float dtypes, `'int8'` (q8_0: blocks of 32 int8 codes
+ * with a scale each, a float16 value kept as float32: 9 bits a weight) and `'int4'` (q4_0:
+ * blocks of 32 4-bit codes with a scale, 5 bits a weight), both quantised once, when the weight
+ * is made (round to nearest, as ggml's q8_0/q4_0), and `'float32-panels'`: float32 laid out once
+ * in the blocked GEMM's panel order, so every product runs on the GEMM without repacking the
+ * weight — for weights that always meet several rows at once (an encoder's: from 2 rows it beats
+ * `'float32'`'s matrix–vector kernels; a single row is slower, as the GEMM's 4-row tile is a
+ * quarter used); `'int8-panels'` is the same for `'int8'`: its q8_0 values laid out once for the
+ * integer GEMM (9 bits a weight).
  */
 export type WeightFormat = 'float32' | 'float16' | 'bfloat16' | 'int8' | 'int4' | 'float32-panels' | 'int8-panels';
 

@@ -100,9 +100,9 @@ pub fn wa_f16_all_finite(src: usize, n: usize) -> i32 {
 
 /// Packs `rows × cols` contiguous rows at `src` (format `src_format`: 0 f32, 1 float16
 /// or 2 bfloat16) into the q8_0 (4), q4_0 (5), f32 panels (6) or q8_0 panels (7) matrix buffer `dst` of
-/// `Format::matrix_bytes(rows, cols)` bytes (`kernels::format`: code plane, then
-/// scale plane in the matrix–vector tile order; or the GEMM's panel order). 16-bit rows are widened one at a
-/// time (exactly).
+/// `Format::matrix_bytes(rows, cols)` bytes (`kernels::format`: code plane, then scale
+/// plane in the matrix–vector tile order; or the GEMM's panel order). 16-bit rows are
+/// widened one at a time (exactly).
 #[wasm_bindgen]
 pub fn wa_quantize(src: usize, src_format: u32, dst: usize, dst_format: u32, rows: usize, cols: usize) -> i32 {
     wa_quantize_into(src, src_format, dst, dst_format, rows, cols, 0, rows)
