@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the three WebAssembly binaries from crates/wasm: SIMD128 and scalar with
 # wasm-pack, optimised with wasm-opt (the SIMD128 one then linked with the kernels written
-# in WebAssembly text, scripts/link-wat.mjs), and relaxed-SIMD made from the SIMD128 one by
-# scripts/relaxed-fma.mjs (fused multiply-add; rustc 1.63 cannot emit those opcodes).
-# Proves the SIMD ones hold SIMD opcodes (and the scalar one none), that only the
-# relaxed one holds f32x4.relaxed_madd, then bundles ts/ into dist/ with rollup.
+# in WebAssembly text, scripts/link-wat.mjs), and relaxed-SIMD made from the same module
+# linked with the relaxed kernels, by scripts/relaxed-fma.mjs (fused multiply-add; rustc
+# 1.63 cannot emit those opcodes). Proves the SIMD ones hold SIMD opcodes (and the scalar
+# one none), that only the relaxed one holds f32x4.relaxed_madd and the relaxed integer
+# dot product, then bundles ts/ into dist/ with rollup.
 #
 # wasm-pack runs with Debian's cargo/rustc 1.63 first on PATH (the only Rust here
 # with a wasm32 standard library) and --mode no-install (uses the wasm-bindgen
@@ -46,13 +47,15 @@ build_variant() { # name rustflags wasm-opt-flags...
 build_variant simd "-C target-feature=+simd128" -O3 --enable-simd
 # The kernels written in WebAssembly text (crates/kernels/src/**/*.wat) into the SIMD128
 # module, after wasm-opt so that they keep their order; the glue stops importing them.
-log "link-wat (simd)"
+# The relaxed-SIMD build links its own kernels (the `_relaxedsimd.wat` files) into a copy.
+log "link-wat (simd, relaxed-simd)"
+node scripts/link-wat.mjs --relaxed pkg/simd/wasm_attention_bg.wasm target/relaxed-linked.wasm || fail "link-wat --relaxed"
 node scripts/link-wat.mjs pkg/simd/wasm_attention_bg.wasm || fail "link-wat"
 node scripts/link-wat.mjs --glue pkg/simd/wasm_attention.js || fail "link-wat --glue"
 build_variant scalar "" -O3
 log "relaxed-fma (relaxed-simd from simd)"
 rm -rf pkg/relaxed-simd
-node scripts/relaxed-fma.mjs pkg/simd/wasm_attention_bg.wasm pkg/relaxed-simd/wasm_attention_bg.wasm \
+node scripts/relaxed-fma.mjs target/relaxed-linked.wasm pkg/relaxed-simd/wasm_attention_bg.wasm \
   || fail "relaxed-fma"
 
 # 0xfd is the prefix byte of every SIMD128 opcode.
@@ -68,6 +71,13 @@ simd_madd=$(madd_ops pkg/simd/wasm_attention_bg.wasm)
 log "f32x4.relaxed_madd: relaxed-simd build $relaxed_madd, simd build $simd_madd"
 [ "$relaxed_madd" -gt 0 ] || fail "the relaxed-SIMD build holds no f32x4.relaxed_madd"
 [ "$simd_madd" -eq 0 ] || fail "the SIMD build holds f32x4.relaxed_madd"
+# i16x8.relaxed_dot_i8x16_i7x16_s is 0xfd 0x112 (LEB128 92 02): the 4-bit GEMM's tile.
+dot_ops() { wasm-objdump -d "$1" | grep -cE '^ [0-9a-f]+: fd 92 02 ' || true; }
+relaxed_dot=$(dot_ops pkg/relaxed-simd/wasm_attention_bg.wasm)
+simd_dot=$(dot_ops pkg/simd/wasm_attention_bg.wasm)
+log "i16x8.relaxed_dot_i8x16_i7x16_s: relaxed-simd build $relaxed_dot, simd build $simd_dot"
+[ "$relaxed_dot" -gt 0 ] || fail "the relaxed-SIMD build holds no i16x8.relaxed_dot_i8x16_i7x16_s"
+[ "$simd_dot" -eq 0 ] || fail "the SIMD build holds i16x8.relaxed_dot_i8x16_i7x16_s"
 
 # Both builds come from one source, so their JS glue is the same; ship one copy.
 cmp -s pkg/simd/wasm_attention.js pkg/scalar/wasm_attention.js || fail "SIMD and scalar glue differ"

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Links the kernels written in WebAssembly text into a SIMD128 module:
 //
-//   node scripts/link-wat.mjs <module.wasm> [<out.wasm>]        (in place without <out.wasm>)
+//   node scripts/link-wat.mjs [--relaxed] <module.wasm> [<out.wasm>]   (in place without <out.wasm>)
 //   node scripts/link-wat.mjs --glue <wasm_attention.js>         (drops the glue's import of them)
 //
 // The Rust kernels declare them as imports of the module `wa_kernels`
@@ -11,6 +11,8 @@
 //   2. merges the two with binaryen's `wasm-merge`, which turns each import into the
 //      kernel itself, so the Rust code calls it directly;
 //   3. removes the kernels' exports and checks that nothing is left importing `wa_kernels`.
+// With --relaxed (the relaxed-SIMD build), a `name_relaxedsimd.wat` file takes the place of
+// `name_simd128.wat` (same exports, relaxed-SIMD opcodes); without it, `_relaxedsimd` files are left out.
 // The merged module is not optimised again: the kernels keep the order they were written in,
 // which is their reason to exist. A module that imports nothing from `wa_kernels` (the
 // scalar build) is left as it is.
@@ -28,33 +30,42 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const IMPORT = 'wa_kernels';
 
-/** Every `.wat` file under `dir`, sorted (a stable function order). */
-function watFiles(dir) {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
+const RELAXED = '_relaxedsimd.wat';
+
+/** Every `.wat` file under `dir` for the build, sorted (a stable function order). */
+function watFiles(dir, relaxed) {
+  const all = readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && e.name.endsWith('.wat'))
-    .map((e) => join(e.parentPath ?? e.path, e.name))
-    .sort();
+    .map((e) => join(e.parentPath ?? e.path, e.name));
+  const replaced = new Set(all.filter((f) => f.endsWith(RELAXED)).map((f) => f.slice(0, -RELAXED.length) + '_simd128.wat'));
+  return all.filter((f) => (relaxed ? !replaced.has(f) : !f.endsWith(RELAXED))).sort();
 }
 
-/** Names the module at `bytes` imports from `wa_kernels`. */
+/** Names the module at `bytes` imports from `wa_kernels` (read by binaryen: Node 20 cannot compile relaxed SIMD). */
 function kernelImports(bytes) {
-  return WebAssembly.Module.imports(new WebAssembly.Module(bytes))
-    .filter((i) => i.module === IMPORT)
-    .map((i) => i.name);
+  const m = binaryen.readBinary(bytes);
+  const names = [];
+  for (let i = 0; i < m.getNumFunctions(); i++) {
+    const f = binaryen.getFunctionInfo(m.getFunctionByIndex(i));
+    if (f.module === IMPORT) names.push(f.base);
+  }
+  m.dispose();
+  return names;
 }
 
 /** Links the kernels into the module at `input`, writing `output`; returns the names linked. */
-export function linkWat(input, output = input) {
+export function linkWat(input, output = input, { relaxed = false } = {}) {
   const bytes = readFileSync(input);
   const wanted = kernelImports(bytes);
   if (wanted.length === 0) {
     if (output !== input) writeFileSync(output, bytes);
     return [];
   }
-  const sources = watFiles(join(root, 'crates', 'kernels', 'src'));
+  const sources = watFiles(join(root, 'crates', 'kernels', 'src'), relaxed);
+  const features = binaryen.Features.MVP | binaryen.Features.SIMD128 | (relaxed ? binaryen.Features.RelaxedSIMD : 0);
   const text = `(module (import "main" "memory" (memory 0))\n${sources.map((f) => readFileSync(f, 'utf8')).join('\n')}\n)`;
   const kernels = binaryen.parseText(text);
-  kernels.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128);
+  kernels.setFeatures(features);
   if (!kernels.validate()) throw new Error('link-wat: the .wat kernels do not validate');
   const exported = [];
   for (let i = 0; i < kernels.getNumExports(); i++) exported.push(binaryen.getExportInfo(kernels.getExportByIndex(i)).name);
@@ -67,10 +78,11 @@ export function linkWat(input, output = input) {
     writeFileSync(kernelPath, kernels.emitBinary());
     kernels.dispose();
     const merge = join(root, 'node_modules', '.bin', 'wasm-merge');
-    execFileSync(merge, [input, 'main', kernelPath, IMPORT, '--enable-simd', '-o', merged], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const flags = ['--enable-simd', ...(relaxed ? ['--enable-relaxed-simd'] : [])];
+    execFileSync(merge, [input, 'main', kernelPath, IMPORT, ...flags, '-o', merged], { stdio: ['ignore', 'ignore', 'inherit'] });
     // The kernels' own exports came along; the module keeps only its own.
     const m = binaryen.readBinary(readFileSync(merged));
-    m.setFeatures(m.getFeatures() | binaryen.Features.SIMD128);
+    m.setFeatures(m.getFeatures() | features);
     for (const name of exported) m.removeExport(name);
     if (!m.validate()) throw new Error('link-wat: the linked module does not validate');
     const out = m.emitBinary();
@@ -99,11 +111,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   if (args[0] === '--glue' && args[1]) {
     dropGlueImport(args[1]);
-  } else if (args[0] && !args[0].startsWith('-')) {
-    const names = linkWat(args[0], args[1] ?? args[0]);
+  } else if (args[args[0] === '--relaxed' ? 1 : 0] && !args[args[0] === '--relaxed' ? 1 : 0].startsWith('-')) {
+    const relaxed = args[0] === '--relaxed';
+    const [input, output] = args.slice(relaxed ? 1 : 0);
+    const names = linkWat(input, output ?? input, { relaxed });
     console.log(`[link-wat] ${names.length ? names.join(', ') : 'nothing to link'}`);
   } else {
-    console.error('usage: node scripts/link-wat.mjs <module.wasm> [<out.wasm>] | --glue <glue.js>');
+    console.error('usage: node scripts/link-wat.mjs [--relaxed] <module.wasm> [<out.wasm>] | --glue <glue.js>');
     process.exit(2);
   }
 }

@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { Tensor, Weight, initInfo, linear, matmul, memoryStats, type WeightFormat } from '../ts/index.js';
 import { linear64, matmul64, quantize64, randoms } from './helpers/reference.js';
 
-const FORMATS: WeightFormat[] = ['float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels', 'int8-panels'];
+const FORMATS: WeightFormat[] =
+  ['float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels', 'int8-panels', 'int4-panels'];
 // k = 2113: 67 blocks, the last holding one value; n = 9: three four-row tiles of three rows each.
 const SHAPES: [number, number][] = [[1, 1], [31, 5], [32, 17], [33, 33], [65, 7], [100, 64], [2113, 9]];
 
 /** The weight values each format stands for, independently of the kernels. */
 function weightValues(format: WeightFormat, data: Float32Array, n: number, k: number): Float64Array {
   if (format === 'int8' || format === 'int8-panels') return quantize64('q8_0', data, n, k);
-  if (format === 'int4') return quantize64('q4_0', data, n, k);
+  if (format === 'int4' || format === 'int4-panels') return quantize64('q4_0', data, n, k);
   if (format === 'float32' || format === 'float32-panels') return Float64Array.from(data);
   using t = Tensor.from(data, [n, k], { dtype: format });
   return Float64Array.from(t.toArray());
@@ -44,7 +45,7 @@ describe('linear against a float64 reference', () => {
           using y = linear(x, w, withBias ? { bias } : {});
           expect(y.shape).toEqual([m, n]);
           const ref = linear64(xd, wv, m, k, n, withBias ? bd : undefined);
-          const quant = format === 'int8' || format === 'int4' || format === 'int8-panels';
+          const quant = format === 'int8' || format === 'int4' || format === 'int8-panels' || format === 'int4-panels';
           // Float formats: float32 rounding of k products; block formats add the
           // activation-quantisation bound Σ max|x_block|/254 · Σ|w_block|.
           const bound = ref.mag.map((a, i) => (quant ? ref.qbound[i]! * (1 + 1e-6) : 0) + (k + 4) * 1.2e-7 * a + 1e-30);
@@ -59,7 +60,7 @@ describe('linear against a float64 reference', () => {
     const before = memoryStats().liveBlocks;
     // n past the GEMM's 128-row column blocks with a partial last sliver; m past 4-row tiles.
     for (const [m, k, n] of [[3, 40, 9], [24, 40, 9], [70, 600, 2000]] as const) {
-      for (const format of ['int8', 'int4', 'int8-panels'] as const) {
+      for (const format of ['int8', 'int4', 'int8-panels', 'int4-panels'] as const) {
         const wd = randoms(n * k, n + k, -0.5, 0.5), xd = randoms(m * k, m + k, -2, 2), bd = randoms(n, 7);
         using w = Weight.from({ data: wd, shape: [n, k] }, { format });
         using x = Tensor.from(xd, [m, k]);
@@ -69,6 +70,31 @@ describe('linear against a float64 reference', () => {
         const bound = ref.mag.map((a, i) => ref.qbound[i]! * (1 + 1e-6) + (k + 4) * 1.2e-7 * a + 1e-30);
         expectWithin(y.data, ref.y, bound, `${format} m=${m} k=${k} n=${n}`);
       }
+    }
+    expect(memoryStats().liveBlocks).toBe(before);
+  });
+
+  it('int4-panels equals int4 bit for bit (the relaxed-SIMD tile in that build), at the int16 sums\' extremes too', () => {
+    const before = memoryStats().liveBlocks;
+    const bits = (t: Tensor) => Array.from(new Uint32Array(Float32Array.from(t.data).buffer));
+    for (const [m, k, n] of [[1, 32, 8], [4, 64, 16], [7, 100, 13], [16, 384, 40], [33, 600, 130]] as const) {
+      const wd = randoms(n * k, n * k, -0.5, 0.5), xd = randoms(m * k, m * k, -2, 2), bd = randoms(n, 11);
+      // Extremes: each block of row 0 is one −8·d and 31 × 7·d (nibbles 0 and 15); x rows
+      // of all +1 and all −1 (codes ±127): a lane's block sum reaches ±8 · 2·127·15.
+      for (let p = 0; p < k; p++) wd[p] = p % 32 === 0 ? -8 : 7;
+      if (m > 1) for (let p = 0; p < k; p++) { xd[p] = 1; xd[k + p] = -1; }
+      using panels = Weight.from({ data: wd, shape: [n, k] }, { format: 'int4-panels' });
+      using rows = Weight.from({ data: wd, shape: [n, k] }, { format: 'int4' });
+      using x = Tensor.from(xd, [m, k]);
+      using bias = Tensor.from(bd, [n]);
+      using a = linear(x, panels, { bias });
+      using b = linear(x, rows, { bias });
+      // From 3 rows both run a GEMM (int4 rows the integer GEMM, after unpacking).
+      if (m > 2) expect(bits(a), `m=${m} k=${k} n=${n}`).toEqual(bits(b));
+      // Every m against the float64 reference of the q4_0 values.
+      const ref = linear64(xd, quantize64('q4_0', wd, n, k), m, k, n, bd);
+      expectWithin(a.data, ref.y, ref.mag.map((v, i) => ref.qbound[i]! * (1 + 1e-6) + (k + 4) * 1.2e-7 * v + 1e-30),
+        `int4-panels m=${m} k=${k} n=${n}`);
     }
     expect(memoryStats().liveBlocks).toBe(before);
   });
@@ -109,6 +135,7 @@ describe('linear against a float64 reference', () => {
       float32: 5 * 70 * 4, float16: 5 * 70 * 2, bfloat16: 5 * 70 * 2, int8: 5 * 3 * 32 + 8 * 3 * 4, int4: 5 * 3 * 16 + 8 * 3 * 4,
       'float32-panels': 8 * 70 * 4, // rows padded to the GEMM's panel width
       'int8-panels': 8 * 3 * 36, // padded rows; 32 codes and an f32 scale a block
+      'int4-panels': 8 * 3 * 20, // padded rows; 32 nibbles and an f32 scale a block
     };
     for (const format of FORMATS) {
       const w = Weight.from(t, { format });
@@ -145,7 +172,7 @@ describe('linear against a float64 reference', () => {
     expect(() => linear(x4, w, { out: badOut })).toThrow(/out has shape \[2, 4\], expected \[2, 3\]/);
     expect(() => linear(x4, {} as Weight)).toThrow(/weight must be a Weight/);
     expect(() => Weight.from({ data: randoms(12, 1), shape: [3, 4] }, { format: 'int2' as WeightFormat }))
-      .toThrow(/format must be 'float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels', 'int8-panels'; got string int2/);
+      .toThrow(/format must be 'float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels', 'int8-panels', 'int4-panels'; got string int2/);
     expect(() => Weight.from({ data: randoms(12, 1), shape: [12] as unknown as [number, number] }))
       .toThrow(/shape must be \[out, in\]/);
     using t3 = Tensor.from(randoms(8, 1), [2, 2, 2]);

@@ -43,13 +43,14 @@ export function dtypeArg<D extends CacheDType>(x: unknown, allowed: readonly D[]
  * one element; block formats store blocks of `blockSize` codes (`bytesPerBlock` bytes
  * in the code plane) with one scale per block in a plane after the codes (q8_0/q4_0: a
  * float16 value kept as float32, in tiles of four rows, the matrix–vector kernel's order).
- * `float32-panels` is float32 in the blocked GEMM's panel order and `q8_0-panels` q8_0 in
- * the integer GEMM's (rows padded to `rowMultiple`, f32 scales), which those kernels read
- * without repacking.
+ * `float32-panels` is float32 in the blocked GEMM's panel order, `q8_0-panels` q8_0 in
+ * the integer GEMM's and `q4_0-panels` q4_0 in the 4-bit GEMM's (rows padded to
+ * `rowMultiple`, f32 scales), which those kernels read without repacking.
  */
 export interface StorageFormat {
   /** Registry name (the kernels' name for the block formats). */
-  readonly name: 'float32' | 'float16' | 'bfloat16' | 'int8-row' | 'q8_0' | 'q4_0' | 'float32-panels' | 'q8_0-panels';
+  readonly name: 'float32' | 'float16' | 'bfloat16' | 'int8-row' | 'q8_0' | 'q4_0' | 'float32-panels' | 'q8_0-panels'
+    | 'q4_0-panels';
   /** The kernels' code. */
   readonly code: number;
   /** Values per block (1 for element formats). */
@@ -76,6 +77,7 @@ export const STORAGE_FORMATS: readonly StorageFormat[] = Object.freeze([
   { name: 'q4_0', code: 5, blockSize: 32, bytesPerBlock: 16, scale: 'block-f32-tiles', rowMultiple: 1 },
   { name: 'float32-panels', code: 6, blockSize: 1, bytesPerBlock: 4, scale: 'none', rowMultiple: 8 },
   { name: 'q8_0-panels', code: 7, blockSize: 32, bytesPerBlock: 32, scale: 'block-f32', rowMultiple: 8 },
+  { name: 'q4_0-panels', code: 8, blockSize: 32, bytesPerBlock: 16, scale: 'block-f32', rowMultiple: 8 },
 ] as const);
 
 /**

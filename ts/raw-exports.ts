@@ -94,7 +94,7 @@ export interface RawExports {
   /**
    * `Y[m, n] = X[m, k] · Wᵀ (+ bias)`: `x` f32 rows at stride `ldx`, `w` a `[n, k]`
    * matrix in format `w_format` (0 f32, 1 float16, 2 bfloat16 as contiguous rows;
-   * 4 q8_0, 5 q4_0, 6 f32 panels, 7 q8_0 panels as packed by [`wa_quantize`]; 3 is not a weight
+   * 4 q8_0, 5 q4_0, 6 f32 panels, 7 q8_0 panels, 8 q4_0 panels as packed by [`wa_quantize`]; 3 is not a weight
    * format), `bias` n f32 or 0 for none, `y` f32 rows at stride `ldy` (only written;
    * must not overlap an input). Any `m`: `kernels::linear` picks the matrix–vector
    * kernels for a row or two and the GEMMs beyond (f32 panels: the GEMM for every `m`,
@@ -111,7 +111,7 @@ export interface RawExports {
   wa_f16_all_finite(src: number, n: number): number;
   /**
    * Packs `rows × cols` contiguous rows at `src` (format `src_format`: 0 f32, 1 float16
-   * or 2 bfloat16) into the q8_0 (4), q4_0 (5), f32 panels (6) or q8_0 panels (7) matrix buffer `dst` of
+   * or 2 bfloat16) into the q8_0 (4), q4_0 (5), f32 panels (6), q8_0 panels (7) or q4_0 panels (8) matrix buffer `dst` of
    * `Format::matrix_bytes(rows, cols)` bytes (`kernels::format`: code plane, then scale
    * plane in the matrix–vector tile order; or the GEMM's panel order). 16-bit rows are
    * widened one at a time (exactly).

@@ -75,8 +75,8 @@ describe.each(['bert', 'roberta', 'distilbert', 'modernbert'])('%s with 16-bit a
     const model = EncoderModel.load(config, fixture(name, 'model.safetensors'), { weights: fmt });
     const orig = EncoderModel.load(config, fixture(name, 'model.safetensors'));
     try {
-      // An encoder keeps int8 as q8_0 panels for its integer GEMM (the same values).
-      expect(model.weightFormat).toBe(fmt === 'int8' ? 'int8-panels' : fmt);
+      // An encoder keeps int8 and int4 as panels for their integer GEMMs (the same values).
+      expect(model.weightFormat).toBe(fmt === 'int8' || fmt === 'int4' ? `${fmt}-panels` : fmt);
       const want = flat(ref.embed(input, { normalize: true }));
       const got = flat(model.embed(input, { normalize: true }));
       const err = worst(got, want);

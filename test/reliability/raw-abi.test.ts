@@ -138,6 +138,7 @@ describe('raw ABI bounds checks', () => {
     const wf = w.wa_alloc(n * k * 4), q8 = w.wa_alloc(q8Bytes), q4 = w.wa_alloc(q4Bytes);
     const pn = w.wa_alloc(8 * k * 4); // float32 panels: n rows padded to 8
     const pq = w.wa_alloc(8 * 2 * 36); // q8_0 panels: 8 rows × 2 blocks × (32 codes + f32 scale)
+    const p4 = w.wa_alloc(8 * 2 * 20); // q4_0 panels: 8 rows × 2 blocks × (16 bytes + f32 scale)
     const sentinel = w.wa_alloc(64);
     const heap = () => new Float32Array(w.memory.buffer);
     heap().fill(0.25, x >> 2, (x >> 2) + m * k);
@@ -149,6 +150,8 @@ describe('raw ABI bounds checks', () => {
     expect(w.wa_quantize(wf, 0, pn, 6, n + 4, k)).toBe(BAD_POINTER); // 16 padded rows do not fit
     expect(w.wa_quantize(wf, 0, pq, 7, n, k)).toBe(0);
     expect(w.wa_quantize(wf, 0, pq, 7, n + 4, k)).toBe(BAD_POINTER);
+    expect(w.wa_quantize(wf, 0, p4, 8, n, k)).toBe(0);
+    expect(w.wa_quantize(wf, 0, p4, 8, n + 4, k)).toBe(BAD_POINTER);
     expect(w.wa_quantize(wf, 0, q8, 4, n + 1, k)).toBe(BAD_POINTER); // src and dst too short
     expect(w.wa_quantize(wf, 0, q4, 4, n, k)).toBe(BAD_POINTER); // q8_0 does not fit in the q4_0 block
     expect(w.wa_quantize(wf, 0, wf, 4, n, k)).toBe(ALIASED);
@@ -166,14 +169,15 @@ describe('raw ABI bounds checks', () => {
     expect(w.wa_quantize_into(wf, 0, q8b, 1, n, k, 0, 1)).toBe(BAD_SHAPE); // not a block format
     expect(w.wa_quantize_into(wf, 0, wf, 4, n, k, 0, 1)).toBe(ALIASED);
     expect(w.wa_quantize_into(wf, 0, q8b, 4, n + 1, k, 0, 1)).toBe(BAD_POINTER); // dst too short
-    for (const [wp, f] of [[wf, 0], [wf, 1], [wf, 2], [q8, 4], [q4, 5], [pn, 6], [pq, 7]] as const) {
+    for (const [wp, f] of [[wf, 0], [wf, 1], [wf, 2], [q8, 4], [q4, 5], [pn, 6], [pq, 7], [p4, 8]] as const) {
       expect(w.wa_linear(m, k, n, x, k, wp, f, bias, y, n), `format ${f}`).toBe(0);
       expect(w.wa_linear(m, k, n, x, k, wp, f, 0, y, n)).toBe(0);
     }
     expect(Array.from(heap().subarray(y >> 2, (y >> 2) + m * n)).every((v) => Math.abs(v - 5) < 0.1)).toBe(true);
     expect(w.wa_linear(m, k, n, x, k, q8, 3, 0, y, n)).toBe(BAD_SHAPE); // int8 rows are no weight format
-    expect(w.wa_linear(m, k, n, x, k, q8, 8, 0, y, n)).toBe(BAD_SHAPE); // no format 8
+    expect(w.wa_linear(m, k, n, x, k, q8, 9, 0, y, n)).toBe(BAD_SHAPE); // no format 9
     expect(w.wa_linear(m, k, n, x, k, pq + 2, 7, 0, y, n)).toBe(BAD_POINTER); // q8_0 panels misaligned
+    expect(w.wa_linear(m, k, n, x, k, p4 + 2, 8, 0, y, n)).toBe(BAD_POINTER); // q4_0 panels misaligned
     expect(w.wa_linear(m, k, n, x, k, q8, 6, 0, y, n)).toBe(BAD_POINTER); // q8_0 block read as panels
     expect(w.wa_linear(m, k, n, x, k, pn, 6, 0, pn, n)).toBe(ALIASED);
     expect(w.wa_linear(m, k, n, x, k, q4, 4, 0, y, n)).toBe(BAD_POINTER); // q4_0 block read as q8_0
@@ -187,7 +191,7 @@ describe('raw ABI bounds checks', () => {
     expect(w.wa_linear(0x7fffffff, 0x7fffffff, n, x, 0x7fffffff, wf, 0, 0, y, n)).not.toBe(0);
     expect(w.wa_linear(m, k, 0x7fffffff, x, k, q8, 4, 0, y, 0x7fffffff)).not.toBe(0);
     expect(Array.from(heap().subarray(sentinel >> 2, (sentinel >> 2) + 16))).toEqual(new Array(16).fill(7));
-    for (const p of [x, y, bias, wf, q8, q4, pn, pq, sentinel]) expect(w.wa_free(p)).toBe(0);
+    for (const p of [x, y, bias, wf, q8, q4, pn, pq, p4, sentinel]) expect(w.wa_free(p)).toBe(0);
   });
 
   it('gather_rows rejects foreign, short, aliased ranges and ids past the matrix', () => {

@@ -179,9 +179,9 @@ export class EncoderModel {
   /** The resolved configuration. */
   readonly config: EncoderConfig;
   /**
-   * The storage format of the projection weights. Float32 and int8 ones are kept as
-   * `'float32-panels'` / `'int8-panels'` (the GEMMs' layouts), since an encoder multiplies
-   * whole batches of rows.
+   * The storage format of the projection weights. Float32, int8 and int4 ones are kept as
+   * `'float32-panels'` / `'int8-panels'` / `'int4-panels'` (the GEMMs' layouts), since an
+   * encoder multiplies whole batches of rows.
    */
   readonly weightFormat: WeightFormat;
   readonly #p: Parts;

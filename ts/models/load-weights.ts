@@ -39,16 +39,18 @@ export type LoadFormat = 'auto' | WeightFormat;
 
 /**
  * Whether a model's products meet many rows at once (an encoder's: a whole batch's
- * tokens), so float32 and int8 weights are laid out once for the GEMMs (`'float32-panels'`,
- * `'int8-panels'`), or one row at a time too (a decoder's steps), so they stay rows for the
+ * tokens), so float32, int8 and int4 weights are laid out once for the GEMMs (`'float32-panels'`,
+ * `'int8-panels'`, `'int4-panels'`), or one row at a time too (a decoder's steps), so they stay rows for the
  * matrix–vector kernels.
  */
 export type RowUse = 'many' | 'any';
 
-/** The format a `format` weight is stored in for `use` (float32 and int8 as their GEMMs' panels for `'many'`). */
+/** The format a `format` weight is stored in for `use` (float32, int8 and int4 as their GEMMs' panels for `'many'`). */
 export function storedFormat(format: WeightFormat, use: RowUse): WeightFormat {
   if (use !== 'many') return format;
-  return format === 'float32' ? 'float32-panels' : format === 'int8' ? 'int8-panels' : format;
+  const panels: Partial<Record<WeightFormat, WeightFormat>> =
+    { float32: 'float32-panels', int8: 'int8-panels', int4: 'int4-panels' };
+  return panels[format] ?? format;
 }
 
 /** `t` prepared as a weight in `format` (`'auto'`: its own dtype); `t` is disposed. */

@@ -17,11 +17,14 @@ import { tensorArg } from './args.js';
  * weight — for weights that always meet several rows at once (an encoder's: from 2 rows it beats
  * `'float32'`'s matrix–vector kernels; a single row is slower, as the GEMM's 4-row tile is a
  * quarter used); `'int8-panels'` is the same for `'int8'`: its q8_0 values laid out once for the
- * integer GEMM (9 bits a weight).
+ * integer GEMM (9 bits a weight), and `'int4-panels'` for `'int4'` (5 bits a weight; where the
+ * engine runs relaxed SIMD, its GEMM multiplies the 4-bit codes as stored).
  */
-export type WeightFormat = 'float32' | 'float16' | 'bfloat16' | 'int8' | 'int4' | 'float32-panels' | 'int8-panels';
+export type WeightFormat =
+  | 'float32' | 'float16' | 'bfloat16' | 'int8' | 'int4' | 'float32-panels' | 'int8-panels' | 'int4-panels';
 
-const WEIGHT_FORMATS: readonly WeightFormat[] = ['float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels', 'int8-panels'];
+const WEIGHT_FORMATS: readonly WeightFormat[] =
+  ['float32', 'float16', 'bfloat16', 'int8', 'int4', 'float32-panels', 'int8-panels', 'int4-panels'];
 
 /** The registry entry of each weight format. */
 const REGISTRY: Record<WeightFormat, StorageFormat> = {
@@ -32,6 +35,7 @@ const REGISTRY: Record<WeightFormat, StorageFormat> = {
   int4: STORAGE_FORMATS[5]!,
   'float32-panels': STORAGE_FORMATS[6]!,
   'int8-panels': STORAGE_FORMATS[7]!,
+  'int4-panels': STORAGE_FORMATS[8]!,
 };
 
 /** Bytes a `[rows, cols]` weight occupies in `format`. @internal */

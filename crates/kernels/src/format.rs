@@ -6,9 +6,9 @@
 //! per block (q8_0, q4_0: ggml's codes and float16 scale values). Every format is a
 //! [`Layout`]: elements per block, bytes of codes per block and where the scale lives. Codes 0..3 are the
 //! [`DType`](crate::dtype::DType) codes (the KV cache and `ts/dtype.ts` use them);
-//! 4 and 5 are the block formats; 6 is float32 repacked in the GEMM's panel order and 7
-//! q8_0 repacked in the integer GEMM's sliver order (layouts one kernel reads, as ggml's
-//! repacked types are entries of its type registry).
+//! 4 and 5 are the block formats; 6 is float32 repacked in the GEMM's panel order, 7
+//! q8_0 repacked in the integer GEMM's sliver order and 8 q4_0 in the 4-bit GEMM's
+//! (layouts one kernel reads, as ggml's repacked types are entries of its type registry).
 //!
 //! # float32 panels
 //!
@@ -35,6 +35,17 @@
 //!   `rows` hold 0). The kernel reads a block's four scales as one vector: no widening
 //!   and no transpose per call (the pass that did both cost a fifth of a decode step).
 //!
+//! # q4_0 panels
+//!
+//! A `rows × cols` matrix in [`Format::Q4Panels`] holds q4_0's values (the same nibbles
+//! `q + 8` and float16 scale values) for the 4-bit GEMM (`crate::gemm::q4_panels`): the
+//! rows, padded with zeros to a multiple of NR = 8, form slivers of 8; a sliver's block
+//! of 32 depths is 128 bytes, 16 per group of four depths `4g .. 4g+3`, byte `4c + e`
+//! of the group carrying row `c`'s depth `4g + e` in its low nibble and row `c + 4`'s in
+//! its high nibble ([`q4_panel_code`]). One 16-byte load and two masks give the kernel
+//! two vectors of four rows × four depths, the operand of a 4-wide integer dot product.
+//! The scales follow as f32, `(sliver · nb + block) · 8 + row % 8` (as in q8_0 panels).
+//!
 //! Codes and scales apart keep each plane's loads aligned and contiguous (a block's
 //! 32 codes are two aligned `v128` loads in q8_0, one in q4_0). A last partial block
 //! is padded with zero values (codes 0; nibble 8) so kernels never read past a row.
@@ -55,7 +66,7 @@ pub enum Scale {
     /// One f32 per block (a float16 value), in a plane after the codes, in the
     /// matrix–vector tile order (see the module docs and [`scale_index`]).
     BlockTiles,
-    /// One f32 per block, in a plane after the codes (q8_0 panels).
+    /// One f32 per block, in a plane after the codes (q8_0 and q4_0 panels).
     BlockF32,
 }
 
@@ -85,11 +96,13 @@ pub enum Format {
     F32Panels,
     /// q8_0 codes in the integer GEMM's sliver order, f32 scales (module docs).
     Q8Panels,
+    /// q4_0 nibbles in the 4-bit GEMM's sliver order, f32 scales (module docs).
+    Q4Panels,
 }
 
 impl Format {
     /// Every format, in code order.
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 9] = [
         Format::F32,
         Format::F16,
         Format::BF16,
@@ -98,9 +111,11 @@ impl Format {
         Format::Q4_0,
         Format::F32Panels,
         Format::Q8Panels,
+        Format::Q4Panels,
     ];
 
-    /// The ABI code: 0 f32, 1 f16, 2 bf16, 3 int8 rows, 4 q8_0, 5 q4_0, 6 f32 panels, 7 q8_0 panels.
+    /// The ABI code: 0 f32, 1 f16, 2 bf16, 3 int8 rows, 4 q8_0, 5 q4_0, 6 f32 panels, 7 q8_0
+    /// panels, 8 q4_0 panels.
     pub fn code(self) -> u32 {
         match self {
             Format::F32 => 0,
@@ -111,6 +126,7 @@ impl Format {
             Format::Q4_0 => 5,
             Format::F32Panels => 6,
             Format::Q8Panels => 7,
+            Format::Q4Panels => 8,
         }
     }
 
@@ -135,7 +151,7 @@ impl Format {
             Format::F16 => Some(DType::F16),
             Format::BF16 => Some(DType::BF16),
             Format::I8Row => Some(DType::I8),
-            Format::Q8_0 | Format::Q4_0 | Format::F32Panels | Format::Q8Panels => None,
+            Format::Q8_0 | Format::Q4_0 | Format::F32Panels | Format::Q8Panels | Format::Q4Panels => None,
         }
     }
 
@@ -147,6 +163,7 @@ impl Format {
             Format::Q8_0 => Layout { block: QK, block_bytes: QK, scale: Scale::BlockTiles },
             Format::Q4_0 => Layout { block: QK, block_bytes: QK / 2, scale: Scale::BlockTiles },
             Format::Q8Panels => Layout { block: QK, block_bytes: QK, scale: Scale::BlockF32 },
+            Format::Q4Panels => Layout { block: QK, block_bytes: QK / 2, scale: Scale::BlockF32 },
         }
     }
 
@@ -159,7 +176,7 @@ impl Format {
     /// Rows as stored: panels pad the rows to a multiple of NR (`None` on overflow).
     pub fn stored_rows(self, rows: usize) -> Option<usize> {
         match self {
-            Format::F32Panels | Format::Q8Panels => rows.checked_add(NR - 1).map(|r| r / NR * NR),
+            Format::F32Panels | Format::Q8Panels | Format::Q4Panels => rows.checked_add(NR - 1).map(|r| r / NR * NR),
             _ => Some(rows),
         }
     }
@@ -324,48 +341,82 @@ pub fn write_panel_rows(src: &[f32], ld: usize, row0: usize, count: usize, rows:
     }
 }
 
-/// Quantises `count` rows of `cols` f32 values (row stride `ld`) to q8_0 and writes them
-/// as rows `row0 ..` of the `rows × cols` [`Format::Q8Panels`] matrix `dst`; writing its
-/// last row also zeroes the padding rows (codes and scales 0).
-pub fn write_q8_panel_rows(
-    src: &[f32], ld: usize, row0: usize, count: usize, rows: usize, cols: usize, dst: &mut [u8],
+/// Byte and bit shift of the nibble of element `(j, p)` (row `j`, depth `p`) in the code
+/// plane of a [`Format::Q4Panels`] matrix of `nb` blocks a row (module docs).
+#[inline(always)]
+pub fn q4_panel_code(j: usize, p: usize, nb: usize) -> (usize, u32) {
+    let (s, c) = (j / NR, j % NR);
+    let (b, e) = (p / QK, p % QK);
+    ((s * nb + b) * QK * NR / 2 + (e / 4) * 16 + (c % 4) * 4 + e % 4, if c < 4 { 0 } else { 4 })
+}
+
+/// Quantises `count` rows of `cols` f32 values (row stride `ld`) to q8_0 (`format`
+/// [`Format::Q8Panels`]) or q4_0 ([`Format::Q4Panels`]) and writes them as rows `row0 ..`
+/// of the `rows × cols` panel matrix `dst`; writing its last row also zeroes the padding
+/// rows (values and scales 0).
+#[allow(clippy::too_many_arguments)]
+pub fn write_q_panel_rows(
+    format: Format, src: &[f32], ld: usize, row0: usize, count: usize, rows: usize, cols: usize, dst: &mut [u8],
 ) {
-    let f = Format::Q8Panels;
-    let stored = f.stored_rows(rows).expect("format::write_q8_panel_rows: size overflows");
+    assert!(format == Format::Q8Panels || format == Format::Q4Panels, "format::write_q_panel_rows: {:?}", format);
+    let stored = format.stored_rows(rows).expect("format::write_q_panel_rows: size overflows");
     assert!(
-        row0 + count <= rows && Some(dst.len()) == f.matrix_bytes(rows, cols),
-        "format::write_q8_panel_rows: dst length"
+        row0.checked_add(count).map_or(false, |e| e <= rows) && Some(dst.len()) == format.matrix_bytes(rows, cols),
+        "format::write_q_panel_rows: dst length"
     );
     assert!(
         count == 0 || cols == 0 || src.len() >= (count - 1) * ld + cols,
-        "format::write_q8_panel_rows: src too short"
+        "format::write_q_panel_rows: src too short"
     );
-    let nb = f.blocks(cols);
-    let (codes, scales) = dst.split_at_mut(stored * nb * QK);
-    let mut q = [0u8; QK];
+    let nb = format.blocks(cols);
+    let (codes, scales) = dst.split_at_mut(stored * nb * format.layout().block_bytes);
+    // One row's block: q8_0's 32 codes, or q4_0's 16 bytes in ggml's order (byte e holds
+    // element e low and e + 16 high).
     let mut put = |j: usize, b: usize, q: &[u8; QK], d: f32| {
         let (s, c) = (j / NR, j % NR);
-        let out = &mut codes[(s * nb + b) * QK * NR..(s * nb + b + 1) * QK * NR];
-        for (p, &v) in q.iter().enumerate() {
-            out[(p / 2) * 2 * NR + 2 * c + p % 2] = v;
+        if format == Format::Q8Panels {
+            let out = &mut codes[(s * nb + b) * QK * NR..(s * nb + b + 1) * QK * NR];
+            for (p, &v) in q.iter().enumerate() {
+                out[(p / 2) * 2 * NR + 2 * c + p % 2] = v;
+            }
+        } else {
+            for e in 0..QK {
+                let v = if e < QK / 2 { q[e] & 15 } else { q[e - QK / 2] >> 4 };
+                let (at, shift) = q4_panel_code(j, b * QK + e, nb);
+                codes[at] = codes[at] & !(15 << shift) | v << shift;
+            }
         }
         let at = 4 * ((s * nb + b) * NR + c);
         scales[at..at + 4].copy_from_slice(&d.to_le_bytes());
     };
+    let mut q = [0u8; QK];
     for i in 0..count {
         let row = &src[i * ld..i * ld + cols];
         for b in 0..nb {
-            let d = block_quantiser::q8_0_block(&row[b * QK..cols.min((b + 1) * QK)], &mut q);
+            let xb = &row[b * QK..cols.min((b + 1) * QK)];
+            let d = match format {
+                Format::Q8Panels => block_quantiser::q8_0_block(xb, &mut q),
+                _ => block_quantiser::q4_0_block(xb, &mut q[..QK / 2]),
+            };
             put(row0 + i, b, &q, f16_to_f32(d));
         }
     }
     if row0 + count == rows {
+        // Padding rows: the value 0 (code 0; nibble 8) with scale 0.
+        let zero = [if format == Format::Q8Panels { 0 } else { 0x88 }; QK];
         for j in rows..stored {
             for b in 0..nb {
-                put(j, b, &[0; QK], 0.0);
+                put(j, b, &zero, 0.0);
             }
         }
     }
+}
+
+/// [`write_q_panel_rows`] to [`Format::Q8Panels`].
+pub fn write_q8_panel_rows(
+    src: &[f32], ld: usize, row0: usize, count: usize, rows: usize, cols: usize, dst: &mut [u8],
+) {
+    write_q_panel_rows(Format::Q8Panels, src, ld, row0, count, rows, cols, dst)
 }
 
 /// Quantises `count` rows of `cols` f32 values (row stride `ld`) to q8_0 or q4_0 and
@@ -492,6 +543,18 @@ pub fn gather_rows(format: Format, buf: &[u8], rows: usize, cols: usize, ids: &[
             }
             continue;
         }
+        if format == Format::Q4Panels {
+            let stored = rows / NR * NR + if rows % NR != 0 { NR } else { 0 };
+            let nb = format.blocks(cols);
+            let (codes, scales) = buf.split_at(stored * nb * QK / 2);
+            for (p, o) in out.iter_mut().enumerate() {
+                let (at, shift) = q4_panel_code(r, p, nb);
+                let q = (codes[at] >> shift & 15) as i32 - 8;
+                let s = 4 * ((r / NR * nb + p / QK) * NR + r % NR);
+                *o = f32::from_le_bytes([scales[s], scales[s + 1], scales[s + 2], scales[s + 3]]) * q as f32;
+            }
+            continue;
+        }
         if format == Format::F32Panels {
             for (p, o) in out.iter_mut().enumerate() {
                 let at = 4 * panel_index(r, p, rows, cols);
@@ -530,7 +593,9 @@ mod tests {
                 assert_eq!(f.layout().block_bytes, d.size());
             }
         }
-        assert_eq!(Format::from_code(8), None);
+        assert_eq!(Format::from_code(9), None);
+        // q4_0 panels: 8 padded rows × 2 blocks × (16 bytes of nibbles + an f32 scale).
+        assert_eq!(Format::Q4Panels.matrix_bytes(3, 33), Some(8 * 2 * 20));
         // q8_0 panels: 8 padded rows × 2 blocks × (32 codes + an f32 scale).
         assert_eq!(Format::Q8Panels.matrix_bytes(3, 33), Some(8 * 2 * 36));
         // Panels pad their rows to NR = 8.

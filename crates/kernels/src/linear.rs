@@ -70,3 +70,11 @@ pub fn linear_q8_panels(
 ) {
     crate::gemm::quant::gemm_q8_panels(m, k, n, x, ldx, panels, bias, y, ldy);
 }
+
+/// q4_0 panels ([`Format::Q4Panels`]): the 4-bit GEMM for every `m`.
+#[allow(clippy::too_many_arguments)]
+pub fn linear_q4_panels(
+    m: usize, k: usize, n: usize, x: &[f32], ldx: usize, panels: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
+) {
+    crate::gemm::q4_panels::gemm_q4_panels(m, k, n, x, ldx, panels, bias, y, ldy);
+}

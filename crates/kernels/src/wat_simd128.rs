@@ -1,8 +1,9 @@
 //! Kernels written in WebAssembly text (`*.wat` beside the Rust kernels that call them),
 //! declared here as imports of the module `wa_kernels`. The SIMD128 build links them into
 //! the module at build time (`scripts/link-wat.mjs`, binaryen's `wasm-merge`): the calls
-//! become direct calls and no import is left. Only the SIMD128 build has them; the scalar
-//! build never names them.
+//! become direct calls and no import is left. Only the SIMD128 builds have them; the scalar
+//! build never names them. A `name_relaxedsimd.wat` file replaces `name_simd128.wat` in
+//! the relaxed-SIMD build (its kernels use relaxed-SIMD opcodes).
 //!
 //! A kernel goes here when the engine runs LLVM's output of the Rust loop measurably
 //! slower than the same operations in another order: V8 keeps a loop body's order, and
@@ -41,6 +42,17 @@ extern "C" {
     /// the blocks, then adds the 8 floats at `bias` to every row unless `bias` is null.
     pub fn gemm_q_4x8(
         nb: usize, a: *const u8, b: *const i8, sw: *const f32, out: *mut f32, ldo: usize, bias: *const f32,
+    );
+    /// `gemm/kernel_q4_4x8_relaxedsimd.wat`: 1 in the relaxed-SIMD build, whose tile
+    /// [`gemm_q4_4x8`] is linked; 0 in the SIMD128 build (`kernel_q4_4x8_simd128.wat`).
+    pub fn relaxed_dot() -> i32;
+    /// `gemm/kernel_q4_4x8_relaxedsimd.wat`: the 4-bit GEMM's 4×8 tile over `nb` blocks:
+    /// the activation rows `a` ([`crate::gemm::q4_panels::A4_BLOCK_BYTES`] a block), the
+    /// panels' sliver `b` (128 bytes a block) and its scales `sw` (8 floats a block); sets
+    /// the tile at `out` (rows `ldo` bytes apart) as [`gemm_q_4x8`] does, bias included.
+    /// Traps in the SIMD128 build (see [`relaxed_dot`]).
+    pub fn gemm_q4_4x8(
+        nb: usize, a: *const u8, b: *const u8, sw: *const f32, out: *mut f32, ldo: usize, bias: *const f32,
     );
     /// `attention/qk_3x3_f32_simd128.wat`: `tiles` score tiles of three keys × three query
     /// rows over `steps` groups of four components. Query rows start at `q`, `qrow` bytes

@@ -286,6 +286,44 @@ fn q8_panels_equal_q8_0() {
     }
 }
 
+/// q4_0 panels hold the q4_0 values: the 4-bit GEMM on them gives bit for bit what the
+/// integer GEMM gives on the q4_0 rows (here the panels are unpacked per call; the
+/// relaxed-SIMD tile is compared the same way by test/linear.test.ts), and a lookup
+/// reads the q4_0 values back. Written in two row chunks over garbage.
+#[test]
+fn q4_panels_equal_q4_0() {
+    use kernels::format::{gather_rows, write_q_panel_rows};
+    use kernels::gemm::q4_panels::gemm_q4_panels;
+    let mut rng = Rng::new(17);
+    for &(m, k, n) in &[(1, 32, 8), (3, 5, 7), (4, 64, 9), (24, 33, 17), (33, 100, 130), (9, 600, 257), (2, 0, 3)] {
+        let x = rng.vec(m * k, 2.0);
+        let wf = rng.vec(n * k, 0.5);
+        let bias = rng.vec(n, 1.0);
+        let mut q4 = vec![0u8; Format::Q4_0.matrix_bytes(n, k).unwrap()];
+        quantize_q4_0(&wf, k, n, k, &mut q4);
+        let f = Format::Q4Panels;
+        let bytes = f.matrix_bytes(n, k).unwrap();
+        let mut store = vec![0x5au32; (bytes + 3) / 4];
+        // SAFETY: `store` holds at least `bytes` bytes.
+        let panels = unsafe { std::slice::from_raw_parts_mut(store.as_mut_ptr() as *mut u8, bytes) };
+        let half = n / 2;
+        write_q_panel_rows(f, &wf, k, 0, half, n, k, panels);
+        write_q_panel_rows(f, &wf[half * k..], k, half, n - half, n, k, panels);
+        let mut a = vec![f32::NAN; m * n];
+        let mut b = vec![f32::NAN; m * n];
+        gemm_q4_panels(m, k, n, &x, k, panels, Some(&bias), &mut a, n);
+        gemm_q(Format::Q4_0, m, k, n, &x, k, &q4, Some(&bias), &mut b, n);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&a), bits(&b), "q4 panels m={} k={} n={}", m, k, n);
+        let ids: Vec<u32> = (0..n as u32).rev().collect();
+        let mut got = vec![0f32; n * k];
+        let mut want = vec![0f32; n * k];
+        gather_rows(f, panels, n, k, &ids, &mut got);
+        gather_rows(Format::Q4_0, &q4, n, k, &ids, &mut want);
+        assert_eq!(bits(&got), bits(&want), "q4 panels lookup n={} k={}", n, k);
+    }
+}
+
 #[test]
 fn exact_activations_give_exact_products() {
     // Activations already on the int8 grid of their block (max 127·d) quantise without

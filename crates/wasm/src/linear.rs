@@ -12,7 +12,7 @@ use crate::{extent, memory};
 
 /// `Y[m, n] = X[m, k] · Wᵀ (+ bias)`: `x` f32 rows at stride `ldx`, `w` a `[n, k]`
 /// matrix in format `w_format` (0 f32, 1 float16, 2 bfloat16 as contiguous rows;
-/// 4 q8_0, 5 q4_0, 6 f32 panels, 7 q8_0 panels as packed by [`wa_quantize`]; 3 is not a weight
+/// 4 q8_0, 5 q4_0, 6 f32 panels, 7 q8_0 panels, 8 q4_0 panels as packed by [`wa_quantize`]; 3 is not a weight
 /// format), `bias` n f32 or 0 for none, `y` f32 rows at stride `ldy` (only written;
 /// must not overlap an input). Any `m`: `kernels::linear` picks the matrix–vector
 /// kernels for a row or two and the GEMMs beyond (f32 panels: the GEMM for every `m`,
@@ -45,12 +45,15 @@ pub fn wa_linear(
             let ys = memory::floats_mut(y, y_len)?;
             return status::kernel(|| linear::linear_panels(m, k, n, xs, ldx, ws, bs, ys, ldy));
         }
-        if format == Format::Q8Panels {
+        if format == Format::Q8Panels || format == Format::Q4Panels {
             let ws = memory::elems::<u8>(w, w_bytes)?;
             if w % 4 != 0 {
                 return Err(Status::BadPointer);
             }
             let ys = memory::floats_mut(y, y_len)?;
+            if format == Format::Q4Panels {
+                return status::kernel(|| linear::linear_q4_panels(m, k, n, xs, ldx, ws, bs, ys, ldy));
+            }
             return status::kernel(|| linear::linear_q8_panels(m, k, n, xs, ldx, ws, bs, ys, ldy));
         }
         if format.is_block() {
@@ -99,7 +102,7 @@ pub fn wa_f16_all_finite(src: usize, n: usize) -> i32 {
 }
 
 /// Packs `rows × cols` contiguous rows at `src` (format `src_format`: 0 f32, 1 float16
-/// or 2 bfloat16) into the q8_0 (4), q4_0 (5), f32 panels (6) or q8_0 panels (7) matrix buffer `dst` of
+/// or 2 bfloat16) into the q8_0 (4), q4_0 (5), f32 panels (6), q8_0 panels (7) or q4_0 panels (8) matrix buffer `dst` of
 /// `Format::matrix_bytes(rows, cols)` bytes (`kernels::format`: code plane, then scale
 /// plane in the matrix–vector tile order; or the GEMM's panel order). 16-bit rows are
 /// widened one at a time (exactly).
@@ -121,7 +124,8 @@ pub fn wa_quantize_into(
     run(|| {
         let from = Format::from_code(src_format).and_then(|f| f.dtype()).ok_or(Status::BadShape)?;
         let to = Format::from_code(dst_format).ok_or(Status::BadShape)?;
-        if from == DType::I8 || !(to.is_block() || to == Format::F32Panels || to == Format::Q8Panels) {
+        let panels = to == Format::Q8Panels || to == Format::Q4Panels;
+        if from == DType::I8 || !(to.is_block() || to == Format::F32Panels || panels) {
             return Err(Status::BadShape);
         }
         if row0.checked_add(count).map_or(true, |end| end > rows) {
@@ -145,9 +149,9 @@ pub fn wa_quantize_into(
             });
         }
         let d: &mut [u8] = memory::elems_mut(dst, dst_bytes)?;
-        if to == Format::Q8Panels {
+        if panels {
             return widened_rows(from, s, src, cols, row0, count, &mut row, |x, r0, c| {
-                status::kernel(|| format::write_q8_panel_rows(x, cols, r0, c, rows, cols, d))
+                status::kernel(|| format::write_q_panel_rows(to, x, cols, r0, c, rows, cols, d))
             });
         }
         widened_rows(from, s, src, cols, row0, count, &mut row, |x, r0, c| {

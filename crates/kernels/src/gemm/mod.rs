@@ -10,6 +10,7 @@ pub mod blocking;
 pub mod pack;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod pack_simd128;
+pub mod q4_panels;
 pub mod quant;
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]

@@ -80,7 +80,7 @@ pub fn pack_a_q(codes: &[[i16; QK]; MR], scales: &[f32; MR], out: &mut [u32]) {
 /// ([`pack_a_q`]) into the front of `buf`, one block of a tile at a time; returns the
 /// packed tiles (`ceil(m/4)·nb` blocks) as words. A last tile short of rows repeats its
 /// last row (whose results are dropped).
-fn quantize_packed<'a>(x: &[f32], ldx: usize, m: usize, k: usize, buf: &'a mut [f32]) -> &'a [u32] {
+pub(super) fn quantize_packed<'a>(x: &[f32], ldx: usize, m: usize, k: usize, buf: &'a mut [f32]) -> &'a [u32] {
     let nb = Format::Q8_0.blocks(k);
     let tiles = (m + MR - 1) / MR;
     let words = quantize_packed_len(m, nb);
@@ -105,7 +105,7 @@ fn quantize_packed<'a>(x: &[f32], ldx: usize, m: usize, k: usize, buf: &'a mut [
 }
 
 /// Floats of scratch [`quantize_packed`] takes for `m` rows of `nb` blocks.
-fn quantize_packed_len(m: usize, nb: usize) -> usize {
+pub(super) fn quantize_packed_len(m: usize, nb: usize) -> usize {
     (m + MR - 1) / MR * nb * A_BLOCK_WORDS
 }
 
@@ -208,7 +208,7 @@ pub fn gemm_q(
 /// rows `jc .. jc + nc` (codes `wq` and scales `wsc` of those slivers):
 /// `Y[:, jc..jc+nc] = tiles (+ bias)`.
 #[allow(clippy::too_many_arguments)]
-fn tiles(
+pub(super) fn tiles(
     m: usize, nb: usize, jc: usize, nc: usize, xa: &[u32], wq: &[i8], wsc: &[f32], bias: Option<&[f32]>, y: &mut [f32],
     ldy: usize,
 ) {
