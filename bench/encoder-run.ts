@@ -137,7 +137,7 @@ async function runOurs(spec: EncoderRunSpec, host: CellHost, log: (line: string)
   try {
     // The projections take the format; embeddings, norms and biases stay float32, so the bytes alone do not tell.
     const format = (model as unknown as { weightFormat?: string }).weightFormat;
-    // int8 may be kept as its GEMM's layout ('int8-panels': the same q8_0 values).
+    // int8 and int4 may be kept as their GEMMs' layouts ('int8-panels', 'int4-panels': the same values).
     if ((spec.format === 'int8' || spec.format === 'int4') && format !== spec.format && format !== `${spec.format}-panels`) {
       return { result: { status: `n/a: this version of EncoderModel.load ignores { weights: '${spec.format}' } (its weights take ` +
         `${(100 * model.weightBytes / float32Bytes).toFixed(0)}% of float32's bytes)` } };

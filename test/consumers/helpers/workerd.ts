@@ -40,11 +40,13 @@ export interface WorkerdOptions {
   readyPath?: string;
   /** A weight format bound as the text `env.WEIGHTS` (the embeddings example's stored format). */
   weights?: string;
+  /** The binary declared as the module `wasm-attention/<build>.wasm`. @defaultValue 'simd' */
+  build?: 'simd' | 'relaxed-simd';
 }
 
 /**
  * The capnp config of a workerd serving `workerFile` on 127.0.0.1:`port` (embed paths relative to
- * `dir`, where the config is written) with `wasm-attention/simd.wasm` declared as a wasm module
+ * `dir`, where the config is written) with `wasm-attention/simd.wasm` (or `options.build`'s) declared as a wasm module
  * `options.modelDir` bound as `env.MODEL` and `options.weights` as the text `env.WEIGHTS`.
  */
 export function workerdConfig(dir: string, workerFile: string, compatibilityDate: string, port: number, options: WorkerdOptions = {}): string {
@@ -54,6 +56,7 @@ export function workerdConfig(dir: string, workerFile: string, compatibilityDate
     ...(options.weights === undefined ? [] : [`(name = "WEIGHTS", text = ${JSON.stringify(options.weights)})`]),
   ];
   const bindings = bound.length === 0 ? '' : `\n  bindings = [ ${bound.join(', ')} ],`;
+  const build = options.build ?? 'simd';
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [ (name = "main", worker = .worker)${model} ],
@@ -62,7 +65,7 @@ const config :Workerd.Config = (
 const worker :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed ${JSON.stringify(relative(dir, workerFile))}),
-    (name = "wasm-attention/simd.wasm", wasm = embed "node_modules/wasm-attention/dist/wasm-attention-simd.wasm"),
+    (name = "wasm-attention/${build}.wasm", wasm = embed "node_modules/wasm-attention/dist/wasm-attention-${build}.wasm"),
   ],${bindings}
   compatibilityDate = "${compatibilityDate}",
 );
