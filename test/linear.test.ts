@@ -16,6 +16,14 @@ function weightValues(format: WeightFormat, data: Float32Array, n: number, k: nu
   return Float64Array.from(t.toArray());
 }
 
+/**
+ * The activation-rounding bound's factor: 1 for the int8 codes of the SIMD128 GEMMs; the
+ * relaxed-SIMD build's q8_0-panels tile rounds activations to 7 bits (max|x|/126, not /254).
+ */
+function activationFactor(format: WeightFormat): number {
+  return format === 'int8-panels' && initInfo()!.build === 'relaxed-simd' ? 254 / 126 : 1;
+}
+
 /** Asserts |got − want| ≤ bound elementwise, naming the worst element. */
 function expectWithin(got: ArrayLike<number>, want: ArrayLike<number>, bound: ArrayLike<number>, what: string): void {
   let worst = 0, at = -1;
@@ -48,7 +56,8 @@ describe('linear against a float64 reference', () => {
           const quant = format === 'int8' || format === 'int4' || format === 'int8-panels' || format === 'int4-panels';
           // Float formats: float32 rounding of k products; block formats add the
           // activation-quantisation bound Σ max|x_block|/254 · Σ|w_block|.
-          const bound = ref.mag.map((a, i) => (quant ? ref.qbound[i]! * (1 + 1e-6) : 0) + (k + 4) * 1.2e-7 * a + 1e-30);
+          const qf = activationFactor(format) * (1 + 1e-6);
+          const bound = ref.mag.map((a, i) => (quant ? ref.qbound[i]! * qf : 0) + (k + 4) * 1.2e-7 * a + 1e-30);
           expectWithin(y.data, ref.y, bound, `${format} m=${m} k=${k} n=${n}`);
         }
       }
@@ -67,14 +76,15 @@ describe('linear against a float64 reference', () => {
         using bias = Tensor.from(bd, [n]);
         using y = linear(x, w, { bias });
         const ref = linear64(xd, weightValues(format, wd, n, k), m, k, n, bd);
-        const bound = ref.mag.map((a, i) => ref.qbound[i]! * (1 + 1e-6) + (k + 4) * 1.2e-7 * a + 1e-30);
+        const qf = activationFactor(format) * (1 + 1e-6);
+        const bound = ref.mag.map((a, i) => ref.qbound[i]! * qf + (k + 4) * 1.2e-7 * a + 1e-30);
         expectWithin(y.data, ref.y, bound, `${format} m=${m} k=${k} n=${n}`);
       }
     }
     expect(memoryStats().liveBlocks).toBe(before);
   });
 
-  it('int4-panels equals int4 bit for bit (the relaxed-SIMD tile in that build), at the int16 sums\' extremes too', () => {
+  it('int4-panels equals int4 bit for bit (the relaxed-SIMD tile in that build); both panels at the int16 sums\' extremes', () => {
     const before = memoryStats().liveBlocks;
     const bits = (t: Tensor) => Array.from(new Uint32Array(Float32Array.from(t.data).buffer));
     for (const [m, k, n] of [[1, 32, 8], [4, 64, 16], [7, 100, 13], [16, 384, 40], [33, 600, 130]] as const) {
@@ -91,10 +101,17 @@ describe('linear against a float64 reference', () => {
       using b = linear(x, rows, { bias });
       // From 3 rows both run a GEMM (int4 rows the integer GEMM, after unpacking).
       if (m > 2) expect(bits(a), `m=${m} k=${k} n=${n}`).toEqual(bits(b));
-      // Every m against the float64 reference of the q4_0 values.
+      // Every m against the float64 reference of the q4_0 values; int8-panels on the same
+      // extremes (codes ±127 against activations of one sign: the relaxed tile's 16-bit pair sums peak).
       const ref = linear64(xd, quantize64('q4_0', wd, n, k), m, k, n, bd);
       expectWithin(a.data, ref.y, ref.mag.map((v, i) => ref.qbound[i]! * (1 + 1e-6) + (k + 4) * 1.2e-7 * v + 1e-30),
         `int4-panels m=${m} k=${k} n=${n}`);
+      using p8 = Weight.from({ data: wd, shape: [n, k] }, { format: 'int8-panels' });
+      using c = linear(x, p8, { bias });
+      const ref8 = linear64(xd, quantize64('q8_0', wd, n, k), m, k, n, bd);
+      const qf = activationFactor('int8-panels') * (1 + 1e-6);
+      expectWithin(c.data, ref8.y, ref8.mag.map((v, i) => ref8.qbound[i]! * qf + (k + 4) * 1.2e-7 * v + 1e-30),
+        `int8-panels m=${m} k=${k} n=${n}`);
     }
     expect(memoryStats().liveBlocks).toBe(before);
   });
@@ -134,7 +151,7 @@ describe('linear against a float64 reference', () => {
     const sizes: Record<WeightFormat, number> = {
       float32: 5 * 70 * 4, float16: 5 * 70 * 2, bfloat16: 5 * 70 * 2, int8: 5 * 3 * 32 + 8 * 3 * 4, int4: 5 * 3 * 16 + 8 * 3 * 4,
       'float32-panels': 8 * 70 * 4, // rows padded to the GEMM's panel width
-      'int8-panels': 8 * 3 * 36, // padded rows; 32 codes and an f32 scale a block
+      'int8-panels': 8 * 3 * 40, // padded rows; 32 codes, an f32 scale and an i32 code sum a block
       'int4-panels': 8 * 3 * 20, // padded rows; 32 nibbles and an f32 scale a block
     };
     for (const format of FORMATS) {

@@ -59,10 +59,11 @@ export interface StorageFormat {
   readonly bytesPerBlock: number;
   /**
    * Where the scale lives: none, one float32 per row (KV cache int8), or one float32 per
-   * block, in the rows' order (`block-f32`) or in tiles of four rows (`block-f32-tiles`,
-   * the scale plane's rows padded to a multiple of 4).
+   * block, in the rows' order (`block-f32`; `block-f32-sum` adds a plane of each block's
+   * int32 code sum) or in tiles of four rows (`block-f32-tiles`, the scale plane's rows
+   * padded to a multiple of 4).
    */
-  readonly scale: 'none' | 'row-f32' | 'block-f32' | 'block-f32-tiles';
+  readonly scale: 'none' | 'row-f32' | 'block-f32' | 'block-f32-sum' | 'block-f32-tiles';
   /** Rows are stored padded to a multiple of this (the GEMM's panel width for panels; else 1). */
   readonly rowMultiple: number;
 }
@@ -76,7 +77,7 @@ export const STORAGE_FORMATS: readonly StorageFormat[] = Object.freeze([
   { name: 'q8_0', code: 4, blockSize: 32, bytesPerBlock: 32, scale: 'block-f32-tiles', rowMultiple: 1 },
   { name: 'q4_0', code: 5, blockSize: 32, bytesPerBlock: 16, scale: 'block-f32-tiles', rowMultiple: 1 },
   { name: 'float32-panels', code: 6, blockSize: 1, bytesPerBlock: 4, scale: 'none', rowMultiple: 8 },
-  { name: 'q8_0-panels', code: 7, blockSize: 32, bytesPerBlock: 32, scale: 'block-f32', rowMultiple: 8 },
+  { name: 'q8_0-panels', code: 7, blockSize: 32, bytesPerBlock: 32, scale: 'block-f32-sum', rowMultiple: 8 },
   { name: 'q4_0-panels', code: 8, blockSize: 32, bytesPerBlock: 16, scale: 'block-f32', rowMultiple: 8 },
 ] as const);
 
@@ -88,6 +89,7 @@ export const STORAGE_FORMATS: readonly StorageFormat[] = Object.freeze([
 export function storageBytes(format: StorageFormat, rows: number, cols: number): number {
   const blocks = Math.ceil(cols / format.blockSize);
   const stored = Math.ceil(rows / format.rowMultiple) * format.rowMultiple;
-  const scaleRows = format.scale === 'block-f32' ? stored : format.scale === 'block-f32-tiles' ? Math.ceil(rows / 4) * 4 : 0;
+  const scaleRows = format.scale === 'block-f32' ? stored : format.scale === 'block-f32-sum' ? 2 * stored
+    : format.scale === 'block-f32-tiles' ? Math.ceil(rows / 4) * 4 : 0;
   return stored * blocks * format.bytesPerBlock + scaleRows * blocks * 4;
 }

@@ -7,7 +7,7 @@
 // activations. Compared: sentence-transformers' normalised mean-pooled embeddings.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { memoryStats, readSafetensors } from '../../ts/index.js';
+import { initInfo, memoryStats, readSafetensors } from '../../ts/index.js';
 import { EncoderModel, type EncoderInput } from '../../ts/models/index.js';
 import { f16Round, quantize64 } from '../helpers/reference.js';
 import { writeSafetensors } from '../helpers/safetensors.js';
@@ -56,8 +56,12 @@ function worst(a: Float32Array, b: Float32Array): number {
 
 // Worst |Δ| of the normalised embeddings measured on these fixtures (four families, simd build):
 // float16 and bfloat16 0 (the kernels widen 16-bit weights exactly); int8 1.6e-3 – 2.3e-3 and
-// int4 1.4e-3 – 1.9e-3, from the int8 rounding of the activations.
-const BOUND: Record<Format, number> = { float16: 1e-6, bfloat16: 1e-6, int8: 5e-3, int4: 5e-3 };
+// int4 1.4e-3 – 1.9e-3, from the int8 rounding of the activations. The relaxed-SIMD build's
+// int8 tile rounds activations to 7 bits: 2.7e-3 – 7.1e-3 there.
+const relaxed = () => initInfo()!.build === 'relaxed-simd';
+const BOUND: Record<Format, () => number> = {
+  float16: () => 1e-6, bfloat16: () => 1e-6, int8: () => (relaxed() ? 1.5e-2 : 5e-3), int4: () => 5e-3,
+};
 
 describe.each(['bert', 'roberta', 'distilbert', 'modernbert'])('%s with 16-bit and quantised projections', (name) => {
   const config = JSON.parse(fixture(name, 'config.json').toString('utf8')) as Record<string, unknown>;
@@ -80,7 +84,7 @@ describe.each(['bert', 'roberta', 'distilbert', 'modernbert'])('%s with 16-bit a
       const want = flat(ref.embed(input, { normalize: true }));
       const got = flat(model.embed(input, { normalize: true }));
       const err = worst(got, want);
-      expect(err, `${name} ${fmt}`).toBeLessThan(BOUND[fmt]);
+      expect(err, `${name} ${fmt}`).toBeLessThan(BOUND[fmt]());
       // The weights did change: the original float32 model gives other embeddings.
       expect(worst(flat(orig.embed(input, { normalize: true })), want)).toBeGreaterThan(0);
       expect(model.weightBytes).toBeLessThan(orig.weightBytes);

@@ -137,7 +137,7 @@ describe('raw ABI bounds checks', () => {
     const q8Bytes = n * 2 * 32 + 8 * 2 * 4, q4Bytes = n * 2 * 16 + 8 * 2 * 4;
     const wf = w.wa_alloc(n * k * 4), q8 = w.wa_alloc(q8Bytes), q4 = w.wa_alloc(q4Bytes);
     const pn = w.wa_alloc(8 * k * 4); // float32 panels: n rows padded to 8
-    const pq = w.wa_alloc(8 * 2 * 36); // q8_0 panels: 8 rows × 2 blocks × (32 codes + f32 scale)
+    const pq = w.wa_alloc(8 * 2 * 40); // q8_0 panels: 8 rows × 2 blocks × (32 codes + f32 scale + i32 sum)
     const p4 = w.wa_alloc(8 * 2 * 20); // q4_0 panels: 8 rows × 2 blocks × (16 bytes + f32 scale)
     const sentinel = w.wa_alloc(64);
     const heap = () => new Float32Array(w.memory.buffer);

@@ -17,8 +17,10 @@ import { tensorArg } from './args.js';
  * weight — for weights that always meet several rows at once (an encoder's: from 2 rows it beats
  * `'float32'`'s matrix–vector kernels; a single row is slower, as the GEMM's 4-row tile is a
  * quarter used); `'int8-panels'` is the same for `'int8'`: its q8_0 values laid out once for the
- * integer GEMM (9 bits a weight), and `'int4-panels'` for `'int4'` (5 bits a weight; where the
- * engine runs relaxed SIMD, its GEMM multiplies the 4-bit codes as stored).
+ * integer GEMM (10 bits a weight: each block's code sum is kept too, for the relaxed-SIMD tile),
+ * and `'int4-panels'` for `'int4'` (5 bits a weight; where the engine runs relaxed SIMD, its GEMM
+ * multiplies the 4-bit codes as stored). The relaxed-SIMD build's `'int8-panels'` GEMM rounds the
+ * activations to 7 bits, not 8 (twice the activation error; docs/models.md).
  */
 export type WeightFormat =
   | 'float32' | 'float16' | 'bfloat16' | 'int8' | 'int4' | 'float32-panels' | 'int8-panels' | 'int4-panels';
@@ -45,7 +47,7 @@ export function weightBytes(format: WeightFormat, rows: number, cols: number): n
 
 /** Formats written through the kernels' packer (`wa_quantize_into`), not copied or converted element-wise. */
 function packed(entry: StorageFormat): boolean {
-  return entry.scale === 'block-f32' || entry.scale === 'block-f32-tiles' || entry.rowMultiple > 1;
+  return entry.scale.startsWith('block') || entry.rowMultiple > 1;
 }
 
 /**

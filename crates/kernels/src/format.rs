@@ -44,7 +44,8 @@
 //! of the group carrying row `c`'s depth `4g + e` in its low nibble and row `c + 4`'s in
 //! its high nibble ([`q4_panel_code`]). One 16-byte load and two masks give the kernel
 //! two vectors of four rows × four depths, the operand of a 4-wide integer dot product.
-//! The scales follow as f32, `(sliver · nb + block) · 8 + row % 8` (as in q8_0 panels).
+//! The scales follow as f32, `(sliver · nb + block) · 8 + row % 8` (as in q8_0 panels,
+//! which also keep each block's code sum `Σq` as an i32 in a third plane of that order).
 //!
 //! Codes and scales apart keep each plane's loads aligned and contiguous (a block's
 //! 32 codes are two aligned `v128` loads in q8_0, one in q4_0). A last partial block
@@ -66,8 +67,12 @@ pub enum Scale {
     /// One f32 per block (a float16 value), in a plane after the codes, in the
     /// matrix–vector tile order (see the module docs and [`scale_index`]).
     BlockTiles,
-    /// One f32 per block, in a plane after the codes (q8_0 and q4_0 panels).
+    /// One f32 per block, in a plane after the codes (q4_0 panels).
     BlockF32,
+    /// One f32 per block, in a plane after the codes, then each block's code sum `Σq` as
+    /// an i32 in a plane after the scales (q8_0 panels: the relaxed-SIMD tile's offset
+    /// correction, as ggml's q8_1 keeps its blocks' sums).
+    BlockF32Sum,
 }
 
 /// A format's geometry.
@@ -94,7 +99,7 @@ pub enum Format {
     Q4_0,
     /// f32 values in the GEMM's B panel order (module docs), rows padded to NR.
     F32Panels,
-    /// q8_0 codes in the integer GEMM's sliver order, f32 scales (module docs).
+    /// q8_0 codes in the integer GEMM's sliver order, f32 scales and i32 code sums (module docs).
     Q8Panels,
     /// q4_0 nibbles in the 4-bit GEMM's sliver order, f32 scales (module docs).
     Q4Panels,
@@ -162,7 +167,7 @@ impl Format {
             Format::I8Row => Layout { block: 1, block_bytes: 1, scale: Scale::RowF32 },
             Format::Q8_0 => Layout { block: QK, block_bytes: QK, scale: Scale::BlockTiles },
             Format::Q4_0 => Layout { block: QK, block_bytes: QK / 2, scale: Scale::BlockTiles },
-            Format::Q8Panels => Layout { block: QK, block_bytes: QK, scale: Scale::BlockF32 },
+            Format::Q8Panels => Layout { block: QK, block_bytes: QK, scale: Scale::BlockF32Sum },
             Format::Q4Panels => Layout { block: QK, block_bytes: QK / 2, scale: Scale::BlockF32 },
         }
     }
@@ -200,6 +205,9 @@ impl Format {
             ),
             Scale::BlockF32 => {
                 codes.checked_add(self.stored_rows(rows)?.checked_mul(self.blocks(cols))?.checked_mul(4)?)
+            }
+            Scale::BlockF32Sum => {
+                codes.checked_add(self.stored_rows(rows)?.checked_mul(self.blocks(cols))?.checked_mul(8)?)
             }
             _ => Some(codes),
         }
@@ -370,6 +378,7 @@ pub fn write_q_panel_rows(
     );
     let nb = format.blocks(cols);
     let (codes, scales) = dst.split_at_mut(stored * nb * format.layout().block_bytes);
+    let (scales, sums) = scales.split_at_mut(stored * nb * 4);
     // One row's block: q8_0's 32 codes, or q4_0's 16 bytes in ggml's order (byte e holds
     // element e low and e + 16 high).
     let mut put = |j: usize, b: usize, q: &[u8; QK], d: f32| {
@@ -379,6 +388,9 @@ pub fn write_q_panel_rows(
             for (p, &v) in q.iter().enumerate() {
                 out[(p / 2) * 2 * NR + 2 * c + p % 2] = v;
             }
+            let sum: i32 = q.iter().map(|&v| v as i8 as i32).sum();
+            let at = 4 * ((s * nb + b) * NR + c);
+            sums[at..at + 4].copy_from_slice(&sum.to_le_bytes());
         } else {
             for e in 0..QK {
                 let v = if e < QK / 2 { q[e] & 15 } else { q[e - QK / 2] >> 4 };
@@ -596,8 +608,8 @@ mod tests {
         assert_eq!(Format::from_code(9), None);
         // q4_0 panels: 8 padded rows × 2 blocks × (16 bytes of nibbles + an f32 scale).
         assert_eq!(Format::Q4Panels.matrix_bytes(3, 33), Some(8 * 2 * 20));
-        // q8_0 panels: 8 padded rows × 2 blocks × (32 codes + an f32 scale).
-        assert_eq!(Format::Q8Panels.matrix_bytes(3, 33), Some(8 * 2 * 36));
+        // q8_0 panels: 8 padded rows × 2 blocks × (32 codes + an f32 scale + an i32 sum).
+        assert_eq!(Format::Q8Panels.matrix_bytes(3, 33), Some(8 * 2 * 40));
         // Panels pad their rows to NR = 8.
         assert_eq!(Format::F32Panels.matrix_bytes(3, 5), Some(8 * 5 * 4));
         assert_eq!(Format::F32Panels.matrix_bytes(16, 5), Some(16 * 5 * 4));

@@ -47,12 +47,21 @@ extern "C" {
     /// [`gemm_q4_4x8`] is linked; 0 in the SIMD128 build (`kernel_q4_4x8_simd128.wat`).
     pub fn relaxed_dot() -> i32;
     /// `gemm/kernel_q4_4x8_relaxedsimd.wat`: the 4-bit GEMM's 4×8 tile over `nb` blocks:
-    /// the activation rows `a` ([`crate::gemm::q4_panels::A4_BLOCK_BYTES`] a block), the
+    /// the activation rows `a` ([`crate::gemm::relaxed::Tile::a_block_bytes`] a block), the
     /// panels' sliver `b` (128 bytes a block) and its scales `sw` (8 floats a block); sets
     /// the tile at `out` (rows `ldo` bytes apart) as [`gemm_q_4x8`] does, bias included.
     /// Traps in the SIMD128 build (see [`relaxed_dot`]).
     pub fn gemm_q4_4x8(
         nb: usize, a: *const u8, b: *const u8, sw: *const f32, out: *mut f32, ldo: usize, bias: *const f32,
+    );
+    /// `gemm/kernel_q8_4x8_relaxedsimd.wat`: the integer GEMM's 4×8 tile for q8_0 panels
+    /// on 7-bit activations (`a`, [`crate::gemm::relaxed::Tile::a_block_bytes`] a block);
+    /// the panels' sliver `b` (256 bytes a block), its scales `sw` and code sums `sq` (8
+    /// values a block each); `out`, `ldo`, `bias` as in [`gemm_q_4x8`]. Traps in the
+    /// SIMD128 build (see [`relaxed_dot`]).
+    pub fn gemm_q8_4x8(
+        nb: usize, a: *const u8, b: *const i8, sw: *const f32, sq: *const i32, out: *mut f32, ldo: usize,
+        bias: *const f32,
     );
     /// `attention/qk_3x3_f32_simd128.wat`: `tiles` score tiles of three keys × three query
     /// rows over `steps` groups of four components. Query rows start at `q`, `qrow` bytes

@@ -250,7 +250,8 @@ fn block_formats_gemm_against_float64_of_the_same_quantised_weights() {
     }
 }
 
-/// q8_0 panels hold the q8_0 values (the same codes, the float16 scales widened): the
+/// q8_0 panels hold the q8_0 values (the same codes, the float16 scales widened, each
+/// block's code sum): the
 /// integer GEMM on them gives bit for bit what it gives on the q8_0 rows, and a lookup
 /// reads the q8_0 values back. Written in two row chunks over garbage.
 #[test]
@@ -273,6 +274,21 @@ fn q8_panels_equal_q8_0() {
         write_q8_panel_rows(&wf[half * k..], k, half, n - half, n, k, panels);
         let mut a = vec![f32::NAN; m * n];
         let mut b = vec![f32::NAN; m * n];
+        // The sum plane after the scales: each block's Σ codes, read off the q8_0 rows.
+        let (nb, stored) = (Format::Q8Panels.blocks(k), (n + 7) / 8 * 8);
+        let sums = &panels[stored * nb * (QK + 4)..];
+        for j in 0..stored {
+            for b in 0..nb {
+                let want: i32 = if j < n {
+                    q8[(j * nb + b) * QK..(j * nb + b + 1) * QK].iter().map(|&c| c as i8 as i32).sum()
+                } else {
+                    0
+                };
+                let at = 4 * ((j / 8 * nb + b) * 8 + j % 8);
+                let got = i32::from_le_bytes([sums[at], sums[at + 1], sums[at + 2], sums[at + 3]]);
+                assert_eq!(got, want, "q8 panels code sum row {} block {}", j, b);
+            }
+        }
         gemm_q8_panels(m, k, n, &x, k, panels, Some(&bias), &mut a, n);
         gemm_q(Format::Q8_0, m, k, n, &x, k, &q8, Some(&bias), &mut b, n);
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();

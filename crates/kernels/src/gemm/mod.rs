@@ -12,6 +12,7 @@ pub mod pack;
 pub mod pack_simd128;
 pub mod q4_panels;
 pub mod quant;
+pub mod relaxed;
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 pub mod kernel_q_scalar;

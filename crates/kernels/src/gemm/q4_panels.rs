@@ -16,32 +16,13 @@
 //! Elsewhere the panels are unpacked per call, a column block at a time, into the
 //! integer GEMM's slivers (int8 codes, [`super::quant`]) and multiplied there.
 
-use super::blocking::{MR, NR};
+use super::blocking::NR;
 use super::quant::{self, NCQ, SLIVER_BLOCK_BYTES};
+use super::relaxed;
 use crate::format::{Format, QK};
 
-/// Bytes of one packed block of a 4-row activation tile for the relaxed tile: 8 groups
-/// × 4 rows × 4 int8 codes, then the 4 rows' f32 scales, then their i32 `8·Σx`.
-pub const A4_BLOCK_BYTES: usize = QK * MR + MR * 4 + MR * 4;
-
-/// Words (u32) of [`A4_BLOCK_BYTES`].
-const A4_BLOCK_WORDS: usize = A4_BLOCK_BYTES / 4;
-
 /// Bytes of one block of a sliver in the panels: 32 depths × 8 rows × 4 bits.
-const PANEL_BLOCK_BYTES: usize = QK * NR / 2;
-
-/// Whether this module runs the relaxed-SIMD tile (only the relaxed-SIMD build links it).
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub fn relaxed() -> bool {
-    // SAFETY: takes and returns plain values.
-    unsafe { crate::wat_simd128::relaxed_dot() != 0 }
-}
-
-/// Whether this module runs the relaxed-SIMD tile (never outside WebAssembly).
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub fn relaxed() -> bool {
-    false
-}
+pub(super) const PANEL_BLOCK_BYTES: usize = QK * NR / 2;
 
 /// `Y = X·Wᵀ (+ bias)` for `W [n, k]` in [`Format::Q4Panels`]
 /// (`Format::Q4Panels.matrix_bytes(n, k)` bytes at a 4-byte aligned address). Uses the
@@ -67,12 +48,8 @@ pub fn gemm_q4_panels(
     // SAFETY: the scale plane holds stored·nb f32 at a 4-byte aligned address (asserted),
     // and every bit pattern is an f32.
     let wsc = unsafe { core::slice::from_raw_parts(scales.as_ptr() as *const f32, stored * nb) };
-    if relaxed() {
-        let tiles = (m + MR - 1) / MR;
-        crate::scratch::with_scratch(tiles * nb * A4_BLOCK_WORDS, |buf| {
-            let xa = quantize_packed_i8(x, ldx, m, k, buf);
-            relaxed_tiles(m, n, nb, xa, codes, wsc, bias, y, ldy);
-        });
+    if relaxed::available() {
+        relaxed::gemm(relaxed::Tile::Q4, m, k, n, x, ldx, codes, wsc, &[], bias, y, ldy);
         return;
     }
     let slivers = (NCQ.min(n) + NR - 1) / NR;
@@ -132,97 +109,4 @@ fn unpack_block(panel: &[u8], out: &mut [i8]) {
             v128_store(out.as_mut_ptr().add(32 * g + 16) as *mut v128, p1);
         }
     }
-}
-
-/// Quantises `m` rows of `x` per block ([`crate::gemv::quantize_block`]: int8 codes and
-/// one f32 scale per row and block) and packs them four rows at a time for the relaxed
-/// tile ([`A4_BLOCK_BYTES`] a block: per group of four depths the four rows' codes as one
-/// word each, then the scales, then each row's `8·Σq`) into the front of `buf`. A last
-/// tile short of rows repeats its last row (whose results are dropped).
-fn quantize_packed_i8<'a>(x: &[f32], ldx: usize, m: usize, k: usize, buf: &'a mut [f32]) -> &'a [u32] {
-    let nb = Format::Q8_0.blocks(k);
-    let tiles = (m + MR - 1) / MR;
-    let words = tiles * nb * A4_BLOCK_WORDS;
-    assert!(buf.len() >= words, "quantize_packed_i8: scratch too short");
-    assert!(m == 0 || k == 0 || x.len() >= (m - 1) * ldx + k, "quantize_packed_i8: x too short");
-    // SAFETY: buf holds at least `words` floats, reused as u32 (same size and alignment).
-    let xa = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut u32, words) };
-    let mut codes = [[0i16; QK]; MR];
-    for t in 0..tiles {
-        for b in 0..nb {
-            let out = &mut xa[(t * nb + b) * A4_BLOCK_WORDS..(t * nb + b + 1) * A4_BLOCK_WORDS];
-            for (r, c) in codes.iter_mut().enumerate() {
-                let i = (t * MR + r).min(m - 1);
-                let d = crate::gemv::quantize_block(&x[i * ldx + b * QK..i * ldx + k.min((b + 1) * QK)], c);
-                let sum: i32 = c.iter().map(|&q| q as i32).sum();
-                out[QK + r] = d.to_bits();
-                out[QK + MR + r] = (8 * sum) as u32;
-                for g in 0..QK / 4 {
-                    let q = |e: usize| c[4 * g + e] as i8 as u8 as u32;
-                    out[g * MR + r] = q(0) | q(1) << 8 | q(2) << 16 | q(3) << 24;
-                }
-            }
-        }
-    }
-    xa
-}
-
-/// Every 4-row tile of `xa` ([`quantize_packed_i8`]) against every sliver of the panels
-/// (`codes`, scales `wsc`) on the relaxed tile: `Y = tiles (+ bias)`.
-#[allow(clippy::too_many_arguments)]
-fn relaxed_tiles(
-    m: usize, n: usize, nb: usize, xa: &[u32], codes: &[u8], wsc: &[f32], bias: Option<&[f32]>, y: &mut [f32],
-    ldy: usize,
-) {
-    let slivers = (n + NR - 1) / NR;
-    assert!(codes.len() >= slivers * nb * PANEL_BLOCK_BYTES && wsc.len() >= slivers * nb * NR);
-    assert!(xa.len() >= (m + MR - 1) / MR * nb * A4_BLOCK_WORDS);
-    for i0 in (0..m).step_by(MR) {
-        let mr = MR.min(m - i0);
-        let a = xa[i0 / MR * nb * A4_BLOCK_WORDS..].as_ptr() as *const u8;
-        for s in 0..slivers {
-            let (bp, sp) = (codes[s * nb * PANEL_BLOCK_BYTES..].as_ptr(), wsc[s * nb * NR..].as_ptr());
-            let c0 = s * NR;
-            let nr = NR.min(n - c0);
-            if mr == MR && nr == NR {
-                let bias = bias.map_or(core::ptr::null(), |b| b[c0..c0 + NR].as_ptr());
-                let out = y[i0 * ldy + c0..(i0 + MR - 1) * ldy + c0 + NR].as_mut_ptr();
-                // SAFETY: as below; out spans MR rows of NR floats ldy apart (the slice
-                // above is bounds-checked), bias NR floats.
-                unsafe { tile(nb, a, bp, sp, out, ldy, bias) };
-                continue;
-            }
-            let mut t = [0f32; MR * NR];
-            // SAFETY: the tile's nb packed blocks lie in xa; sliver s holds nb blocks of
-            // codes and nb·NR scales (asserted above); t is MR rows of NR.
-            unsafe { tile(nb, a, bp, sp, t.as_mut_ptr(), NR, core::ptr::null()) };
-            for r in 0..mr {
-                let out = &mut y[(i0 + r) * ldy + c0..(i0 + r) * ldy + c0 + nr];
-                for (c, o) in out.iter_mut().enumerate() {
-                    *o = match bias {
-                        Some(b) => t[r * NR + c] + b[c0 + c],
-                        None => t[r * NR + c],
-                    };
-                }
-            }
-        }
-    }
-}
-
-/// The relaxed tile (`kernel_q4_4x8_relaxedsimd.wat`).
-///
-/// # Safety
-/// `a` holds `nb` blocks of [`A4_BLOCK_BYTES`], `b` `nb` blocks of 128 bytes, `sw`
-/// `nb·NR` floats; `out` MR rows of NR writable floats `ldo` floats apart; `bias` null or
-/// NR floats. Only called when [`relaxed`] is true.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-#[inline(always)]
-unsafe fn tile(nb: usize, a: *const u8, b: *const u8, sw: *const f32, out: *mut f32, ldo: usize, bias: *const f32) {
-    crate::wat_simd128::gemm_q4_4x8(nb, a, b, sw, out, ldo * 4, bias);
-}
-
-/// Never called: [`relaxed`] is false outside WebAssembly.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-unsafe fn tile(_: usize, _: *const u8, _: *const u8, _: *const f32, _: *mut f32, _: usize, _: *const f32) {
-    unreachable!("q4_panels: no relaxed tile in this build")
 }

@@ -268,10 +268,17 @@ pub fn gemm_q8_panels(
     let stored = f.stored_rows(n).expect("gemm_q8_panels: size");
     let (codes, scales) = panels.split_at(stored * nb * QK);
     assert!(scales.as_ptr() as usize % 4 == 0, "gemm_q8_panels: scales misaligned");
-    // SAFETY: i8 and u8 share size and alignment; the scale plane holds stored·nb f32 at a
-    // 4-byte aligned address (asserted), and every bit pattern is an f32.
+    // SAFETY: i8 and u8 share size and alignment; the scale and sum planes hold stored·nb
+    // f32 and i32 each at a 4-byte aligned address (asserted), and every bit pattern is one.
     let wq = unsafe { core::slice::from_raw_parts(codes.as_ptr() as *const i8, codes.len()) };
     let wsc = unsafe { core::slice::from_raw_parts(scales.as_ptr() as *const f32, stored * nb) };
+    if super::relaxed::available() {
+        let sums =
+            unsafe { core::slice::from_raw_parts(scales.as_ptr().add(stored * nb * 4) as *const i32, stored * nb) };
+        let tile = super::relaxed::Tile::Q8;
+        super::relaxed::gemm(tile, m, k, n, x, ldx, codes, wsc, sums, bias, y, ldy);
+        return;
+    }
     crate::scratch::with_scratch(quantize_packed_len(m, nb), |buf| {
         let xa = quantize_packed(x, ldx, m, k, buf);
         for jc in (0..n).step_by(NCQ) {

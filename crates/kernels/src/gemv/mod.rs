@@ -39,7 +39,7 @@ pub(crate) mod tile_simd128;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
     pub use super::float_simd128::float_gemv;
-    pub use super::quant_simd128::{q4_0_gemv, q4_0_prepare, q8_0_gemv, quantize_block};
+    pub use super::quant_simd128::{q4_0_gemv, q4_0_prepare, q8_0_gemv, quantize_block, quantize_block_max};
     /// The q4_0 kernel takes permuted activation codes and their block sums.
     pub const Q4_0_SUMS: bool = true;
 }
@@ -50,7 +50,7 @@ use scalar as imp;
 
 /// One activation block (≤ 32 values) to int8 codes held as int16, and its scale, as
 /// [`quantize_rows`] does per block (the integer GEMM packs them as it goes).
-pub(crate) use imp::quantize_block;
+pub(crate) use imp::{quantize_block, quantize_block_max};
 
 /// Weight rows per tile: four independent accumulators hide the add latency, and four
 /// rows of up to ~1.5k f32 (24 KiB) stay in L1 while every activation row uses them.

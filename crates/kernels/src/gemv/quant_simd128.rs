@@ -10,6 +10,12 @@ use crate::format::QK;
 /// One activation block (≤ 32 values) to int8 codes held as int16; returns its scale.
 /// `q = nearest(x · 127/max|x|)`; |x · 127/max|x|| ≤ 127·(1 + 2⁻²³) rounds to ±127 at most.
 pub fn quantize_block(x: &[f32], q: &mut [i16]) -> f32 {
+    quantize_block_max(x, q, 127.0)
+}
+
+/// [`quantize_block`] to codes in `[−max, max]` (`max` a whole number ≤ 127): scale
+/// `max|x|/max`.
+pub fn quantize_block_max(x: &[f32], q: &mut [i16], max: f32) -> f32 {
     let (v, amax) = crate::quantize_simd128::load_block(x);
     if !amax.is_finite() {
         q[..QK].iter_mut().for_each(|c| *c = 0);
@@ -21,14 +27,14 @@ pub fn quantize_block(x: &[f32], q: &mut [i16]) -> f32 {
     }
     // SAFETY: q holds 32 i16 (checked by the caller's slicing).
     unsafe {
-        let inv = f32x4_splat(127.0 / amax);
+        let inv = f32x4_splat(max / amax);
         let qp = q.as_mut_ptr();
         for h in 0..4 {
             let lo = i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v[2 * h], inv)));
             let hi = i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v[2 * h + 1], inv)));
             v128_store(qp.add(8 * h) as *mut v128, i16x8_narrow_i32x4(lo, hi));
         }
-        amax / 127.0
+        amax / max
     }
 }
 

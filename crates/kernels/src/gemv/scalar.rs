@@ -32,6 +32,12 @@ pub fn float_gemv<E: Elem>(
 
 /// One activation block (≤ 32 values) to int8 codes as int16; returns its scale.
 pub fn quantize_block(x: &[f32], q: &mut [i16]) -> f32 {
+    quantize_block_max(x, q, 127.0)
+}
+
+/// [`quantize_block`] to codes in `[−max, max]` (`max` a whole number ≤ 127): scale
+/// `max|x|/max`.
+pub fn quantize_block_max(x: &[f32], q: &mut [i16], max: f32) -> f32 {
     let mut amax = 0.0f32;
     let mut finite = true;
     for &v in x {
@@ -45,11 +51,11 @@ pub fn quantize_block(x: &[f32], q: &mut [i16]) -> f32 {
     if amax == 0.0 {
         return 0.0;
     }
-    let inv = 127.0 / amax;
+    let inv = max / amax;
     for (c, &v) in q.iter_mut().zip(x) {
-        *c = (v * inv).round().max(-127.0).min(127.0) as i16;
+        *c = (v * inv).round().max(-max).min(max) as i16;
     }
-    amax / 127.0
+    amax / max
 }
 
 /// Shared tile loop of the block formats: `code(r, b, j)` is the weight code of

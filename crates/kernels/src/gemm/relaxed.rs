@@ -1,0 +1,189 @@
+//! The integer GEMMs' relaxed-SIMD tiles, for weights stored as panels: the activations
+//! quantised and packed for them, and the loop over their 4×8 tiles.
+//!
+//! `i16x8.relaxed_dot_i8x16_i7x16_s` multiplies signed 8-bit codes by 7-bit ones, four
+//! depths of four rows a step, with no widening; its 7-bit operand must lie in [0, 127]
+//! (elsewhere the engines differ). Two tiles use it:
+//!
+//! * [`Tile::Q4`] (q4_0 panels): the nibbles `q + 8 ∈ [0, 15]` are that operand as
+//!   stored, the activations the signed one (int8 codes as [`crate::gemv::quantize_block`]
+//!   makes them); `8·Σx` per activation row and block makes the sums exact. The integer
+//!   sums equal the SIMD128 GEMM's, so the results do too (`kernel_q4_4x8_relaxedsimd.wat`).
+//! * [`Tile::Q8`] (q8_0 panels): the weight codes are the signed operand, so the
+//!   activations are quantised to 7 bits (`d = max|x|/63`, `q = nearest(x/d) ∈ [−63, 63]`,
+//!   stored as `q + 64`), and the panels' code sums make `Σ w·q` exact. The activation rounding is
+//!   twice the SIMD128 GEMM's: within `Σ_blocks max|x_block|/126 · Σ_block |w|` of the
+//!   product of the quantised weights (`kernel_q8_4x8_relaxedsimd.wat`).
+//!
+//! Only the relaxed-SIMD build links the tiles ([`available`]).
+
+use super::blocking::{MR, NR};
+use crate::format::{Format, QK};
+
+/// Which tile, with its activation packing.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Tile {
+    /// q4_0 panels: int8 activation codes, each row's `8·Σq` beside its scale.
+    Q4,
+    /// q8_0 panels: 7-bit activation codes stored as `q + 64`.
+    Q8,
+}
+
+impl Tile {
+    /// Bytes of one packed block of a 4-row activation tile: 8 groups × 4 rows × 4
+    /// codes, the 4 rows' f32 scales, and for q4 their i32 `8·Σq`.
+    pub const fn a_block_bytes(self) -> usize {
+        match self {
+            Tile::Q4 => QK * MR + MR * 4 + MR * 4,
+            Tile::Q8 => QK * MR + MR * 4,
+        }
+    }
+
+    /// Bytes of one block of a weight sliver in the panels.
+    const fn b_block_bytes(self) -> usize {
+        match self {
+            Tile::Q4 => QK * NR / 2,
+            Tile::Q8 => QK * NR,
+        }
+    }
+}
+
+/// Whether the relaxed-SIMD tiles are linked (the relaxed-SIMD build).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub fn available() -> bool {
+    // SAFETY: takes and returns plain values.
+    unsafe { crate::wat_simd128::relaxed_dot() != 0 }
+}
+
+/// Whether the relaxed-SIMD tiles are linked (never outside WebAssembly).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub fn available() -> bool {
+    false
+}
+
+/// `Y = X·Wᵀ (+ bias)` on `tile` for the panels' code plane `codes`, scales `wsc` and (q8)
+/// code sums `sums` of `W [n, k]`; [`available`] must be true. Uses the crate's scratch
+/// buffer; when it cannot grow, does nothing and reports it.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm(
+    tile: Tile, m: usize, k: usize, n: usize, x: &[f32], ldx: usize, codes: &[u8], wsc: &[f32], sums: &[i32],
+    bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
+) {
+    let nb = Format::Q8_0.blocks(k);
+    let words = tile.a_block_bytes() / 4;
+    crate::scratch::with_scratch((m + MR - 1) / MR * nb * words, |buf| {
+        let xa = quantize_packed(tile, x, ldx, m, k, buf);
+        tiles(tile, m, n, nb, xa, codes, wsc, sums, bias, y, ldy);
+    });
+}
+
+/// Quantises `m` rows of `x` per block and packs them four rows at a time for `tile`
+/// ([`Tile::a_block_bytes`] a block: per group of four depths the four rows' codes as one
+/// word each, then the scales, then for q4 each row's `8·Σq`) into the front of `buf`. A
+/// last tile short of rows repeats its last row (whose results are dropped).
+fn quantize_packed<'a>(tile: Tile, x: &[f32], ldx: usize, m: usize, k: usize, buf: &'a mut [f32]) -> &'a [u32] {
+    let nb = Format::Q8_0.blocks(k);
+    let tiles = (m + MR - 1) / MR;
+    let bw = tile.a_block_bytes() / 4;
+    let words = tiles * nb * bw;
+    assert!(buf.len() >= words, "relaxed::quantize_packed: scratch too short");
+    assert!(m == 0 || k == 0 || x.len() >= (m - 1) * ldx + k, "relaxed::quantize_packed: x too short");
+    // SAFETY: buf holds at least `words` floats, reused as u32 (same size and alignment).
+    let xa = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut u32, words) };
+    let mut c = [0i16; QK];
+    for t in 0..tiles {
+        for b in 0..nb {
+            let out = &mut xa[(t * nb + b) * bw..(t * nb + b + 1) * bw];
+            for r in 0..MR {
+                let i = (t * MR + r).min(m - 1);
+                let xs = &x[i * ldx + b * QK..i * ldx + k.min((b + 1) * QK)];
+                let (d, offset) = match tile {
+                    Tile::Q4 => (crate::gemv::quantize_block(xs, &mut c), 0),
+                    Tile::Q8 => (crate::gemv::quantize_block_max(xs, &mut c, 63.0), 64),
+                };
+                out[QK + r] = d.to_bits();
+                if tile == Tile::Q4 {
+                    out[QK + MR + r] = (8 * c.iter().map(|&q| q as i32).sum::<i32>()) as u32;
+                }
+                for g in 0..QK / 4 {
+                    let q = |e: usize| (c[4 * g + e] + offset) as u8 as u32;
+                    out[g * MR + r] = q(0) | q(1) << 8 | q(2) << 16 | q(3) << 24;
+                }
+            }
+        }
+    }
+    xa
+}
+
+/// Every 4-row tile of `xa` against every sliver of the panels on `tile`: `Y = tiles (+ bias)`.
+#[allow(clippy::too_many_arguments)]
+fn tiles(
+    tile: Tile, m: usize, n: usize, nb: usize, xa: &[u32], codes: &[u8], wsc: &[f32], sums: &[i32],
+    bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
+) {
+    let slivers = (n + NR - 1) / NR;
+    let (ab, bb) = (tile.a_block_bytes() / 4, tile.b_block_bytes());
+    assert!(codes.len() >= slivers * nb * bb && wsc.len() >= slivers * nb * NR);
+    assert!(tile == Tile::Q4 || sums.len() >= slivers * nb * NR);
+    assert!(xa.len() >= (m + MR - 1) / MR * nb * ab);
+    for i0 in (0..m).step_by(MR) {
+        let mr = MR.min(m - i0);
+        let a = xa[i0 / MR * nb * ab..].as_ptr() as *const u8;
+        for s in 0..slivers {
+            let bp = codes[s * nb * bb..].as_ptr();
+            let sp = wsc[s * nb * NR..].as_ptr();
+            let qp = if tile == Tile::Q8 { sums[s * nb * NR..].as_ptr() } else { core::ptr::null() };
+            let c0 = s * NR;
+            let nr = NR.min(n - c0);
+            if mr == MR && nr == NR {
+                let bias = bias.map_or(core::ptr::null(), |b| b[c0..c0 + NR].as_ptr());
+                let out = y[i0 * ldy + c0..(i0 + MR - 1) * ldy + c0 + NR].as_mut_ptr();
+                // SAFETY: as below; out spans MR rows of NR floats ldy apart (the slice
+                // above is bounds-checked), bias NR floats.
+                unsafe { run(tile, nb, a, bp, sp, qp, out, ldy, bias) };
+                continue;
+            }
+            let mut t = [0f32; MR * NR];
+            // SAFETY: the tile's nb packed blocks lie in xa; sliver s holds nb blocks of
+            // codes, nb·NR scales and (q8) nb·NR sums (asserted above); t is MR rows of NR.
+            unsafe { run(tile, nb, a, bp, sp, qp, t.as_mut_ptr(), NR, core::ptr::null()) };
+            for r in 0..mr {
+                let out = &mut y[(i0 + r) * ldy + c0..(i0 + r) * ldy + c0 + nr];
+                for (c, o) in out.iter_mut().enumerate() {
+                    *o = match bias {
+                        Some(b) => t[r * NR + c] + b[c0 + c],
+                        None => t[r * NR + c],
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// One tile call (`gemm_q4_4x8` / `gemm_q8_4x8`, WebAssembly text).
+///
+/// # Safety
+/// `a` holds `nb` packed activation blocks, `b` `nb` sliver blocks, `sw` (and for q8 `sq`)
+/// `nb·NR` values; `out` MR rows of NR writable floats `ldo` floats apart; `bias` null or
+/// NR floats. Only called when [`available`] is true.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn run(
+    tile: Tile, nb: usize, a: *const u8, b: *const u8, sw: *const f32, sq: *const i32, out: *mut f32, ldo: usize,
+    bias: *const f32,
+) {
+    match tile {
+        Tile::Q4 => crate::wat_simd128::gemm_q4_4x8(nb, a, b, sw, out, ldo * 4, bias),
+        Tile::Q8 => crate::wat_simd128::gemm_q8_4x8(nb, a, b as *const i8, sw, sq, out, ldo * 4, bias),
+    }
+}
+
+/// Never called: [`available`] is false outside WebAssembly.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[allow(clippy::too_many_arguments)]
+unsafe fn run(
+    _: Tile, _: usize, _: *const u8, _: *const u8, _: *const f32, _: *const i32, _: *mut f32, _: usize, _: *const f32,
+) {
+    unreachable!("relaxed: no relaxed tile in this build")
+}
