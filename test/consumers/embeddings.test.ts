@@ -23,7 +23,7 @@ beforeAll(async () => {
   symlinkSync(join(repoRoot, 'node_modules/@huggingface/tokenizers'), join(project.dir, 'node_modules/@huggingface/tokenizers'));
   copyFileSync(join(repoRoot, 'examples/edge/embeddings.mjs'), join(project.dir, 'embeddings.mjs'));
   const worker = await bundleWorker(project.dir, 'embeddings.mjs', 'embeddings.js');
-  server = await startWorkerd(project.dir, worker, '2026-11-01', { modelDir: join(fixtures, 'bert'), readyPath: '/' });
+  server = await startWorkerd(project.dir, worker, '2026-11-01', { modelDir: join(fixtures, 'bert'), readyPath: '/', build: 'relaxed-simd' });
 }, 120_000);
 afterAll(async () => {
   await server?.stop();
