@@ -81,7 +81,9 @@ pub fn gemm(
 /// ([`Tile::a_block_bytes`] a block: per group of four depths the four rows' codes as one
 /// word each, then the scales, then for q4 each row's `8·Σq`) into the front of `buf`. A
 /// last tile short of rows repeats its last row (whose results are dropped).
-fn quantize_packed<'a>(tile: Tile, x: &[f32], ldx: usize, m: usize, k: usize, buf: &'a mut [f32]) -> &'a [u32] {
+pub(super) fn quantize_packed<'a>(
+    tile: Tile, x: &[f32], ldx: usize, m: usize, k: usize, buf: &'a mut [f32],
+) -> &'a [u32] {
     let nb = Format::Q8_0.blocks(k);
     let tiles = (m + MR - 1) / MR;
     let bw = tile.a_block_bytes() / 4;
@@ -90,34 +92,84 @@ fn quantize_packed<'a>(tile: Tile, x: &[f32], ldx: usize, m: usize, k: usize, bu
     assert!(m == 0 || k == 0 || x.len() >= (m - 1) * ldx + k, "relaxed::quantize_packed: x too short");
     // SAFETY: buf holds at least `words` floats, reused as u32 (same size and alignment).
     let xa = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut u32, words) };
-    let mut c = [0i16; QK];
+    let mut c = [[0i16; QK]; MR];
+    let mut d = [0f32; MR];
     for t in 0..tiles {
         for b in 0..nb {
-            let out = &mut xa[(t * nb + b) * bw..(t * nb + b + 1) * bw];
-            for r in 0..MR {
+            for (r, (cr, dr)) in c.iter_mut().zip(d.iter_mut()).enumerate() {
                 let i = (t * MR + r).min(m - 1);
                 let xs = &x[i * ldx + b * QK..i * ldx + k.min((b + 1) * QK)];
-                let (d, offset) = match tile {
-                    Tile::Q4 => (crate::gemv::quantize_block(xs, &mut c), 0),
-                    Tile::Q8 => (crate::gemv::quantize_block_max(xs, &mut c, 63.0), 64),
+                *dr = match tile {
+                    Tile::Q4 => crate::gemv::quantize_block(xs, cr),
+                    Tile::Q8 => crate::gemv::quantize_block_max(xs, cr, 63.0),
                 };
-                out[QK + r] = d.to_bits();
-                if tile == Tile::Q4 {
-                    out[QK + MR + r] = (8 * c.iter().map(|&q| q as i32).sum::<i32>()) as u32;
-                }
-                for g in 0..QK / 4 {
-                    let q = |e: usize| (c[4 * g + e] + offset) as u8 as u32;
-                    out[g * MR + r] = q(0) | q(1) << 8 | q(2) << 16 | q(3) << 24;
-                }
             }
+            pack_block(tile, &c, &d, &mut xa[(t * nb + b) * bw..(t * nb + b + 1) * bw]);
         }
     }
     xa
 }
 
+/// One block of a 4-row activation tile for `tile` from its rows' codes and scales (the
+/// layout of [`quantize_packed`]).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn pack_block(tile: Tile, c: &[[i16; QK]; MR], d: &[f32; MR], out: &mut [u32]) {
+    let offset = if tile == Tile::Q8 { 64 } else { 0 };
+    for r in 0..MR {
+        out[QK + r] = d[r].to_bits();
+        if tile == Tile::Q4 {
+            out[QK + MR + r] = (8 * c[r].iter().map(|&q| q as i32).sum::<i32>()) as u32;
+        }
+        for g in 0..QK / 4 {
+            let q = |e: usize| (c[r][4 * g + e] + offset) as u8 as u32;
+            out[g * MR + r] = q(0) | q(1) << 8 | q(2) << 16 | q(3) << 24;
+        }
+    }
+}
+
+/// [`pack_block`] on SIMD128: a row's codes narrowed to bytes are two vectors of four
+/// groups (words); the four rows' vectors transposed 4 × 4 as words are four groups of the
+/// packed block.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn pack_block(tile: Tile, c: &[[i16; QK]; MR], d: &[f32; MR], out: &mut [u32]) {
+    use core::arch::wasm32::*;
+    assert!(out.len() >= tile.a_block_bytes() / 4, "relaxed::pack_block: out too short");
+    let offset = i8x16_splat(if tile == Tile::Q8 { 64 } else { 0 });
+    // SAFETY: each row holds QK = 32 i16 (four vectors), d MR = 4 floats; out holds the
+    // block's 8 groups × 4 words, 4 scales and (q4) 4 sums (asserted).
+    unsafe {
+        let o = out.as_mut_ptr();
+        let half = |r: usize, h: usize| {
+            let p = c[r].as_ptr().add(16 * h);
+            i8x16_add(i8x16_narrow_i16x8(v128_load(p as *const v128), v128_load(p.add(8) as *const v128)), offset)
+        };
+        for h in 0..2 {
+            let t = crate::gemv::tile_simd128::transpose4(half(0, h), half(1, h), half(2, h), half(3, h));
+            for (g, w) in t.iter().enumerate() {
+                v128_store(o.add((4 * h + g) * MR) as *mut v128, *w);
+            }
+        }
+        v128_store(o.add(QK) as *mut v128, v128_load(d.as_ptr() as *const v128));
+        if tile == Tile::Q4 {
+            let ones = i16x8_splat(1);
+            let sums: [i32; MR] = core::array::from_fn(|r| {
+                let p = c[r].as_ptr();
+                let v = |i: usize| v128_load(p.add(8 * i) as *const v128);
+                // Four codes a lane: |Σ| ≤ 4·127, well inside int16.
+                let s = i32x4_dot_i16x8(i16x8_add(i16x8_add(v(0), v(1)), i16x8_add(v(2), v(3))), ones);
+                8 * (i32x4_extract_lane::<0>(s)
+                    + i32x4_extract_lane::<1>(s)
+                    + i32x4_extract_lane::<2>(s)
+                    + i32x4_extract_lane::<3>(s))
+            });
+            v128_store(o.add(QK + MR) as *mut v128, v128_load(sums.as_ptr() as *const v128));
+        }
+    }
+}
+
 /// Every 4-row tile of `xa` against every sliver of the panels on `tile`: `Y = tiles (+ bias)`.
 #[allow(clippy::too_many_arguments)]
-fn tiles(
+pub(super) fn tiles(
     tile: Tile, m: usize, n: usize, nb: usize, xa: &[u32], codes: &[u8], wsc: &[f32], sums: &[i32],
     bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
 ) {
