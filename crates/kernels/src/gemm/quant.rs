@@ -178,6 +178,10 @@ pub fn gemm_q(
     if !crate::gemv::check(m, k, n, x, ldx, bias, y, ldy) {
         return;
     }
+    if format == Format::Q4_0 && super::relaxed::available() {
+        super::q4_panels::gemm_q4_rows_relaxed(m, k, n, x, ldx, w, bias, y, ldy);
+        return;
+    }
     let nb = format.blocks(k);
     if nb == 0 {
         crate::gemv::fill_bias(m, n, bias, y, ldy);
