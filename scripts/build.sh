@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the three WebAssembly binaries from crates/wasm: SIMD128 and scalar with
 # wasm-pack, optimised with wasm-opt (the SIMD128 one then linked with the kernels written
-# in WebAssembly text, scripts/link-wat.mjs), and relaxed-SIMD made from the same module
-# linked with the relaxed kernels, by scripts/relaxed-fma.mjs (fused multiply-add; rustc
-# 1.63 cannot emit those opcodes). Proves the SIMD ones hold SIMD opcodes (and the scalar
+# in WebAssembly text, scripts/link-wat.mjs), and relaxed-SIMD: the same Rust with the
+# `relaxed` feature, linked with the relaxed kernels and fused by scripts/relaxed-fma.mjs
+# (multiply-add; rustc 1.63 cannot emit those opcodes). Proves the SIMD ones hold SIMD opcodes (and the scalar
 # one none), that only the relaxed one holds f32x4.relaxed_madd and the relaxed integer
 # dot product, then bundles ts/ into dist/ with rollup.
 #
@@ -32,30 +32,34 @@ rm -f "$STAMP"
 command -v wasm-pack >/dev/null || fail "wasm-pack not found: run npm run setup"
 command -v wasm-bindgen >/dev/null || fail "wasm-bindgen not found: run npm run setup"
 
-build_variant() { # name rustflags wasm-opt-flags...
-  local name="$1" flags="$2"; shift 2
-  log "wasm-pack build ($name)"
+build_variant() { # name rustflags cargo-features wasm-opt-flags...
+  local name="$1" flags="$2" features="$3"; shift 3
+  log "wasm-pack build ($name${features:+, --features $features})"
   RUSTC=/usr/bin/rustc RUSTFLAGS="$flags" CARGO_TARGET_DIR="target/wasm-$name" \
     wasm-pack --quiet build crates/wasm --release --target web --mode no-install \
-      --out-dir "../../pkg/$name" --out-name wasm_attention \
+      --out-dir "../../pkg/$name" --out-name wasm_attention ${features:+-- --features "$features"} \
     || fail "wasm-pack build ($name)"
   log "wasm-opt $* ($name)"
   wasm-opt "$@" "pkg/$name/wasm_attention_bg.wasm" -o "pkg/$name/wasm_attention_bg.wasm" \
     || fail "wasm-opt ($name)"
 }
 
-build_variant simd "-C target-feature=+simd128" -O3 --enable-simd
+build_variant simd "-C target-feature=+simd128" "" -O3 --enable-simd
 # The kernels written in WebAssembly text (crates/kernels/src/**/*.wat) into the SIMD128
 # module, after wasm-opt so that they keep their order; the glue stops importing them.
-# The relaxed-SIMD build links its own kernels (the `_relaxedsimd.wat` files) into a copy.
-log "link-wat (simd, relaxed-simd)"
-node scripts/link-wat.mjs --relaxed pkg/simd/wasm_attention_bg.wasm target/relaxed-linked.wasm || fail "link-wat --relaxed"
+log "link-wat (simd)"
 node scripts/link-wat.mjs pkg/simd/wasm_attention_bg.wasm || fail "link-wat"
 node scripts/link-wat.mjs --glue pkg/simd/wasm_attention.js || fail "link-wat --glue"
-build_variant scalar "" -O3
-log "relaxed-fma (relaxed-simd from simd)"
-rm -rf pkg/relaxed-simd
-node scripts/relaxed-fma.mjs target/relaxed-linked.wasm pkg/relaxed-simd/wasm_attention_bg.wasm \
+build_variant scalar "" "" -O3
+# The relaxed-SIMD build: the same Rust with the `relaxed` feature (the integer tiles of the
+# `*_relaxedsimd.wat` files, linked here), then its multiply-adds fused.
+build_variant relaxed-simd "-C target-feature=+simd128" relaxed -O3 --enable-simd
+log "link-wat --relaxed (relaxed-simd)"
+node scripts/link-wat.mjs --relaxed pkg/relaxed-simd/wasm_attention_bg.wasm || fail "link-wat --relaxed"
+node scripts/link-wat.mjs --glue pkg/relaxed-simd/wasm_attention.js || fail "link-wat --glue (relaxed-simd)"
+cmp -s pkg/simd/wasm_attention.js pkg/relaxed-simd/wasm_attention.js || fail "SIMD and relaxed-SIMD glue differ"
+log "relaxed-fma (relaxed-simd)"
+node scripts/relaxed-fma.mjs pkg/relaxed-simd/wasm_attention_bg.wasm pkg/relaxed-simd/wasm_attention_bg.wasm \
   || fail "relaxed-fma"
 
 # 0xfd is the prefix byte of every SIMD128 opcode.

@@ -11,8 +11,8 @@
 //   2. merges the two with binaryen's `wasm-merge`, which turns each import into the
 //      kernel itself, so the Rust code calls it directly;
 //   3. removes the kernels' exports and checks that nothing is left importing `wa_kernels`.
-// With --relaxed (the relaxed-SIMD build), a `name_relaxedsimd.wat` file takes the place of
-// `name_simd128.wat` (same exports, relaxed-SIMD opcodes); without it, `_relaxedsimd` files are left out.
+// The `*_relaxedsimd.wat` kernels (relaxed-SIMD opcodes) are linked only with --relaxed (the
+// relaxed-SIMD build, whose Rust is compiled with the `relaxed` feature and imports them).
 // The merged module is not optimised again: the kernels keep the order they were written in,
 // which is their reason to exist. A module that imports nothing from `wa_kernels` (the
 // scalar build) is left as it is.
@@ -30,15 +30,12 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const IMPORT = 'wa_kernels';
 
-const RELAXED = '_relaxedsimd.wat';
-
 /** Every `.wat` file under `dir` for the build, sorted (a stable function order). */
 function watFiles(dir, relaxed) {
-  const all = readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.wat'))
-    .map((e) => join(e.parentPath ?? e.path, e.name));
-  const replaced = new Set(all.filter((f) => f.endsWith(RELAXED)).map((f) => f.slice(0, -RELAXED.length) + '_simd128.wat'));
-  return all.filter((f) => (relaxed ? !replaced.has(f) : !f.endsWith(RELAXED))).sort();
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.wat') && (relaxed || !e.name.endsWith('_relaxedsimd.wat')))
+    .map((e) => join(e.parentPath ?? e.path, e.name))
+    .sort();
 }
 
 /** Names the module at `bytes` imports from `wa_kernels` (read by binaryen: Node 20 cannot compile relaxed SIMD). */

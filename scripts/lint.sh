@@ -28,8 +28,9 @@ gate() { # name command...
 debian() { PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc "$@"; }
 
 gate "cargo fmt --check" debian cargo fmt --all -- --check
+# --all-features: the relaxed-SIMD build's code too (the `relaxed` feature only adds code).
 gate "cargo clippy, wasm32 +simd128" debian env RUSTFLAGS="-C target-feature=+simd128" \
-  CARGO_TARGET_DIR=target/clippy-simd128 cargo clippy --quiet --workspace --all-targets \
+  CARGO_TARGET_DIR=target/clippy-simd128 cargo clippy --quiet --workspace --all-targets --all-features \
   --target wasm32-unknown-unknown -- -D warnings
 gate "cargo clippy, host (scalar kernels)" debian env CARGO_TARGET_DIR=target/clippy-host \
   cargo clippy --quiet -p wasm-attention-kernels --all-targets -- -D warnings

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Makes the relaxed-SIMD binary from the optimised SIMD128 one:
+// Fuses the multiply-adds of the relaxed-SIMD binary (scripts/build.sh: the optimised, linked
+// module built with the `relaxed` feature; any SIMD128 module works the same):
 //
-//   node scripts/relaxed-fma.mjs pkg/simd/wasm_attention_bg.wasm pkg/relaxed-simd/wasm_attention_bg.wasm
+//   node scripts/relaxed-fma.mjs pkg/relaxed-simd/wasm_attention_bg.wasm pkg/relaxed-simd/wasm_attention_bg.wasm
 //
 // rustc 1.63 (LLVM 14) cannot emit the final relaxed-SIMD opcodes, so the fusion happens
 // here, on binaryen's IR of the finished module: every `f32x4.add` with an `f32x4.mul`

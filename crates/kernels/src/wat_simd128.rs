@@ -2,8 +2,8 @@
 //! declared here as imports of the module `wa_kernels`. The SIMD128 build links them into
 //! the module at build time (`scripts/link-wat.mjs`, binaryen's `wasm-merge`): the calls
 //! become direct calls and no import is left. Only the SIMD128 builds have them; the scalar
-//! build never names them. A `name_relaxedsimd.wat` file replaces `name_simd128.wat` in
-//! the relaxed-SIMD build (its kernels use relaxed-SIMD opcodes).
+//! build never names them. The `*_relaxedsimd.wat` kernels use relaxed-SIMD opcodes: only
+//! the relaxed-SIMD build (the `relaxed` feature) declares and links them.
 //!
 //! A kernel goes here when the engine runs LLVM's output of the Rust loop measurably
 //! slower than the same operations in another order: V8 keeps a loop body's order, and
@@ -43,22 +43,21 @@ extern "C" {
     pub fn gemm_q_4x8(
         nb: usize, a: *const u8, b: *const i8, sw: *const f32, out: *mut f32, ldo: usize, bias: *const f32,
     );
-    /// `gemm/kernel_q4_4x8_relaxedsimd.wat`: 1 in the relaxed-SIMD build, whose tile
-    /// [`gemm_q4_4x8`] is linked; 0 in the SIMD128 build (`kernel_q4_4x8_simd128.wat`).
-    pub fn relaxed_dot() -> i32;
     /// `gemm/kernel_q4_4x8_relaxedsimd.wat`: the 4-bit GEMM's 4×8 tile over `nb` blocks:
     /// the activation rows `a` ([`crate::gemm::relaxed::Tile::a_block_bytes`] a block), the
     /// panels' sliver `b` (128 bytes a block) and its scales `sw` (8 floats a block); sets
     /// the tile at `out` (rows `ldo` bytes apart) as [`gemm_q_4x8`] does, bias included.
-    /// Traps in the SIMD128 build (see [`relaxed_dot`]).
+    /// Relaxed-SIMD build only.
+    #[cfg(feature = "relaxed")]
     pub fn gemm_q4_4x8(
         nb: usize, a: *const u8, b: *const u8, sw: *const f32, out: *mut f32, ldo: usize, bias: *const f32,
     );
     /// `gemm/kernel_q8_4x8_relaxedsimd.wat`: the integer GEMM's 4×8 tile for q8_0 panels
     /// on 7-bit activations (`a`, [`crate::gemm::relaxed::Tile::a_block_bytes`] a block);
     /// the panels' sliver `b` (256 bytes a block), its scales `sw` and code sums `sq` (8
-    /// values a block each); `out`, `ldo`, `bias` as in [`gemm_q_4x8`]. Traps in the
-    /// SIMD128 build (see [`relaxed_dot`]).
+    /// values a block each); `out`, `ldo`, `bias` as in [`gemm_q_4x8`]. Relaxed-SIMD build
+    /// only.
+    #[cfg(feature = "relaxed")]
     pub fn gemm_q8_4x8(
         nb: usize, a: *const u8, b: *const i8, sw: *const f32, sq: *const i32, out: *mut f32, ldo: usize,
         bias: *const f32,

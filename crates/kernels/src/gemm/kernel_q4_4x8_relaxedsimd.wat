@@ -1,5 +1,5 @@
-;; The 4-bit GEMM's 4×8 tile (`q4_panels.rs`) on relaxed SIMD; the relaxed-SIMD build links
-;; this file in place of kernel_q4_4x8_simd128.wat (scripts/link-wat.mjs).
+;; The 4-bit GEMM's 4×8 tile (`relaxed.rs`, `q4_panels.rs`) on relaxed SIMD; only the
+;; relaxed-SIMD build links it (scripts/link-wat.mjs --relaxed).
 ;;
 ;; Per block of 32 depths: 8 steps of one group of four depths. A step loads the sliver's
 ;; 16 bytes (q4_0 panels, ../format.rs) and masks them into two vectors of nibbles
@@ -18,7 +18,6 @@
 ;; `a`: per block 8 groups × 4 rows × 4 codes (16 bytes a group), then the 4 rows' f32
 ;; scales, then their i32 `8·Σx` (160 bytes). `b`: the sliver, 128 bytes a block; `sw`
 ;; its 8 rows' f32 scales a block. `out`, `ldo`, `bias` as in gemm_q_4x8.
-(func (export "relaxed_dot") (result i32) (i32.const 1))
 (func (export "gemm_q4_4x8") (param $nb i32) (param $a i32) (param $b i32) (param $sw i32) (param $out i32)
   (param $ldo i32) (param $bias i32)
   (local $h00 v128) (local $h01 v128) (local $h10 v128) (local $h11 v128)

@@ -1,5 +1,5 @@
-;; The integer GEMM's 4×8 tile for q8_0 panels (`relaxed.rs`) on relaxed SIMD; the
-;; relaxed-SIMD build links this file in place of kernel_q8_4x8_simd128.wat.
+;; The integer GEMM's 4×8 tile for q8_0 panels (`relaxed.rs`) on relaxed SIMD; only the
+;; relaxed-SIMD build links it (scripts/link-wat.mjs --relaxed).
 ;;
 ;; `i16x8.relaxed_dot_i8x16_i7x16_s` wants its second operand in [0, 127] (there every
 ;; engine gives the exact products), so the activations are quantised to 7 bits,

@@ -119,6 +119,7 @@ fn unpack_block(panel: &[u8], out: &mut [i8]) {
 /// ([`pack_rows_block`]), then multiplied as [`gemm_q4_panels`] does; the same integer
 /// sums and results as [`super::quant::gemm_q`]. [`relaxed::available`] must be true.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)] // kept out of `gemm_q`, as `relaxed::gemm` is
 pub fn gemm_q4_rows_relaxed(
     m: usize, k: usize, n: usize, x: &[f32], ldx: usize, w: &[u8], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
 ) {

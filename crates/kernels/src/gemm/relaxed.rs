@@ -15,7 +15,8 @@
 //!   twice the SIMD128 GEMM's: within `Σ_blocks max|x_block|/126 · Σ_block |w|` of the
 //!   product of the quantised weights (`kernel_q8_4x8_relaxedsimd.wat`).
 //!
-//! Only the relaxed-SIMD build links the tiles ([`available`]).
+//! Only the relaxed-SIMD build has the tiles ([`available`]); the SIMD128 and scalar
+//! binaries carry none of this module's code.
 
 use super::blocking::{MR, NR};
 use crate::format::{Format, QK};
@@ -48,23 +49,18 @@ impl Tile {
     }
 }
 
-/// Whether the relaxed-SIMD tiles are linked (the relaxed-SIMD build).
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub fn available() -> bool {
-    // SAFETY: takes and returns plain values.
-    unsafe { crate::wat_simd128::relaxed_dot() != 0 }
-}
-
-/// Whether the relaxed-SIMD tiles are linked (never outside WebAssembly).
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub fn available() -> bool {
-    false
+/// Whether the relaxed-SIMD tiles are linked: the relaxed-SIMD build compiles the crate with
+/// the `relaxed` feature; elsewhere this is false and the code behind it is left out.
+#[inline(always)]
+pub const fn available() -> bool {
+    cfg!(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed"))
 }
 
 /// `Y = X·Wᵀ (+ bias)` on `tile` for the panels' code plane `codes`, scales `wsc` and (q8)
 /// code sums `sums` of `W [n, k]`; [`available`] must be true. Uses the crate's scratch
 /// buffer; when it cannot grow, does nothing and reports it.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)] // kept out of its callers, so their float loops keep the shape relaxed-fma fuses
 pub fn gemm(
     tile: Tile, m: usize, k: usize, n: usize, x: &[f32], ldx: usize, codes: &[u8], wsc: &[f32], sums: &[i32],
     bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
@@ -218,7 +214,7 @@ pub(super) fn tiles(
 /// `a` holds `nb` packed activation blocks, `b` `nb` sliver blocks, `sw` (and for q8 `sq`)
 /// `nb·NR` values; `out` MR rows of NR writable floats `ldo` floats apart; `bias` null or
 /// NR floats. Only called when [`available`] is true.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed"))]
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn run(
@@ -231,8 +227,8 @@ unsafe fn run(
     }
 }
 
-/// Never called: [`available`] is false outside WebAssembly.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+/// Never called: [`available`] is false outside the relaxed-SIMD build.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed")))]
 #[allow(clippy::too_many_arguments)]
 unsafe fn run(
     _: Tile, _: usize, _: *const u8, _: *const u8, _: *const f32, _: *const i32, _: *mut f32, _: usize, _: *const f32,
