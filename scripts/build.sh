@@ -68,20 +68,17 @@ scalar_ops=$(wasm-objdump -d pkg/scalar/wasm_attention_bg.wasm | grep -cE '^ [0-
 log "SIMD instructions: simd build $simd_ops, scalar build $scalar_ops"
 [ "$simd_ops" -gt 0 ] || fail "the SIMD build holds no SIMD instructions"
 [ "$scalar_ops" -eq 0 ] || fail "the scalar build holds SIMD instructions"
-# f32x4.relaxed_madd is 0xfd 0x105: the prefix, then 0x105 as LEB128 (85 02).
-madd_ops() { wasm-objdump -d "$1" | grep -cE '^ [0-9a-f]+: fd 85 02 ' || true; }
-relaxed_madd=$(madd_ops pkg/relaxed-simd/wasm_attention_bg.wasm)
-simd_madd=$(madd_ops pkg/simd/wasm_attention_bg.wasm)
-log "f32x4.relaxed_madd: relaxed-simd build $relaxed_madd, simd build $simd_madd"
-[ "$relaxed_madd" -gt 0 ] || fail "the relaxed-SIMD build holds no f32x4.relaxed_madd"
-[ "$simd_madd" -eq 0 ] || fail "the SIMD build holds f32x4.relaxed_madd"
-# i16x8.relaxed_dot_i8x16_i7x16_s is 0xfd 0x112 (LEB128 92 02): the 4-bit GEMM's tile.
-dot_ops() { wasm-objdump -d "$1" | grep -cE '^ [0-9a-f]+: fd 92 02 ' || true; }
-relaxed_dot=$(dot_ops pkg/relaxed-simd/wasm_attention_bg.wasm)
-simd_dot=$(dot_ops pkg/simd/wasm_attention_bg.wasm)
-log "i16x8.relaxed_dot_i8x16_i7x16_s: relaxed-simd build $relaxed_dot, simd build $simd_dot"
-[ "$relaxed_dot" -gt 0 ] || fail "the relaxed-SIMD build holds no i16x8.relaxed_dot_i8x16_i7x16_s"
-[ "$simd_dot" -eq 0 ] || fail "the SIMD build holds i16x8.relaxed_dot_i8x16_i7x16_s"
+# Relaxed-SIMD opcodes (the prefix 0xfd, then the opcode as LEB128) in the relaxed build only.
+relaxed_only() { # name leb128-bytes
+  local relaxed simd
+  relaxed=$(wasm-objdump -d pkg/relaxed-simd/wasm_attention_bg.wasm | grep -cE "^ [0-9a-f]+: fd $2 " || true)
+  simd=$(wasm-objdump -d pkg/simd/wasm_attention_bg.wasm | grep -cE "^ [0-9a-f]+: fd $2 " || true)
+  log "$1: relaxed-simd build $relaxed, simd build $simd"
+  [ "$relaxed" -gt 0 ] || fail "the relaxed-SIMD build holds no $1"
+  [ "$simd" -eq 0 ] || fail "the SIMD build holds $1"
+}
+relaxed_only f32x4.relaxed_madd "85 02"              # 0x105: the fused multiply-adds
+relaxed_only i16x8.relaxed_dot_i8x16_i7x16_s "92 02" # 0x112: the integer tiles
 
 # Both builds come from one source, so their JS glue is the same; ship one copy.
 cmp -s pkg/simd/wasm_attention.js pkg/scalar/wasm_attention.js || fail "SIMD and scalar glue differ"
