@@ -254,6 +254,26 @@ pub fn planes(format: Format, buf: &[u8], rows: usize, cols: usize) -> (&[u8], &
     buf.split_at(codes)
 }
 
+/// The planes of a q8_0 or q4_0 panel matrix (`rows × cols`, at a 4-byte aligned address):
+/// the codes, the f32 scales and (q8_0 panels; empty for q4_0) the i32 code sums, each
+/// `stored_rows · blocks` long. Panics unless `buf` is exactly the matrix's size and aligned.
+pub fn panel_planes(format: Format, buf: &[u8], rows: usize, cols: usize) -> (&[u8], &[f32], &[i32]) {
+    assert!(format == Format::Q8Panels || format == Format::Q4Panels, "format::panel_planes: {:?}", format);
+    assert!(Some(buf.len()) == format.matrix_bytes(rows, cols), "format::panel_planes: buffer length");
+    let count = format.stored_rows(rows).expect("format::panel_planes: size") * format.blocks(cols);
+    let (codes, rest) = buf.split_at(count * format.layout().block_bytes);
+    assert!(rest.as_ptr() as usize % 4 == 0, "format::panel_planes: scales misaligned");
+    let sums = if format == Format::Q8Panels { count } else { 0 };
+    // SAFETY: after the codes the buffer holds count f32 scales and then `sums` i32 (its
+    // length was checked against matrix_bytes) at a 4-byte aligned address (asserted);
+    // every bit pattern is an f32 or an i32.
+    unsafe {
+        let scales = core::slice::from_raw_parts(rest.as_ptr() as *const f32, count);
+        let sums = core::slice::from_raw_parts(rest.as_ptr().add(4 * count) as *const i32, sums);
+        (codes, scales, sums)
+    }
+}
+
 /// The block quantisers: the SIMD128 twins where they are compiled, else the definitions below.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use crate::quantize_simd128 as block_quantiser;

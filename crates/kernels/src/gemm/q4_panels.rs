@@ -38,19 +38,12 @@ pub fn gemm_q4_panels(
     if !crate::gemv::check(m, k, n, x, ldx, bias, y, ldy) {
         return;
     }
-    let f = Format::Q4Panels;
-    assert!(Some(panels.len()) == f.matrix_bytes(n, k), "gemm_q4_panels: panels length");
-    let nb = f.blocks(k);
+    let (codes, wsc, _) = crate::format::panel_planes(Format::Q4Panels, panels, n, k);
+    let nb = Format::Q4Panels.blocks(k);
     if nb == 0 {
         crate::gemv::fill_bias(m, n, bias, y, ldy);
         return;
     }
-    let stored = f.stored_rows(n).expect("gemm_q4_panels: size");
-    let (codes, scales) = panels.split_at(stored * nb * QK / 2);
-    assert!(scales.as_ptr() as usize % 4 == 0, "gemm_q4_panels: scales misaligned");
-    // SAFETY: the scale plane holds stored·nb f32 at a 4-byte aligned address (asserted),
-    // and every bit pattern is an f32.
-    let wsc = unsafe { core::slice::from_raw_parts(scales.as_ptr() as *const f32, stored * nb) };
     if relaxed::available() {
         relaxed::gemm(relaxed::Tile::Q4, m, k, n, x, ldx, codes, wsc, &[], bias, y, ldy);
         return;

@@ -262,27 +262,18 @@ pub fn gemm_q8_panels(
     if !crate::gemv::check(m, k, n, x, ldx, bias, y, ldy) {
         return;
     }
-    let f = Format::Q8Panels;
-    assert!(Some(panels.len()) == f.matrix_bytes(n, k), "gemm_q8_panels: panels length");
-    let nb = f.blocks(k);
+    let (codes, wsc, sums) = crate::format::panel_planes(Format::Q8Panels, panels, n, k);
+    let nb = Format::Q8Panels.blocks(k);
     if nb == 0 {
         crate::gemv::fill_bias(m, n, bias, y, ldy);
         return;
     }
-    let stored = f.stored_rows(n).expect("gemm_q8_panels: size");
-    let (codes, scales) = panels.split_at(stored * nb * QK);
-    assert!(scales.as_ptr() as usize % 4 == 0, "gemm_q8_panels: scales misaligned");
-    // SAFETY: i8 and u8 share size and alignment; the scale and sum planes hold stored·nb
-    // f32 and i32 each at a 4-byte aligned address (asserted), and every bit pattern is one.
-    let wq = unsafe { core::slice::from_raw_parts(codes.as_ptr() as *const i8, codes.len()) };
-    let wsc = unsafe { core::slice::from_raw_parts(scales.as_ptr() as *const f32, stored * nb) };
     if super::relaxed::available() {
-        let sums =
-            unsafe { core::slice::from_raw_parts(scales.as_ptr().add(stored * nb * 4) as *const i32, stored * nb) };
-        let tile = super::relaxed::Tile::Q8;
-        super::relaxed::gemm(tile, m, k, n, x, ldx, codes, wsc, sums, bias, y, ldy);
+        super::relaxed::gemm(super::relaxed::Tile::Q8, m, k, n, x, ldx, codes, wsc, sums, bias, y, ldy);
         return;
     }
+    // SAFETY: i8 and u8 share size and alignment.
+    let wq = unsafe { core::slice::from_raw_parts(codes.as_ptr() as *const i8, codes.len()) };
     crate::scratch::with_scratch(quantize_packed_len(m, nb), |buf| {
         let xa = quantize_packed(x, ldx, m, k, buf);
         for jc in (0..n).step_by(NCQ) {
