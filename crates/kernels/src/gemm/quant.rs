@@ -81,11 +81,24 @@ pub fn pack_a_q(codes: &[[i16; QK]; MR], scales: &[f32; MR], out: &mut [u32]) {
 /// packed tiles (`ceil(m/4)·nb` blocks) as words. A last tile short of rows repeats its
 /// last row (whose results are dropped).
 pub(super) fn quantize_packed<'a>(x: &[f32], ldx: usize, m: usize, k: usize, buf: &'a mut [f32]) -> &'a [u32] {
+    quantize_tiles(x, ldx, m, k, 127.0, A_BLOCK_WORDS, buf, pack_a_q)
+}
+
+/// The loop of the integer GEMMs' activation packing: quantises `m` rows of `x` per block
+/// of 32 to codes in `[−max, max]` ([`crate::gemv::quantize_block_max`]) and hands each
+/// 4-row tile's block (codes and scales) to `pack`, which fills its `block_words` words in
+/// the front of `buf`; returns those `ceil(m/4)·nb` blocks. A last tile short of rows
+/// repeats its last row (whose results are dropped).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn quantize_tiles<'a>(
+    x: &[f32], ldx: usize, m: usize, k: usize, max: f32, block_words: usize, buf: &'a mut [f32],
+    mut pack: impl FnMut(&[[i16; QK]; MR], &[f32; MR], &mut [u32]),
+) -> &'a [u32] {
     let nb = Format::Q8_0.blocks(k);
     let tiles = (m + MR - 1) / MR;
-    let words = quantize_packed_len(m, nb);
-    assert!(buf.len() >= words, "quantize_packed: scratch too short");
-    assert!(m == 0 || k == 0 || x.len() >= (m - 1) * ldx + k, "quantize_packed: x too short");
+    let words = tiles * nb * block_words;
+    assert!(buf.len() >= words, "quantize_tiles: scratch too short");
+    assert!(m == 0 || k == 0 || x.len() >= (m - 1) * ldx + k, "quantize_tiles: x too short");
     // SAFETY: buf holds at least `words` floats, reused as u32 (same size and alignment;
     // integers have no invalid bit patterns).
     let xa = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut u32, words) };
@@ -96,9 +109,9 @@ pub(super) fn quantize_packed<'a>(x: &[f32], ldx: usize, m: usize, k: usize, buf
         for b in 0..nb {
             for (r, &i) in rows.iter().enumerate() {
                 let xs = &x[i * ldx + b * QK..i * ldx + k.min((b + 1) * QK)];
-                scales[r] = crate::gemv::quantize_block(xs, &mut codes[r]);
+                scales[r] = crate::gemv::quantize_block_max(xs, &mut codes[r], max);
             }
-            pack_a_q(&codes, &scales, &mut xa[(t * nb + b) * A_BLOCK_WORDS..(t * nb + b + 1) * A_BLOCK_WORDS]);
+            pack(&codes, &scales, &mut xa[(t * nb + b) * block_words..(t * nb + b + 1) * block_words]);
         }
     }
     xa
@@ -218,27 +231,41 @@ pub(super) fn tiles(
 ) {
     let slivers = (nc + NR - 1) / NR;
     assert!(wq.len() >= slivers * nb * SLIVER_BLOCK_BYTES && wsc.len() >= slivers * nb * NR);
-    assert!(xa.len() >= (m + MR - 1) / MR * nb * A_BLOCK_WORDS);
+    let bias = bias.map(|b| &b[jc..jc + nc]);
+    tile_loop(m, nc, nb * A_BLOCK_WORDS, xa, bias, &mut y[jc..], ldy, |a, s, out, ldo, bias| {
+        let (bp, sp) = (wq[s * nb * SLIVER_BLOCK_BYTES..].as_ptr(), wsc[s * nb * NR..].as_ptr());
+        // SAFETY: sliver s holds nb packed blocks and nb·NR scales (asserted above); a, out
+        // and bias as tile_loop gives them.
+        unsafe { q_microkernel(nb, a, bp, sp, out, ldo, bias) };
+    });
+}
+
+/// The integer GEMMs' loop over 4×8 tiles: every 4-row tile of the packed activations `xa`
+/// (`tile_words` words each) against every sliver `s` of NR columns of `Y[:, 0..n]`, by
+/// `kernel(a, s, out, ldo, bias)`, which sets the MR rows of NR floats at `out` (`ldo`
+/// floats apart) from the tile at `a`, adding the NR floats at `bias` unless it is null.
+/// Whole tiles are written in place, bias included; edge tiles go through a local tile.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn tile_loop(
+    m: usize, n: usize, tile_words: usize, xa: &[u32], bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
+    mut kernel: impl FnMut(*const u8, usize, *mut f32, usize, *const f32),
+) {
+    assert!(xa.len() >= (m + MR - 1) / MR * tile_words);
     for i0 in (0..m).step_by(MR) {
         let mr = MR.min(m - i0);
-        let a = xa[i0 / MR * nb * A_BLOCK_WORDS..].as_ptr() as *const u8;
-        for s in 0..slivers {
-            let (bp, sp) = (wq[s * nb * SLIVER_BLOCK_BYTES..].as_ptr(), wsc[s * nb * NR..].as_ptr());
-            let c0 = jc + s * NR;
-            let nr = NR.min(jc + nc - c0);
+        let a = xa[i0 / MR * tile_words..].as_ptr() as *const u8;
+        for s in 0..(n + NR - 1) / NR {
+            let c0 = s * NR;
+            let nr = NR.min(n - c0);
             if mr == MR && nr == NR {
-                // A whole tile is written in place, bias included.
                 let bias = bias.map_or(core::ptr::null(), |b| b[c0..c0 + NR].as_ptr());
+                // out spans MR rows of NR floats ldy apart (the slice is bounds-checked).
                 let out = y[i0 * ldy + c0..(i0 + MR - 1) * ldy + c0 + NR].as_mut_ptr();
-                // SAFETY: as below; out spans MR rows of NR floats ldy apart (the slice
-                // above is bounds-checked), bias NR floats.
-                unsafe { q_microkernel(nb, a, bp, sp, out, ldy, bias) };
+                kernel(a, s, out, ldy, bias);
                 continue;
             }
             let mut tile = [0f32; MR * NR];
-            // SAFETY: the tile's nb packed blocks lie in xa; sliver s holds nb packed
-            // blocks and nb·NR scales (asserted above); tile is MR rows of NR.
-            unsafe { q_microkernel(nb, a, bp, sp, tile.as_mut_ptr(), NR, core::ptr::null()) };
+            kernel(a, s, tile.as_mut_ptr(), NR, core::ptr::null());
             for r in 0..mr {
                 let out = &mut y[(i0 + r) * ldy + c0..(i0 + r) * ldy + c0 + nr];
                 for (c, o) in out.iter_mut().enumerate() {

@@ -6,8 +6,8 @@
 //! (elsewhere the engines differ). Two tiles use it:
 //!
 //! * [`Tile::Q4`] (q4_0 panels): the nibbles `q + 8 ∈ [0, 15]` are that operand as
-//!   stored, the activations the signed one (int8 codes as [`crate::gemv::quantize_block`]
-//!   makes them); `8·Σx` per activation row and block makes the sums exact. The integer
+//!   stored, the activations the signed one (int8 codes, [`crate::gemv::quantize_block_max`]
+//!   at 127); `8·Σx` per activation row and block makes the sums exact. The integer
 //!   sums equal the SIMD128 GEMM's, so the results do too (`kernel_q4_4x8_relaxedsimd.wat`).
 //! * [`Tile::Q8`] (q8_0 panels): the weight codes are the signed operand, so the
 //!   activations are quantised to 7 bits (`d = max|x|/63`, `q = nearest(x/d) ∈ [−63, 63]`,
@@ -80,30 +80,10 @@ pub fn gemm(
 pub(super) fn quantize_packed<'a>(
     tile: Tile, x: &[f32], ldx: usize, m: usize, k: usize, buf: &'a mut [f32],
 ) -> &'a [u32] {
-    let nb = Format::Q8_0.blocks(k);
-    let tiles = (m + MR - 1) / MR;
-    let bw = tile.a_block_bytes() / 4;
-    let words = tiles * nb * bw;
-    assert!(buf.len() >= words, "relaxed::quantize_packed: scratch too short");
-    assert!(m == 0 || k == 0 || x.len() >= (m - 1) * ldx + k, "relaxed::quantize_packed: x too short");
-    // SAFETY: buf holds at least `words` floats, reused as u32 (same size and alignment).
-    let xa = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut u32, words) };
-    let mut c = [[0i16; QK]; MR];
-    let mut d = [0f32; MR];
-    for t in 0..tiles {
-        for b in 0..nb {
-            for (r, (cr, dr)) in c.iter_mut().zip(d.iter_mut()).enumerate() {
-                let i = (t * MR + r).min(m - 1);
-                let xs = &x[i * ldx + b * QK..i * ldx + k.min((b + 1) * QK)];
-                *dr = match tile {
-                    Tile::Q4 => crate::gemv::quantize_block(xs, cr),
-                    Tile::Q8 => crate::gemv::quantize_block_max(xs, cr, 63.0),
-                };
-            }
-            pack_block(tile, &c, &d, &mut xa[(t * nb + b) * bw..(t * nb + b + 1) * bw]);
-        }
-    }
-    xa
+    let max = if tile == Tile::Q8 { 63.0 } else { 127.0 };
+    super::quant::quantize_tiles(x, ldx, m, k, max, tile.a_block_bytes() / 4, buf, |c, d, out| {
+        pack_block(tile, c, d, out)
+    })
 }
 
 /// One block of a 4-row activation tile for `tile` from its rows' codes and scales (the
@@ -170,42 +150,18 @@ pub(super) fn tiles(
     bias: Option<&[f32]>, y: &mut [f32], ldy: usize,
 ) {
     let slivers = (n + NR - 1) / NR;
-    let (ab, bb) = (tile.a_block_bytes() / 4, tile.b_block_bytes());
+    let bb = tile.b_block_bytes();
     assert!(codes.len() >= slivers * nb * bb && wsc.len() >= slivers * nb * NR);
     assert!(tile == Tile::Q4 || sums.len() >= slivers * nb * NR);
-    assert!(xa.len() >= (m + MR - 1) / MR * nb * ab);
-    for i0 in (0..m).step_by(MR) {
-        let mr = MR.min(m - i0);
-        let a = xa[i0 / MR * nb * ab..].as_ptr() as *const u8;
-        for s in 0..slivers {
-            let bp = codes[s * nb * bb..].as_ptr();
-            let sp = wsc[s * nb * NR..].as_ptr();
-            let qp = if tile == Tile::Q8 { sums[s * nb * NR..].as_ptr() } else { core::ptr::null() };
-            let c0 = s * NR;
-            let nr = NR.min(n - c0);
-            if mr == MR && nr == NR {
-                let bias = bias.map_or(core::ptr::null(), |b| b[c0..c0 + NR].as_ptr());
-                let out = y[i0 * ldy + c0..(i0 + MR - 1) * ldy + c0 + NR].as_mut_ptr();
-                // SAFETY: as below; out spans MR rows of NR floats ldy apart (the slice
-                // above is bounds-checked), bias NR floats.
-                unsafe { run(tile, nb, a, bp, sp, qp, out, ldy, bias) };
-                continue;
-            }
-            let mut t = [0f32; MR * NR];
-            // SAFETY: the tile's nb packed blocks lie in xa; sliver s holds nb blocks of
-            // codes, nb·NR scales and (q8) nb·NR sums (asserted above); t is MR rows of NR.
-            unsafe { run(tile, nb, a, bp, sp, qp, t.as_mut_ptr(), NR, core::ptr::null()) };
-            for r in 0..mr {
-                let out = &mut y[(i0 + r) * ldy + c0..(i0 + r) * ldy + c0 + nr];
-                for (c, o) in out.iter_mut().enumerate() {
-                    *o = match bias {
-                        Some(b) => t[r * NR + c] + b[c0 + c],
-                        None => t[r * NR + c],
-                    };
-                }
-            }
-        }
-    }
+    let tile_words = nb * tile.a_block_bytes() / 4;
+    super::quant::tile_loop(m, n, tile_words, xa, bias, y, ldy, |a, s, out, ldo, bias| {
+        let bp = codes[s * nb * bb..].as_ptr();
+        let sp = wsc[s * nb * NR..].as_ptr();
+        let qp = if tile == Tile::Q8 { sums[s * nb * NR..].as_ptr() } else { core::ptr::null() };
+        // SAFETY: sliver s holds nb blocks of codes, nb·NR scales and (q8) nb·NR sums
+        // (asserted above); a, out and bias as tile_loop gives them.
+        unsafe { run(tile, nb, a, bp, sp, qp, out, ldo, bias) };
+    });
 }
 
 /// One tile call (`gemm_q4_4x8` / `gemm_q8_4x8`, WebAssembly text).

@@ -48,9 +48,10 @@ mod scalar;
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use scalar as imp;
 
-/// One activation block (≤ 32 values) to int8 codes held as int16, and its scale, as
-/// [`quantize_rows`] does per block (the integer GEMM packs them as it goes).
-pub(crate) use imp::{quantize_block, quantize_block_max};
+/// One activation block (≤ 32 values) to codes in `[−max, max]` held as int16, and its
+/// scale: with `max` 127, what [`quantize_rows`] does per block (the integer GEMMs pack them
+/// as they go; the relaxed-SIMD q8_0 tile takes 63).
+pub(crate) use imp::quantize_block_max;
 
 /// Weight rows per tile: four independent accumulators hide the add latency, and four
 /// rows of up to ~1.5k f32 (24 KiB) stay in L1 while every activation row uses them.
